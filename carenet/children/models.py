@@ -1,0 +1,284 @@
+"""The child file (档案): the child, family members, parents' away periods, pairings.
+
+Left-behind status is not a column: it is derived from the away periods by
+``selectors.with_left_behind`` so that its history is the history of the periods.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from carenet.lib.crypto import EncryptedCharField
+from carenet.orgs.models import Org
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class Health(models.TextChoices):
+    HEALTHY = "healthy", _("健康")
+    FAIR = "fair", _("一般")
+    POOR = "poor", _("较差")
+    CHRONIC = "chronic", _("慢性病")
+    DISABLED = "disabled", _("残疾")
+
+
+class Schooling(models.TextChoices):
+    ENROLLED = "enrolled", _("在校")
+    SUSPENDED = "suspended", _("休学")
+    DROPPED_OUT = "dropped_out", _("辍学")
+    TRANSFERRED = "transferred", _("转出")
+    GRADUATED = "graduated", _("毕业")
+    NOT_SCHOOL_AGE = "preschool", _("未到学龄")
+
+
+class Immunization(models.TextChoices):
+    COMPLETE = "complete", _("已全程接种")
+    INCOMPLETE = "incomplete", _("未全程接种")
+    UNKNOWN = "unknown", _("不详")
+
+
+class Category(models.TextChoices):
+    POOR = "poor", _("特困")
+    GIFTED = "gifted", _("特长")
+    SPECIAL = "special", _("特殊")
+    SINGLE_PARENT = "single_parent", _("单亲")
+    POTENTIAL = "potential", _("潜能生")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("低")
+    MEDIUM = "medium", _("中")
+    HIGH = "high", _("高")
+
+
+class ChildStatus(models.TextChoices):
+    ACTIVE = "active", _("在册")
+    LEFT = "left", _("已离开")
+    ARCHIVED = "archived", _("已归档")
+
+
+class LeftBehindType(models.TextChoices):
+    BOTH_PARENTS = "both_parents", _("双亲留守")
+    ONE_PARENT = "one_parent", _("单亲留守")
+    NONE = "none", _("非留守")
+
+
+class Child(models.Model):
+    county_code = models.CharField(_("县级区划代码"), max_length=6, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    name_pinyin = models.CharField(max_length=120, db_index=True, editable=False)
+    name_initials = models.CharField(max_length=30, db_index=True, editable=False)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
+    birth_date = models.DateField(_("出生日期"))
+    id_number = EncryptedCharField(_("身份证号"))
+    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    student_number = models.CharField(_("学籍号"), max_length=30, blank=True)
+    school = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="school_children", verbose_name=_("学校")
+    )
+    school_class = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="class_children", verbose_name=_("班级")
+    )
+    boarding = models.BooleanField(_("寄宿"), default=False)
+    registered_residence = models.CharField(_("户籍地"), max_length=200, blank=True)
+    rural_hukou = models.BooleanField(_("农村户籍"), default=True)
+    village = models.ForeignKey(
+        Org,
+        on_delete=models.PROTECT,
+        related_name="village_children",
+        verbose_name=_("现居住村（社区）"),
+        null=True,
+        blank=True,
+    )
+    residence_group = models.CharField(_("村民组"), max_length=50, blank=True)
+    residence_address = models.CharField(_("详细住址"), max_length=200, blank=True)
+    health = models.CharField(
+        _("健康状况"), max_length=16, choices=Health.choices, default=Health.HEALTHY
+    )
+    health_notes = EncryptedCharField(_("健康说明"), blank=True, default="")
+    disability = EncryptedCharField(_("残疾类别等级"), blank=True, default="")
+    schooling = models.CharField(
+        _("就学情况"), max_length=16, choices=Schooling.choices, default=Schooling.ENROLLED
+    )
+    immunization = models.CharField(
+        _("计划免疫接种"),
+        max_length=16,
+        choices=Immunization.choices,
+        default=Immunization.UNKNOWN,
+    )
+    interests = models.CharField(_("兴趣爱好"), max_length=200, blank=True)
+    personality = models.CharField(_("性格特征"), max_length=200, blank=True)
+    # Special categories as ",poor,gifted," so one LIKE finds a category on any database.
+    categories = models.CharField(_("特殊类别"), max_length=100, blank=True, default="")
+    risk_level = models.CharField(
+        _("风险等级"), max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    notes = models.TextField(_("备注"), blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=ChildStatus.choices,
+        default=ChildStatus.ACTIVE,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["name_pinyin", "name_initials", "updated_at"])
+
+    class Meta:
+        verbose_name = _("儿童")
+        verbose_name_plural = _("儿童")
+        indexes = [
+            models.Index(fields=["school", "status"]),
+            models.Index(fields=["school_class", "status"]),
+            models.Index(fields=["village", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def category_list(self) -> list[str]:
+        return [c for c in self.categories.split(",") if c]
+
+    def get_category_labels(self) -> list[str]:
+        labels = dict(Category.choices)
+        return [str(labels.get(c, c)) for c in self.category_list]
+
+
+class Relation(models.TextChoices):
+    FATHER = "father", _("父亲")
+    MOTHER = "mother", _("母亲")
+    GUARDIAN = "guardian", _("委托监护人")
+
+
+class GuardianshipQuality(models.TextChoices):
+    GOOD = "good", _("较好")
+    FAIR = "fair", _("一般")
+    POOR = "poor", _("差")
+    NONE = "none", _("无人监护")
+
+
+class Education(models.TextChoices):
+    NONE = "none", _("文盲或半文盲")
+    PRIMARY = "primary", _("小学")
+    JUNIOR = "junior", _("初中")
+    SENIOR = "senior", _("高中或中专")
+    COLLEGE = "college", _("大专及以上")
+
+
+class FamilyMember(models.Model):
+    """A parent or the entrusted guardian (委托监护人) of a child."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="family")
+    relation = models.CharField(_("身份"), max_length=16, choices=Relation.choices)
+    county_code = models.CharField(max_length=6, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    id_number = EncryptedCharField(_("身份证号"), blank=True, default="")
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone = EncryptedCharField(_("联系电话"), blank=True, default="")
+    # Parents
+    work_province = models.CharField(_("务工省份"), max_length=20, blank=True)
+    work_city = models.CharField(_("务工城市"), max_length=30, blank=True)
+    employer = models.CharField(_("务工单位"), max_length=100, blank=True)
+    employer_phone = EncryptedCharField(_("单位电话"), blank=True, default="")
+    can_guard = models.BooleanField(
+        _("具备监护能力"),
+        default=True,
+        help_text=_("去世、服刑、重残、失联等情形请取消勾选"),
+    )
+    # Guardian
+    kinship = models.CharField(_("与儿童关系"), max_length=20, blank=True)
+    age = models.PositiveSmallIntegerField(_("年龄"), null=True, blank=True)
+    health = models.CharField(_("身体状况"), max_length=50, blank=True)
+    education = models.CharField(
+        _("文化程度"), max_length=16, choices=Education.choices, blank=True
+    )
+    occupation = models.CharField(_("职业"), max_length=50, blank=True)
+    address = models.CharField(_("住址"), max_length=200, blank=True)
+    guardianship_quality = models.CharField(
+        _("监护状况"), max_length=16, choices=GuardianshipQuality.choices, blank=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        constraints = [
+            models.UniqueConstraint(fields=["child", "relation"], name="family_one_per_relation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()} {self.name}"
+
+
+class AwayPeriod(models.Model):
+    """A parent away for work. Periods are kept, so the left-behind history is kept."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="away_periods")
+    relation = models.CharField(
+        _("父/母"),
+        max_length=16,
+        choices=[(Relation.FATHER, Relation.FATHER.label), (Relation.MOTHER, Relation.MOTHER.label)],
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    start = models.DateField(_("外出时间"))
+    end = models.DateField(_("返乡时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("外出务工时段")
+        verbose_name_plural = _("外出务工时段")
+        indexes = [models.Index(fields=["child", "relation", "start"])]
+        ordering = ["start"]
+
+
+class PairingKind(models.TextChoices):
+    MENTOR = "mentor", _("代理家长")
+    BUDDY = "buddy", _("学习帮手")
+
+
+class Pairing(models.Model):
+    """结对帮扶: a teacher mentor or a student buddy for a child, over a period."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="pairings")
+    kind = models.CharField(_("类型"), max_length=16, choices=PairingKind.choices)
+    county_code = models.CharField(max_length=6, db_index=True)
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="mentees",
+        null=True,
+        blank=True,
+        verbose_name=_("帮扶教师"),
+    )
+    buddy = models.ForeignKey(
+        Child,
+        on_delete=models.SET_NULL,
+        related_name="buddy_of",
+        null=True,
+        blank=True,
+        verbose_name=_("学习帮手"),
+    )
+    buddy_name = models.CharField(_("学习帮手姓名"), max_length=50, blank=True)
+    started_on = models.DateField(_("开始日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("结对")
+        verbose_name_plural = _("结对")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "kind"],
+                condition=models.Q(ended_on__isnull=True),
+                name="pairing_one_active_per_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["mentor", "ended_on"])]

@@ -1,0 +1,202 @@
+"""Reads of child files. ``visible_children`` is the one scoping function: every page,
+API call, export and report asks it which children a user may see or change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from carenet.children.models import (
+    AwayPeriod,
+    Child,
+    ChildStatus,
+    FamilyMember,
+    LeftBehindType,
+    Pairing,
+    PairingKind,
+    Relation,
+)
+from carenet.orgs.models import Org, OrgKind, Role
+from carenet.orgs.selectors import AnyUser, user_memberships
+
+# A parent away this long (or longer) makes the child left-behind (教育部学籍口径).
+AWAY_THRESHOLD = relativedelta(months=3)
+CIVIL_AGE_LIMIT = 16
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read the file (contacts masked unless CONTACTS)
+    CONTACTS = "contacts"  # see ID numbers and phones unmasked
+    EDIT = "edit"  # change the file
+
+
+_ROLE_ACTIONS: dict[str, set[Action]] = {
+    Role.COUNTY_ADMIN: {Action.VIEW, Action.EDIT},
+    Role.TOWNSHIP_SUPERVISOR: {Action.VIEW},
+    Role.VILLAGE_DIRECTOR: {Action.VIEW, Action.CONTACTS},
+    Role.PRINCIPAL: {Action.VIEW, Action.CONTACTS, Action.EDIT},
+    Role.SCHOOL_ADMIN: {Action.VIEW, Action.CONTACTS, Action.EDIT},
+    Role.TEACHER: {Action.VIEW, Action.CONTACTS, Action.EDIT},
+}
+# What a mentor may do for their own mentees.
+_MENTOR_ACTIONS = {Action.VIEW, Action.CONTACTS}
+
+
+def _under(path: str) -> QuerySet[Org]:
+    return Org.objects.filter(path__startswith=path).values("pk")
+
+
+def children_scope(user: AnyUser, action: Action = Action.VIEW) -> Q:
+    """The filter on Child that a user's memberships and pairings allow for an action."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    scope = Q(pk__in=[])
+    for membership in user_memberships(user):
+        if action not in _ROLE_ACTIONS.get(membership.role, set()):
+            continue
+        org = membership.org
+        if membership.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR):
+            scope |= Q(school__in=_under(org.path)) | Q(village__in=_under(org.path))
+        elif membership.role == Role.VILLAGE_DIRECTOR:
+            scope |= Q(village__in=_under(org.path))
+        elif membership.role in (Role.PRINCIPAL, Role.SCHOOL_ADMIN):
+            scope |= Q(school__in=_under(org.path))
+        elif membership.role == Role.TEACHER and org.kind in (OrgKind.CLASS, OrgKind.GRADE):
+            scope |= Q(school_class__in=_under(org.path))
+    if action in _MENTOR_ACTIONS:
+        mentees = Pairing.objects.filter(
+            mentor=user, kind=PairingKind.MENTOR, ended_on__isnull=True
+        ).values("child_id")
+        scope |= Q(pk__in=mentees)
+    return scope
+
+
+def visible_children(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:
+    """The children a user may see (or, with ``action``, change or see unmasked).
+
+    Archived files are out of everyone's working scope.
+    """
+    return Child.objects.filter(children_scope(user, action)).exclude(
+        status=ChildStatus.ARCHIVED
+    )
+
+
+def user_may(user: AnyUser, action: Action, child: Child) -> bool:
+    return visible_children(user, action).filter(pk=child.pk).exists()
+
+
+def _parent_away(relation: str, as_of: dt.date) -> Exists:
+    return Exists(
+        AwayPeriod.objects.filter(
+            child=OuterRef("pk"), relation=relation, start__lte=as_of - AWAY_THRESHOLD
+        ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
+    )
+
+
+def _parent_unable(relation: str) -> Exists:
+    return Exists(
+        FamilyMember.objects.filter(child=OuterRef("pk"), relation=relation, can_guard=False)
+    )
+
+
+def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> QuerySet[Child]:
+    """Annotate ``left_behind_type`` (学籍口径) and ``civil_left_behind`` (民政口径).
+
+    Education register: a parent away ≥ 3 months makes a one-parent left-behind child,
+    both parents a both-parents one. Civil affairs: under 16, rural, and both parents
+    away or one away and the other without guardianship capacity.
+    """
+    as_of = as_of or timezone.localdate()
+    father, mother = Relation.FATHER, Relation.MOTHER
+    qs = qs.annotate(
+        father_away=_parent_away(father, as_of),
+        mother_away=_parent_away(mother, as_of),
+        father_unable=_parent_unable(father),
+        mother_unable=_parent_unable(mother),
+    )
+    return qs.annotate(
+        left_behind_type=Case(
+            When(father_away=True, mother_away=True, then=Value(LeftBehindType.BOTH_PARENTS)),
+            When(Q(father_away=True) | Q(mother_away=True), then=Value(LeftBehindType.ONE_PARENT)),
+            default=Value(LeftBehindType.NONE),
+            output_field=CharField(),
+        ),
+        civil_left_behind=Case(
+            When(
+                Q(birth_date__gt=as_of - relativedelta(years=CIVIL_AGE_LIMIT), rural_hukou=True)
+                & (
+                    Q(father_away=True, mother_away=True)
+                    | Q(father_away=True, mother_unable=True)
+                    | Q(mother_away=True, father_unable=True)
+                ),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def left_behind_only(qs: QuerySet[Child]) -> QuerySet[Child]:
+    """Keep the left-behind children of a queryset annotated by ``with_left_behind``."""
+    return qs.exclude(left_behind_type=LeftBehindType.NONE)
+
+
+def left_behind_history(child: Child) -> list[tuple[dt.date, dt.date | None, str]]:
+    """The child's left-behind type over time, as (from, to, type) periods, from the
+    parents' away periods. ``to`` is None for the period still running."""
+    periods = list(child.away_periods.all())
+    edges: set[dt.date] = set()
+    for p in periods:
+        edges.add(p.start + AWAY_THRESHOLD)
+        if p.end:
+            edges.add(p.end)
+    history: list[tuple[dt.date, dt.date | None, str]] = []
+    for day in sorted(edges):
+        away = {
+            p.relation
+            for p in periods
+            if p.start + AWAY_THRESHOLD <= day and (p.end is None or p.end > day)
+        }
+        kind = (
+            LeftBehindType.BOTH_PARENTS
+            if len(away) == 2
+            else LeftBehindType.ONE_PARENT
+            if away
+            else LeftBehindType.NONE
+        )
+        if history and history[-1][2] == kind:
+            continue
+        if history:
+            history[-1] = (history[-1][0], day, history[-1][2])
+        history.append((day, None, kind))
+    while history and history[0][2] == LeftBehindType.NONE:
+        history.pop(0)
+    return history
+
+
+def search_children(qs: QuerySet[Child], text: str) -> QuerySet[Child]:
+    """Match a name, its full pinyin or its initials (王子涵: 王子, wangzi, wzh)."""
+    text = "".join(text.split())
+    if not text:
+        return qs
+    if text.isascii():
+        lowered = text.lower()
+        return qs.filter(
+            Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
+        )
+    return qs.filter(name__contains=text)
+
+
+def active_mentor(child: Child) -> Pairing | None:
+    return (
+        child.pairings.filter(kind=PairingKind.MENTOR, ended_on__isnull=True)
+        .select_related("mentor")
+        .first()
+    )

@@ -1,0 +1,136 @@
+"""Writes to child files. Validation lives in ``forms``; these functions trust cleaned data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from carenet.children.models import (
+    AwayPeriod,
+    Child,
+    FamilyMember,
+    Pairing,
+    PairingKind,
+    Relation,
+)
+from carenet.lib.crypto import blind_index
+from carenet.lib.names import name_pinyin
+from carenet.orgs.models import Org
+from carenet.orgs.selectors import school_of
+
+PARENTS = (Relation.FATHER, Relation.MOTHER)
+
+
+def _apply_child_fields(child: Child, data: dict[str, Any]) -> None:
+    for field, value in data.items():
+        setattr(child, field, value)
+    child.name_pinyin, child.name_initials = name_pinyin(child.name)
+    child.id_number_hash = blind_index(child.id_number)
+    school_class: Org = child.school_class
+    school = school_of(school_class)
+    if school is None:
+        raise ValueError(f"class {school_class.code} is not under a school")
+    child.school = school
+    child.county_code = school.county_code
+
+
+@transaction.atomic
+def child_save(
+    *,
+    actor: AbstractBaseUser | None,
+    child: Child | None = None,
+    data: dict[str, Any],
+    family: dict[str, dict[str, Any]] | None = None,
+) -> Child:
+    """Create or update a child file with its family members, all or nothing.
+
+    ``data`` holds Child fields; ``family`` maps ``father``/``mother``/``guardian`` to the
+    member's fields, where parents may carry ``away_since`` and ``back_since``.
+    """
+    child = child or Child()
+    _apply_child_fields(child, data)
+    child._history_user = actor
+    child.save()
+    for relation, member_data in (family or {}).items():
+        family_member_save(actor=actor, child=child, relation=relation, data=member_data)
+    return child
+
+
+def family_member_save(
+    *, actor: AbstractBaseUser | None, child: Child, relation: str, data: dict[str, Any]
+) -> FamilyMember | None:
+    """Create, update or (when every field is empty) leave out one family member."""
+    data = dict(data)
+    away_since: dt.date | None = data.pop("away_since", None)
+    back_since: dt.date | None = data.pop("back_since", None)
+    member = FamilyMember.objects.filter(child=child, relation=relation).first()
+    has_content = any(v not in (None, "", True) for v in data.values())
+    if member is None and not has_content and away_since is None:
+        return None
+    member = member or FamilyMember(child=child, relation=relation)
+    for field, value in data.items():
+        setattr(member, field, value)
+    member.county_code = child.county_code
+    member.id_number_hash = blind_index(member.id_number or "")
+    member._history_user = actor
+    member.save()
+    if relation in PARENTS:
+        away_period_sync(child=child, relation=relation, start=away_since, end=back_since)
+    return member
+
+
+def away_period_sync(
+    *, child: Child, relation: str, start: dt.date | None, end: dt.date | None
+) -> None:
+    """Record the parent's latest away period as the form states it, keeping the older ones.
+
+    A start after the last period's end opens a new period; otherwise the last period
+    is corrected. No start while a period is open closes it (the parent came back).
+    """
+    latest = AwayPeriod.objects.filter(child=child, relation=relation).order_by("-start").first()
+    if start is None:
+        if latest and latest.end is None:
+            latest.end = end or dt.date.today()
+            latest.save(update_fields=["end"])
+        return
+    if latest is None or (latest.end is not None and start >= latest.end):
+        AwayPeriod.objects.create(
+            child=child, relation=relation, county_code=child.county_code, start=start, end=end
+        )
+        return
+    if (latest.start, latest.end) != (start, end):
+        latest.start, latest.end = start, end
+        latest.save(update_fields=["start", "end"])
+
+
+def latest_away_period(child: Child, relation: str) -> AwayPeriod | None:
+    periods = [p for p in child.away_periods.all() if p.relation == relation]
+    return max(periods, key=lambda p: p.start, default=None)
+
+
+@transaction.atomic
+def pairing_start(
+    *,
+    child: Child,
+    kind: str = PairingKind.MENTOR,
+    mentor: AbstractBaseUser | None = None,
+    buddy: Child | None = None,
+    buddy_name: str = "",
+    on: dt.date,
+) -> Pairing:
+    """Pair a child with a mentor (or buddy), ending the pairing of that kind in force."""
+    Pairing.objects.filter(child=child, kind=kind, ended_on__isnull=True).update(
+        ended_on=on, end_reason="reassigned"
+    )
+    return Pairing.objects.create(
+        child=child,
+        kind=kind,
+        county_code=child.county_code,
+        mentor=mentor,
+        buddy=buddy,
+        buddy_name=buddy_name or (buddy.name if buddy else ""),
+        started_on=on,
+    )

@@ -1,0 +1,82 @@
+"""Reads of the org tree and of a user's memberships."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from carenet.orgs.models import Membership, Org, OrgKind, Role
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def user_memberships(user: AnyUser) -> list[Membership]:
+    """The user's memberships with their orgs, fetched once per user object."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_carenet_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("org"))
+        user._carenet_memberships = cached
+    return cached
+
+
+def user_roles(user: AnyUser) -> set[str]:
+    return {m.role for m in user_memberships(user)}
+
+
+def primary_membership(user: AnyUser) -> Membership | None:
+    """The membership that decides the home page: the widest scope first."""
+    order = [
+        Role.COUNTY_ADMIN,
+        Role.TOWNSHIP_SUPERVISOR,
+        Role.PRINCIPAL,
+        Role.SCHOOL_ADMIN,
+        Role.VILLAGE_DIRECTOR,
+        Role.TEACHER,
+    ]
+    memberships = user_memberships(user)
+    return min(memberships, key=lambda m: order.index(m.role), default=None)
+
+
+def org_subtree(org: Org) -> QuerySet[Org]:
+    """The org and everything under it: one indexed prefix query on the path."""
+    return Org.objects.filter(path__startswith=org.path)
+
+
+def visible_orgs(user: AnyUser, *, kind: str | None = None) -> QuerySet[Org]:
+    """Orgs a user may list: everything under their memberships, and the schools above them."""
+    if user.is_authenticated and user.is_superuser:
+        scope = Q()
+    else:
+        memberships = user_memberships(user)
+        if not memberships:
+            return Org.objects.none()
+        scope = Q(pk__in=[])
+        for membership in memberships:
+            scope |= Q(path__startswith=membership.org.path)
+            if membership.org.kind in (OrgKind.GRADE, OrgKind.CLASS):
+                # A class teacher may see their school and grade by name.
+                scope |= Q(pk__in=[a.pk for a in membership.org.get_ancestors()])
+    orgs = Org.objects.filter(scope)
+    if kind:
+        orgs = orgs.filter(kind=kind)
+    return orgs.order_by("path")
+
+
+def school_of(org: Org) -> Org | None:
+    """The school an org (grade or class) belongs to."""
+    if org.kind == OrgKind.SCHOOL:
+        return org
+    return Org.objects.filter(kind=OrgKind.SCHOOL, path__in=_prefixes(org.path)).first()
+
+
+def county_of(org: Org) -> Org | None:
+    if org.kind == OrgKind.COUNTY:
+        return org
+    return Org.objects.filter(kind=OrgKind.COUNTY, path__in=_prefixes(org.path)).first()
+
+
+def _prefixes(path: str) -> list[str]:
+    step = Org.steplen
+    return [path[:i] for i in range(step, len(path), step)]
