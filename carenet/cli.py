@@ -94,14 +94,23 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad options end with one clear line on stderr and exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="carenet",
         description="CareNet (关爱网): care of rural left-behind children. "
         "Settings come from the environment: CARENET_HOME, DATABASE_URL, "
         "CARENET_SECRET_KEY, CARENET_FIELD_KEY, CARENET_DEBUG, CARENET_ALLOWED_HOSTS.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -111,9 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--children", type=_positive, default=2000, help="children (default 2000)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    demo.add_argument(
-        "--password", default="carenet-demo", help="password of every demo account"
-    )
+    demo.add_argument("--password", default="carenet-demo", help="password of every demo account")
     demo.add_argument("--host", default="127.0.0.1", help="address to serve on")
     demo.add_argument("--port", type=_port, default=8000, help="port to serve on")
     demo.add_argument("--no-serve", action="store_true", help="build the demo and exit")
@@ -130,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument(
-        "--workers", type=_positive, default=max(2, min(4, (os.cpu_count() or 1) * 2)),
+        "--workers",
+        type=_positive,
+        default=max(2, min(4, (os.cpu_count() or 1) * 2)),
         help="worker processes",
     )
     serve.set_defaults(func=cmd_serve)

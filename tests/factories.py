@@ -101,8 +101,12 @@ def world_build() -> World:
     township = org_add(county, code="340827100", name="华阳镇", kind=OrgKind.TOWNSHIP)
     other_township = org_add(county, code="340827101", name="长岭镇", kind=OrgKind.TOWNSHIP)
     village = org_add(township, code="340827100201", name="红星村", kind=OrgKind.VILLAGE)
-    other_village = org_add(other_township, code="340827101201", name="长岭村", kind=OrgKind.VILLAGE)
-    school = org_add(township, code="3434000001", name="华阳小学", kind=OrgKind.SCHOOL, stage="primary")
+    other_village = org_add(
+        other_township, code="340827101201", name="长岭村", kind=OrgKind.VILLAGE
+    )
+    school = org_add(
+        township, code="3434000001", name="华阳小学", kind=OrgKind.SCHOOL, stage="primary"
+    )
     grade_1 = org_add(school, code="3434000001-G1", name="一年级", kind=OrgKind.GRADE)
     grade_2 = org_add(school, code="3434000001-G2", name="二年级", kind=OrgKind.GRADE)
     class_1 = org_add(grade_1, code="3434000001-G1-1", name="一(1)班", kind=OrgKind.CLASS)
@@ -113,8 +117,16 @@ def world_build() -> World:
     other_grade = org_add(other_school, code="3434000002-G7", name="七年级", kind=OrgKind.GRADE)
     other_class = org_add(other_grade, code="3434000002-G7-1", name="七(1)班", kind=OrgKind.CLASS)
     world = World(
-        county, township, other_township, village, other_village,
-        school, other_school, class_1, class_2, other_class,
+        county,
+        township,
+        other_township,
+        village,
+        other_village,
+        school,
+        other_school,
+        class_1,
+        class_2,
+        other_class,
     )
     world.users = {
         "county_admin": user_add("county_admin", Role.COUNTY_ADMIN, county),
@@ -127,10 +139,14 @@ def world_build() -> World:
     }
     Membership.objects.create(user=world.users["teacher"], org=school, role=Role.TEACHER)
     away = dt.date(2025, 2, 1)
-    world.own_child = child_add(class_1, name="王子涵", village=village, father_away=away, mother_away=away)
+    world.own_child = child_add(
+        class_1, name="王子涵", village=village, father_away=away, mother_away=away
+    )
     world.mentee = child_add(class_2, name="曾小雨", gender="F", village=village, mother_away=away)
     world.school_child = child_add(class_2, name="李明", village=village)
-    world.villager_elsewhere = child_add(other_class, name="张伟", village=village, father_away=away)
+    world.villager_elsewhere = child_add(
+        other_class, name="张伟", village=village, father_away=away
+    )
     world.outsider = child_add(other_class, name="赵强", village=other_village, father_away=away)
     pairing_start(child=world.mentee, mentor=world.users["teacher"], on=dt.date(2025, 9, 1))
     return world

@@ -21,6 +21,15 @@ from carenet.orgs.models import Org, OrgKind
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class PhoneInput(forms.TextInput):
+    """A one-line phone field (the encrypted model field would default to a textarea)."""
+
+    input_type = "tel"
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"autocomplete": "off", "maxlength": 20})
+
+
 def _clean_phone_value(value: Any) -> str:
     try:
         return parse_phone(value)
@@ -104,7 +113,9 @@ class ChildForm(forms.ModelForm):
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise forms.ValidationError(_("该身份证号已在系统中建档，请勿重复录入"), code="duplicate")
+            raise forms.ValidationError(
+                _("该身份证号已在系统中建档，请勿重复录入"), code="duplicate"
+            )
         return parsed.value
 
     def clean_categories(self) -> str:
@@ -181,7 +192,11 @@ class FamilyMemberForm(forms.ModelForm):
             "address",
             "guardianship_quality",
         ]
-        widgets = {"id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18})}
+        widgets = {
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+            "phone": PhoneInput(),
+            "employer_phone": PhoneInput(),
+        }
 
     def __init__(self, *args: Any, relation: str, **kwargs: Any) -> None:
         super().__init__(*args, prefix=relation, **kwargs)
@@ -225,9 +240,7 @@ class FamilyMemberForm(forms.ModelForm):
         return data
 
 
-def family_forms(
-    data: Any = None, *, child: Child | None = None
-) -> dict[str, FamilyMemberForm]:
+def family_forms(data: Any = None, *, child: Child | None = None) -> dict[str, FamilyMemberForm]:
     """The three family forms of a child file, bound to existing members if any."""
     members = {m.relation: m for m in child.family.all()} if child and child.pk else {}
     forms_by_relation: dict[str, FamilyMemberForm] = {}

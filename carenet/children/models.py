@@ -226,7 +226,10 @@ class AwayPeriod(models.Model):
     relation = models.CharField(
         _("父/母"),
         max_length=16,
-        choices=[(Relation.FATHER, Relation.FATHER.label), (Relation.MOTHER, Relation.MOTHER.label)],
+        choices=[
+            (Relation.FATHER, Relation.FATHER.label),
+            (Relation.MOTHER, Relation.MOTHER.label),
+        ],
     )
     county_code = models.CharField(max_length=6, db_index=True)
     start = models.DateField(_("外出时间"))
@@ -237,6 +240,9 @@ class AwayPeriod(models.Model):
         verbose_name_plural = _("外出务工时段")
         indexes = [models.Index(fields=["child", "relation", "start"])]
         ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()} {self.start} – {self.end or ''}"
 
 
 class PairingKind(models.TextChoices):
@@ -282,3 +288,7 @@ class Pairing(models.Model):
             )
         ]
         indexes = [models.Index(fields=["mentor", "ended_on"])]
+
+    def __str__(self) -> str:
+        partner = self.mentor or self.buddy_name
+        return f"{self.get_kind_display()} {partner} → {self.child}"

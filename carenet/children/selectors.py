@@ -7,7 +7,17 @@ import datetime as dt
 from enum import StrEnum
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from carenet.children.models import (
@@ -82,9 +92,7 @@ def visible_children(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Ch
 
     Archived files are out of everyone's working scope.
     """
-    return Child.objects.filter(children_scope(user, action)).exclude(
-        status=ChildStatus.ARCHIVED
-    )
+    return Child.objects.filter(children_scope(user, action)).exclude(status=ChildStatus.ARCHIVED)
 
 
 def user_may(user: AnyUser, action: Action, child: Child) -> bool:
@@ -188,9 +196,7 @@ def search_children(qs: QuerySet[Child], text: str) -> QuerySet[Child]:
         return qs
     if text.isascii():
         lowered = text.lower()
-        return qs.filter(
-            Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
-        )
+        return qs.filter(Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered))
     return qs.filter(name__contains=text)
 
 
@@ -200,3 +206,34 @@ def active_mentor(child: Child) -> Pairing | None:
         .select_related("mentor")
         .first()
     )
+
+
+def editable_classes(user: AnyUser) -> QuerySet[Org]:
+    """The classes in which a user may create or move child files: ``children_scope`` for
+    ``Action.EDIT`` read as classes (mentors edit nothing through their pairings)."""
+    classes = Org.objects.filter(kind=OrgKind.CLASS)
+    if not user.is_authenticated or not user.is_active:
+        return classes.none()
+    if user.is_superuser:
+        return classes.order_by("path")
+    scope = Q(pk__in=[])
+    for membership in user_memberships(user):
+        if Action.EDIT not in _ROLE_ACTIONS.get(membership.role, set()):
+            continue
+        org = membership.org
+        if membership.role == Role.TEACHER and org.kind not in (OrgKind.CLASS, OrgKind.GRADE):
+            continue
+        scope |= Q(path__startswith=org.path)
+    return classes.filter(scope).order_by("path")
+
+
+def selectable_villages(user: AnyUser) -> QuerySet[Org]:
+    """The villages a child file may name: those of the counties the user works in
+    (pupils of one school come from villages all over the county)."""
+    villages = Org.objects.filter(kind=OrgKind.VILLAGE)
+    if not user.is_authenticated or not user.is_active:
+        return villages.none()
+    if user.is_superuser:
+        return villages.order_by("path")
+    counties = {m.org.county_code for m in user_memberships(user)}
+    return villages.filter(county_code__in=counties).order_by("path")

@@ -62,8 +62,12 @@ def child_save(
 def family_member_save(
     *, actor: AbstractBaseUser | None, child: Child, relation: str, data: dict[str, Any]
 ) -> FamilyMember | None:
-    """Create, update or (when every field is empty) leave out one family member."""
+    """Create, update or (when every field is empty) leave out one family member.
+
+    A parent's away period changes only when ``data`` states ``away_since`` (None: not away).
+    """
     data = dict(data)
+    states_away = "away_since" in data
     away_since: dt.date | None = data.pop("away_since", None)
     back_since: dt.date | None = data.pop("back_since", None)
     member = FamilyMember.objects.filter(child=child, relation=relation).first()
@@ -77,7 +81,7 @@ def family_member_save(
     member.id_number_hash = blind_index(member.id_number or "")
     member._history_user = actor
     member.save()
-    if relation in PARENTS:
+    if relation in PARENTS and states_away:
         away_period_sync(child=child, relation=relation, start=away_since, end=back_since)
     return member
 

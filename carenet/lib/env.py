@@ -71,7 +71,9 @@ def env_secret(name: str, home: Path, filename: str, min_length: int = 32) -> st
     if path.exists():
         stored = path.read_text(encoding="utf-8").strip()
         if len(stored) < min_length:
-            raise ConfigError(f"{name}: the generated key in {path} is damaged; remove it or set {name}")
+            raise ConfigError(
+                f"{name}: the generated key in {path} is damaged; remove it or set {name}"
+            )
         return stored
     generated = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -48,7 +48,9 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
     if not value:
         raise InvalidIdNumber(_("身份证号不能为空"))
     if "E+" in value or (value.replace(".", "").isdigit() and "." in value):
-        raise InvalidIdNumber(_("身份证号被 Excel 存成了数字，末几位已丢失，请把该列设为文本后重新填写"))
+        raise InvalidIdNumber(
+            _("身份证号被 Excel 存成了数字，末几位已丢失，请把该列设为文本后重新填写")
+        )
     if len(value) != 18:
         raise InvalidIdNumber(_("身份证号应为18位，现为%(n)d位") % {"n": len(value)})
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):

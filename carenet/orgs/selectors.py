@@ -57,7 +57,7 @@ def visible_orgs(user: AnyUser, *, kind: str | None = None) -> QuerySet[Org]:
             scope |= Q(path__startswith=membership.org.path)
             if membership.org.kind in (OrgKind.GRADE, OrgKind.CLASS):
                 # A class teacher may see their school and grade by name.
-                scope |= Q(pk__in=[a.pk for a in membership.org.get_ancestors()])
+                scope |= Q(path__in=_prefixes(membership.org.path))
     orgs = Org.objects.filter(scope)
     if kind:
         orgs = orgs.filter(kind=kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from carenet.children.selectors import editable_classes
 from carenet.orgs.selectors import primary_membership
 
 
@@ -11,4 +12,7 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"primary_membership": primary_membership(user)}
+    return {
+        "primary_membership": primary_membership(user),
+        "can_create_child": editable_classes(user).exists(),
+    }

@@ -1,0 +1,117 @@
+"""A child file posted as JSON, validated by the web UI's own forms.
+
+The JSON body is turned into the form data the web page would post (prefixes
+``father-``, ``mother-``, ``guardian-``; org codes for the class and village), then
+``ChildForm`` and ``family_forms`` decide. Their errors come back under the body's
+names: ``class`` for the class, ``father.phone`` for a family member's field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.forms import BaseForm
+from django.utils.translation import gettext as _
+
+from carenet.api.errors import FieldError, FieldErrors
+from carenet.api.schemas import ChildIn, GuardianIn, ParentIn
+from carenet.children.forms import ChildForm, family_forms
+from carenet.children.models import Child, Relation
+from carenet.children.selectors import editable_classes, selectable_villages
+
+# Form field → JSON name, where they differ.
+_JSON_NAMES = {"school_class": "class"}
+_FAMILY_KEYS = ("father", "mother", "guardian")
+
+
+@dataclass(frozen=True)
+class ValidChild:
+    """Cleaned data ready for ``children.services.child_save``."""
+
+    data: dict[str, Any]
+    family: dict[str, dict[str, Any]]
+
+
+def _form_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _model_default(field: str) -> Any:
+    model_field = Child._meta.get_field(field)
+    return model_field.get_default() if model_field.has_default() else None
+
+
+def _child_data(body: ChildIn) -> dict[str, Any]:
+    values = body.model_dump(exclude={"father", "mother", "guardian", "family"})
+    data: dict[str, Any] = {}
+    for field, value in values.items():
+        if field == "class_":
+            field = "school_class"
+        elif value is None and field in ChildForm.Meta.fields and field != "categories":
+            value = _model_default(field)
+        data[field] = _form_value(value)
+    data["categories"] = values.get("categories") or []
+    return data
+
+
+def _member_data(relation: str, member: ParentIn | GuardianIn | None) -> dict[str, Any]:
+    values = member.model_dump(exclude={"relation"}) if member is not None else {}
+    if relation != Relation.GUARDIAN and values.get("can_guard") is None:
+        # An absent parent keeps the model's default: able to guard.
+        values["can_guard"] = True
+    return {f"{relation}-{field}": _form_value(value) for field, value in values.items()}
+
+
+def _members(body: ChildIn) -> dict[str, ParentIn | GuardianIn | None]:
+    members: dict[str, ParentIn | GuardianIn | None] = {
+        "father": body.father,
+        "mother": body.mother,
+        "guardian": body.guardian,
+    }
+    for index, entry in enumerate(body.family or []):
+        if members[entry.relation] is not None:
+            raise FieldErrors.one(f"family.{index}.relation", _("同一家庭成员填写了两次"))
+        members[entry.relation] = entry
+    return members
+
+
+def _errors(form: BaseForm, prefix: str = "") -> list[FieldError]:
+    errors: list[FieldError] = []
+    for field, messages in form.errors.items():
+        if field == "__all__":
+            name = prefix.rstrip(".") or "__all__"
+        else:
+            name = prefix + _JSON_NAMES.get(field, field)
+        errors.extend({"field": name, "message": str(message)} for message in messages)
+    return errors
+
+
+def child_validate(body: ChildIn, *, user: AbstractBaseUser) -> ValidChild:
+    """Validate a new child file for the user, or raise ``FieldErrors``.
+
+    A class the user may not edit is refused like one that does not exist.
+    """
+    members = _members(body)
+    data = _child_data(body)
+    for relation in _FAMILY_KEYS:
+        data.update(_member_data(relation, members[relation]))
+    form = ChildForm(data, classes=editable_classes(user), villages=selectable_villages(user))
+    form.fields["school_class"].to_field_name = "code"
+    form.fields["village"].to_field_name = "code"
+    family = family_forms(data)
+    errors = _errors(form)
+    for relation, member_form in family.items():
+        errors += _errors(member_form, prefix=f"{relation}.")
+    if errors:
+        raise FieldErrors(errors)
+    return ValidChild(
+        data=form.cleaned_data,
+        family={relation: f.cleaned_data for relation, f in family.items()},
+    )

@@ -1,0 +1,250 @@
+"""Shapes of the API's bodies and answers (they also make the OpenAPI document).
+
+Input schemas only check types: the child file itself is validated by the same Django
+forms as the web UI, so a field's rules and messages are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import ConfigDict, WithJsonSchema, field_validator
+
+from carenet.children.models import Health, Immunization, RiskLevel, Schooling
+
+OrgKindName = Literal["county", "township", "village", "school", "grade", "class"]
+RiskName = Literal["low", "medium", "high"]
+MAX_PAGE_SIZE = 200
+MAX_ID = 2**63 - 1
+
+# Dates and numbers of a child file reach the form as text, so that the form reports every
+# bad field at once, in its own words; the OpenAPI document still gives their types.
+FormDate = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+FormInt = Annotated[str, WithJsonSchema({"type": "integer"})]
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldErrorOut]
+
+
+# --- input base ---------------------------------------------------------------------
+
+
+class In(Schema):
+    """Numbers are accepted where text is expected (a phone typed as a number); text that
+    a database cannot take (NUL, lone surrogates) is refused instead of failing there."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(_("包含无法识别的字符")) from None
+            if "\x00" in value:
+                raise ValueError(_("包含无法识别的字符"))
+        return value
+
+
+# --- tokens -------------------------------------------------------------------------
+
+
+class TokenIn(In):
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=4096)
+
+
+class TokenOut(Schema):
+    token: str
+    expires: dt.datetime
+
+
+# --- orgs ---------------------------------------------------------------------------
+
+
+class OrgOut(Schema):
+    code: str
+    name: str
+    kind: str
+    parent: str | None = Field(description="the parent org's code; null for a county")
+
+
+class OrgListOut(Schema):
+    count: int
+    items: list[OrgOut]
+
+
+# --- children: list -----------------------------------------------------------------
+
+
+class ChildFilters(In):
+    school: str | None = Field(None, max_length=32, description="a school's code")
+    org: str | None = Field(
+        None, max_length=32, description="any org's code: children at school or living under it"
+    )
+    q: str | None = Field(None, max_length=50, description="name, full pinyin or initials")
+    left_behind: bool | None = None
+    risk: RiskName | None = None
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ChildItemOut(Schema):
+    id: int
+    name: str
+    gender: str
+    birth_date: dt.date
+    school: str = Field(description="the school's code")
+    class_: str = Field(alias="class", description="the class's code")
+    left_behind: bool
+    left_behind_type: str
+    risk_level: str
+    mentor: str | None = Field(description="the mentor (代理家长) in charge, by name")
+
+
+class ChildListOut(Schema):
+    count: int
+    items: list[ChildItemOut]
+
+
+# --- children: the file -------------------------------------------------------------
+
+
+class ParentOut(Schema):
+    relation: str
+    name: str
+    id_number: str
+    phone: str
+    work_province: str
+    work_city: str
+    employer: str
+    employer_phone: str
+    can_guard: bool
+    away_since: dt.date | None = Field(description="start of the latest away period")
+    back_since: dt.date | None = Field(description="end of the latest away period")
+
+
+class GuardianOut(Schema):
+    name: str
+    kinship: str
+    age: int | None
+    id_number: str
+    phone: str
+    health: str
+    education: str
+    occupation: str
+    address: str
+    guardianship_quality: str
+
+
+class ContactOut(Schema):
+    relation: str
+    name: str
+    phone: str
+
+
+class ChildOut(ChildItemOut):
+    id_number: str
+    ethnicity: str
+    student_number: str
+    boarding: bool
+    registered_residence: str
+    rural_hukou: bool
+    village: str | None = Field(description="the village's code")
+    residence_group: str
+    residence_address: str
+    health: str
+    health_notes: str
+    disability: str
+    schooling: str
+    immunization: str
+    interests: str
+    personality: str
+    categories: list[str]
+    notes: str
+    status: str
+    civil_left_behind: bool
+    family: list[ParentOut]
+    guardian: GuardianOut | None
+    care_plan: dict[str, Any] | None = Field(description="not defined yet: always null")
+    contacts: list[ContactOut]
+
+
+class ParentIn(In):
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    work_province: str | None = None
+    work_city: str | None = None
+    employer: str | None = None
+    employer_phone: str | None = None
+    can_guard: bool | None = True
+    away_since: FormDate | None = None
+    back_since: FormDate | None = None
+
+
+class FamilyEntryIn(ParentIn):
+    relation: Literal["father", "mother"]
+
+
+class GuardianIn(In):
+    name: str | None = None
+    kinship: str | None = None
+    age: FormInt | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    health: str | None = None
+    education: str | None = None
+    occupation: str | None = None
+    address: str | None = None
+    guardianship_quality: str | None = None
+
+
+class ChildIn(In):
+    name: str | None = None
+    id_number: str | None = None
+    gender: str | None = Field(None, description="M or F; taken from the ID number if left out")
+    birth_date: FormDate | None = Field(None, description="taken from the ID number if left out")
+    ethnicity: str | None = "汉族"
+    student_number: str | None = None
+    class_: str | None = Field(None, alias="class", description="the class's code")
+    village: str | None = Field(None, description="the village's code")
+    boarding: bool | None = False
+    registered_residence: str | None = None
+    rural_hukou: bool | None = True
+    residence_group: str | None = None
+    residence_address: str | None = None
+    health: str | None = Health.HEALTHY.value
+    health_notes: str | None = None
+    disability: str | None = None
+    schooling: str | None = Schooling.ENROLLED.value
+    immunization: str | None = Immunization.UNKNOWN.value
+    interests: str | None = None
+    personality: str | None = None
+    categories: list[str] | None = None
+    risk_level: str | None = RiskLevel.LOW.value
+    notes: str | None = None
+    father: ParentIn | None = None
+    mother: ParentIn | None = None
+    guardian: GuardianIn | None = None
+    family: list[FamilyEntryIn] | None = Field(
+        None, description='parents as in the child file: [{"relation": "father", …}]'
+    )

@@ -1,0 +1,46 @@
+"""Writes of the API: issuing, using and revoking tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from carenet.api.models import ApiToken
+
+TOKEN_PREFIX = "cn_"
+# A token's last use is recorded at most this often, so reads do not all write.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def token_issue(*, user: AbstractBaseUser) -> tuple[ApiToken, str]:
+    """A new token for the user, valid ``settings.API_TOKEN_DAYS``; returns the row and the
+    plaintext key, which is not stored and cannot be shown again."""
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=ApiToken.hash_key(key),
+        expires_at=timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS),
+    )
+    return token, key
+
+
+def token_authenticate(key: str) -> ApiToken | None:
+    """The usable token with this key, its use recorded; None for any other key."""
+    if not key or len(key) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
+    now = timezone.now()
+    if token is None or not token.is_usable(now=now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

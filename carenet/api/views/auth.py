@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router
+from ninja.errors import HttpError
+
+from carenet.api.auth import credentials_check
+from carenet.api.schemas import ErrorOut, TokenIn, TokenOut, ValidationErrorOut
+from carenet.api.services import token_issue
+
+router = Router()
+
+
+@router.post(
+    "/token",
+    auth=None,
+    response={200: TokenOut, 401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut},
+    summary="Issue a token",
+)
+def token_create(request: HttpRequest, payload: TokenIn) -> dict:
+    """Trade a username and password for a token; the token is shown only this once."""
+    user = credentials_check(request, username=payload.username, password=payload.password)
+    if user is None:
+        raise HttpError(401, _("用户名或密码错误"))
+    token, key = token_issue(user=user)
+    return {"token": key, "expires": token.expires_at}

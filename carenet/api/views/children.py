@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Path, Query, Router, Status
+from ninja.errors import HttpError
+
+from carenet.api.payloads import child_validate
+from carenet.api.schemas import (
+    MAX_ID,
+    ChildFilters,
+    ChildIn,
+    ChildListOut,
+    ChildOut,
+    ErrorOut,
+    ValidationErrorOut,
+)
+from carenet.api.selectors import child_file, child_list
+from carenet.api.serializers import child_detail, child_item
+from carenet.children.selectors import Action, editable_classes, user_may
+from carenet.children.services import child_save
+
+router = Router()
+
+
+def _detail(request: HttpRequest, child_id: int) -> dict:
+    child = child_file(request.user, child_id)
+    if child is None:
+        raise Http404
+    return child_detail(child, contacts_visible=user_may(request.user, Action.CONTACTS, child))
+
+
+@router.get(
+    "",
+    response={200: ChildListOut, 401: ErrorOut, 422: ValidationErrorOut},
+    by_alias=True,
+    summary="List children",
+)
+def children_list(request: HttpRequest, filters: Query[ChildFilters]) -> dict:
+    """The children the caller may see, by school, class and name, one page at a time."""
+    children = child_list(
+        request.user,
+        school=filters.school,
+        org=filters.org,
+        q=filters.q,
+        left_behind=filters.left_behind,
+        risk=filters.risk,
+    )
+    start = (filters.page - 1) * filters.page_size
+    page = children[start : start + filters.page_size]
+    return {"count": children.count(), "items": [child_item(c) for c in page]}
+
+
+@router.get(
+    "/{id}",
+    response={200: ChildOut, 401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
+    by_alias=True,
+    summary="Read a child file",
+)
+def children_detail(
+    request: HttpRequest, child_id: int = Path(..., alias="id", ge=1, le=MAX_ID)
+) -> dict:
+    """One child file; outside the caller's scope it does not exist (404)."""
+    return _detail(request, child_id)
+
+
+@router.post(
+    "",
+    response={201: ChildOut, 401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut},
+    by_alias=True,
+    summary="Create a child file",
+)
+def children_create(request: HttpRequest, payload: ChildIn) -> Status:
+    """Create a child file, validated exactly as the web form validates it."""
+    if not editable_classes(request.user).exists():
+        raise HttpError(403, _("无权新建儿童档案"))
+    valid = child_validate(payload, user=request.user)
+    child = child_save(actor=request.user, data=valid.data, family=valid.family)
+    return Status(201, _detail(request, child.pk))

@@ -1,0 +1,145 @@
+"""Web-only forms (the list filters) and the presentation of the shared child forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.forms.boundfield import BoundField
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from carenet.children.models import Category, ChildStatus, LeftBehindType, RiskLevel
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser, visible_orgs
+from carenet.web.selectors import ANY_LEFT_BEHIND, ChildFilters
+
+_ANY = [("", _("全部"))]
+
+
+class ChildFilterForm(forms.Form):
+    """The query string of the child list. Unknown values are ignored, never an error page."""
+
+    q = forms.CharField(label=_("搜索"), required=False, max_length=50)
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[
+            (ChildStatus.ACTIVE, ChildStatus.ACTIVE.label),
+            (ChildStatus.LEFT, ChildStatus.LEFT.label),
+        ],
+    )
+    school = forms.ModelChoiceField(
+        label=_("学校"), queryset=None, required=False, empty_label=_("全部学校")
+    )
+    school_class = forms.ModelChoiceField(
+        label=_("班级"), queryset=None, required=False, empty_label=_("全部班级")
+    )
+    left_behind = forms.ChoiceField(
+        label=_("留守类型"),
+        required=False,
+        choices=[*_ANY, (ANY_LEFT_BEHIND, _("留守儿童（单亲和双亲）")), *LeftBehindType.choices],
+    )
+    category = forms.ChoiceField(
+        label=_("特殊类别"), required=False, choices=_ANY + Category.choices
+    )
+    risk = forms.ChoiceField(label=_("风险等级"), required=False, choices=_ANY + RiskLevel.choices)
+
+    def __init__(self, data: object, *, user: AnyUser) -> None:
+        super().__init__(data)
+        self.fields["school"].queryset = visible_orgs(user, kind=OrgKind.SCHOOL)
+        self.fields["school_class"].queryset = visible_orgs(user, kind=OrgKind.CLASS)
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": _("姓名、拼音或首字母"), "type": "search"}
+        )
+
+    def filters(self) -> ChildFilters:
+        """The valid part of the query; an invalid field counts as not given."""
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if value}
+        data["status"] = data.get("status") or ChildStatus.ACTIVE
+        return ChildFilters(**data)
+
+    def narrowed(self) -> bool:
+        """Whether a filter beyond the search text is in force (shows the filters on phones)."""
+        filters = self.filters()
+        return filters != ChildFilters(q=filters.q)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str | Promise
+    fields: list[BoundField]
+
+
+# How the child form is laid out on the page, in sections.
+CHILD_SECTIONS: list[tuple[Promise, list[str]]] = [
+    (
+        _("基本信息"),
+        [
+            "name",
+            "id_number",
+            "gender",
+            "birth_date",
+            "ethnicity",
+            "student_number",
+            "school_class",
+        ],
+    ),
+    (
+        _("户籍与居住"),
+        [
+            "registered_residence",
+            "rural_hukou",
+            "village",
+            "residence_group",
+            "residence_address",
+            "boarding",
+        ],
+    ),
+    (_("健康与就学"), ["health", "health_notes", "disability", "schooling", "immunization"]),
+    (_("特点与关爱"), ["interests", "personality", "categories", "risk_level", "notes"]),
+]
+
+
+def child_sections(form: forms.BaseForm) -> list[Section]:
+    return [Section(title, [form[name] for name in names]) for title, names in CHILD_SECTIONS]
+
+
+def class_label(org: Org) -> str:
+    """A class named with its school (see ``selectors.with_school_names``): 华阳小学 一(1)班."""
+    school_name = getattr(org, "school_name", None)
+    return f"{school_name} {org.name}" if school_name else org.name
+
+
+@dataclass(frozen=True)
+class FormError:
+    section: str | Promise
+    label: str | Promise
+    message: str
+
+
+def form_errors(named_forms: list[tuple[str | Promise, forms.BaseForm]]) -> list[FormError]:
+    """Every error of several forms, each naming its section and field, for the summary."""
+    found = []
+    for section, form in named_forms:
+        for name, messages in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            found += [FormError(section, label, message) for message in messages]
+    return found
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with the wording of a Chinese product."""
+
+    error_messages = {
+        "invalid_login": _("用户名或密码不正确，请重新输入（区分大小写）。"),
+        "inactive": _("该账号已停用，请联系管理员。"),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("用户名")
+        self.fields["password"].label = _("密码")

@@ -1,0 +1,237 @@
+"""Reads that shape the web pages. Scope always comes from ``visible_children``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Length, Substr
+
+from carenet.children.models import (
+    Child,
+    ChildStatus,
+    FamilyMember,
+    LeftBehindType,
+    Pairing,
+    PairingKind,
+    Relation,
+    RiskLevel,
+)
+from carenet.children.selectors import (
+    Action,
+    left_behind_only,
+    search_children,
+    visible_children,
+    with_left_behind,
+)
+from carenet.orgs.models import Membership, Org, OrgKind, Role
+from carenet.orgs.selectors import AnyUser, user_memberships
+
+# The org level a role's home page breaks its children down by, and the Child field
+# that points at an org of that level.
+_BREAKDOWN: dict[str, tuple[str, str]] = {
+    Role.COUNTY_ADMIN: (OrgKind.SCHOOL, "school"),
+    Role.TOWNSHIP_SUPERVISOR: (OrgKind.SCHOOL, "school"),
+    Role.PRINCIPAL: (OrgKind.CLASS, "school_class"),
+    Role.SCHOOL_ADMIN: (OrgKind.CLASS, "school_class"),
+    Role.VILLAGE_DIRECTOR: (OrgKind.VILLAGE, "village"),
+}
+
+
+def active_children(user: AnyUser) -> QuerySet[Child]:
+    """The children on the roll (在册) that a user may see."""
+    return visible_children(user).filter(status=ChildStatus.ACTIVE)
+
+
+def _counts() -> dict[str, Count]:
+    """Aggregates over a queryset annotated by ``with_left_behind``."""
+    return {
+        "total": Count("pk"),
+        "left_behind": Count("pk", filter=~Q(left_behind_type=LeftBehindType.NONE)),
+        "both_parents": Count("pk", filter=Q(left_behind_type=LeftBehindType.BOTH_PARENTS)),
+        "high_risk": Count("pk", filter=Q(risk_level=RiskLevel.HIGH)),
+    }
+
+
+def home_counts(user: AnyUser) -> dict[str, int]:
+    """Children on the roll in the user's scope: total, left-behind, both parents away,
+    high risk. One query."""
+    return with_left_behind(active_children(user)).aggregate(**_counts())
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    org: Org
+    total: int
+    left_behind: int
+    both_parents: int
+    high_risk: int
+
+
+def org_breakdown(user: AnyUser, membership: Membership | None) -> list[BreakdownRow]:
+    """The user's children per school (county, township), class (school) or village
+    (village director): every org of that level under the membership, plus any other
+    org the user's children belong to. Two queries, whatever the number of orgs."""
+    if membership is None or membership.role not in _BREAKDOWN:
+        return []
+    kind, child_field = _BREAKDOWN[membership.role]
+    grouped = (
+        with_left_behind(active_children(user)).values(child_field).annotate(**_counts()).order_by()
+    )
+    counts = {row[child_field]: row for row in grouped if row[child_field] is not None}
+    orgs = Org.objects.filter(
+        Q(kind=kind, path__startswith=membership.org.path) | Q(pk__in=list(counts))
+    ).order_by("path")
+    empty = dict.fromkeys(_counts(), 0)
+    return [
+        BreakdownRow(org=org, **{key: counts.get(org.pk, empty)[key] for key in empty})
+        for org in orgs
+    ]
+
+
+def class_children(user: AnyUser) -> QuerySet[Child]:
+    """Children in the classes the user teaches (班主任)."""
+    classes = Q(pk__in=[])
+    for membership in user_memberships(user):
+        if membership.role == Role.TEACHER and membership.org.kind in (
+            OrgKind.CLASS,
+            OrgKind.GRADE,
+        ):
+            classes |= Q(school_class__path__startswith=membership.org.path)
+    return (
+        with_left_behind(active_children(user).filter(classes))
+        .select_related("school_class")
+        .order_by("school_class__path", "name_pinyin")
+    )
+
+
+def mentees(user: AnyUser) -> QuerySet[Child]:
+    """Children the user is mentor (代理家长) of now."""
+    mentored = active_children(user).filter(
+        pairings__mentor=user, pairings__kind=PairingKind.MENTOR, pairings__ended_on__isnull=True
+    )
+    return with_left_behind(mentored).select_related("school_class").order_by("name_pinyin")
+
+
+def active_pairings(kind: str, to_attr: str) -> Prefetch:
+    """Prefetch a child's pairing of ``kind`` in force into the list ``child.<to_attr>``."""
+    return Prefetch(
+        "pairings",
+        queryset=Pairing.objects.filter(kind=kind, ended_on__isnull=True).select_related("mentor"),
+        to_attr=to_attr,
+    )
+
+
+# The list filter value for "left-behind of either type".
+ANY_LEFT_BEHIND = "any"
+
+
+@dataclass(frozen=True)
+class ChildFilters:
+    """The parsed query of the child list; empty values do not filter."""
+
+    q: str = ""
+    status: str = ChildStatus.ACTIVE
+    school: Org | None = None
+    school_class: Org | None = None
+    left_behind: str = ""
+    category: str = ""
+    risk: str = ""
+
+
+def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
+    """The child list: the user's scope narrowed by the filters, with left-behind type,
+    school, class and active mentor fetched without a query per row."""
+    qs = visible_children(user)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    qs = search_children(qs, filters.q)
+    if filters.school:
+        qs = qs.filter(school=filters.school)
+    if filters.school_class:
+        qs = qs.filter(school_class=filters.school_class)
+    if filters.category:
+        qs = qs.filter(categories__contains=f",{filters.category},")
+    if filters.risk:
+        qs = qs.filter(risk_level=filters.risk)
+    qs = with_left_behind(qs)
+    if filters.left_behind == ANY_LEFT_BEHIND:
+        qs = left_behind_only(qs)
+    elif filters.left_behind:
+        qs = qs.filter(left_behind_type=filters.left_behind)
+    return (
+        qs.select_related("school", "school_class")
+        .prefetch_related(active_pairings(PairingKind.MENTOR, "active_mentors"))
+        .order_by("school__path", "school_class__path", "name_pinyin", "pk")
+    )
+
+
+def child_file(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:
+    """Children a user may open (for ``action``), with what the file page shows."""
+    return (
+        with_left_behind(visible_children(user, action))
+        .select_related("school", "school_class", "village")
+        .prefetch_related(
+            "family",
+            "away_periods",
+            active_pairings(PairingKind.MENTOR, "active_mentors"),
+            active_pairings(PairingKind.BUDDY, "active_buddies"),
+        )
+    )
+
+
+def with_school_names(classes: QuerySet[Org]) -> QuerySet[Org]:
+    """Annotate each class with ``school_name``, the name of the school above it."""
+    school = Org.objects.filter(
+        kind=OrgKind.SCHOOL, path=Substr(OuterRef("path"), 1, Length("path"))
+    )
+    return classes.annotate(school_name=Subquery(school.values("name")[:1]))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a file's change history: who changed which fields when."""
+
+    when: dt.datetime
+    who: Any  # a User or None (imports, scripts)
+    subject: str  # "儿童" or the family member's relation
+    created: bool
+    fields: list[str] = field(default_factory=list)
+
+
+def _changes_of(model: type, records: list[Any], subject: str) -> list[Change]:
+    """Changes from history ``records`` (newest first). The oldest record shown needs the
+    one before it to diff against, so callers fetch one more than they show."""
+    changes = []
+    for index, record in enumerate(records):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        if record.history_type == "+":
+            changes.append(Change(record.history_date, record.history_user, subject, True))
+            continue
+        if previous is None:
+            continue
+        delta = record.diff_against(previous)
+        names = [str(model._meta.get_field(name).verbose_name) for name in delta.changed_fields]
+        if names:
+            changes.append(Change(record.history_date, record.history_user, subject, False, names))
+    return changes
+
+
+def child_changes(child: Child, limit: int = 20) -> list[Change]:
+    """The latest changes to a child file and its family members, newest first.
+
+    Only field names are listed, never values: the history must not unmask contacts.
+    """
+    records = list(child.history.select_related("history_user")[: limit + 1])
+    changes = _changes_of(Child, records, str(Child._meta.verbose_name))
+    for relation, label in Relation.choices:
+        member_records = list(
+            FamilyMember.history.filter(child_id=child.pk, relation=relation)
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")[: limit + 1]
+        )
+        changes += _changes_of(FamilyMember, member_records, str(label))
+    changes.sort(key=lambda change: change.when, reverse=True)
+    return changes[:limit]

@@ -1,0 +1,163 @@
+"""The web pages. Each view parses the request, asks a selector or a service, renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from carenet.children.forms import ChildForm, family_forms
+from carenet.children.models import Child, Relation
+from carenet.children.selectors import (
+    Action,
+    editable_classes,
+    left_behind_history,
+    selectable_villages,
+    user_may,
+)
+from carenet.children.services import child_save, latest_away_period
+from carenet.orgs.models import Org
+from carenet.orgs.selectors import primary_membership
+from carenet.web import selectors
+from carenet.web.forms import ChildFilterForm, child_sections, class_label, form_errors
+
+PAGE_SIZE = 50
+HOME_LIST_LENGTH = 12
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    """An htmx request for a fragment (a history restore wants the whole page)."""
+    return "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
+
+
+def _child_or_404(request: HttpRequest, pk: int) -> Child:
+    """A child the user may see, else 404: a child out of scope does not exist for them."""
+    return get_object_or_404(selectors.child_file(request.user), pk=pk)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    membership = primary_membership(user)
+    class_children = selectors.class_children(user)
+    context = {
+        "membership": membership,
+        "counts": selectors.home_counts(user),
+        "breakdown": selectors.org_breakdown(user, membership),
+        "class_children": class_children[:HOME_LIST_LENGTH],
+        "class_children_count": class_children.count(),
+        "mentees": selectors.mentees(user),
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def child_list(request: HttpRequest) -> HttpResponse:
+    form = ChildFilterForm(request.GET, user=request.user)
+    children = selectors.child_list(request.user, form.filters())
+    page = Paginator(children, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "web/children/_results.html" if _is_htmx(request) else "web/children/list.html"
+    response = render(request, template, {"form": form, "page": page})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
+    """What the file page and the contact card show, with the viewer's rights."""
+    family = {member.relation: member for member in child.family.all()}
+    return {
+        "child": child,
+        "father": family.get(Relation.FATHER),
+        "mother": family.get(Relation.MOTHER),
+        "guardian": family.get(Relation.GUARDIAN),
+        "father_away": latest_away_period(child, Relation.FATHER),
+        "mother_away": latest_away_period(child, Relation.MOTHER),
+        "mentor": next(iter(child.active_mentors), None),
+        "buddy": next(iter(child.active_buddies), None),
+        "unmasked": user_may(request.user, Action.CONTACTS, child),
+    }
+
+
+@login_required
+def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    child = _child_or_404(request, pk)
+    context = _file_context(request, child)
+    context.update(
+        may_edit=user_may(request.user, Action.EDIT, child),
+        left_behind_history=left_behind_history(child),
+        changes=selectors.child_changes(child),
+    )
+    return render(request, "web/children/detail.html", context)
+
+
+@login_required
+def child_card(request: HttpRequest, pk: int) -> HttpResponse:
+    child = _child_or_404(request, pk)
+    context = _file_context(request, child)
+    context["parents"] = [
+        (Relation.FATHER.label, context["father"]),
+        (Relation.MOTHER.label, context["mother"]),
+    ]
+    return render(request, "web/children/card.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_create(request: HttpRequest) -> HttpResponse:
+    classes = editable_classes(request.user)
+    if not classes.exists():
+        raise PermissionDenied(_("您没有新建儿童档案的权限。"))
+    return _child_form_page(request, child=None, classes=classes)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    child = _child_or_404(request, pk)
+    if not user_may(request.user, Action.EDIT, child):
+        raise PermissionDenied(_("您可以查看该儿童的档案，但无权修改。"))
+    return _child_form_page(request, child=child, classes=editable_classes(request.user))
+
+
+def _child_form_page(
+    request: HttpRequest, *, child: Child | None, classes: QuerySet[Org]
+) -> HttpResponse:
+    """The create/edit form: all-or-nothing save, or the form again with every error."""
+    data = request.POST if request.method == "POST" else None
+    form = ChildForm(
+        data,
+        instance=child,
+        classes=selectors.with_school_names(classes),
+        villages=selectable_villages(request.user),
+    )
+    form.fields["school_class"].label_from_instance = class_label
+    family = family_forms(data, child=child)
+    if data is not None:
+        valid = [form.is_valid(), *(member.is_valid() for member in family.values())]
+        if all(valid):
+            saved = child_save(
+                actor=request.user,
+                child=child,
+                data=form.cleaned_data,
+                family={relation: member.cleaned_data for relation, member in family.items()},
+            )
+            messages.success(request, _("%(name)s 的档案已保存。") % {"name": saved.name})
+            return redirect("child_detail", pk=saved.pk)
+    family_sections = [(Relation(relation).label, f) for relation, f in family.items()]
+    context = {
+        "child": child,
+        "form": form,
+        "sections": child_sections(form),
+        "family_sections": family_sections,
+        "errors": form_errors([(_("儿童"), form), *family_sections]) if data is not None else [],
+    }
+    return render(request, "web/children/form.html", context)

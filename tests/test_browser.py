@@ -1,0 +1,69 @@
+"""End to end in Debian's Chromium, driven by Playwright, on a phone-sized screen."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.factories import PASSWORD, world_build
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
+        reason="Debian's chromium is not installed (scripts/test installs it)",
+    ),
+]
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+# fixtures here are plain synchronous test set-up.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+        tab = context.new_page()
+        tab.set_default_timeout(15_000)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def _log_in(page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")
+
+
+def test_a_teacher_on_a_phone_logs_in_and_opens_a_childs_file(live_server, page, transactional_db):
+    world = world_build()
+    _log_in(page, live_server.url, "teacher")
+    assert "首页" in page.title() or page.locator("nav").count() == 1
+    page.goto(live_server.url + "/children/")
+    page.get_by_role("link", name="王子涵").first.click()
+    page.wait_for_url(f"{live_server.url}/children/{world.own_child.pk}/")
+    body = page.locator("body").inner_text()
+    assert "王子涵" in body
+    assert "双亲留守" in body
+    # The page fits the phone: nothing wider than the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_teacher_cannot_open_a_file_outside_their_scope(live_server, page, transactional_db):
+    world = world_build()
+    _log_in(page, live_server.url, "teacher")
+    response = page.goto(f"{live_server.url}/children/{world.outsider.pk}/")
+    assert response.status == 404
+    assert "赵强" not in page.locator("body").inner_text()

@@ -1,0 +1,92 @@
+"""The carenet command: help, bad options and bad environment values."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from carenet.cli import main
+
+
+def _run(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "carenet.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: carenet" in capsys.readouterr().out
+
+
+def test_a_bad_port_exits_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--port", "http"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "port" in err
+
+
+def test_an_unknown_command_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["frobnicate"])
+    assert exit_info.value.code == 2
+
+
+def test_a_bad_environment_value_stops_start_up_with_one_line_naming_it(tmp_path):
+    result = _run("manage", "check", env={"CARENET_HOME": str(tmp_path), "CARENET_DEBUG": "maybe"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "carenet: CARENET_DEBUG: expected 1 or 0, got 'maybe'"
+    ]
+
+
+def test_a_bad_database_url_names_the_variable(tmp_path):
+    result = _run(
+        "manage", "check", env={"CARENET_HOME": str(tmp_path), "DATABASE_URL": "mysql:/x"}
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_short_secret_key_is_refused(tmp_path):
+    result = _run(
+        "manage", "check", env={"CARENET_HOME": str(tmp_path), "CARENET_SECRET_KEY": "short"}
+    )
+    assert result.returncode == 2
+    assert "CARENET_SECRET_KEY" in result.stderr
+
+
+def test_secret_file_variables_are_read(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("k" * 40)
+    env = {"CARENET_HOME": str(tmp_path / "home"), "CARENET_SECRET_KEY_FILE": str(key_file)}
+    result = _run(
+        "manage",
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "k" * 40
+
+
+def test_keys_are_generated_into_carenet_home_once(tmp_path):
+    env = {"CARENET_HOME": str(tmp_path)}
+    for var in ("CARENET_SECRET_KEY", "CARENET_FIELD_KEY", "DATABASE_URL"):
+        env[var] = ""
+    first = _run("manage", "check", env=env)
+    assert first.returncode == 0, first.stderr
+    key = (tmp_path / "field_key").read_text()
+    assert oct((tmp_path / "field_key").stat().st_mode)[-3:] == "600"
+    _run("manage", "check", env=env)
+    assert (tmp_path / "field_key").read_text() == key
