@@ -31,8 +31,10 @@ INSTALLED_APPS = [
     "simple_history",
     "carenet.orgs",
     "carenet.children",
+    "carenet.care",
     "carenet.web",
     "carenet.api",
+    "carenet.pairing",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from tests.factories import World, world_build
 
@@ -8,6 +9,10 @@ def _carenet_home(tmp_path_factory, settings):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     # Argon2 is deliberately slow; tests that are not about hashing use a fast hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A request in English leaves English active in this thread; start each test in Chinese.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -8,7 +8,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from carenet.api.services import token_issue
+from carenet.children.models import Pairing
 from carenet.children.selectors import Action, visible_children
+from carenet.orgs.models import OrgKind
+from carenet.orgs.selectors import visible_orgs
+from carenet.pairing.selectors import pairing_schools
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +28,34 @@ ROLES = [
 CHILDREN = ["own_child", "mentee", "school_child", "villager_elsewhere", "outsider"]
 
 # Pages about one child: name → the action that decides access.
-CHILD_PAGES = {"child_detail": Action.VIEW, "child_card": Action.VIEW, "child_edit": Action.EDIT}
+CHILD_PAGES = {
+    "child_detail": Action.VIEW,
+    "child_card": Action.VIEW,
+    "child_edit": Action.EDIT,
+    "care_record_new": Action.VIEW,
+}
+CHILD_URLS = {
+    "child_detail": "/children/{}/",
+    "child_card": "/children/{}/card/",
+    "child_edit": "/children/{}/edit/",
+    "care_record_new": "/care/children/{}/records/new/",
+}
 # Pages without a child: every signed-in user gets an answer (their own scope), never a 500.
-SCOPED_PAGES = {"home", "child_list", "child_create"}
+SCOPED_PAGES = {"home", "child_list", "child_create", "care_tasks"}
+# Pages about one school's pairing (结对帮扶): name → (method, path under /pairing/{id}/).
+SCHOOL_PAGES = {
+    "pairing_school": ("get", ""),
+    "pairing_assign": ("post", "assign/"),
+    "pairing_auto": ("post", "auto/"),
+    "pairing_handover": ("post", "handover/"),
+}
+# Pages without a school that only school managers may open (others get 403).
+MANAGER_PAGES = {"pairing_home"}
 PUBLIC = {"login", "logout", "healthz", "set_language"}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
-API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children"}
+API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due"}
+# Child-scoped paths that only take POST: 404 outside scope, never a record written there.
+API_CHILD_POST_PATHS = {"/api/v1/children/{id}/records"}
 API_PUBLIC_PATHS = {"/api/v1/auth/token"}
 
 
@@ -47,9 +73,12 @@ def _named_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
 
 
 def test_every_route_is_classified(client):
-    assert _named_patterns(get_resolver()) == set(CHILD_PAGES) | SCOPED_PAGES | PUBLIC
+    assert (
+        _named_patterns(get_resolver())
+        == set(CHILD_PAGES) | SCOPED_PAGES | PUBLIC | set(SCHOOL_PAGES) | MANAGER_PAGES
+    )
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
-    assert paths == API_CHILD_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
+    assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -61,11 +90,7 @@ def test_child_pages_answer_only_within_scope(world, client, role):
         allowed = set(visible_children(user, action).values_list("pk", flat=True))
         for attr in CHILDREN:
             child = getattr(world, attr)
-            url = {
-                "child_detail": "/children/{}/",
-                "child_card": "/children/{}/card/",
-                "child_edit": "/children/{}/edit/",
-            }[name].format(child.pk)
+            url = CHILD_URLS[name].format(child.pk)
             status = client.get(url).status_code
             expected = 200 if child.pk in allowed else 403 if child.pk in visible else 404
             assert status == expected, f"{role} {name} {attr}: {status} != {expected}"
@@ -79,7 +104,7 @@ def test_scoped_pages_never_show_a_child_outside_scope(world, client, role):
     user = world.user(role)
     client.force_login(user)
     visible = set(visible_children(user).values_list("name", flat=True))
-    for path in ("/", "/children/", "/children/?status=all"):
+    for path in ("/", "/children/", "/children/?status=all", "/care/tasks/"):
         body = client.get(path).content.decode()
         for attr in CHILDREN:
             name = getattr(world, attr).name
@@ -96,6 +121,8 @@ def test_anonymous_users_are_sent_to_log_in(world, client):
         f"/children/{world.own_child.pk}/",
         f"/children/{world.own_child.pk}/card/",
         f"/children/{world.own_child.pk}/edit/",
+        "/care/tasks/",
+        f"/care/children/{world.own_child.pk}/records/new/",
     ):
         response = client.get(path)
         assert response.status_code == 302 and "/login/" in response["Location"], path
@@ -113,6 +140,38 @@ def test_the_api_answers_only_within_scope(world, client, role):
         assert status == (200 if child.pk in visible else 404), f"{role} {attr}: {status}"
     listed = {item["id"] for item in client.get("/api/v1/children", **auth).json()["items"]}
     assert listed == visible
+    due = client.get("/api/v1/tasks/due?scope=org", **auth).json()["items"]
+    assert {item["child"] for item in due} <= visible
+    record = {"kind": "talk", "date": "2026-01-05", "summary": "谈心"}
+    for attr in CHILDREN:
+        child = getattr(world, attr)
+        for path in API_CHILD_POST_PATHS:
+            url = path.replace("{id}", str(child.pk))
+            status = client.post(url, record, content_type="application/json", **auth).status_code
+            assert status == (201 if child.pk in visible else 404), f"{role} POST {path} {attr}"
+            assert client.post(url, record, content_type="application/json").status_code == 401
     for path in API_SCOPED_PATHS | API_CHILD_PATHS:
         anonymous = client.get(path.replace("{id}", str(world.own_child.pk)))
         assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_school_pages_answer_only_to_school_managers(world, client, role):
+    """Pairing pages: 200 for a manager of the school, 403 for a school the user can see
+    without the right role, 404 for a school out of sight. Refused POSTs change nothing."""
+    user = world.user(role)
+    client.force_login(user)
+    managed = set(pairing_schools(user).values_list("pk", flat=True))
+    seen = set(visible_orgs(user, kind=OrgKind.SCHOOL).values_list("pk", flat=True))
+    pairings = Pairing.objects.count()
+    for school in (world.school, world.other_school):
+        for name, (method, tail) in SCHOOL_PAGES.items():
+            status = getattr(client, method)(f"/pairing/{school.pk}/{tail}").status_code
+            if school.pk in managed:
+                assert status in (200, 302, 400), f"{role} {name} {school}: {status}"
+            else:
+                expected = 403 if school.pk in seen else 404
+                assert status == expected, f"{role} {name} {school}: {status} != {expected}"
+    if not managed:
+        assert Pairing.objects.count() == pairings
+    assert client.get("/pairing/").status_code in ((302, 200) if managed else (403,))

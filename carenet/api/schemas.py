@@ -248,3 +248,75 @@ class ChildIn(In):
     family: list[FamilyEntryIn] | None = Field(
         None, description='parents as in the child file: [{"relation": "father", …}]'
     )
+
+
+# --- care records and tasks ---------------------------------------------------------
+
+CareKindName = Literal[
+    "talk",
+    "parent_call",
+    "guardian_contact",
+    "home_visit",
+    "letter",
+    "family_call",
+    "counseling",
+    "assistance",
+]
+DetailText = Annotated[str, Field(max_length=1000)]
+
+
+class RecordIn(In):
+    """A care record: ``kind``, ``date``, ``summary``, then the kind's own fields."""
+
+    kind: CareKindName
+    date: dt.date
+    summary: str = Field(max_length=5000)
+    confidential: bool = False
+    # talk
+    place: DetailText | None = None
+    topics: DetailText | None = None
+    mood: DetailText | None = None
+    problems: DetailText | None = None
+    measures: DetailText | None = None
+    follow_up: DetailText | None = None
+    # home visit
+    present: DetailText | None = None
+    living_conditions: DetailText | None = None
+    guardian_capacity: Literal["good", "fair", "poor"] | None = None
+    needs: DetailText | None = None
+    # calls
+    with_: DetailText | None = Field(None, alias="with")
+    duration_minutes: int | None = Field(None, ge=0, le=600)
+
+
+class RecordOut(Schema):
+    id: int
+    child: int
+    kind: str
+    date: dt.date
+    summary: str
+    details: dict[str, Any]
+    confidential: bool
+    author: str
+    created_at: dt.datetime
+
+
+class TaskFilters(In):
+    as_of: dt.date | None = Field(None, description="the day to compute for; default today")
+    scope: Literal["mine", "org"] = Field(
+        "mine",
+        description="mine: children the caller is class teacher or mentor of; "
+        "org: every child the caller may see",
+    )
+
+
+class TaskOut(Schema):
+    child: int
+    kind: str
+    due_date: dt.date
+    overdue: bool
+
+
+class TaskListOut(Schema):
+    count: int
+    items: list[TaskOut]

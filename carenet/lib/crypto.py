@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from functools import lru_cache
 
@@ -78,3 +79,19 @@ class EncryptedCharField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(str(value))
+
+
+class EncryptedJSONField(EncryptedCharField):
+    """A JSON object encrypted at rest (as the text of its JSON). Empty means ``{}``."""
+
+    description = "Encrypted JSON"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return {}
+        return json.loads(decrypt(value))
+
+    def get_prep_value(self, value):
+        if not value:
+            return ""
+        return encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True))

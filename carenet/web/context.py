@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from carenet.children.selectors import editable_classes
 from carenet.orgs.selectors import primary_membership
+from carenet.pairing.selectors import pairing_schools
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -15,4 +16,5 @@ def navigation(request: HttpRequest) -> dict:
     return {
         "primary_membership": primary_membership(user),
         "can_create_child": editable_classes(user).exists(),
+        "can_manage_pairing": pairing_schools(user).exists(),
     }

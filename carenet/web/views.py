@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from carenet.care.selectors import visible_records
 from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import Child, Relation
 from carenet.children.selectors import (
@@ -32,6 +33,7 @@ from carenet.web.forms import ChildFilterForm, child_sections, class_label, form
 
 PAGE_SIZE = 50
 HOME_LIST_LENGTH = 12
+RECORDS_SHOWN = 100
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -95,6 +97,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         may_edit=user_may(request.user, Action.EDIT, child),
         left_behind_history=left_behind_history(child),
         changes=selectors.child_changes(child),
+        records=visible_records(request.user, child)[:RECORDS_SHOWN],
     )
     return render(request, "web/children/detail.html", context)
 

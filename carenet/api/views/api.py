@@ -10,7 +10,7 @@ from ninja import NinjaAPI
 
 from carenet.api.auth import BearerAuth
 from carenet.api.errors import install_error_handlers
-from carenet.api.views import auth, children, orgs
+from carenet.api.views import auth, care, children, orgs
 
 api = NinjaAPI(
     title="CareNet API",
@@ -24,3 +24,4 @@ install_error_handlers(api)
 api.add_router("/auth", auth.router, tags=["auth"])
 api.add_router("/orgs", orgs.router, tags=["orgs"])
 api.add_router("/children", children.router, tags=["children"])
+api.add_router("", care.router)

@@ -1,0 +1,124 @@
+"""Care work: the care plan (工作计划) of an org for a school year, and care records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from carenet.children.models import Child
+from carenet.lib.crypto import EncryptedCharField, EncryptedJSONField
+from carenet.orgs.models import Org
+
+
+class CareKind(models.TextChoices):
+    TALK = "talk", _("谈心")
+    PARENT_CALL = "parent_call", _("联系家长")
+    GUARDIAN_CONTACT = "guardian_contact", _("联系监护人")
+    HOME_VISIT = "home_visit", _("家访")
+    LETTER = "letter", _("家书")
+    FAMILY_CALL = "family_call", _("亲情电话")
+    COUNSELING = "counseling", _("心理辅导")
+    ASSISTANCE = "assistance", _("物资帮扶")
+
+
+# The kinds a plan schedules (the others are logged when they happen).
+SCHEDULED_KINDS = (
+    CareKind.TALK,
+    CareKind.PARENT_CALL,
+    CareKind.GUARDIAN_CONTACT,
+    CareKind.HOME_VISIT,
+    CareKind.LETTER,
+)
+# Duties done at school by school staff: term breaks pause them.
+SCHOOL_SIDE_KINDS = frozenset({CareKind.TALK, CareKind.HOME_VISIT, CareKind.LETTER})
+# Kind-specific fields of a record (kept in ``details``).
+DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
+    CareKind.TALK: ("place", "topics", "mood", "problems", "measures", "follow_up"),
+    CareKind.HOME_VISIT: ("present", "living_conditions", "guardian_capacity", "needs"),
+    CareKind.PARENT_CALL: ("with", "duration_minutes"),
+    CareKind.GUARDIAN_CONTACT: ("with", "duration_minutes"),
+    CareKind.FAMILY_CALL: ("with", "duration_minutes"),
+}
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("每周")
+    BIWEEKLY = "biweekly", _("每两周")
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+    TERMLY = "termly", _("每学期")
+    TERM_START_MIDDLE_END = "term_start_middle_end", _("期初、期中、期末")
+    NONE = "none", _("不安排")
+
+
+class GuardianCapacity(models.TextChoices):
+    GOOD = "good", _("较好")
+    FAIR = "fair", _("一般")
+    POOR = "poor", _("差")
+
+
+class CarePlan(models.Model):
+    """An org's care plan for one school year (2026 = Sep 2026 – Aug 2027).
+
+    Inherited down the org tree: the plan in force at a school is the nearest one above
+    it (``selectors.plan_in_force``)."""
+
+    org = models.ForeignKey(
+        Org, on_delete=models.CASCADE, related_name="care_plans", verbose_name=_("组织")
+    )
+    school_year = models.PositiveSmallIntegerField(_("学年"))
+    name = models.CharField(_("名称"), max_length=100)
+    preset = models.CharField(_("模板"), max_length=32, blank=True)
+    # kind → Frequency value, for the kinds of SCHEDULED_KINDS
+    frequencies = models.JSONField(_("关爱频次"), default=dict)
+    # indicator key → percentage
+    targets = models.JSONField(_("目标"), default=dict)
+    mentor_min = models.PositiveSmallIntegerField(_("每位代理家长最少结对"), default=5)
+    mentor_max = models.PositiveSmallIntegerField(_("每位代理家长最多结对"), default=7)
+    # {"leader": "…", "members": ["…", …]}
+    leading_group = models.JSONField(_("领导小组"), default=dict, blank=True)
+    # [{"month": 9, "items": ["…", …]}, …]
+    schedule = models.JSONField(_("月度安排"), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("工作计划")
+        verbose_name_plural = _("工作计划")
+        constraints = [
+            models.UniqueConstraint(fields=["org", "school_year"], name="careplan_one_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.school_year} {self.name}"
+
+    def frequency(self, kind: str) -> str:
+        return self.frequencies.get(kind, Frequency.NONE)
+
+
+class CareRecord(models.Model):
+    """One piece of care work (a record card: 谈心记录卡, 家访记录, …)."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="care_records")
+    county_code = models.CharField(max_length=6, db_index=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=CareKind.choices)
+    date = models.DateField(_("日期"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="care_records",
+        verbose_name=_("记录人"),
+    )
+    summary = EncryptedCharField(_("内容"))
+    details = EncryptedJSONField(_("详情"), blank=True, default=dict)
+    confidential = models.BooleanField(_("保密"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("关爱记录")
+        verbose_name_plural = _("关爱记录")
+        indexes = [models.Index(fields=["child", "kind", "date"])]
+        ordering = ["-date", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date} {self.child}"

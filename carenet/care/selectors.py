@@ -1,0 +1,252 @@
+"""Reads of care work: the plan in force, the records a user may read, due tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Max, Q, QuerySet
+
+from carenet.care import calendar
+from carenet.care.models import (
+    SCHEDULED_KINDS,
+    SCHOOL_SIDE_KINDS,
+    CareKind,
+    CarePlan,
+    CareRecord,
+    Frequency,
+)
+from carenet.care.presets import DEFAULT_PRESET, preset_plan
+from carenet.children.models import Child, ChildStatus, Pairing, PairingKind, RiskLevel
+from carenet.children.selectors import left_behind_only, visible_children, with_left_behind
+from carenet.orgs.models import Org, OrgKind, Role
+from carenet.orgs.selectors import AnyUser, user_memberships
+
+RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
+# Who besides its author may read a confidential record: the school's leadership.
+CONFIDENTIAL_READERS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
+
+
+# --- plans ----------------------------------------------------------------------------
+
+
+def _path_prefixes(path: str) -> list[str]:
+    step = Org.steplen
+    return [path[:i] for i in range(step, len(path) + 1, step)]
+
+
+def _default_plan(org: Org, school_year: int) -> CarePlan:
+    county = Org(path=org.path[: Org.steplen], code=org.county_code, kind=OrgKind.COUNTY)
+    return preset_plan(DEFAULT_PRESET, org=county, school_year=school_year)
+
+
+def plans_in_force(orgs: Iterable[Org], on: dt.date) -> dict[int, CarePlan]:
+    """For each org, the nearest plan up its tree for the school year of ``on`` (else the
+    default preset, unsaved). One query whatever the number of orgs."""
+    orgs = list(orgs)
+    school_year = calendar.school_year_of(on)
+    prefixes = {p for org in orgs for p in _path_prefixes(org.path)}
+    plans = {
+        plan.org.path: plan
+        for plan in CarePlan.objects.filter(
+            school_year=school_year, org__path__in=prefixes
+        ).select_related("org")
+    }
+    found: dict[int, CarePlan] = {}
+    for org in orgs:
+        nearest = next((plans[p] for p in reversed(_path_prefixes(org.path)) if p in plans), None)
+        found[org.pk] = nearest or _default_plan(org, school_year)
+    return found
+
+
+def plan_in_force(org: Org, on: dt.date) -> CarePlan:
+    """The plan that rules an org on a day: the nearest one up the tree for that school
+    year, else the county default preset (so the system works with no plan configured)."""
+    return plans_in_force([org], on)[org.pk]
+
+
+# --- due dates ------------------------------------------------------------------------
+
+
+def _checkpoints(term: tuple[dt.date, dt.date]) -> list[dt.date]:
+    """期初、期中、期末: two weeks into the term, its middle, its last day."""
+    start, end = term
+    return [start + dt.timedelta(days=14), start + (end - start) // 2, end]
+
+
+def raw_due(frequency: str, last: dt.date | None, as_of: dt.date) -> dt.date | None:
+    """The deadline of the next piece of work of a frequency, before any adjustment.
+
+    From the last record, or without one from the start of the term of ``as_of``
+    (or the next term's, in a break)."""
+    term = calendar.term_on_or_after(as_of)
+    anchor = last or term[0]
+    if frequency == Frequency.WEEKLY:
+        return anchor + dt.timedelta(days=7)
+    if frequency == Frequency.BIWEEKLY:
+        return anchor + dt.timedelta(days=14)
+    if frequency == Frequency.MONTHLY:
+        return anchor + relativedelta(months=1)
+    if frequency == Frequency.QUARTERLY:
+        return anchor + relativedelta(months=3)
+    if frequency == Frequency.TERMLY:
+        # Once in every term: by the end of the term after the last one (or of this term).
+        if last is None:
+            return term[1]
+        return calendar.next_term(calendar.term_on_or_after(last)[1])[1]
+    if frequency == Frequency.TERM_START_MIDDLE_END:
+        # A record counts for the checkpoint nearest to it; the one after is due.
+        if last is None:
+            return _checkpoints(term)[0]
+        current = calendar.term_on_or_after(last)
+        points = _checkpoints(current) + _checkpoints(calendar.next_term(current[1]))
+        done = min(range(len(points) - 1), key=lambda i: abs(points[i] - last))
+        return points[done + 1]
+    return None
+
+
+def adjust(due: dt.date, kind: str) -> dt.date:
+    """Never due on a holiday or weekend; school-side duties wait for the term."""
+    if kind in SCHOOL_SIDE_KINDS:
+        return calendar.school_day_on_or_after(due)
+    return calendar.next_workday(due)
+
+
+def next_due(kind: str, frequency: str, last: dt.date | None, as_of: dt.date) -> dt.date | None:
+    due = raw_due(frequency, last, as_of)
+    return None if due is None else adjust(due, kind)
+
+
+@dataclass(frozen=True)
+class Task:
+    child: Child
+    kind: str
+    due_date: dt.date
+    overdue: bool
+
+    @property
+    def kind_label(self) -> str:
+        return str(CareKind(self.kind).label)
+
+
+def week_end(day: dt.date) -> dt.date:
+    """The Sunday of the week of ``day``."""
+    return day + dt.timedelta(days=6 - day.weekday())
+
+
+def care_children(children: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
+    """The children of a queryset who get care tasks: on the roll and left-behind."""
+    qs = with_left_behind(children.filter(status=ChildStatus.ACTIVE), as_of)
+    return left_behind_only(qs).select_related("school", "school_class")
+
+
+def tasks_for(
+    children: QuerySet[Child], *, as_of: dt.date, until: dt.date | None = None
+) -> list[Task]:
+    """Each care child's next task of each kind the plan at their school schedules.
+
+    ``until`` keeps only tasks due on or before that day. Sorted overdue first, then by
+    risk (high first), then by due date. Three queries: children, last records, plans."""
+    kids = list(care_children(children, as_of))
+    if not kids:
+        return []
+    last_dates: dict[tuple[int, str], dt.date] = {
+        (row["child_id"], row["kind"]): row["last"]
+        for row in CareRecord.objects.filter(
+            child__in=[k.pk for k in kids], kind__in=SCHEDULED_KINDS
+        )
+        .values("child_id", "kind")
+        .annotate(last=Max("date"))
+    }
+    schools = {k.school_id: k.school for k in kids}
+    plans = plans_in_force(schools.values(), as_of)
+    tasks: list[Task] = []
+    for child in kids:
+        plan = plans[child.school_id]
+        for kind in SCHEDULED_KINDS:
+            due = next_due(kind, plan.frequency(kind), last_dates.get((child.pk, kind)), as_of)
+            if due is None or (until is not None and due > until):
+                continue
+            tasks.append(Task(child=child, kind=str(kind), due_date=due, overdue=due < as_of))
+    tasks.sort(key=lambda t: (not t.overdue, RISK_ORDER.get(t.child.risk_level, 3), t.due_date))
+    return tasks
+
+
+def my_children(user: AnyUser) -> QuerySet[Child]:
+    """The visible children a user is class teacher (班主任) or active mentor of."""
+    scope = Q(pk__in=[])
+    for membership in user_memberships(user):
+        if membership.role == Role.TEACHER and membership.org.kind in (
+            OrgKind.CLASS,
+            OrgKind.GRADE,
+        ):
+            scope |= Q(school_class__path__startswith=membership.org.path)
+    mentees = Pairing.objects.filter(
+        mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
+    ).values("child_id")
+    return visible_children(user).filter(scope | Q(pk__in=mentees))
+
+
+def leads_schools(user: AnyUser) -> bool:
+    """A principal or school admin: the working list shows their school per teacher/class."""
+    return any(m.role in CONFIDENTIAL_READERS for m in user_memberships(user))
+
+
+@dataclass
+class GroupRow:
+    label: str
+    tasks: int = 0
+    overdue: int = 0
+
+
+def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
+    """Tasks counted per class and per mentor (代理家长), most overdue first. One query."""
+    mentors = {
+        p.child_id: p.mentor
+        for p in Pairing.objects.filter(
+            child__in={t.child.pk for t in tasks},
+            kind=PairingKind.MENTOR,
+            ended_on__isnull=True,
+        ).select_related("mentor")
+    }
+    by_class: dict[str, GroupRow] = {}
+    by_mentor: dict[str, GroupRow] = {}
+    for task in tasks:
+        klass = f"{task.child.school.name} {task.child.school_class.name}"
+        mentor = mentors.get(task.child.pk)
+        who = (mentor.get_full_name() or mentor.username) if mentor else "（未结对）"
+        for groups, key in ((by_class, klass), (by_mentor, who)):
+            row = groups.setdefault(key, GroupRow(key))
+            row.tasks += 1
+            row.overdue += task.overdue
+
+    def ordered(groups: dict[str, GroupRow]) -> list[GroupRow]:
+        return sorted(groups.values(), key=lambda r: (-r.overdue, r.label))
+
+    return ordered(by_class), ordered(by_mentor)
+
+
+# --- records --------------------------------------------------------------------------
+
+
+def may_read_confidential(user: AnyUser, child: Child) -> bool:
+    """The school's principal or school admin (besides each record's author)."""
+    school_path = child.school.path
+    return any(
+        m.role in CONFIDENTIAL_READERS and school_path.startswith(m.org.path)
+        for m in user_memberships(user)
+    )
+
+
+def visible_records(user: AnyUser, child: Child) -> QuerySet[CareRecord]:
+    """A child's records a user may read, newest first: the child must be visible to
+    them, and confidential records (counseling always is) only for their author and the
+    school's leadership."""
+    if not visible_children(user).filter(pk=child.pk).exists():
+        return CareRecord.objects.none()
+    records = CareRecord.objects.filter(child=child).select_related("author")
+    if not may_read_confidential(user, child):
+        records = records.filter(Q(confidential=False) | Q(author_id=user.pk))
+    return records.order_by("-date", "-created_at")

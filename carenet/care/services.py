@@ -1,0 +1,89 @@
+"""Writes of care work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carenet.care.models import DETAIL_FIELDS, CareKind, CareRecord, GuardianCapacity
+from carenet.children.models import Child
+
+MAX_SUMMARY = 5000
+MAX_DETAIL = 1000
+
+
+def _clean_details(kind: str, details: dict[str, Any], errors: dict[str, list[str]]) -> dict:
+    """The kind's own fields, non-empty ones only; other keys are dropped."""
+    cleaned: dict[str, Any] = {}
+    for key in DETAIL_FIELDS.get(kind, ()):
+        value = details.get(key)
+        if value in (None, ""):
+            continue
+        if key == "duration_minutes":
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                errors.setdefault(key, []).append(_("应为整数"))
+                continue
+            if not 0 <= value <= 600:
+                errors.setdefault(key, []).append(_("应在 0 到 600 分钟之间"))
+                continue
+        elif key == "guardian_capacity":
+            if value not in GuardianCapacity.values:
+                errors.setdefault(key, []).append(_("应为 good（较好）、fair（一般）或 poor（差）"))
+                continue
+        else:
+            value = str(value).strip()
+            if len(value) > MAX_DETAIL:
+                errors.setdefault(key, []).append(_("不能超过 %(n)s 个字符") % {"n": MAX_DETAIL})
+                continue
+            if not value:
+                continue
+        cleaned[key] = value
+    return cleaned
+
+
+def record_create(
+    *,
+    actor: AbstractBaseUser,
+    child: Child,
+    kind: str,
+    date: dt.date | None,
+    summary: str,
+    details: dict[str, Any] | None = None,
+    confidential: bool = False,
+) -> CareRecord:
+    """Log one piece of care work. Raises ``ValidationError`` keyed by field.
+
+    The child's next due date for the kind moves at once: due dates are derived from
+    the records (``selectors.tasks_for``). Counseling is always confidential."""
+    errors: dict[str, list[str]] = {}
+    if kind not in CareKind.values:
+        errors["kind"] = [_("记录类型无效")]
+    if date is None:
+        errors["date"] = [_("必须填写此项")]
+    elif date > timezone.localdate():
+        errors["date"] = [_("日期不能晚于今天")]
+    summary = (summary or "").strip()
+    if not summary:
+        errors["summary"] = [_("请填写记录内容")]
+    elif len(summary) > MAX_SUMMARY:
+        errors["summary"] = [_("不能超过 %(n)s 个字符") % {"n": MAX_SUMMARY}]
+    cleaned = _clean_details(kind, details or {}, errors)
+    if errors:
+        raise ValidationError(errors)
+    return CareRecord.objects.create(
+        child=child,
+        county_code=child.county_code,
+        kind=kind,
+        date=date,
+        author=actor,
+        summary=summary,
+        details=cleaned,
+        confidential=confidential or kind == CareKind.COUNSELING,
+    )

@@ -1,0 +1,162 @@
+"""Reads for pairing (结对帮扶): a school's teachers, their loads, and who is still unpaired."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from carenet.care.selectors import plan_in_force
+from carenet.children.models import (
+    Child,
+    ChildStatus,
+    LeftBehindType,
+    Pairing,
+    PairingKind,
+    RiskLevel,
+)
+from carenet.children.selectors import left_behind_only, with_left_behind
+from carenet.orgs.models import Membership, Org, OrgKind, Role
+from carenet.orgs.selectors import AnyUser, user_memberships, visible_orgs
+
+# Mentor load when the care plan says nothing (the seeds' plans ask 5–7 children per mentor).
+MENTOR_CAPACITY_DEFAULT = 7
+# Roles that may run pairing for a school they are placed at or above.
+_SCHOOL_MANAGERS = {Role.PRINCIPAL, Role.SCHOOL_ADMIN}
+
+
+def mentor_capacity(school: Org) -> int:
+    """How many children one mentor of this school may have at most: the ``mentor_max`` of
+    the care plan in force at the school (the preset's 7 when none is configured)."""
+    return plan_in_force(school, timezone.localdate()).mentor_max or MENTOR_CAPACITY_DEFAULT
+
+
+def school_teachers(school: Org) -> QuerySet[AbstractBaseUser]:
+    """Active users with a teacher role at the school or any grade or class of it."""
+    teaching = Membership.objects.filter(
+        user=OuterRef("pk"), role=Role.TEACHER, org__path__startswith=school.path
+    )
+    return (
+        get_user_model()
+        .objects.filter(Exists(teaching), is_active=True)
+        .order_by("last_name", "first_name", "username", "pk")
+    )
+
+
+def is_school_teacher(user: AbstractBaseUser, school: Org) -> bool:
+    return school_teachers(school).filter(pk=user.pk).exists()
+
+
+def _active_mentor_pairings() -> QuerySet[Pairing]:
+    return Pairing.objects.filter(kind=PairingKind.MENTOR, ended_on__isnull=True)
+
+
+def mentor_load(mentor: AbstractBaseUser) -> int:
+    """The number of children a mentor has now (at any school: capacity is per person)."""
+    return _active_mentor_pairings().filter(mentor=mentor).count()
+
+
+def mentor_loads(school: Org) -> dict[AbstractBaseUser, int]:
+    """Every teacher of the school → the number of children they mentor now. Two queries."""
+    teachers = list(school_teachers(school))
+    counts = dict(
+        _active_mentor_pairings()
+        .filter(mentor__in=[t.pk for t in teachers])
+        .values("mentor")
+        .annotate(n=Count("pk"))
+        .values_list("mentor", "n")
+    )
+    return {teacher: counts.get(teacher.pk, 0) for teacher in teachers}
+
+
+def _without_mentor() -> Q:
+    return ~Q(Exists(_active_mentor_pairings().filter(child=OuterRef("pk"))))
+
+
+def school_left_behind(school: Org, as_of: dt.date | None = None) -> QuerySet[Child]:
+    """The school's left-behind children on the roll, annotated by ``with_left_behind``."""
+    children = Child.objects.filter(school=school, status=ChildStatus.ACTIVE)
+    return left_behind_only(with_left_behind(children, as_of or timezone.localdate()))
+
+
+def unpaired_left_behind(school: Org, as_of: dt.date | None = None) -> QuerySet[Child]:
+    """The school's left-behind children on the roll without a mentor now, the neediest
+    first (high risk, then both parents away), then by class and name."""
+    return _neediest_first(school_left_behind(school, as_of).filter(_without_mentor()))
+
+
+def _neediest_first(children: QuerySet[Child]) -> QuerySet[Child]:
+    return (
+        children.annotate(
+            need=Case(
+                When(risk_level=RiskLevel.HIGH, then=Value(0)),
+                When(risk_level=RiskLevel.MEDIUM, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+            both=Case(
+                When(left_behind_type=LeftBehindType.BOTH_PARENTS, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+        )
+        .select_related("school_class")
+        .order_by("need", "both", "school_class__path", "name_pinyin", "pk")
+    )
+
+
+@dataclass
+class MentorRow:
+    teacher: AbstractBaseUser
+    load: int
+    capacity: int
+    mentees: list[Child] = field(default_factory=list)
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.load, 0)
+
+
+def mentor_rows(school: Org) -> list[MentorRow]:
+    """The school page: each teacher with their load and their mentees at this school."""
+    capacity = mentor_capacity(school)
+    rows = {
+        teacher.pk: MentorRow(teacher, load, capacity)
+        for teacher, load in mentor_loads(school).items()
+    }
+    pairings = (
+        _active_mentor_pairings()
+        .filter(mentor__in=list(rows), child__school=school)
+        .select_related("child__school_class")
+        .order_by("child__name_pinyin", "child__pk")
+    )
+    for pairing in pairings:
+        rows[pairing.mentor_id].mentees.append(pairing.child)
+    return list(rows.values())
+
+
+def pairing_schools(user: AnyUser) -> QuerySet[Org]:
+    """The schools whose pairing a user may run: principals and school admins at their
+    school, county admins (and superusers) for every school under them."""
+    schools = Org.objects.filter(kind=OrgKind.SCHOOL)
+    if not user.is_authenticated or not user.is_active:
+        return schools.none()
+    if user.is_superuser:
+        return schools.order_by("path")
+    scope = Q(pk__in=[])
+    for membership in user_memberships(user):
+        org = membership.org
+        if membership.role in _SCHOOL_MANAGERS and org.kind == OrgKind.SCHOOL:
+            scope |= Q(pk=org.pk)
+        elif membership.role == Role.COUNTY_ADMIN:
+            scope |= Q(path__startswith=org.path)
+    return schools.filter(scope).order_by("path")
+
+
+def school_in_view(user: AnyUser, pk: int) -> Org | None:
+    """A school the user may at least see, else None (it does not exist for them)."""
+    return visible_orgs(user, kind=OrgKind.SCHOOL).filter(pk=pk).first()
