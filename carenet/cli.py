@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -51,10 +53,17 @@ def _non_negative(value: str) -> int:
     return 0 if value.strip() == "0" else _positive(value)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _serve(host: str, port: int, workers: int, queue_worker: bool = True) -> None:
     from carenet.server import run_server
 
-    run_server(host=host, port=port, workers=workers)
+    run_server(host=host, port=port, workers=workers, queue_worker=queue_worker)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -82,8 +91,155 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
-    _serve(args.host, args.port, args.workers)
+    _serve(args.host, args.port, args.workers, queue_worker=not args.no_worker)
     return EXIT_OK
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.utils import timezone
+
+    from carenet.notify.services import reminders_run
+
+    result = reminders_run(today=args.today or timezone.localdate())
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    _setup_django()
+    from carenet.ops.backup import BackupError, backup_create
+
+    try:
+        result = backup_create(args.out, include_keys=args.include_keys)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"backup written: {result.path} ({result.size} bytes, {result.engine} database, "
+        f"{result.media_files} media files)"
+    )
+    if result.includes_keys:
+        print(
+            "warning: the archive contains CARENET_FIELD_KEY and the secret key: whoever "
+            "holds it can read every ID number and phone. Keep it as safe as the keys.",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            "reminder: the archive does not contain the keys. Keep CARENET_FIELD_KEY (the "
+            "environment, or the file field_key in CARENET_HOME) safe and separately: "
+            "without it the encrypted ID numbers, phones and notes cannot be read.",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _setup_django()
+    from carenet.ops.backup import BackupError, backup_restore
+
+    try:
+        result = backup_restore(args.archive, force=args.force)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"restored the backup of {result.created_at}: {result.engine} database, "
+        f"{result.media_files} media files" + (", keys" if result.keys_restored else "")
+    )
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The register of every child in care under an org, as .xlsx or .csv (by suffix)."""
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise UsageError(f"the output must end in .xlsx or .csv: {args.out}")
+    _setup_django()
+    from carenet.audit.models import AccessAction
+    from carenet.audit.services import audit_log
+    from carenet.exchange.export import (
+        Counted,
+        children_under,
+        register_rows,
+        render_csv,
+        render_xlsx,
+    )
+    from carenet.orgs.models import Org
+
+    org = Org.objects.filter(code=args.org).first()
+    if org is None:
+        raise UsageError(f"no org with code {args.org!r}")
+    rows = Counted(register_rows(children_under(org), unmasked=args.unmasked))
+    if suffix == ".csv":
+        content = render_csv(rows)
+    else:
+        content = render_xlsx(rows, title=f"{org.name}留守儿童花名册")
+    try:
+        Path(args.out).write_bytes(content)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    masked = "unmasked" if args.unmasked else "ID numbers and phones masked"
+    note = "（未打码）" if args.unmasked else ""
+    audit_log(
+        request=None,
+        user=None,
+        action=AccessAction.EXPORT,
+        detail=f"命令行导出花名册 {org.code} {rows.count} 人{note}",
+        county_code=org.county_code,
+    )
+    print(f"{rows.count} children of {org.name} ({org.code}) written to {args.out} ({masked})")
+    return EXIT_OK
+
+
+EXIT_REJECTED = 3
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a register into a school: 0 all rows good, 3 some rows rejected."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    _setup_django()
+    import json
+
+    from carenet.exchange.importer import (
+        RegisterError,
+        error_workbook,
+        import_commit,
+        import_preview,
+    )
+    from carenet.orgs.models import Org, OrgKind
+
+    school = Org.objects.filter(code=args.school, kind=OrgKind.SCHOOL).first()
+    if school is None:
+        raise UsageError(f"no school with code {args.school!r}")
+    try:
+        preview = import_preview(data=data, filename=Path(args.file).name, school=school)
+        if not args.dry_run:
+            import_commit(preview=preview, school=school, actor=None)
+    except RegisterError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
+    if args.report:
+        try:
+            Path(args.report).write_bytes(error_workbook(preview))
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.report}: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(preview.as_json(), ensure_ascii=False))
+    else:
+        verb = "将" if args.dry_run else "已"
+        print(
+            f"{school.name}：{verb}新建 {preview.created} 名，{verb}更新 {preview.updated} 名，"
+            f"无变化 {preview.unchanged} 名，跳过 {preview.skipped} 行，"
+            f"拒绝 {preview.rejected} 行" + ("（试运行，未写入）" if args.dry_run else "")
+        )
+        for row in preview.rejected_rows:
+            reasons = "；".join(f"{e.column}：{e.message}" for e in row.errors)
+            print(f"  第 {row.row} 行：{reasons}")
+    return EXIT_REJECTED if preview.rejected else EXIT_OK
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
@@ -132,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the production server",
-        description="Serve CareNet with gunicorn, static files included.",
+        description="Serve CareNet with gunicorn, static files included, and start the "
+        "background queue worker (huey consumer) alongside unless --no-worker.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
@@ -140,9 +297,129 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive,
         default=max(2, min(4, (os.cpu_count() or 1) * 2)),
-        help="worker processes",
+        help="web worker processes",
+    )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the background queue worker (huey consumer: daily reminders "
+        "and other jobs); run it yourself with 'carenet manage run_huey'",
     )
     serve.set_defaults(func=cmd_serve)
+
+    remind = commands.add_parser(
+        "remind",
+        help="send the care reminders that are due",
+        description="Compute due and overdue care tasks of every class teacher and mentor, "
+        "create their notifications (inbox) and send what is not sent yet: one e-mail "
+        "digest and one short message per user. Safe to run twice. The queue worker "
+        "started by 'carenet serve' does this every day at 07:00.",
+    )
+    remind.add_argument(
+        "--today", type=_date, metavar="DATE", help="the day to compute for (default: today)"
+    )
+    remind.set_defaults(func=cmd_remind)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write a backup archive of the database and files",
+        description="Write one archive (.tar.gz, .tgz or .zip) with a consistent copy of the "
+        "database (SQLite: online backup, safe while the server runs; PostgreSQL: pg_dump "
+        "--format=custom), the uploaded files and a manifest with the SHA-256 of every "
+        "member. The keys are left out unless --include-keys: keep CARENET_FIELD_KEY "
+        "separately, the encrypted fields cannot be read without it.",
+    )
+    backup.add_argument("out", type=Path, metavar="OUT", help="the archive to write")
+    backup.add_argument(
+        "--include-keys",
+        action="store_true",
+        help="also store CARENET_FIELD_KEY and the secret key in the archive (then the "
+        "archive alone reveals every child's data: keep it safe)",
+    )
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup archive",
+        description="Check every checksum of the archive first (a damaged archive changes "
+        "nothing), then replace the database in one transaction and the uploaded files. "
+        "Refuses a database that already holds data unless --force. Stop the server first.",
+    )
+    restore.add_argument("archive", type=Path, metavar="IN", help="the archive to restore")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that already holds data (and accept a field-key mismatch)",
+    )
+    restore.set_defaults(func=cmd_restore)
+
+    export = commands.add_parser(
+        "export",
+        help="export registers (花名册)",
+        description="Write registers in the canonical layout (REGISTER.md).",
+    )
+    export_kinds = export.add_subparsers(
+        dest="kind", metavar="KIND", required=True, parser_class=_Parser
+    )
+    export_children = export_kinds.add_parser(
+        "children",
+        help="the register of every child in care under an org",
+        description="Write the register of every child in care under an org (its schools, "
+        "classes and villages) as .xlsx or .csv, chosen by the output's suffix. Run as an "
+        "operator: no user scope applies. ID numbers and phones are masked "
+        "(340827********1234, 138****5678) unless --unmasked.",
+    )
+    export_children.add_argument("--org", required=True, metavar="CODE", help="org code")
+    export_children.add_argument(
+        "-o", "--out", required=True, metavar="OUT", help="output file, .xlsx or .csv"
+    )
+    export_children.add_argument(
+        "--unmasked",
+        action="store_true",
+        help="write full ID numbers and phones (sensitive personal information: keep the "
+        "file safe)",
+    )
+    export_children.set_defaults(func=cmd_export)
+
+    import_ = commands.add_parser(
+        "import",
+        help="import registers (花名册)",
+        description="Import registers as schools send them (.xlsx, .xls, .csv).",
+    )
+    import_kinds = import_.add_subparsers(
+        dest="kind", metavar="KIND", required=True, parser_class=_Parser
+    )
+    import_children = import_kinds.add_parser(
+        "children",
+        help="import a school's register of children",
+        description="Read a register (.xlsx from Excel or WPS, .xls, .csv in UTF-8 or GBK) "
+        "into a school: the header is found below any title lines, columns in any order "
+        "and under their usual names. Every row is validated first (ID number check digit, "
+        "gender and birth date against it, phones, duplicates); then the good rows are "
+        "written in one transaction. A child whose ID number is on file is updated. Blank "
+        "and footer lines are skipped. Exit 0 when every row was good, 3 when some rows "
+        "were rejected (the others are imported), 2 when the file is not a register or the "
+        "school is unknown (nothing is changed).",
+    )
+    import_children.add_argument("file", metavar="FILE", help="the register (.xlsx/.xls/.csv)")
+    import_children.add_argument(
+        "--school", required=True, metavar="CODE", help="code of the school the register is of"
+    )
+    import_children.add_argument(
+        "--dry-run", action="store_true", help="validate and report only; write nothing"
+    )
+    import_children.add_argument(
+        "--report",
+        metavar="OUT.xlsx",
+        help="write the rejected rows with a 错误原因 column (bad cells in red) to fix and "
+        "re-import",
+    )
+    import_children.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"created","updated","skipped","rejected":[{"row","errors"}]} as JSON',
+    )
+    import_children.set_defaults(func=cmd_import)
 
     manage = commands.add_parser(
         "manage",

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import signal
+import subprocess
+import sys
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -20,7 +26,48 @@ class _CareNetServer(BaseApplication):
         return application
 
 
-def run_server(*, host: str, port: int, workers: int) -> None:
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the server dies, even by SIGKILL (Linux only)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker outlives a killed server, as it would anyway
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def start_queue_worker() -> subprocess.Popen:
+    """The huey consumer (one thread worker) as a child process of the server."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "carenet.cli", "manage", "run_huey", "--workers", "1"],
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
+
+
+def stop_queue_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_server(*, host: str, port: int, workers: int, queue_worker: bool = True) -> None:
+    """Serve until stopped; the queue worker (unless ``queue_worker=False``) lives and
+    dies with the server."""
+    worker = start_queue_worker() if queue_worker else None
+    try:
+        _serve(host=host, port=port, workers=workers)
+    finally:
+        if worker is not None:
+            stop_queue_worker(worker)
+
+
+def _serve(*, host: str, port: int, workers: int) -> None:
     _CareNetServer(
         {
             "bind": f"{host}:{port}",

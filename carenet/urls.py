@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from carenet.audit.views import privacy_notice
 from carenet.web.views_health import healthz
 
 urlpatterns = [
@@ -9,6 +10,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("care/", include("carenet.care.urls")),
     path("pairing/", include("carenet.pairing.urls")),
+    path("plans/", include("carenet.childplans.urls")),
+    path("inbox/", include("carenet.notify.urls")),
+    path("exchange/", include("carenet.exchange.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", include("carenet.audit.urls")),
+    path("privacy/", privacy_notice, name="privacy_notice"),
+    path("account/", include("carenet.accounts.urls")),
     path("", include("carenet.web.urls")),
 ]

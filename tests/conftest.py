@@ -4,6 +4,16 @@ from django.utils import translation
 from tests.factories import World, world_build
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _queue_runs_jobs_at_once():
+    """Huey in immediate mode: a queued job runs in the test itself (in-memory storage)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
 @pytest.fixture(autouse=True)
 def _carenet_home(tmp_path_factory, settings):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

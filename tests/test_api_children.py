@@ -174,6 +174,18 @@ class TestDetail:
         assert response.status_code == 200, response.content
         return response.json()
 
+    def test_the_care_plan_is_the_schools_own_when_it_has_one(self, client, world):
+        from django.utils import timezone
+
+        from carenet.care.calendar import school_year_of
+        from carenet.care.presets import preset_plan
+
+        year = school_year_of(timezone.localdate())
+        preset_plan("monthly_talks", org=world.school, school_year=year).save()
+        plan = self._file(client, world, "teacher", world.own_child)["care_plan"]
+        assert (plan["org"], plan["preset"]) == (world.school.code, "monthly_talks")
+        assert plan["frequencies"]["talk"] == "monthly"
+
     def test_the_file_holds_the_list_fields_and_the_family(self, client, world):
         body = self._file(client, world, "teacher", world.own_child)
         assert LIST_KEYS <= set(body)
@@ -181,7 +193,16 @@ class TestDetail:
         assert body["left_behind_type"] == "both_parents"
         assert body["civil_left_behind"] is True
         assert body["village"] == world.village.code
-        assert body["care_plan"] is None
+        plan = body["care_plan"]
+        assert plan["org"] == "340827" and plan["preset"] == "weekly_talks"  # county default
+        assert plan["frequencies"]["talk"] == "weekly"
+        assert {d["kind"] for d in plan["next_due"]} == {
+            "talk",
+            "parent_call",
+            "guardian_contact",
+            "home_visit",
+            "letter",
+        }
         assert body["guardian"] is None
         father = body["family"][0]
         assert father["relation"] == "father"

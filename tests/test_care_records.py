@@ -77,6 +77,17 @@ class TestConfidentiality:
         for who in ("teacher", "principal"):
             assert list(visible_records(world.user(who), world.own_child)) == [record]
 
+    def test_the_schools_counselor_reads_it_but_not_another_schools(self, world):
+        record = _counseling(world)
+        counselor = user_add("counselor", Role.COUNSELOR, world.school)
+        assert list(visible_records(counselor, world.own_child)) == [record]
+        elsewhere = user_add("counselor_2", Role.COUNSELOR, world.other_school)
+        assert not visible_records(elsewhere, world.own_child).exists()
+
+    def test_a_counselor_gets_no_school_view_of_the_working_list(self, world, client):
+        client.force_login(user_add("counselor", Role.COUNSELOR, world.school))
+        assert client.get("/care/tasks/").context["school_view"] is False
+
     def test_a_township_supervisor_and_another_teacher_do_not(self, world):
         _counseling(world)
         other = user_add("teacher_2", Role.TEACHER, world.class_1)

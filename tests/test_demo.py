@@ -10,6 +10,8 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from carenet.care.models import CarePlan, CareRecord
+from carenet.care.services import record_create
 from carenet.children.models import AwayPeriod, Child, FamilyMember, Pairing, PairingKind
 from carenet.children.selectors import visible_children, with_left_behind
 from carenet.children.services import child_save, pairing_start
@@ -48,11 +50,15 @@ def _snapshot() -> list[tuple]:
     mentors = list(
         Pairing.objects.order_by("pk").values_list("child__id_number_hash", "mentor__username")
     )
-    return [children, family, periods, mentors]
+    records = [
+        (r.child.id_number_hash, r.kind, r.date, r.author.username, r.summary, r.details)
+        for r in CareRecord.objects.select_related("child", "author").order_by("pk")
+    ]
+    return [children, family, periods, mentors, records]
 
 
 def _counts() -> dict[str, int]:
-    models = [Org, User, Membership, Child, FamilyMember, AwayPeriod, Pairing]
+    models = [Org, User, Membership, Child, FamilyMember, AwayPeriod, Pairing, CarePlan, CareRecord]
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -89,7 +95,8 @@ def test_the_same_seed_builds_the_same_county():
     demo_build(children=N, seed=3, password=PASSWORD, reset=True)
     assert _snapshot() == first
     demo_build(children=N, seed=4, password=PASSWORD, reset=True)
-    assert _snapshot()[0] != first[0]
+    again = _snapshot()
+    assert again[0] != first[0] and again[4] != first[4]
 
 
 def test_a_second_build_reuses_the_county_and_creates_nothing(demo):
@@ -113,6 +120,13 @@ def test_reset_deletes_the_county_and_builds_it_anew(demo):
     edited = Child.objects.first()
     child_save(actor=_user("teacher"), child=edited, data={"notes": "已家访"})
     pairing_start(child=edited, mentor=_user("principal"), on=timezone.localdate())
+    record_create(
+        actor=_user("teacher"),
+        child=edited,
+        kind="talk",
+        date=timezone.localdate(),
+        summary="谈心",
+    )
     assert Child.history.filter(id=edited.pk).exists()
     old_ids = set(Child.objects.values_list("pk", flat=True))
     rebuilt = demo_build(children=40, seed=7, password=PASSWORD, reset=True)

@@ -47,3 +47,12 @@ def test_user_without_membership_sees_nothing(world):
 def test_ended_pairing_no_longer_grants_access(world):
     world.mentee.pairings.update(ended_on="2026-01-01")
     assert _names(world.user("teacher")) == {"王子涵"}
+
+
+def test_a_counselor_sees_their_school_but_edits_nothing(world):
+    from carenet.orgs.models import Role
+    from tests.factories import user_add
+
+    counselor = user_add("counselor", Role.COUNSELOR, world.school)
+    assert _names(counselor) == {"王子涵", "曾小雨", "李明"}
+    assert _names(counselor, Action.EDIT) == set()

@@ -4,10 +4,14 @@ The route lists below must name every URL the project has: a new page or API pat
 not classified here fails ``test_every_route_is_classified`` until it is added to the matrix.
 """
 
+import datetime as dt
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from carenet.api.services import token_issue
+from carenet.childplans.models import IndividualPlan, PlanReview, StudyCheck, StudyPlan
+from carenet.childplans.services import individual_plan_open, study_plan_create
 from carenet.children.models import Pairing
 from carenet.children.selectors import Action, visible_children
 from carenet.orgs.models import OrgKind
@@ -33,15 +37,57 @@ CHILD_PAGES = {
     "child_card": Action.VIEW,
     "child_edit": Action.EDIT,
     "care_record_new": Action.VIEW,
+    "audit_child_changes": Action.VIEW,
+    "audit_child_privacy": Action.VIEW,
 }
 CHILD_URLS = {
     "child_detail": "/children/{}/",
     "child_card": "/children/{}/card/",
     "child_edit": "/children/{}/edit/",
     "care_record_new": "/care/children/{}/records/new/",
+    "audit_child_changes": "/audit/children/{}/changes/",
+    "audit_child_privacy": "/audit/children/{}/privacy/",
 }
+# Access log and data requests: principals, school admins and county admins (others 403).
+AUDITOR_PAGES = {"audit_log": "/audit/log/", "audit_requests": "/audit/requests/"}
+# POST-only audit routes about one child or one consent/request (checked in their test).
+AUDIT_POST_PAGES = {"audit_reveal", "audit_consent_withdraw", "audit_request_close"}
 # Pages without a child: every signed-in user gets an answer (their own scope), never a 500.
-SCOPED_PAGES = {"home", "child_list", "child_create", "care_tasks"}
+SCOPED_PAGES = {"home", "child_list", "child_create", "care_tasks", "notify_inbox", "care_plans"}
+# POST-only pages about the user's own things (their notifications): another user's → 404.
+OWN_PAGES = {
+    "notify_read": "/inbox/{}/read/",
+    "notify_read_all": "/inbox/read-all/",
+    # The user's own API tokens and second factor (tests/test_security_accounts.py).
+    "account_token_revoke": "/account/tokens/{}/revoke/",
+    "account_otp_disable": "/account/two-factor/disable/",
+}
+# The signed-in user's own account pages: about nobody else (tests/test_security_accounts.py).
+ACCOUNT_PAGES = {
+    "account_security",
+    "password_change",
+    "account_tokens",
+    "account_otp_setup",
+    "account_otp_verify",
+}
+# Plan pages about one child (帮扶方案): writers are the file's editors and the child's
+# mentor; other readers get 403, a child out of sight 404.
+PLAN_CHILD_PAGES = {
+    "childplans_study_new": "/plans/children/{}/study/new/",
+    "childplans_individual_new": "/plans/children/{}/individual/new/",
+}
+# Pages about one plan: name → (plan kind, method, path). GET detail pages follow the
+# child's visibility; the others write, as above.
+PLAN_PAGES = {
+    "childplans_study_detail": ("study", "get", "/plans/study/{}/"),
+    "childplans_study_edit": ("study", "get", "/plans/study/{}/edit/"),
+    "childplans_study_check": ("study", "post", "/plans/study/{}/checks/"),
+    "childplans_study_close": ("study", "post", "/plans/study/{}/close/"),
+    "childplans_individual_detail": ("individual", "get", "/plans/individual/{}/"),
+    "childplans_review_add": ("individual", "post", "/plans/individual/{}/reviews/"),
+    "childplans_individual_close": ("individual", "post", "/plans/individual/{}/close/"),
+}
+PLAN_READ_PAGES = {"childplans_study_detail", "childplans_individual_detail"}
 # Pages about one school's pairing (结对帮扶): name → (method, path under /pairing/{id}/).
 SCHOOL_PAGES = {
     "pairing_school": ("get", ""),
@@ -51,7 +97,21 @@ SCHOOL_PAGES = {
 }
 # Pages without a school that only school managers may open (others get 403).
 MANAGER_PAGES = {"pairing_home"}
-PUBLIC = {"login", "logout", "healthz", "set_language"}
+# Pages about one care plan (工作计划): readers are those working at, above or below its org;
+# editors its org's managers (403 for other readers, 404 out of sight).
+CARE_PLAN_PAGES = {"care_plan_detail": "/care/plans/{}/", "care_plan_edit": "/care/plans/{}/edit/"}
+PUBLIC = {"login", "logout", "healthz", "set_language", "privacy_notice"}
+# Spreadsheet pages (导入导出). The export takes an org: 404 outside visible_orgs. Import
+# batches belong to a school: only its managers see them (404 for anyone else); the upload
+# page answers 403 to users who manage no school.
+EXCHANGE_SCOPED_PAGES = {"exchange_export", "exchange_template"}
+EXCHANGE_BATCH_PAGES = {
+    "exchange_batch": ("get", ""),
+    "exchange_batch_status": ("get", "status/"),
+    "exchange_batch_errors": ("get", "errors/"),
+    "exchange_batch_commit": ("post", "commit/"),
+}
+EXCHANGE_PAGES = EXCHANGE_SCOPED_PAGES | set(EXCHANGE_BATCH_PAGES) | {"exchange_import"}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -75,7 +135,20 @@ def _named_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
 def test_every_route_is_classified(client):
     assert (
         _named_patterns(get_resolver())
-        == set(CHILD_PAGES) | SCOPED_PAGES | PUBLIC | set(SCHOOL_PAGES) | MANAGER_PAGES
+        == set(CHILD_PAGES)
+        | SCOPED_PAGES
+        | PUBLIC
+        | set(SCHOOL_PAGES)
+        | MANAGER_PAGES
+        | set(OWN_PAGES)
+        | set(PLAN_CHILD_PAGES)
+        | set(PLAN_PAGES)
+        | set(CARE_PLAN_PAGES)
+        | {"care_record_photo"}
+        | ACCOUNT_PAGES
+        | EXCHANGE_PAGES
+        | set(AUDITOR_PAGES)
+        | AUDIT_POST_PAGES
     )
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
@@ -104,7 +177,7 @@ def test_scoped_pages_never_show_a_child_outside_scope(world, client, role):
     user = world.user(role)
     client.force_login(user)
     visible = set(visible_children(user).values_list("name", flat=True))
-    for path in ("/", "/children/", "/children/?status=all", "/care/tasks/"):
+    for path in ("/", "/children/", "/children/?status=all", "/care/tasks/", "/inbox/"):
         body = client.get(path).content.decode()
         for attr in CHILDREN:
             name = getattr(world, attr).name
@@ -175,3 +248,225 @@ def test_school_pages_answer_only_to_school_managers(world, client, role):
     if not managed:
         assert Pairing.objects.count() == pairings
     assert client.get("/pairing/").status_code in ((302, 200) if managed else (403,))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_own_pages_refuse_another_users_items(world, client, role):
+    """Notifications belong to one user: anyone else's answers 404 and stays unread."""
+    from carenet.notify.models import Notification
+
+    owner = world.user("teacher" if role != "teacher" else "principal")
+    note = Notification.objects.create(
+        user=owner, county_code="340827", kind="task_overdue", title="t", dedupe_key="k"
+    )
+    client.force_login(world.user(role))
+    assert client.post(OWN_PAGES["notify_read"].format(note.pk)).status_code == 404
+    assert client.post(OWN_PAGES["notify_read_all"]).status_code == 302
+    note.refresh_from_db()
+    assert note.read_at is None
+
+
+def _plan_writers(user) -> set[int]:
+    """Children whose plans a user may write: the files they may edit, and their mentees."""
+    mentees = Pairing.objects.filter(mentor=user, kind="mentor", ended_on__isnull=True)
+    visible = set(visible_children(user).values_list("pk", flat=True))
+    editable = set(visible_children(user, Action.EDIT).values_list("pk", flat=True))
+    return editable | (set(mentees.values_list("child_id", flat=True)) & visible)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_plan_pages_answer_only_within_scope(world, client, role):
+    """Plan pages: reads for whoever sees the child, writes for its editors and mentor,
+    403 for other readers, 404 out of sight. Refused (and empty) POSTs write nothing."""
+    author = world.user("county_admin")
+    day = dt.date(2025, 10, 1)
+    plans = {}
+    for attr in CHILDREN:
+        child = getattr(world, attr)
+        study = study_plan_create(
+            actor=author, child=child, subjects=["math"], goals="g", measures="m", start_date=day
+        )
+        individual = individual_plan_open(
+            actor=author,
+            child=child,
+            reason="behavior",
+            goals="g",
+            measures="m",
+            responsible=author,
+            opened_on=day,
+        )
+        plans[attr] = {"study": study, "individual": individual}
+    user = world.user(role)
+    client.force_login(user)
+    visible = set(visible_children(user).values_list("pk", flat=True))
+    writers = _plan_writers(user)
+    counts = (StudyPlan.objects.count(), IndividualPlan.objects.count())
+    for attr in CHILDREN:
+        child = getattr(world, attr)
+        expected = 200 if child.pk in writers else 403 if child.pk in visible else 404
+        for name, path in PLAN_CHILD_PAGES.items():
+            url = path.format(child.pk)
+            status = client.get(url).status_code
+            assert status == expected, f"{role} {name} {attr}: {status} != {expected}"
+            assert client.post(url, {}).status_code == expected, f"{role} POST {name} {attr}"
+        for name, (kind, method, path) in PLAN_PAGES.items():
+            status = getattr(client, method)(path.format(plans[attr][kind].pk)).status_code
+            read = 200 if child.pk in visible else 404
+            want = read if name in PLAN_READ_PAGES else expected
+            assert status == want, f"{role} {name} {attr}: {status} != {want}"
+    assert (StudyPlan.objects.count(), IndividualPlan.objects.count()) == counts
+    assert not StudyCheck.objects.exists() and not PlanReview.objects.exists()
+    assert all(plan.is_open for pair in plans.values() for plan in pair.values())
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_care_plan_pages_answer_only_within_scope(world, client, role):
+    from carenet.care.presets import preset_plan
+    from carenet.care.selectors import plan_orgs, visible_plans
+
+    plans = [
+        preset_plan("weekly_talks", org=org, school_year=2026)
+        for org in (world.county, world.school, world.other_school)
+    ]
+    for plan in plans:
+        plan.save()
+    user = world.user(role)
+    client.force_login(user)
+    readable = set(visible_plans(user).values_list("pk", flat=True))
+    editable = set(plan_orgs(user).values_list("pk", flat=True))
+    for plan in plans:
+        for name, path in CARE_PLAN_PAGES.items():
+            status = client.get(path.format(plan.pk)).status_code
+            if plan.pk not in readable:
+                expected = 404
+            elif name == "care_plan_edit" and plan.org_id not in editable:
+                expected = 403
+            else:
+                expected = 200
+            assert status == expected, f"{role} {name} {plan.org}: {status} != {expected}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_record_photos_answer_only_to_readers_of_the_record(world, client, role, settings):
+    from django.core.files.base import ContentFile
+
+    from carenet.care.models import CarePhoto
+    from carenet.care.selectors import visible_records
+    from carenet.care.services import record_create
+
+    photos = {}
+    for attr in CHILDREN:
+        child = getattr(world, attr)
+        record = record_create(
+            actor=world.user("county_admin"),
+            child=child,
+            kind="home_visit",
+            date=dt.date(2026, 1, 5),
+            summary="家访",
+        )
+        photo = CarePhoto(record=record, county_code=child.county_code)
+        photo.image.save("p.png", ContentFile(b"\x89PNG fake"), save=True)
+        photos[attr] = photo
+    user = world.user(role)
+    client.force_login(user)
+    for attr, photo in photos.items():
+        child = getattr(world, attr)
+        readable = visible_records(user, child).filter(pk=photo.record_id).exists()
+        status = client.get(f"/care/photos/{photo.pk}/").status_code
+        assert status == (200 if readable else 404), f"{role} {attr}: {status}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_register_export_answers_only_for_visible_orgs(world, client, role):
+    """An org out of sight answers 404; a visible org's register holds only the children
+    the user may see."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    user = world.user(role)
+    client.force_login(user)
+    assert client.get("/exchange/export/").status_code == 200
+    visible = set(visible_children(user).values_list("name", flat=True))
+    seen = set(visible_orgs(user).values_list("pk", flat=True))
+    orgs = [world.county, world.township, world.other_township, world.village, world.school]
+    for org in [*orgs, world.other_school, world.class_1, world.other_class]:
+        response = client.get("/exchange/export/", {"org": org.pk})
+        expected = 200 if org.pk in seen else 404
+        assert response.status_code == expected, f"{role} export {org}: {response.status_code}"
+        if expected == 200:
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+            names = {row[1] for row in sheet.get_sheet_by_index(0).to_python()[1:]}
+            assert names <= visible, f"{role} exports {names - visible} from {org}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_import_batches_answer_only_to_school_managers(world, client, role):
+    from django.core.files.base import ContentFile
+
+    from carenet.exchange.models import ImportBatch, ImportStatus
+
+    batches = []
+    for school in (world.school, world.other_school):
+        batch = ImportBatch(school=school, county_code=school.county_code, filename="r.csv")
+        batch.file.save("r.csv", ContentFile("姓名,身份证号\n".encode()), save=True)
+        batches.append(batch)
+    user = world.user(role)
+    client.force_login(user)
+    managed = set(pairing_schools(user).values_list("pk", flat=True))
+    for batch in batches:
+        for name, (method, tail) in EXCHANGE_BATCH_PAGES.items():
+            status = getattr(client, method)(f"/exchange/import/{batch.pk}/{tail}").status_code
+            if batch.school_id in managed:
+                assert status in (200, 302), f"{role} {name} {batch.school}: {status}"
+            else:
+                assert status == 404, f"{role} {name} {batch.school}: {status}"
+    assert client.get("/exchange/import/").status_code == (200 if managed else 403)
+    others = ImportBatch.objects.exclude(school__in=managed)
+    assert set(others.values_list("status", flat=True)) <= {ImportStatus.PENDING}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_audit_pages_answer_only_to_auditors_within_scope(world, client, role):
+    """Access log and requests: 200 for principals and the county, 403 for the others.
+    Reveal: 302 with CONTACTS, 403 for other readers, 404 out of sight; consents and
+    requests out of the user's scope are 404 and stay unchanged."""
+    from carenet.audit.models import AccessLog, Consent, DataRequest
+    from carenet.audit.selectors import audited_children, may_audit
+
+    user = world.user(role)
+    client.force_login(user)
+    for name, path in AUDITOR_PAGES.items():
+        status = client.get(path).status_code
+        assert status == (200 if may_audit(user) else 403), f"{role} {name}: {status}"
+    visible = set(visible_children(user).values_list("pk", flat=True))
+    contacts = set(visible_children(user, Action.CONTACTS).values_list("pk", flat=True))
+    editable = set(visible_children(user, Action.EDIT).values_list("pk", flat=True))
+    audited = set(audited_children(user).values_list("pk", flat=True))
+    for attr in CHILDREN:
+        child = getattr(world, attr)
+        before = AccessLog.objects.filter(action="reveal_contacts").count()
+        status = client.post(f"/audit/children/{child.pk}/reveal/").status_code
+        expected = 302 if child.pk in contacts else 403 if child.pk in visible else 404
+        assert status == expected, f"{role} reveal {attr}: {status} != {expected}"
+        after = AccessLog.objects.filter(action="reveal_contacts").count()
+        assert after == before + (1 if expected == 302 else 0)
+        consent = Consent.objects.create(
+            child=child, county_code="340827", basis="statutory_duty", given_on="2026-01-01"
+        )
+        status = client.post(f"/audit/consents/{consent.pk}/withdraw/").status_code
+        expected = 302 if child.pk in editable else 403 if child.pk in visible else 404
+        assert status == expected, f"{role} withdraw {attr}: {status} != {expected}"
+        item = DataRequest.objects.create(
+            child=child,
+            county_code="340827",
+            kind="delete",
+            requester_name="x",
+            received_on="2026-01-01",
+        )
+        status = client.post(
+            f"/audit/requests/{item.pk}/close/", {"status": "done", "response": "r"}
+        ).status_code
+        assert status == (302 if child.pk in audited else 404), f"{role} close {attr}"
+        item.refresh_from_db()
+        assert (item.status == "done") == (child.pk in audited)

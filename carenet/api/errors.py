@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -125,6 +126,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
         elif exc.status_code == 429:
             message = _("请求过于频繁，请稍后再试")
         return _json(api, request, message, exc.status_code)
+
+    @api.exception_handler(MultiPartParserError)
+    def _bad_body(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        # A form body that cannot be parsed (e.g. multipart without a boundary), read by
+        # the login hooks (django-axes reads request.POST): the client's fault, not ours.
+        return _json(api, request, _("请求内容不是有效的 JSON"), 400)
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

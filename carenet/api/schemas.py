@@ -161,6 +161,25 @@ class ContactOut(Schema):
     phone: str
 
 
+class DueOut(Schema):
+    kind: str
+    due_date: dt.date
+    overdue: bool
+
+
+class CarePlanOut(Schema):
+    """The care plan in force at the child's school (inherited down the org tree)."""
+
+    name: str
+    school_year: int = Field(description="2026 = September 2026 to August 2027")
+    org: str = Field(description="code of the org whose plan it is")
+    preset: str
+    frequencies: dict[str, str] = Field(description="care kind → frequency")
+    mentor_min: int
+    mentor_max: int
+    next_due: list[DueOut] = Field(description="the child's next task of each kind")
+
+
 class ChildOut(ChildItemOut):
     id_number: str
     ethnicity: str
@@ -184,7 +203,7 @@ class ChildOut(ChildItemOut):
     civil_left_behind: bool
     family: list[ParentOut]
     guardian: GuardianOut | None
-    care_plan: dict[str, Any] | None = Field(description="not defined yet: always null")
+    care_plan: CarePlanOut
     contacts: list[ContactOut]
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
+from carenet.care.selectors import plan_in_force, tasks_for
 from carenet.children.models import Child, FamilyMember, LeftBehindType, Relation
 from carenet.children.services import latest_away_period
 from carenet.lib.phone import mask_id_number, mask_phone
@@ -128,6 +131,24 @@ def child_detail(child: Child, *, contacts_visible: bool) -> dict[str, Any]:
         "civil_left_behind": child.civil_left_behind,
         "family": [_parent(child, members[r], mask) for r in PARENTS if r in members],
         "guardian": _guardian(guardian, mask) if guardian else None,
-        "care_plan": None,
+        "care_plan": care_plan_item(child),
         "contacts": contacts,
+    }
+
+
+def care_plan_item(child: Child) -> dict[str, Any]:
+    """The care plan in force at the child's school and the child's next task of each kind
+    (empty for a child who is not in care, e.g. not left-behind)."""
+    today = timezone.localdate()
+    plan = plan_in_force(child.school, today)
+    tasks = tasks_for(Child.objects.filter(pk=child.pk), as_of=today)
+    return {
+        "name": plan.name,
+        "school_year": plan.school_year,
+        "org": plan.org.code,
+        "preset": plan.preset,
+        "frequencies": dict(plan.frequencies),
+        "mentor_min": plan.mentor_min,
+        "mentor_max": plan.mentor_max,
+        "next_due": [{"kind": t.kind, "due_date": t.due_date, "overdue": t.overdue} for t in tasks],
     }

@@ -12,6 +12,8 @@ import datetime as dt
 from functools import lru_cache
 
 import chinese_calendar
+from django.utils.translation import gettext_noop as N_
+from lunardate import LunarDate
 
 AUTUMN_START = (9, 1)
 AUTUMN_END = (1, 15)
@@ -80,3 +82,37 @@ def school_day_on_or_after(day: dt.date) -> dt.date:
         if term_of(day) is not None:
             return day
     return day
+
+
+# Festivals the seed plans schedule care work around: (lunar month, day) or solar dates.
+_LUNAR_FESTIVALS = (
+    ((1, 1), N_("春节")),
+    ((1, 15), N_("元宵节")),
+    ((5, 5), N_("端午节")),
+    ((8, 15), N_("中秋节")),
+    ((9, 9), N_("重阳节")),
+)
+_SOLAR_FESTIVALS = (
+    ((1, 1), N_("元旦")),
+    ((3, 8), N_("妇女节")),
+    ((5, 1), N_("劳动节")),
+    ((6, 1), N_("儿童节")),
+    ((9, 10), N_("教师节")),
+    ((10, 1), N_("国庆节")),
+)
+
+
+def festivals(school_year: int) -> list[tuple[dt.date, str]]:
+    """The school year's festivals (lunar ones converted to their solar dates), in order.
+
+    Names are msgids: translate them with gettext where shown."""
+    start, end = dt.date(school_year, 9, 1), dt.date(school_year + 1, 8, 31)
+    found: list[tuple[dt.date, str]] = []
+    for year in (school_year, school_year + 1):
+        for (month, day), name in _LUNAR_FESTIVALS:
+            try:
+                found.append((LunarDate(year, month, day).to_solar_date(), name))
+            except ValueError:  # outside the package's table
+                continue
+        found.extend((dt.date(year, month, day), name) for (month, day), name in _SOLAR_FESTIVALS)
+    return sorted((day, name) for day, name in found if start <= day <= end)

@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carenet.care.models import CareKind, GuardianCapacity
+from carenet.care.models import SCHEDULED_KINDS, CareKind, CarePlan, Frequency, GuardianCapacity
+from carenet.care.presets import PRESETS
+from carenet.children.forms import DATE_WIDGET
+from carenet.orgs.models import Org
 
 # Form field → key in the record's details (a field cannot be called "with").
 _DETAIL_KEYS = {"contact_with": "with"}
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.ImageField):
+    """Several images from one input; each is checked to be a real image (Pillow)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class RecordForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=CareKind.choices)
-    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("日期"), widget=DATE_WIDGET)
     summary = forms.CharField(
         label=_("内容"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -45,6 +68,11 @@ class RecordForm(forms.Form):
         label=_("通话时长（分钟）"), required=False, min_value=0, max_value=600
     )
     confidential = forms.BooleanField(label=_("保密"), required=False)
+    photos = MultipleImageField(
+        label=_("照片"),
+        required=False,
+        help_text=_("可选，最多6张；保存失败时需重新选择照片"),
+    )
 
     TALK_FIELDS = ("place", "topics", "mood", "problems", "measures", "follow_up")
     VISIT_FIELDS = ("present", "living_conditions", "guardian_capacity", "needs")
@@ -65,3 +93,112 @@ class RecordForm(forms.Form):
             name = reverse.get(key, key)
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
+
+
+TARGET_LABELS = {
+    "filing_rate": _("建档率"),
+    "enrollment_rate": _("入学率"),
+    "retention_rate": _("巩固率"),
+    "immunization_rate": _("计划免疫接种率"),
+    "legal_aid_rate": _("法律援助率"),
+    "parent_education_rate": _("家长家教知识普及率"),
+}
+_SCHEDULE_LINE = re.compile(r"^\s*(\d{1,2})\s*月?\s*[:：]\s*(.+)$")
+_ITEM_SPLIT = re.compile(r"[；;]")
+_MEMBER_SPLIT = re.compile(r"[，,、；;\s]+")
+
+
+class PlanCreateForm(forms.Form):
+    """Pick the org, the school year and the preset; details are edited next."""
+
+    org = forms.ModelChoiceField(label=_("单位"), queryset=Org.objects.none())
+    school_year = forms.IntegerField(
+        label=_("学年（起始年份）"),
+        min_value=2000,
+        max_value=2100,
+        help_text=_("例如 2026 表示 2026—2027 学年"),
+    )
+    preset = forms.ChoiceField(
+        label=_("模板"), choices=[(key, p["name"]) for key, p in PRESETS.items()]
+    )
+
+    def __init__(self, *args: Any, orgs, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs
+
+
+class CarePlanForm(forms.ModelForm):
+    """A plan's frequencies, targets, mentor load, leading group and monthly schedule."""
+
+    leader = forms.CharField(label=_("组长"), required=False, max_length=100)
+    members = forms.CharField(
+        label=_("成员"), required=False, max_length=500, help_text=_("用顿号或逗号分隔")
+    )
+    schedule_text = forms.CharField(
+        label=_("月度安排"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("每行一个月，如“10：中秋、国庆家访；学生谈心”，多项用分号分隔"),
+    )
+
+    class Meta:
+        model = CarePlan
+        fields = ["name", "mentor_min", "mentor_max"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plan: CarePlan = self.instance
+        for kind in SCHEDULED_KINDS:
+            self.fields[f"freq_{kind}"] = forms.ChoiceField(
+                label=CareKind(kind).label,
+                choices=Frequency.choices,
+                initial=plan.frequency(kind),
+            )
+        for key, label in TARGET_LABELS.items():
+            self.fields[f"target_{key}"] = forms.IntegerField(
+                label=label, min_value=0, max_value=100, initial=plan.targets.get(key)
+            )
+        self.fields["leader"].initial = plan.leading_group.get("leader", "")
+        self.fields["members"].initial = "、".join(plan.leading_group.get("members", []))
+        self.fields["schedule_text"].initial = "\n".join(
+            f"{entry['month']}：{'；'.join(entry['items'])}" for entry in plan.schedule
+        )
+        for name in ("mentor_min", "mentor_max"):
+            self.fields[name].validators += [MinValueValidator(1), MaxValueValidator(30)]
+            self.fields[name].widget.attrs.update({"min": 1, "max": 30})
+
+    def clean_schedule_text(self) -> list[dict[str, Any]]:
+        schedule: list[dict[str, Any]] = []
+        for number, line in enumerate(self.cleaned_data["schedule_text"].splitlines(), 1):
+            if not line.strip():
+                continue
+            match = _SCHEDULE_LINE.match(line)
+            month = int(match.group(1)) if match else 0
+            if not match or not 1 <= month <= 12:
+                raise forms.ValidationError(
+                    _("第%(n)d行应写成“月份：事项；事项”，月份为1到12") % {"n": number}
+                )
+            items = [item.strip() for item in _ITEM_SPLIT.split(match.group(2)) if item.strip()]
+            schedule.append({"month": month, "items": items})
+        return schedule
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        low, high = data.get("mentor_min"), data.get("mentor_max")
+        if low and high and low > high:
+            self.add_error("mentor_max", _("最多结对人数不能少于最少结对人数"))
+        return data
+
+    def plan_data(self) -> dict[str, Any]:
+        """The cleaned form as CarePlan fields, for ``services.plan_update``."""
+        data = self.cleaned_data
+        members = [m for m in _MEMBER_SPLIT.split(data["members"]) if m]
+        return {
+            "name": data["name"],
+            "mentor_min": data["mentor_min"],
+            "mentor_max": data["mentor_max"],
+            "frequencies": {str(k): data[f"freq_{k}"] for k in SCHEDULED_KINDS},
+            "targets": {key: data[f"target_{key}"] for key in TARGET_LABELS},
+            "leading_group": {"leader": data["leader"], "members": members},
+            "schedule": data["schedule_text"],
+        }

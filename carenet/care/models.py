@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -122,3 +124,26 @@ class CareRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date} {self.child}"
+
+
+def _photo_path(photo: CarePhoto, filename: str) -> str:
+    # No names in paths: a county folder and a random name keep the file anonymous.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"care/{photo.county_code}/{uuid.uuid4().hex}.{extension}"
+
+
+class CarePhoto(models.Model):
+    """A photo attached to a care record (a home visit, an activity). Served only through
+    a view that checks the record's visibility, never as a public media URL."""
+
+    record = models.ForeignKey(CareRecord, on_delete=models.CASCADE, related_name="photos")
+    county_code = models.CharField(max_length=6, db_index=True)
+    image = models.ImageField(_("照片"), upload_to=_photo_path)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("记录照片")
+        verbose_name_plural = _("记录照片")
+
+    def __str__(self) -> str:
+        return f"{self.record} #{self.pk}"

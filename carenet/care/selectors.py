@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Max, Q, QuerySet
@@ -25,8 +26,11 @@ from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships
 
 RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
-# Who besides its author may read a confidential record: the school's leadership.
-CONFIDENTIAL_READERS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
+# Who leads a school's care work (the school view of the working list).
+SCHOOL_LEADERS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
+# Who besides its author may read a confidential record: the school's leadership and its
+# counselor (心理辅导教师).
+CONFIDENTIAL_READERS = (*SCHOOL_LEADERS, Role.COUNSELOR)
 
 
 # --- plans ----------------------------------------------------------------------------
@@ -114,7 +118,10 @@ def adjust(due: dt.date, kind: str) -> dt.date:
     return calendar.next_workday(due)
 
 
+@lru_cache(maxsize=65536)
 def next_due(kind: str, frequency: str, last: dt.date | None, as_of: dt.date) -> dt.date | None:
+    # Cached: a pure function of its arguments, called for every child and kind of a
+    # school's working list, with few distinct arguments (bench/care_bench.py).
     due = raw_due(frequency, last, as_of)
     return None if due is None else adjust(due, kind)
 
@@ -136,10 +143,27 @@ def week_end(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=6 - day.weekday())
 
 
+# The fields of a task's child (and its school and class) the working list, the school
+# view, the API and the reminders use; any other is loaded on first use.
+TASK_CHILD_FIELDS = (
+    "name",
+    "county_code",
+    "risk_level",
+    "status",
+    *(
+        f"{org}__{field}"
+        for org in ("school", "school_class")
+        for field in ("name", "code", "path", "kind", "county_code")
+    ),
+)
+
+
 def care_children(children: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
     """The children of a queryset who get care tasks: on the roll and left-behind."""
     qs = with_left_behind(children.filter(status=ChildStatus.ACTIVE), as_of)
-    return left_behind_only(qs).select_related("school", "school_class")
+    # Only what a task shows: whole files and orgs took most of a school's working list
+    # (bench/care_bench.py).
+    return left_behind_only(qs).select_related("school", "school_class").only(*TASK_CHILD_FIELDS)
 
 
 def tasks_for(
@@ -191,7 +215,7 @@ def my_children(user: AnyUser) -> QuerySet[Child]:
 
 def leads_schools(user: AnyUser) -> bool:
     """A principal or school admin: the working list shows their school per teacher/class."""
-    return any(m.role in CONFIDENTIAL_READERS for m in user_memberships(user))
+    return any(m.role in SCHOOL_LEADERS for m in user_memberships(user))
 
 
 @dataclass
@@ -204,19 +228,18 @@ class GroupRow:
 def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
     """Tasks counted per class and per mentor (代理家长), most overdue first. One query."""
     mentors = {
-        p.child_id: p.mentor
-        for p in Pairing.objects.filter(
+        child_id: (f"{first_name} {last_name}".strip() or username)
+        for child_id, first_name, last_name, username in Pairing.objects.filter(
             child__in={t.child.pk for t in tasks},
             kind=PairingKind.MENTOR,
             ended_on__isnull=True,
-        ).select_related("mentor")
+        ).values_list("child_id", "mentor__first_name", "mentor__last_name", "mentor__username")
     }
     by_class: dict[str, GroupRow] = {}
     by_mentor: dict[str, GroupRow] = {}
     for task in tasks:
         klass = f"{task.child.school.name} {task.child.school_class.name}"
-        mentor = mentors.get(task.child.pk)
-        who = (mentor.get_full_name() or mentor.username) if mentor else "（未结对）"
+        who = mentors.get(task.child.pk, "（未结对）")
         for groups, key in ((by_class, klass), (by_mentor, who)):
             row = groups.setdefault(key, GroupRow(key))
             row.tasks += 1
@@ -232,7 +255,7 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
 
 
 def may_read_confidential(user: AnyUser, child: Child) -> bool:
-    """The school's principal or school admin (besides each record's author)."""
+    """The school's principal, school admin or counselor (besides each record's author)."""
     school_path = child.school.path
     return any(
         m.role in CONFIDENTIAL_READERS and school_path.startswith(m.org.path)
@@ -250,3 +273,34 @@ def visible_records(user: AnyUser, child: Child) -> QuerySet[CareRecord]:
     if not may_read_confidential(user, child):
         records = records.filter(Q(confidential=False) | Q(author_id=user.pk))
     return records.order_by("-date", "-created_at")
+
+
+# --- who manages and reads plans ------------------------------------------------------
+
+# Roles that configure care plans: the county for the county and its townships and
+# schools, a school's leadership for the school.
+PLAN_MANAGERS = (Role.COUNTY_ADMIN, *SCHOOL_LEADERS)
+
+
+def plan_orgs(user: AnyUser) -> QuerySet[Org]:
+    """The orgs whose care plan a user may configure (counties, townships, schools)."""
+    kinds = (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL)
+    if user.is_authenticated and user.is_superuser:
+        return Org.objects.filter(kind__in=kinds).order_by("path")
+    scope = Q(pk__in=[])
+    for membership in user_memberships(user):
+        if membership.role in PLAN_MANAGERS:
+            scope |= Q(path__startswith=membership.org.path)
+    return Org.objects.filter(scope, kind__in=kinds).order_by("path")
+
+
+def visible_plans(user: AnyUser) -> QuerySet[CarePlan]:
+    """Plans a user may read: those of the orgs they work in, above them (inherited) and
+    below them."""
+    if user.is_authenticated and user.is_superuser:
+        return CarePlan.objects.select_related("org")
+    scope = Q(pk__in=[])
+    for membership in user_memberships(user):
+        path = membership.org.path
+        scope |= Q(org__path__startswith=path) | Q(org__path__in=_path_prefixes(path))
+    return CarePlan.objects.filter(scope).select_related("org")

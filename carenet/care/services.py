@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carenet.care.models import DETAIL_FIELDS, CareKind, CareRecord, GuardianCapacity
+from carenet.care.models import (
+    DETAIL_FIELDS,
+    CareKind,
+    CarePhoto,
+    CarePlan,
+    CareRecord,
+    GuardianCapacity,
+)
+from carenet.care.presets import PRESETS, preset_plan
 from carenet.children.models import Child
+from carenet.orgs.models import Org
 
 MAX_SUMMARY = 5000
 MAX_DETAIL = 1000
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 10 * 2**20
 
 
 def _clean_details(kind: str, details: dict[str, Any], errors: dict[str, list[str]]) -> dict:
@@ -57,8 +71,10 @@ def record_create(
     summary: str,
     details: dict[str, Any] | None = None,
     confidential: bool = False,
+    photos: Sequence[UploadedFile] = (),
 ) -> CareRecord:
-    """Log one piece of care work. Raises ``ValidationError`` keyed by field.
+    """Log one piece of care work, with its photos, all or nothing. Raises
+    ``ValidationError`` keyed by field.
 
     The child's next due date for the kind moves at once: due dates are derived from
     the records (``selectors.tasks_for``). Counseling is always confidential."""
@@ -75,15 +91,50 @@ def record_create(
     elif len(summary) > MAX_SUMMARY:
         errors["summary"] = [_("不能超过 %(n)s 个字符") % {"n": MAX_SUMMARY}]
     cleaned = _clean_details(kind, details or {}, errors)
+    if len(photos) > MAX_PHOTOS:
+        errors["photos"] = [_("每条记录最多 %(n)s 张照片") % {"n": MAX_PHOTOS}]
+    elif any(photo.size > MAX_PHOTO_BYTES for photo in photos):
+        errors["photos"] = [_("每张照片不能超过 %(n)s MB") % {"n": MAX_PHOTO_BYTES // 2**20}]
     if errors:
         raise ValidationError(errors)
-    return CareRecord.objects.create(
-        child=child,
-        county_code=child.county_code,
-        kind=kind,
-        date=date,
-        author=actor,
-        summary=summary,
-        details=cleaned,
-        confidential=confidential or kind == CareKind.COUNSELING,
-    )
+    with transaction.atomic():
+        record = CareRecord.objects.create(
+            child=child,
+            county_code=child.county_code,
+            kind=kind,
+            date=date,
+            author=actor,
+            summary=summary,
+            details=cleaned,
+            confidential=confidential or kind == CareKind.COUNSELING,
+        )
+        for photo in photos:
+            CarePhoto.objects.create(record=record, county_code=child.county_code, image=photo)
+    return record
+
+
+# --- care plans -----------------------------------------------------------------------
+
+
+def plan_create(*, actor: AbstractBaseUser, org: Org, school_year: int, preset: str) -> CarePlan:
+    """Configure an org's plan for a school year from a preset (edited afterwards)."""
+    errors: dict[str, list[str]] = {}
+    if preset not in PRESETS:
+        errors["preset"] = [_("请选择一个模板")]
+    if CarePlan.objects.filter(org=org, school_year=school_year).exists():
+        errors["school_year"] = [
+            _("%(org)s %(year)s 学年已有工作计划，请直接修改") % {"org": org, "year": school_year}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    plan = preset_plan(preset, org=org, school_year=school_year)
+    plan.save()
+    return plan
+
+
+def plan_update(*, actor: AbstractBaseUser, plan: CarePlan, data: dict[str, Any]) -> CarePlan:
+    """Save the edited fields of a plan (validated by ``forms.CarePlanForm``)."""
+    for field, value in data.items():
+        setattr(plan, field, value)
+    plan.save()
+    return plan

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,11 +13,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from carenet.care import selectors
-from carenet.care.forms import RecordForm
-from carenet.care.models import CareKind
-from carenet.care.services import record_create
+from carenet.care import calendar, selectors
+from carenet.care.forms import TARGET_LABELS, CarePlanForm, PlanCreateForm, RecordForm
+from carenet.care.models import SCHEDULED_KINDS, CareKind, CarePhoto, Frequency
+from carenet.care.presets import DEFAULT_PRESET
+from carenet.care.services import plan_create, plan_update, record_create
 from carenet.children.selectors import visible_children
+from carenet.orgs.selectors import user_memberships
 
 SCHOOL_LIST_LENGTH = 100
 
@@ -59,6 +61,7 @@ def record_new(request: HttpRequest, pk: int) -> HttpResponse:
     kind = request.GET.get("kind")
     form = RecordForm(
         request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         kind=kind if kind in CareKind.values else None,
     )
     if request.method == "POST" and form.is_valid():
@@ -72,6 +75,7 @@ def record_new(request: HttpRequest, pk: int) -> HttpResponse:
                 summary=data["summary"],
                 details=form.details(),
                 confidential=data["confidential"],
+                photos=data["photos"],
             )
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
@@ -80,3 +84,96 @@ def record_new(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(_next_url(request))
     context = {"child": child, "form": form, "next": _next_url(request)}
     return render(request, "care/record_form.html", context)
+
+
+@login_required
+def record_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A record's photo, for those who may read the record (404 for everyone else)."""
+    photo = get_object_or_404(CarePhoto.objects.select_related("record__child__school"), pk=pk)
+    record = photo.record
+    if not selectors.visible_records(request.user, record.child).filter(pk=record.pk).exists():
+        raise Http404
+    response = FileResponse(photo.image.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- care plans (工作计划) --------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """The plans a user may read, the plan in force where they work, and (for those who
+    configure plans) a form that creates one from a preset."""
+    user = request.user
+    today = timezone.localdate()
+    orgs = selectors.plan_orgs(user)
+    may_create = orgs.exists()
+    form = PlanCreateForm(
+        request.POST if request.method == "POST" else None,
+        orgs=orgs,
+        initial={"school_year": calendar.school_year_of(today), "preset": DEFAULT_PRESET},
+    )
+    if request.method == "POST":
+        if not may_create:
+            raise PermissionDenied(_("只有县级管理员和学校领导可以制定工作计划"))
+        if form.is_valid():
+            try:
+                plan = plan_create(actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, _("已按模板建立工作计划，请核对后保存。"))
+                return redirect("care_plan_edit", pk=plan.pk)
+    in_force = [(m.org, selectors.plan_in_force(m.org, today)) for m in user_memberships(user)]
+    context = {
+        "plans": selectors.visible_plans(user).order_by("-school_year", "org__path"),
+        "in_force": in_force,
+        "form": form,
+        "may_create": may_create,
+    }
+    return render(request, "care/plans.html", context)
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A plan laid out like the seeds' 工作计划, with the year's festivals by month."""
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
+    festivals_by_month: dict[int, list[tuple]] = {}
+    for day, name in calendar.festivals(plan.school_year):
+        festivals_by_month.setdefault(day.month, []).append((day, _(name)))
+    months = [
+        {
+            "month": entry["month"],
+            "items": entry["items"],
+            "festivals": festivals_by_month.get(entry["month"], []),
+        }
+        for entry in plan.schedule
+    ]
+    context = {
+        "plan": plan,
+        "frequencies": [
+            (CareKind(k).label, Frequency(plan.frequency(k)).label) for k in SCHEDULED_KINDS
+        ],
+        "targets": [(TARGET_LABELS[k], plan.targets.get(k)) for k in TARGET_LABELS],
+        "months": months,
+        "may_edit": selectors.plan_orgs(request.user).filter(pk=plan.org_id).exists(),
+    }
+    return render(request, "care/plan_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
+    if not selectors.plan_orgs(request.user).filter(pk=plan.org_id).exists():
+        raise PermissionDenied(_("只有县级管理员和学校领导可以修改工作计划"))
+    form = CarePlanForm(request.POST if request.method == "POST" else None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        plan_update(actor=request.user, plan=plan, data=form.plan_data())
+        messages.success(request, _("工作计划已保存。"))
+        return redirect("care_plan_detail", pk=plan.pk)
+    return render(request, "care/plan_form.html", {"plan": plan, "form": form})

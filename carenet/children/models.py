@@ -128,6 +128,8 @@ class Child(models.Model):
         default=ChildStatus.ACTIVE,
         db_index=True,
     )
+    # When the file was archived (left, or aged out): the retention clock starts here.
+    archived_on = models.DateField(_("归档日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["name_pinyin", "name_initials", "updated_at"])

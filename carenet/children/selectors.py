@@ -51,6 +51,7 @@ _ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.PRINCIPAL: {Action.VIEW, Action.CONTACTS, Action.EDIT},
     Role.SCHOOL_ADMIN: {Action.VIEW, Action.CONTACTS, Action.EDIT},
     Role.TEACHER: {Action.VIEW, Action.CONTACTS, Action.EDIT},
+    Role.COUNSELOR: {Action.VIEW},
 }
 # What a mentor may do for their own mentees.
 _MENTOR_ACTIONS = {Action.VIEW, Action.CONTACTS}
@@ -75,7 +76,7 @@ def children_scope(user: AnyUser, action: Action = Action.VIEW) -> Q:
             scope |= Q(school__in=_under(org.path)) | Q(village__in=_under(org.path))
         elif membership.role == Role.VILLAGE_DIRECTOR:
             scope |= Q(village__in=_under(org.path))
-        elif membership.role in (Role.PRINCIPAL, Role.SCHOOL_ADMIN):
+        elif membership.role in (Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.COUNSELOR):
             scope |= Q(school__in=_under(org.path))
         elif membership.role == Role.TEACHER and org.kind in (OrgKind.CLASS, OrgKind.GRADE):
             scope |= Q(school_class__in=_under(org.path))

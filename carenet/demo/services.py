@@ -25,6 +25,9 @@ from django.db.models import Count, Q, QuerySet
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from carenet.care import calendar
+from carenet.care.models import CarePlan, CareRecord
+from carenet.care.presets import DEFAULT_PRESET, preset_plan
 from carenet.children.models import (
     AwayPeriod,
     Category,
@@ -45,6 +48,7 @@ from carenet.children.models import (
 from carenet.children.selectors import with_left_behind
 from carenet.demo import data
 from carenet.demo.data import TownshipSpec
+from carenet.demo.history import GOOD, CareKid, History
 from carenet.lib.crypto import blind_index
 from carenet.lib.idcard import make_id_number
 from carenet.lib.names import name_pinyin
@@ -86,6 +90,7 @@ class DemoSummary:
     both_parents: int
     one_parent: int
     mentored: int
+    records: int = 0
     seconds: float = 0.0
 
     def describe(self) -> str:
@@ -100,20 +105,31 @@ class DemoSummary:
             f"{head}：{self.townships} 个乡镇、{self.villages} 个村（社区）、"
             f"{self.schools} 所学校、{self.classes} 个班级，工作人员 {self.users} 名；\n"
             f"儿童 {self.children} 名，其中双亲留守 {self.both_parents} 名、"
-            f"单亲留守 {self.one_parent} 名，{self.mentored} 名已结对代理家长。"
+            f"单亲留守 {self.one_parent} 名，{self.mentored} 名已结对代理家长；"
+            f"本学期关爱记录 {self.records} 条。"
             f"用时 {self.seconds:.1f} 秒。"
         )
 
 
 def demo_build(
-    *, children: int = 2000, seed: int = 1, password: str = "carenet-demo", reset: bool = False
+    *,
+    children: int = 2000,
+    seed: int = 1,
+    password: str = "carenet-demo",
+    reset: bool = False,
+    history: bool = True,
+    school_size: int | None = None,
 ) -> DemoSummary:
     """Create the demo county with ``children`` children, or reuse the one there is.
 
     Only the five demo accounts can log in (with ``password``); the other staff get
     unusable passwords. Reusing sets the demo accounts' password and creates nothing;
     ``reset`` deletes the demo county's children, families, pairings, users and orgs
-    first and builds it anew. All or nothing.
+    first and builds it anew. All or nothing. The county gets a term of care records
+    (``history``), so every account's first screen shows work due and overdue.
+
+    ``history=False`` leaves out the care plans and records, and ``school_size`` makes
+    the demo principal's school that big (for the benchmark, ``bench/care_bench.py``).
     """
     started = time.perf_counter()
     hashed = make_password(password)  # once: Argon2 takes ~50 ms a hash
@@ -125,7 +141,12 @@ def demo_build(
         created = county is None
         if county is None:
             county = _Builder(
-                children=children, seed=seed, hashed=hashed, today=timezone.localdate()
+                children=children,
+                seed=seed,
+                hashed=hashed,
+                today=timezone.localdate(),
+                history=history,
+                school_size=school_size,
             ).build()
         else:
             _demo_users(county).filter(username__in=DEMO_USERNAMES).update(
@@ -152,6 +173,7 @@ def _county_delete(county: Org) -> None:
     # Children of other counties living in a demo village lose that village.
     Child.objects.filter(village__in=orgs).exclude(pk__in=kids.values("pk")).update(village=None)
     Pairing.objects.filter(Q(child__in=kids.values("pk")) | Q(mentor_id__in=user_ids)).delete()
+    CareRecord.objects.filter(Q(child__in=kids.values("pk")) | Q(author_id__in=user_ids)).delete()
     # simple_history would write a "-" row per deleted row, one INSERT each (seconds for a
     # county); the demo's files and their history go as a whole instead.
     with override_settings(SIMPLE_HISTORY_ENABLED=False):
@@ -174,6 +196,7 @@ def _summarise(county: Org, *, created: bool) -> DemoSummary:
     mentored = Pairing.objects.filter(
         child__in=kids.values("pk"), kind=PairingKind.MENTOR, ended_on__isnull=True
     ).count()
+    records = CareRecord.objects.filter(county_code=county.county_code).count()
     return DemoSummary(
         created=created,
         county=county.name,
@@ -187,6 +210,7 @@ def _summarise(county: Org, *, created: bool) -> DemoSummary:
         both_parents=mix["both"],
         one_parent=mix["one"],
         mentored=mentored,
+        records=records,
     )
 
 
@@ -243,8 +267,19 @@ def _largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
 
 
 class _Builder:
-    def __init__(self, *, children: int, seed: int, hashed: str, today: dt.date) -> None:
+    def __init__(
+        self,
+        *,
+        children: int,
+        seed: int,
+        hashed: str,
+        today: dt.date,
+        history: bool = True,
+        school_size: int | None = None,
+    ) -> None:
         self.total = children
+        self.history = history
+        self.school_size = school_size
         self.rng = random.Random(seed)
         self.hashed = hashed
         self.unusable = make_password(None)  # for everyone but the demo accounts
@@ -287,6 +322,8 @@ class _Builder:
         AwayPeriod.objects.bulk_create([p for k in kids for p in k.periods], batch_size=BATCH)
         pairings = self._pairings(plans, kids, staff, demo_class)
         Pairing.objects.bulk_create(pairings, batch_size=BATCH)
+        if self.history:
+            self._care_history(county, plans, kids, staff, pairings, demo_plan)
         return county
 
     # ------------------------------------------------------------------ small helpers
@@ -407,6 +444,8 @@ class _Builder:
             self.total,
             max(DEMO_SCHOOL_MIN_LEFT_BEHIND, min(self.total // 2, DEMO_SCHOOL_MIN)),
         )
+        if self.school_size:
+            wanted = max(wanted, min(self.total, self.school_size))
         while demo.size < wanted:
             donor, grade = max(
                 ((p, g) for p in plans if p is not demo for g in p.grades),
@@ -963,6 +1002,70 @@ class _Builder:
                 self._member(teacher, school, Role.TEACHER, f"{subjects[i % len(subjects)]}教师")
                 team.others.append(teacher)
         return staff
+
+    # ------------------------------------------------------------------ care history
+
+    def _care_history(
+        self,
+        county: Org,
+        plans: list[_SchoolPlan],
+        kids: list[_Kid],
+        staff: dict[str, _Staff],
+        pairings: list[Pairing],
+        demo_plan: _SchoolPlan,
+    ) -> None:
+        """The county's care plan (weekly talks) with some schools on monthly talks, and
+        a term of records (``history``) by each left-behind child's mentor."""
+        school_year = calendar.school_year_of(self.today)
+        county_plan = preset_plan(DEFAULT_PRESET, org=county, school_year=school_year)
+        care_plans = {"": county_plan}
+        for plan in plans:
+            if plan is not demo_plan and self.rng.random() < 0.3:
+                school = self.orgs[plan.code]
+                care_plans[plan.code] = preset_plan(
+                    "monthly_talks", org=school, school_year=school_year
+                )
+        CarePlan.objects.bulk_create(care_plans.values())
+
+        mentors = {
+            id(p.child): p.mentor
+            for p in pairings
+            if p.kind == PairingKind.MENTOR and p.ended_on is None
+        }
+        care: list[CareKid] = []
+        authors: dict[str, dict[int, AbstractUser]] = defaultdict(dict)
+        for kid in kids:
+            if not kid.left_behind:
+                continue
+            child = kid.child
+            author = (
+                mentors.get(id(child)) or staff[kid.plan.code].class_teachers[child.school_class.pk]
+            )
+            authors[kid.plan.code].setdefault(id(author), author)
+            away = {p.relation for p in kid.periods if p.end is None or p.end > self.today}
+            care.append(CareKid(child, kid.plan.code, author, kid.members, away))
+
+        history = History(self.rng, self.today, self.county_code)
+        teacher = next((u for u in self.users if u.username == "teacher"), None)
+        teacher = teacher or self._taken_demo_users.get("teacher")
+        paces = history.profiles(
+            {code: list(users.values()) for code, users in authors.items()},
+            demo_plan.code,
+            spare={id(teacher)},
+        )
+        paces[id(teacher)] = GOOD
+        # The demo teacher's first mentee is weeks behind, the next one has a call due on
+        # the next working day (today on a working day): both show on the working list.
+        forced = [k for k in care if k.author is teacher][:2]
+        for kid in care:
+            plan = care_plans.get(kid.school_code, county_plan)
+            if forced and kid is forced[0]:
+                history.child_history(kid, plan, "behind", exact=True)
+            elif len(forced) > 1 and kid is forced[1]:
+                history.child_history(kid, plan, GOOD, exact=True, due_now="parent_call")
+            else:
+                history.child_history(kid, plan, paces[id(kid.author)])
+        CareRecord.objects.bulk_create(history.records, batch_size=BATCH)
 
     # ------------------------------------------------------------------ pairings
 

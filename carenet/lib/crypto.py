@@ -1,7 +1,10 @@
 """Encryption at rest for sensitive fields, and keyed hashes (blind indexes) for lookup.
 
-Values are stored as ``v1:<base64(nonce + AES-GCM ciphertext)>``; the version prefix lets
-a key rotation re-encrypt rows key by key. Two sub-keys are derived from CARENET_FIELD_KEY
+Values are stored as ``v1:<key id>:<base64(nonce + AES-GCM ciphertext)>``; the key id
+(8 hex digits derived from the key) lets old and new keys coexist during a key rotation
+(``carenet manage rotate_field_key``). Values written before key ids, ``v1:<base64>``,
+are read with whichever configured key opens them (CARENET_FIELD_KEY, then the keys of
+CARENET_FIELD_KEY_OLD). Two sub-keys are derived from CARENET_FIELD_KEY
 with HKDF: one encrypts, the other keys the HMAC of the blind index, so the index reveals
 nothing without the key.
 """
@@ -15,6 +18,7 @@ import json
 import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -31,34 +35,64 @@ def _subkey(master: str, purpose: bytes) -> bytes:
     )
 
 
-def _encryption_key() -> bytes:
-    return _subkey(settings.FIELD_KEY, b"carenet-field-encryption")
+def _encryption_key(master: str | None = None) -> bytes:
+    return _subkey(master or settings.FIELD_KEY, b"carenet-field-encryption")
 
 
-def _index_key() -> bytes:
-    return _subkey(settings.FIELD_KEY, b"carenet-blind-index")
+def _index_key(master: str | None = None) -> bytes:
+    return _subkey(master or settings.FIELD_KEY, b"carenet-blind-index")
 
 
-def encrypt(plaintext: str) -> str:
+@lru_cache(maxsize=8)
+def key_id(master: str) -> str:
+    """A short public name of a key (8 hex digits), written in front of its ciphertexts."""
+    return hmac.new(_subkey(master, b"carenet-key-id"), b"id", hashlib.sha256).hexdigest()[:8]
+
+
+def keyring() -> list[str]:
+    """The keys that may open a value: the current one first, then those being retired."""
+    old = getattr(settings, "FIELD_KEYS_OLD", ()) or ()
+    return [settings.FIELD_KEY, *(k for k in old if k and k != settings.FIELD_KEY)]
+
+
+def encrypt(plaintext: str, master: str | None = None) -> str:
+    master = master or settings.FIELD_KEY
     nonce = os.urandom(12)
-    sealed = AESGCM(_encryption_key()).encrypt(nonce, plaintext.encode("utf-8"), None)
-    return PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+    sealed = AESGCM(_encryption_key(master)).encrypt(nonce, plaintext.encode("utf-8"), None)
+    return f"{PREFIX}{key_id(master)}:" + base64.b64encode(nonce + sealed).decode("ascii")
 
 
-def decrypt(token: str) -> str:
+def token_key_id(token: str) -> str:
+    """The key id of a stored value ("" for values written before key ids)."""
+    head, sep, _rest = token[len(PREFIX) :].partition(":")
+    return head if sep else ""
+
+
+def decrypt(token: str, keys: list[str] | None = None) -> str:
     if not token.startswith(PREFIX):
         # Written before encryption was configured; read as is.
         return token
-    raw = base64.b64decode(token[len(PREFIX) :])
-    return AESGCM(_encryption_key()).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+    keys = keys or keyring()
+    kid = token_key_id(token)
+    body = token[len(PREFIX) + len(kid) + 1 :] if kid else token[len(PREFIX) :]
+    raw = base64.b64decode(body)
+    candidates = [k for k in keys if key_id(k) == kid] if kid else keys
+    if not candidates:
+        raise ValueError(f"no configured field key has the id {kid!r}")
+    for master in candidates[:-1]:
+        try:
+            return AESGCM(_encryption_key(master)).decrypt(raw[:12], raw[12:], None).decode()
+        except InvalidTag:
+            continue
+    return AESGCM(_encryption_key(candidates[-1])).decrypt(raw[:12], raw[12:], None).decode()
 
 
-def blind_index(value: str) -> str:
+def blind_index(value: str, master: str | None = None) -> str:
     """A keyed hash of a normalised value, for equality lookup without decrypting."""
     if not value:
         return ""
     normalised = value.strip().upper()
-    return hmac.new(_index_key(), normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(_index_key(master), normalised.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class EncryptedCharField(models.TextField):

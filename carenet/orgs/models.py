@@ -54,12 +54,10 @@ class Role(models.TextChoices):
     PRINCIPAL = "principal", _("校长")
     SCHOOL_ADMIN = "school_admin", _("德育主任")
     TEACHER = "teacher", _("教师")
+    COUNSELOR = "counselor", _("心理辅导教师")
 
 
 # Roles that may see full ID numbers and phones; everyone else sees them masked.
-ROLES_SEEING_CONTACTS = {Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.TEACHER, Role.VILLAGE_DIRECTOR}
-# Roles that may create and edit child files within their scope.
-ROLES_EDITING_CHILDREN = {Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.TEACHER, Role.COUNTY_ADMIN}
 
 
 class Membership(models.Model):

@@ -33,6 +33,7 @@ def primary_membership(user: AnyUser) -> Membership | None:
         Role.PRINCIPAL,
         Role.SCHOOL_ADMIN,
         Role.VILLAGE_DIRECTOR,
+        Role.COUNSELOR,
         Role.TEACHER,
     ]
     memberships = user_memberships(user)

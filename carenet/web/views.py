@@ -15,7 +15,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from carenet.care.selectors import visible_records
+from carenet.audit.models import AccessAction
+from carenet.audit.reveal import is_revealed
+from carenet.audit.services import audit_log
+from carenet.childplans.selectors import child_timeline, may_write_plans, plans_for_child
 from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import Child, Relation
 from carenet.children.selectors import (
@@ -33,7 +36,6 @@ from carenet.web.forms import ChildFilterForm, child_sections, class_label, form
 
 PAGE_SIZE = 50
 HOME_LIST_LENGTH = 12
-RECORDS_SHOWN = 100
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -85,19 +87,27 @@ def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
         "mother_away": latest_away_period(child, Relation.MOTHER),
         "mentor": next(iter(child.active_mentors), None),
         "buddy": next(iter(child.active_buddies), None),
-        "unmasked": user_may(request.user, Action.CONTACTS, child),
+        **_masking(request, child),
     }
+
+
+def _masking(request: HttpRequest, child: Child) -> dict[str, bool]:
+    """Contacts are masked until a user whose role needs them presses 显示 (logged)."""
+    may_reveal = user_may(request.user, Action.CONTACTS, child)
+    return {"may_reveal": may_reveal, "unmasked": may_reveal and is_revealed(request, child)}
 
 
 @login_required
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     child = _child_or_404(request, pk)
+    audit_log(request=request, user=request.user, action=AccessAction.VIEW_FILE, child=child)
     context = _file_context(request, child)
     context.update(
         may_edit=user_may(request.user, Action.EDIT, child),
         left_behind_history=left_behind_history(child),
-        changes=selectors.child_changes(child),
-        records=visible_records(request.user, child)[:RECORDS_SHOWN],
+        timeline=child_timeline(request.user, child),
+        plans=plans_for_child(request.user, child),
+        may_write_plans=may_write_plans(request.user, child),
     )
     return render(request, "web/children/detail.html", context)
 
@@ -105,6 +115,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def child_card(request: HttpRequest, pk: int) -> HttpResponse:
     child = _child_or_404(request, pk)
+    audit_log(request=request, user=request.user, action=AccessAction.VIEW_CARD, child=child)
     context = _file_context(request, child)
     context["parents"] = [
         (Relation.FATHER.label, context["father"]),

@@ -17,6 +17,8 @@ from carenet.api.schemas import (
 )
 from carenet.api.selectors import child_file, child_list
 from carenet.api.serializers import child_detail, child_item
+from carenet.audit.models import AccessAction
+from carenet.audit.services import audit_log
 from carenet.children.selectors import Action, editable_classes, user_may
 from carenet.children.services import child_save
 
@@ -61,7 +63,18 @@ def children_detail(
     request: HttpRequest, child_id: int = Path(..., alias="id", ge=1, le=MAX_ID)
 ) -> dict:
     """One child file; outside the caller's scope it does not exist (404)."""
-    return _detail(request, child_id)
+    child = child_file(request.user, child_id)
+    if child is None:
+        raise Http404
+    contacts = user_may(request.user, Action.CONTACTS, child)
+    audit_log(
+        request=request,
+        user=request.user,
+        action=AccessAction.API_VIEW,
+        child=child,
+        detail="含完整证件号和电话" if contacts else "",
+    )
+    return child_detail(child, contacts_visible=contacts)
 
 
 @router.post(

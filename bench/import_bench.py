@@ -1,0 +1,265 @@
+"""Register import benchmark (issue 4): CareNet vs the floor vs django-import-export.
+
+    pip install -e '.[bench]'
+    python bench/import_bench.py [--rows 50000] [--ie-rows N] [--no-postgres]
+
+Builds a clean register of N children (.xlsx), then times in the same run:
+(a) the floor: python-calamine reading the file + a bare sqlite3 ``executemany`` of the
+    rows into a scratch table;
+(b) CareNet's import end to end (read, validate, write children, family members and
+    away periods, with history) on SQLite and on PostgreSQL
+    (DATABASE_URL=postgres://postgres@127.0.0.1:5432/carenet_import_bench, created if
+    missing);
+(c) django-import-export importing the same rows into the same Child model, in its
+    default mode and with ``use_bulk``.
+Each measured import runs in its own process on a fresh database, so its peak memory
+(ru_maxrss) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_URL = "postgres://postgres@127.0.0.1:5432/carenet_import_bench"
+SCHOOL = "3408270001"
+
+HEADER = [
+    "序号", "姓名", "性别", "出生日期", "身份证号", "年级", "班级", "是否寄宿", "健康状况",
+    "父亲姓名", "父亲联系电话", "父亲务工地点（省/市）", "父亲外出时间",
+    "母亲姓名", "母亲联系电话", "监护人姓名", "与儿童关系", "监护人联系电话",
+]  # fmt: skip
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "子涵梓轩一诺欣怡浩宇雨桐思远佳怡俊杰明轩诗涵宇航晨曦"
+
+
+def build_register(path: Path, rows: int) -> None:
+    import xlsxwriter
+
+    from carenet.lib.idcard import make_id_number
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet()
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_string(0, 0, "望江县留守儿童花名册")
+    for c, h in enumerate(HEADER):
+        sheet.write_string(1, c, h)
+    start = dt.date(2011, 9, 1)
+    for n in range(rows):
+        birth = start + dt.timedelta(days=n % 2000)
+        gender = "M" if n % 2 else "F"
+        id_number = make_id_number("340827", birth, (n // 2000) * 2 + 1, gender)
+        name = SURNAMES[n % 20] + GIVEN[(n * 7) % 24] + GIVEN[(n * 13) % 24]
+        grade = 1 + n % 6
+        r = n + 2
+        values = [
+            str(n + 1), name, "男" if gender == "M" else "女", None, id_number,
+            f"{grade}年级", f"{1 + n % 4}班", "否", "健康",
+            SURNAMES[n % 20] + "大山", f"138{n:08d}", "广东省深圳市", None,
+            "陈芳", f"139{n:08d}", "李秀英", "祖母", "0556-1234567",
+        ]  # fmt: skip
+        for c, v in enumerate(values):
+            if v is not None:
+                sheet.write_string(r, c, v)
+        sheet.write_datetime(r, 3, dt.datetime.combine(birth, dt.time()), date)
+        sheet.write_datetime(r, 12, dt.datetime(2023, 2, 1), date)
+    book.close()
+
+
+def floor(path: Path, scratch: Path) -> float:
+    import sqlite3
+
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()[2:]
+    db = sqlite3.connect(scratch)
+    db.execute(f"create table register ({', '.join(f'c{i}' for i in range(len(HEADER)))})")
+    marks = ", ".join("?" * len(HEADER))
+    db.executemany(f"insert into register values ({marks})", rows)
+    db.commit()
+    db.close()
+    return time.perf_counter() - started
+
+
+# ----------------------------------------------------------------------------- workers
+
+
+def _django(home: str, database_url: str | None) -> None:
+    os.environ["CARENET_HOME"] = home
+    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "carenet.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    if database_url:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    call_command("migrate", verbosity=0)
+    from tests.factories import org_add
+
+    county = org_add(None, code="340827", name="望江县", kind="county")
+    township = org_add(county, code="340827100", name="华阳镇", kind="township")
+    org_add(township, code=SCHOOL, name="华阳小学", kind="school")
+
+
+def worker_carenet(path: Path) -> dict:
+    from carenet.exchange.importer import import_commit, import_preview
+    from carenet.orgs.models import Org
+
+    school = Org.objects.get(code=SCHOOL)
+    started = time.perf_counter()
+    preview = import_preview(data=path.read_bytes(), filename=path.name, school=school)
+    validated = time.perf_counter()
+    import_commit(preview=preview, school=school, actor=None)
+    done = time.perf_counter()
+    from carenet.children.models import Child, FamilyMember
+
+    return {
+        "seconds": done - started,
+        "validate": validated - started,
+        "write": done - validated,
+        "children": Child.objects.count(),
+        "family": FamilyMember.objects.count(),
+        "rejected": preview.rejected,
+    }
+
+
+def worker_import_export(path: Path, rows: int, bulk: bool) -> dict:
+    import tablib
+    from import_export import fields, resources
+    from python_calamine import CalamineWorkbook
+
+    from carenet.children.models import Child
+    from carenet.lib.crypto import blind_index
+    from carenet.lib.names import name_pinyin
+    from carenet.orgs.models import Org
+
+    school = Org.objects.get(code=SCHOOL)
+    grade = Org.objects.add_child(
+        school, dict(code=SCHOOL + "-G", name="年级", kind="grade", county_code="340827")
+    )
+    school_class = Org.objects.add_child(
+        grade, dict(code=SCHOOL + "-C", name="班", kind="class", county_code="340827")
+    )
+
+    class ChildResource(resources.ModelResource):
+        name = fields.Field(attribute="name", column_name="姓名")
+        id_number = fields.Field(attribute="id_number", column_name="身份证号")
+        birth_date = fields.Field(attribute="birth_date", column_name="出生日期")
+        gender = fields.Field(attribute="gender", column_name="性别")
+
+        class Meta:
+            model = Child
+            fields = ("name", "id_number", "birth_date", "gender")
+            import_id_fields = ("id_number",)
+            use_bulk = bulk
+            batch_size = 1000
+            skip_diff = bulk
+
+        def before_save_instance(self, instance, row, **kwargs):
+            instance.gender = "M" if instance.gender == "男" else "F"
+            instance.name_pinyin, instance.name_initials = name_pinyin(instance.name)
+            instance.id_number_hash = blind_index(instance.id_number)
+            instance.school = school
+            instance.school_class = school_class
+            instance.county_code = "340827"
+
+    started = time.perf_counter()
+    table = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    dataset = tablib.Dataset(*table[2 : 2 + rows], headers=table[1])
+    result = ChildResource().import_data(dataset, dry_run=False, raise_errors=True)
+    done = time.perf_counter()
+    assert not result.has_errors()
+    return {"seconds": done - started, "rows": rows, "children": Child.objects.count()}
+
+
+def worker(args: argparse.Namespace) -> None:
+    home = tempfile.mkdtemp(prefix="carenet-import-bench-")
+    _django(home, PG_URL if args.db == "postgres" else None)
+    path = Path(args.file)
+    if args.worker == "carenet":
+        result = worker_carenet(path)
+    else:
+        result = worker_import_export(path, args.rows, bulk=args.worker == "ie-bulk")
+    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run(kind: str, path: Path, db: str = "sqlite", rows: int = 0) -> dict:
+    command = [sys.executable, __file__, "--worker", kind, "--db", db, "--file", str(path)]
+    command += ["--rows", str(rows)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ensure_postgres() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
+            conn.autocommit = True
+            exists = conn.execute(
+                "select 1 from pg_database where datname = 'carenet_import_bench'"
+            ).fetchone()
+            if not exists:
+                conn.execute("create database carenet_import_bench")
+        return True
+    except Exception as exc:  # no server: report without it
+        print(f"PostgreSQL not available: {exc}", file=sys.stderr)
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--ie-rows", type=int, default=0, help="rows for import-export")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--db", default="sqlite", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carenet.settings")
+    os.environ.setdefault("CARENET_HOME", tempfile.mkdtemp(prefix="carenet-import-bench-"))
+    import django
+
+    django.setup()
+    work = Path(tempfile.mkdtemp(prefix="carenet-import-bench-"))
+    path = work / "register.xlsx"
+    build_register(path, args.rows)
+    print(f"register: {args.rows} rows, {path.stat().st_size / 1e6:.1f} MB")
+    results: dict[str, dict] = {"floor": {"seconds": floor(path, work / "floor.sqlite3")}}
+    print(f"floor (calamine + sqlite3 executemany): {results['floor']['seconds']:.2f} s")
+    results["carenet_sqlite"] = run("carenet", path)
+    print("CareNet, SQLite:", results["carenet_sqlite"])
+    if not args.no_postgres and ensure_postgres():
+        results["carenet_postgres"] = run("carenet", path, db="postgres")
+        print("CareNet, PostgreSQL:", results["carenet_postgres"])
+    ie_rows = args.ie_rows or args.rows
+    for kind in ("ie-bulk", "ie-default"):
+        results[kind] = run(kind, path, rows=ie_rows)
+        results[kind]["per_50k"] = results[kind]["seconds"] * args.rows / ie_rows
+        print(f"django-import-export {kind}:", results[kind])
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Login lockout (django-axes): the backend, the client address and the lockout answer.
+
+Failures are counted per username *and* address together (settings.AXES_LOCKOUT_PARAMETERS):
+a whole school behind one address is never locked out by one person's typos.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """Refuses a locked-out login; the next backend checks the password.
+
+    A login without a request (a command or a script calling ``authenticate``) is not a
+    login from an address and is not counted.
+    """
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address. ``REMOTE_ADDR``, unless CARENET_BEHIND_PROXY=1: then the last
+    address of ``X-Forwarded-For``, the one the (single, trusted) reverse proxy appended —
+    earlier entries come from the client and can be forged."""
+    if settings.CARENET_BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.META.get("REMOTE_ADDR")
+
+
+def lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def lockout_message() -> str:
+    return _("登录失败次数过多，账户已暂时锁定，请%(minutes)s分钟后再试或联系管理员。") % {
+        "minutes": lockout_minutes()
+    }
+
+
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """What a locked-out login gets (AXES_LOCKOUT_CALLABLE): 429 and a Chinese message —
+    the API's own JSON answer on the API, the login page with the message elsewhere."""
+    if request.path.startswith("/api/"):
+        if original_response is not None and original_response.status_code == 429:
+            return original_response
+        return JsonResponse({"detail": lockout_message()}, status=429)
+    from carenet.web.forms import LoginForm
+
+    username = (credentials or {}).get("username") or ""
+    context = {
+        "form": LoginForm(request, initial={"username": username}),
+        "lockout_message": lockout_message(),
+        "next": request.POST.get("next", "") if request.method == "POST" else "",
+    }
+    return render(request, "registration/login.html", context, status=429)

@@ -1,0 +1,74 @@
+"""Forms of the spreadsheet pages: what to export, which register to import."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from carenet.orgs.models import Org
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+IMPORT_SUFFIXES = (".xlsx", ".xls", ".csv")
+
+
+class ExportFormat:
+    XLSX = "xlsx"
+    CSV = "csv"
+    PRINT = "print"
+    choices = [
+        (XLSX, _("Excel 表格（.xlsx）")),
+        (CSV, _("CSV 文本（.csv）")),
+        (PRINT, _("打印版（A4 横向）")),
+    ]
+
+
+def org_label(org: Org) -> str:
+    return f"{org.name}（{org.get_kind_display()}）"
+
+
+class ExportForm(forms.Form):
+    org = forms.ModelChoiceField(queryset=Org.objects.none(), label=_("单位"))
+    format = forms.ChoiceField(
+        choices=ExportFormat.choices, initial=ExportFormat.XLSX, label=_("格式")
+    )
+    unmasked = forms.BooleanField(
+        required=False,
+        label=_("显示完整身份证号和电话"),
+        help_text=_(
+            "默认导出时身份证号和电话打码（如 340827********1234、138****5678）。"
+            "勾选后只导出您有权查看完整联系方式的儿童。"
+        ),
+    )
+
+    def __init__(self, *args, orgs: QuerySet[Org], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["org"]
+        field.queryset = orgs
+        field.label_from_instance = org_label
+        field.empty_label = None
+
+
+class ImportForm(forms.Form):
+    school = forms.ModelChoiceField(queryset=Org.objects.none(), label=_("导入到学校"))
+    file = forms.FileField(
+        label=_("花名册文件"),
+        help_text=_("Excel（.xlsx、.xls）或 CSV 文件，不超过 20 MB。"),
+    )
+
+    def __init__(self, *args, schools: QuerySet[Org], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["school"]
+        field.queryset = schools
+        field.empty_label = None
+        self.fields["file"].widget.attrs["accept"] = ",".join(IMPORT_SUFFIXES)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if PurePath(upload.name).suffix.lower() not in IMPORT_SUFFIXES:
+            raise forms.ValidationError(_("请上传 Excel（.xlsx、.xls）或 CSV 文件。"))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("文件超过 20 MB，请拆分后分批导入。"))
+        return upload

@@ -1,0 +1,1250 @@
+"""The register importer: read any real register, validate every row, commit atomically.
+
+Two steps, as rapidpro's ContactImport: ``import_preview`` reads the file, finds the
+header, normalises and validates every row and works out what each good row would
+change (it reads the database, it writes nothing); ``import_commit`` then writes all the
+good rows in one transaction, in bulk, or nothing. ``error_workbook`` gives the user
+the rejected rows back with a 错误原因 column to fix and re-upload.
+
+Validation reuses ``carenet.lib`` (ID numbers, phones, names); rows are not put through
+the Django forms one by one, which would take minutes for a county's 50,000 children.
+
+Decisions (see docs/import.md in the README section on registers):
+- a blank cell never erases a value already on file; a filled cell replaces it;
+- rows whose values change nothing are counted as neither created nor updated
+  (``unchanged``), so a file imported twice reports 0 created, 0 updated;
+- 留守类型 is informational: left-behind status is derived from 外出时间. When it
+  says a parent is away (双亲: both; 单亲: the one parent who has a work place) but gives
+  no date, and that parent has no open away period yet, the period starts at the start
+  of the school year (1 September), at the latest three months before the import day,
+  so the child counts as left-behind from the day of the import, as the register says;
+- a child already on file at another school is rejected (a transfer is done by the
+  school the child leaves, not by listing the ID number in another school's register).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carenet.children.models import AwayPeriod, Child, FamilyMember
+from carenet.exchange.columns import field_for_header, normalise_header
+from carenet.exchange.models import ImportBatch, ImportStatus
+from carenet.exchange.reading import MAX_ROWS, RegisterError, Sheet, read_sheets
+from carenet.lib.crypto import blind_index
+from carenet.lib.idcard import InvalidIdNumber, parse_id_number
+from carenet.lib.names import clean_name, name_pinyin
+from carenet.lib.phone import InvalidPhone, parse_phone
+from carenet.orgs.models import Org, OrgKind
+
+__all__ = [
+    "CellError",
+    "ImportPreview",
+    "RegisterError",
+    "RowResult",
+    "error_workbook",
+    "import_commit",
+    "import_preview",
+]
+
+Action = Literal["create", "update", "unchanged", "reject", "skip"]
+BATCH = 2000
+HEADER_SEARCH_ROWS = 40
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass
+class CellError:
+    field: str
+    column: str  # the header text as in the file
+    message: str
+
+
+@dataclass
+class RowResult:
+    row: int  # as Excel shows it
+    action: Action
+    errors: list[CellError]
+    cells: list[object]  # the original row
+    plan: _RowPlan | None = field(default=None, repr=False)
+
+
+@dataclass
+class ImportPreview:
+    filename: str
+    header_rows: list[int]  # Excel row numbers of the header (two for a two-level header)
+    columns: dict[int, str]  # column index → field key
+    rows: list[RowResult]
+    headers: dict[int, str] = field(default_factory=dict)  # column index → header text
+    header_cells: list[list[object]] = field(default_factory=list)
+
+    def _count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def created(self) -> int:
+        return self._count("create")
+
+    @property
+    def updated(self) -> int:
+        return self._count("update")
+
+    @property
+    def unchanged(self) -> int:
+        return self._count("unchanged")
+
+    @property
+    def skipped(self) -> int:
+        return self._count("skip")
+
+    @property
+    def rejected(self) -> int:
+        return self._count("reject")
+
+    @property
+    def rejected_rows(self) -> list[RowResult]:
+        return [r for r in self.rows if r.action == "reject"]
+
+    def as_json(self) -> dict[str, Any]:
+        """The CONTRACT's ``--json`` object."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "rejected": [
+                {
+                    "row": r.row,
+                    "errors": [
+                        {"field": e.field, "column": e.column, "message": e.message}
+                        for e in r.errors
+                    ],
+                }
+                for r in self.rejected_rows
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------- values
+
+
+def _text(value: object) -> str:
+    """A cell as trimmed text: 13812345678.0 → '13812345678', a date → ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.replace("\u3000", " ").replace("\xa0", " ").strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _code(value: object) -> str:
+    """Text for matching against a list of words: half-width, no spaces, lower case."""
+    return "".join(unicodedata.normalize("NFKC", _text(value)).split()).lower()
+
+
+_DATE_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATE_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_DATE_YEAR = re.compile(r"^(\d{4})\s*年?$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(value: object) -> tuple[dt.date, str]:
+    """A date cell or text in any common spelling, with its precision (day/month/year).
+
+    Raises ValueError when the text is not a date.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date(), "day"
+    if isinstance(value, dt.date):
+        return value, "day"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        if 1 <= value < 80000 and float(value).is_integer():  # an Excel serial number
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value)), "day"
+    text = unicodedata.normalize("NFKC", _text(value))
+    text = re.split(r"[ T]\d{1,2}:\d{2}", text)[0].strip()
+    for pattern, precision in (
+        (_DATE_FULL, "day"),
+        (_DATE_COMPACT, "day"),
+        (_DATE_MONTH, "month"),
+        (_DATE_YEAR, "year"),
+    ):
+        match = pattern.match(text)
+        if match:
+            parts = [int(p) for p in match.groups()] + [1, 1]
+            return dt.date(parts[0], parts[1], parts[2]), precision
+    raise ValueError(text)
+
+
+def _same_date(given: tuple[dt.date, str], actual: dt.date) -> bool:
+    day, precision = given
+    if precision == "year":
+        return day.year == actual.year
+    if precision == "month":
+        return (day.year, day.month) == (actual.year, actual.month)
+    return day == actual
+
+
+def _words(mapping: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {_code(word): value for value, words in mapping.items() for word in words}
+
+
+GENDERS = _words(
+    {"M": ("男", "男性", "男生", "m", "male"), "F": ("女", "女性", "女生", "f", "female")}
+)
+YES_NO = _words(
+    {
+        "1": ("是", "寄宿", "住校", "寄宿生", "y", "yes", "1", "√", "✓", "true", "有"),
+        "": ("否", "走读", "不寄宿", "非寄宿", "走读生", "n", "no", "0", "×", "false", "无"),
+    }
+)
+SCHOOLING = _words(
+    {
+        "enrolled": ("在校", "在读", "就读", "正常", "在籍", "在校就读", "enrolled"),
+        "suspended": ("休学", "suspended"),
+        "dropped_out": ("辍学", "失学", "dropped_out"),
+        "transferred": ("转出", "转学", "已转出", "transferred"),
+        "graduated": ("毕业", "已毕业", "graduated"),
+        "preschool": ("未到学龄", "学龄前", "未入学", "preschool"),
+    }
+)
+IMMUNIZATION = _words(
+    {
+        "complete": ("已全程接种", "全程接种", "已接种", "是", "完成", "已完成", "complete"),
+        "incomplete": ("未全程接种", "未完成", "部分接种", "否", "未接种", "incomplete"),
+        "unknown": ("不详", "不清楚", "未知", "unknown"),
+    }
+)
+EDUCATION = _words(
+    {
+        "none": ("文盲或半文盲", "文盲", "半文盲", "无"),
+        "primary": ("小学",),
+        "junior": ("初中",),
+        "senior": ("高中或中专", "高中", "中专", "职高", "技校", "中职"),
+        "college": ("大专及以上", "大专", "本科", "大学", "研究生", "专科"),
+    }
+)
+QUALITY = _words(
+    {
+        "good": ("较好", "好", "良好"),
+        "fair": ("一般",),
+        "poor": ("差", "较差"),
+        "none": ("无人监护", "无"),
+    }
+)
+CATEGORIES = _words(
+    {
+        "poor": ("特困", "特困生", "困难", "poor"),
+        "gifted": ("特长", "特长生", "gifted"),
+        "special": ("特殊", "特殊儿童", "special"),
+        "single_parent": ("单亲", "单亲家庭", "single_parent"),
+        "potential": ("潜能生", "潜能", "potential"),
+    }
+)
+HEALTH = _words(
+    {
+        "healthy": ("健康", "良好", "好", "正常", "健康良好"),
+        "fair": ("一般",),
+        "poor": ("较差", "差", "体弱"),
+        "chronic": ("慢性病",),
+        "disabled": ("残疾",),
+    }
+)
+LEFT_BEHIND = _words(
+    {
+        "both": ("双亲", "双亲留守", "2", "父母均外出", "父母外出"),
+        "one": ("单亲", "单亲留守", "1", "父亲外出", "母亲外出"),
+        "none": ("非留守", "否", "0", "无", "不是"),
+    }
+)
+_CATEGORY_SPLIT = re.compile(r"[、,，/;；\s]+")
+_FOOTER = re.compile(
+    r"^(填表人|填报人|审核人|审核|制表人|制表|负责人|校长签字|联系人|注[:：]|注\s|备注[:：]|"
+    r"说明[:：]|合计|总计|填表日期|填报日期|统计人|经办人)"
+)
+_MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
+_PROVINCES = {
+    **{
+        p: p + "省"
+        for p in "河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 "
+        "湖北 湖南 广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾".split()
+    },
+    **{m: m + "市" for m in _MUNICIPALITIES},
+    "内蒙古": "内蒙古自治区",
+    "广西": "广西壮族自治区",
+    "西藏": "西藏自治区",
+    "宁夏": "宁夏回族自治区",
+    "新疆": "新疆维吾尔自治区",
+    "香港": "香港特别行政区",
+    "澳门": "澳门特别行政区",
+}
+_PROVINCE_PREFIXES = sorted(
+    [(full, full) for full in _PROVINCES.values()] + [(s, f) for s, f in _PROVINCES.items()],
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def split_work_place(text: str) -> tuple[str, str]:
+    """'广东省深圳市' / '广东/深圳' / '广东 深圳市' → ('广东省', '深圳市' | '深圳')."""
+    text = text.strip()
+    parts = [p for p in re.split(r"[/\\\s,，、-]+", text) if p]
+    if len(parts) >= 2:
+        first = _PROVINCES.get(parts[0], parts[0])
+        return first[:20], "".join(parts[1:])[:30]
+    for prefix, full in _PROVINCE_PREFIXES:
+        if text.startswith(prefix):
+            rest = text[len(prefix) :].strip()
+            if full[:2] in _MUNICIPALITIES and not rest:
+                return full, full
+            return full, rest[:30]
+    return "", text[:30]
+
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+_CN_DIGITS.update({"七": 7, "八": 8, "九": 9, "十": 10})
+NUMERALS = ("零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
+
+
+def _number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text in ("十一", "十二"):
+        return 10 + _CN_DIGITS[text[1]]
+    if len(text) == 1 and text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    return None
+
+
+_GRADE = re.compile(r"^(初|高)?([一二三四五六七八九十]{1,2}|\d{1,2})(年级|年)?")
+_CLASS_IN_BRACKETS = re.compile(r"[(（]\s*(\d{1,2}|[一二三四五六七八九十]{1,2})\s*[)）]")
+_CLASS_NUMBER = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*班")
+
+
+def _grade_name(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace(" ", "")
+    match = _GRADE.match(text)
+    if match and (match.group(3) or match.group(1) or text == match.group(0)):
+        number = _number(match.group(2))
+        if number is not None:
+            if match.group(1) == "初":
+                number += 6
+            if match.group(1) != "高" and 1 <= number <= 12:
+                return f"{NUMERALS[number]}年级"
+    return text
+
+
+def placement(grade_text: str, class_text: str) -> tuple[str, str] | None:
+    """(grade name, class name) as the org tree names them: ('三年级', '三(2)班')."""
+    grade_text, class_text = grade_text.strip(), class_text.strip()
+    if not class_text:
+        return None
+    normal = unicodedata.normalize("NFKC", class_text).replace(" ", "")
+    number = None
+    match = _CLASS_IN_BRACKETS.search(normal) or _CLASS_NUMBER.search(normal)
+    if match:
+        number = _number(match.group(1))
+    elif normal.isdigit():
+        number = int(normal)
+    if not grade_text:
+        head = re.split(r"[(（]", normal)[0]
+        if match and head and head != normal:
+            grade_text = head
+        elif match and match.start() > 0:
+            grade_text = normal[: match.start()]
+    if not grade_text:
+        return None
+    grade = _grade_name(grade_text)
+    if number is None:
+        return grade, normal
+    prefix = grade[:-2] if grade.endswith("年级") else grade
+    return grade, f"{prefix}({number})班"
+
+
+# ---------------------------------------------------------------------------- header
+
+
+@dataclass
+class _Header:
+    rows: list[int]  # 0-based indexes
+    columns: dict[int, str]
+    texts: dict[int, str]
+
+
+def _merge_fill(sheet: Sheet, limit: int) -> dict[tuple[int, int], object]:
+    """(row, col) → the value of the merged range covering it, for the top rows."""
+    filled: dict[tuple[int, int], object] = {}
+    for (r1, c1), (r2, c2) in sheet.merged:
+        if r1 >= limit or r1 >= len(sheet.rows):
+            continue
+        top = sheet.rows[r1]
+        value = top[c1] if c1 < len(top) else ""
+        for r in range(r1, min(r2, limit) + 1):
+            for c in range(c1, min(c2, 200) + 1):
+                filled[(r, c)] = value
+    return filled
+
+
+def _find_header(sheet: Sheet) -> _Header | None:
+    rows = sheet.rows[:HEADER_SEARCH_ROWS]
+    filled = _merge_fill(sheet, HEADER_SEARCH_ROWS)
+
+    def cell(r: int, c: int) -> str:
+        if (r, c) in filled:
+            return _text(filled[(r, c)])
+        row = rows[r]
+        return _text(row[c]) if c < len(row) and isinstance(row[c], str) else ""
+
+    def mapping(sub: int, group: int | None) -> tuple[dict[int, str], dict[int, str]]:
+        columns: dict[int, str] = {}
+        texts: dict[int, str] = {}
+        width = max(len(rows[sub]), len(rows[group]) if group is not None else 0)
+        for c in range(min(width, 200)):
+            label, upper = cell(sub, c), cell(group, c) if group is not None else ""
+            if not label:
+                label, upper = upper, ""
+            key = field_for_header(label, upper or None)
+            if key and key not in columns.values():
+                columns[c] = key
+                both = normalise_header(upper) and normalise_header(upper) != normalise_header(
+                    label
+                )
+                texts[c] = f"{upper}/{label}" if both else label
+        return columns, texts
+
+    best: tuple[tuple[int, int], _Header] | None = None
+    for r in range(len(rows)):
+        options = [([r], None)]
+        if r + 1 < len(rows):
+            options.append(([r, r + 1], r))
+        for header_rows, group in options:
+            columns, texts = mapping(header_rows[-1], group)
+            keys = set(columns.values())
+            if not {"name", "id_number"} <= keys:
+                continue
+            score = (len(keys), -len(header_rows))
+            if best is None or score > best[0]:
+                best = (score, _Header(header_rows, columns, texts))
+    return best[1] if best else None
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+@dataclass
+class _RowPlan:
+    id_number: str
+    id_hash: str
+    child_values: dict[str, Any]  # Child fields (only those the file states)
+    family: dict[str, dict[str, Any]]  # relation → FamilyMember fields stated
+    away: dict[str, dt.date]  # relation → stated away start
+    derived_away: set[str]  # relations the 留守类型 says are away, without a date
+    place: tuple[str, str] | None
+    existing: Child | None = None
+    child_changes: dict[str, Any] = field(default_factory=dict)
+    family_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    away_ops: list[tuple[str, dt.date, AwayPeriod | None]] = field(default_factory=list)
+
+
+_TEXT_LIMITS = {
+    "ethnicity": 20,
+    "student_number": 30,
+    "registered_residence": 200,
+    "interests": 200,
+    "personality": 200,
+    "notes": 5000,
+    "disability": 200,
+}
+_CHILD_TEXT = {
+    "ethnicity",
+    "student_number",
+    "registered_residence",
+    "interests",
+    "personality",
+    "notes",
+    "disability",
+}
+_MEMBER_TEXT_LIMITS = {
+    "name": 50,
+    "employer": 100,
+    "kinship": 20,
+    "health": 50,
+    "occupation": 50,
+    "address": 200,
+}
+
+
+def derived_away_start(today: dt.date) -> dt.date:
+    """When a parent the register says is away (留守类型, no date) left: 1 September of
+    the school year, at the latest the first of the month three months ago, so that the
+    child counts as left-behind (away ≥ 3 months) from the day of the import."""
+    school_year = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    return min(school_year, (today - relativedelta(months=3)).replace(day=1))
+
+
+class _Validator:
+    """Turns one row's cells into a plan, collecting cell errors."""
+
+    def __init__(self, columns: dict[int, str], texts: dict[int, str], school: Org) -> None:
+        self.columns = sorted(columns.items())
+        self.texts = texts
+        self.column_of = {key: texts[c] for c, key in columns.items()}
+        self.today = timezone.localdate()
+        self.derived_start = derived_away_start(self.today)
+        self.villages = sorted(
+            Org.objects.filter(kind=OrgKind.VILLAGE, county_code=school.county_code).values_list(
+                "name", "pk"
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
+        self._residence_cache: dict[str, dict[str, Any]] = {}
+        self._place_cache: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    def column(self, key: str) -> str:
+        return self.column_of.get(key) or {"class": "班级"}.get(key, key)
+
+    def residence(self, text: str) -> dict[str, Any]:
+        cached = self._residence_cache.get(text)
+        if cached is not None:
+            return cached
+        result: dict[str, Any] = {}
+        for name, pk in self.villages:
+            at = text.find(name)
+            if name and at >= 0:
+                rest = text[at + len(name) :].strip(" /、,，-")
+                group = re.match(r"^([一二三四五六七八九十\d]{1,3}组)", rest)
+                result = {"village_id": pk}
+                if group:
+                    result["residence_group"] = group.group(1)
+                    rest = rest[group.end() :].strip(" /、,，-")
+                if rest:
+                    result["residence_address"] = rest[:200]
+                break
+        else:
+            result = {"residence_address": text[:200]}
+        self._residence_cache[text] = result
+        return result
+
+    def validate(self, cells: list[object]) -> tuple[_RowPlan | None, list[CellError]]:
+        get: dict[str, object] = {}
+        width = len(cells)
+        for c, key in self.columns:
+            if c < width:
+                value = cells[c]
+                if value is not None and value != "":
+                    get[key] = value
+        errors: list[CellError] = []
+
+        def fail(key: str, message: str) -> None:
+            errors.append(CellError(field=key, column=self.column(key), message=message))
+
+        name = clean_name(get.get("name"))
+        if not name:
+            fail("name", _("姓名不能为空"))
+        elif len(name) > 50:
+            fail("name", _("姓名过长（最多 50 个字）"))
+        raw_id = get.get("id_number")
+        parsed = None
+        try:
+            parsed = parse_id_number(
+                repr(raw_id) if isinstance(raw_id, float) else raw_id, today=self.today
+            )
+        except InvalidIdNumber as exc:
+            fail("id_number", str(exc))
+        values: dict[str, Any] = {"name": name}
+        if parsed is not None:
+            values["id_number"] = parsed.value
+            values["gender"] = parsed.gender
+            values["birth_date"] = parsed.birth_date
+        if "gender" in get:
+            gender = GENDERS.get(_code(get["gender"]))
+            if gender is None:
+                fail("gender", _("性别应填写“男”或“女”"))
+            elif parsed is not None and gender != parsed.gender:
+                fail("gender", _("性别与身份证号不符（第17位奇数为男，偶数为女）"))
+        if "birth_date" in get:
+            try:
+                birth = parse_date(get["birth_date"])
+            except ValueError:
+                fail("birth_date", _("出生日期无法识别，请填写如 2015-03-04 的日期"))
+            else:
+                if parsed is not None and not _same_date(birth, parsed.birth_date):
+                    fail("birth_date", _("出生日期与身份证号不符"))
+        for key in _CHILD_TEXT & get.keys():
+            text = _text(get[key])
+            if key == "ethnicity" and text and not text.endswith("族") and len(text) <= 3:
+                text += "族"
+            if len(text) > _TEXT_LIMITS[key]:
+                fail(key, _("内容过长（最多 %(n)d 个字）") % {"n": _TEXT_LIMITS[key]})
+            elif text:
+                values[key] = text
+        if "boarding" in get:
+            flag = YES_NO.get(_code(get["boarding"]))
+            if flag is None:
+                fail("boarding", _("是否寄宿应填写“是”或“否”"))
+            else:
+                values["boarding"] = bool(flag)
+        if "health" in get:
+            text = _text(get["health"])
+            health = HEALTH.get(_code(text))
+            if health is None:
+                health = "disabled" if "残" in text else "chronic" if "病" in text else None
+                values["health_notes"] = text[:200]
+            if health:
+                values["health"] = health
+        for key, table, label in (
+            ("schooling", SCHOOLING, _("在校、休学、辍学、转出、毕业、未到学龄")),
+            ("immunization", IMMUNIZATION, _("已全程接种、未全程接种、不详")),
+        ):
+            if key in get:
+                choice = table.get(_code(get[key]))
+                if choice is None:
+                    fail(key, _("无法识别，应为：%(choices)s") % {"choices": label})
+                else:
+                    values[key] = choice
+        if "categories" in get:
+            chosen = []
+            for word in _CATEGORY_SPLIT.split(_text(get["categories"])):
+                if not word or word in ("无", "否"):
+                    continue
+                category = CATEGORIES.get(_code(word))
+                if category is None:
+                    fail(
+                        "categories",
+                        _("无法识别的特殊类别“%(word)s”，应为：特困、特长、特殊、单亲、潜能生")
+                        % {"word": word},
+                    )
+                    break
+                if category not in chosen:
+                    chosen.append(category)
+            values["categories"] = "," + ",".join(chosen) + "," if chosen else ""
+        if "residence" in get:
+            values.update(self.residence(_text(get["residence"])))
+        place = None
+        if "class" in get:
+            key = (_text(get.get("grade")), _text(get["class"]))
+            if key not in self._place_cache:
+                self._place_cache[key] = placement(*key)
+            place = self._place_cache[key]
+            if place is None:
+                fail("class", _("无法识别班级，请同时填写年级和班级（如 三年级、2班）"))
+        family, away = self._family(get, fail)
+        derived: set[str] = set()
+        if "left_behind_type" in get:
+            kind = LEFT_BEHIND.get(_code(get["left_behind_type"]))
+            if kind == "both":
+                derived = {"father", "mother"}
+            elif kind == "one":
+                working = [
+                    r
+                    for r in ("father", "mother")
+                    if family.get(r, {}).get("work_city") or family.get(r, {}).get("employer")
+                ]
+                derived = set(working) if len(working) == 1 else set()
+            derived -= set(away)
+        if errors or parsed is None:
+            return None, errors
+        return (
+            _RowPlan(
+                id_number=parsed.value,
+                id_hash=blind_index(parsed.value),
+                child_values=values,
+                family=family,
+                away=away,
+                derived_away=derived,
+                place=place,
+            ),
+            errors,
+        )
+
+    def _family(self, get: dict[str, object], fail: Callable[[str, str], None]):
+        family: dict[str, dict[str, Any]] = {}
+        away: dict[str, dt.date] = {}
+        for key in [k for k in get if "." in k]:
+            relation, name = key.split(".", 1)
+            value = get[key]
+            member = family.setdefault(relation, {})
+            if name == "name":
+                text = clean_name(value)
+            else:
+                text = _text(value)
+            if not text:
+                continue
+            if name == "id_number":
+                try:
+                    member["id_number"] = parse_id_number(
+                        repr(value) if isinstance(value, float) else value, today=self.today
+                    ).value
+                except InvalidIdNumber as exc:
+                    fail(key, str(exc))
+            elif name == "phone":
+                try:
+                    member["phone"] = parse_phone(value)
+                except InvalidPhone as exc:
+                    fail(key, str(exc))
+            elif name == "work_place":
+                member["work_province"], member["work_city"] = split_work_place(text)
+            elif name == "away_since":
+                try:
+                    start = parse_date(value)[0]
+                except ValueError:
+                    fail(key, _("外出时间无法识别，请填写如 2023-02-01 的日期"))
+                    continue
+                if start > self.today:
+                    fail(key, _("外出时间不能晚于今天"))
+                else:
+                    away[relation] = start
+            elif name == "age":
+                try:
+                    age = int(float(unicodedata.normalize("NFKC", text).rstrip("岁")))
+                except ValueError:
+                    age = -1
+                if not 14 <= age <= 110:
+                    fail(key, _("年龄应为 14 到 110 之间的整数"))
+                else:
+                    member["age"] = age
+            elif name == "education":
+                choice = EDUCATION.get(_code(text))
+                if choice is None:
+                    fail(key, _("无法识别，应为：文盲或半文盲、小学、初中、高中或中专、大专及以上"))
+                else:
+                    member["education"] = choice
+            elif name == "guardianship_quality":
+                choice = QUALITY.get(_code(text)) or QUALITY.get(_code(text)[:2])
+                if choice is None:
+                    fail(key, _("无法识别，应为：较好、一般、差、无人监护"))
+                else:
+                    member["guardianship_quality"] = choice
+            else:
+                limit = _MEMBER_TEXT_LIMITS.get(name, 200)
+                if len(text) > limit:
+                    fail(key, _("内容过长（最多 %(n)d 个字）") % {"n": limit})
+                else:
+                    member[name] = text
+        return {r: m for r, m in family.items() if m}, away
+
+
+def _is_blank(cells: list[object], seq_column: int | None) -> bool:
+    for c, value in enumerate(cells):
+        if c == seq_column:
+            continue
+        if value is not None and value != "" and (not isinstance(value, str) or value.strip()):
+            return False
+    return True
+
+
+def _is_footer(cells: list[object], id_column: int) -> bool:
+    if id_column < len(cells) and _text(cells[id_column]):
+        return False
+    for value in cells:
+        text = _text(value)
+        if text:
+            return bool(_FOOTER.match(text))
+    return False
+
+
+# ---------------------------------------------------------------------------- preview
+
+
+def import_preview(
+    *,
+    data: bytes,
+    filename: str,
+    school: Org,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportPreview:
+    """Read and validate a whole register; say what each row would do. Writes nothing."""
+    sheets = read_sheets(data, filename)
+    for sheet in sheets:
+        header = _find_header(sheet)
+        if header is not None:
+            break
+    else:
+        raise RegisterError(
+            _("这不是儿童花名册：表格前 %(n)d 行里找不到同时含“姓名”和“身份证号”的表头行")
+            % {"n": HEADER_SEARCH_ROWS}
+        )
+    columns, texts = header.columns, header.texts
+    by_key = {key: c for c, key in columns.items()}
+    validator = _Validator(columns, texts, school)
+    first = header.rows[-1] + 1
+    results: list[RowResult] = []
+    seen: dict[str, int] = {}
+    data_rows = sheet.rows[first:]
+    if len(data_rows) > MAX_ROWS:
+        raise RegisterError(_("文件超过 %(n)d 行，请拆分后分批导入") % {"n": MAX_ROWS})
+    seq_column, id_column = by_key.get("seq"), by_key["id_number"]
+    name_column = by_key["name"]
+    total = len(data_rows)
+    for offset, cells in enumerate(data_rows):
+        number = first + offset + 1
+        if _is_blank(cells, seq_column) or _is_footer(cells, id_column):
+            results.append(RowResult(number, "skip", [], cells))
+            continue
+        if name_column < len(cells) and field_for_header(cells[name_column]) == "name":
+            results.append(RowResult(number, "skip", [], cells))  # the header repeated
+            continue
+        plan, errors = validator.validate(cells)
+        if plan is not None:
+            earlier = seen.get(plan.id_hash)
+            if earlier is not None:
+                errors.append(
+                    CellError(
+                        "id_number",
+                        validator.column("id_number"),
+                        _("身份证号与第 %(row)d 行重复") % {"row": earlier},
+                    )
+                )
+                plan = None
+            else:
+                seen[plan.id_hash] = number
+        results.append(RowResult(number, "reject" if errors else "create", errors, cells, plan))
+        if progress and offset % BATCH == 0:
+            progress(offset, total)
+    _plan_changes(results, school, validator)
+    return ImportPreview(
+        filename=filename,
+        header_rows=[r + 1 for r in header.rows],
+        columns=columns,
+        rows=results,
+        headers=texts,
+        header_cells=[list(sheet.rows[r]) for r in header.rows],
+    )
+
+
+_COMPARED_CHILD_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "ethnicity",
+    "student_number",
+    "boarding",
+    "registered_residence",
+    "village_id",
+    "residence_group",
+    "residence_address",
+    "health",
+    "health_notes",
+    "disability",
+    "schooling",
+    "immunization",
+    "interests",
+    "personality",
+    "categories",
+    "notes",
+)
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _plan_changes(results: list[RowResult], school: Org, validator: _Validator) -> None:
+    """Match good rows to children on file and work out what would really change."""
+    good = [r for r in results if r.plan is not None]
+    existing: dict[str, Child] = {}
+    for chunk in _chunks([r.plan.id_hash for r in good]):
+        for child in Child.objects.filter(id_number_hash__in=chunk):
+            existing[child.id_number_hash] = child
+    ids = [c.pk for c in existing.values()]
+    members: dict[tuple[int, str], FamilyMember] = {}
+    latest: dict[tuple[int, str], AwayPeriod] = {}
+    for chunk in _chunks(ids):
+        for member in FamilyMember.objects.filter(child_id__in=chunk):
+            members[(member.child_id, member.relation)] = member
+        for period in AwayPeriod.objects.filter(child_id__in=chunk).order_by("start"):
+            latest[(period.child_id, period.relation)] = period
+    classes = _existing_classes(school)
+    for result in good:
+        plan = result.plan
+        child = existing.get(plan.id_hash)
+        if child is None:
+            if plan.place is None:
+                result.action, result.plan = "reject", None
+                result.errors.append(
+                    CellError("class", validator.column("class"), _("新建档的儿童必须填写班级"))
+                )
+            continue
+        if child.school_id != school.pk:
+            result.action = "reject"
+            result.plan = None
+            result.errors.append(
+                CellError(
+                    "id_number",
+                    validator.column("id_number"),
+                    _("该身份证号已在其他学校建档，请原学校先办理转出后再导入"),
+                )
+            )
+            continue
+        plan.existing = child
+        plan.child_changes = {
+            f: v
+            for f, v in plan.child_values.items()
+            if f in _COMPARED_CHILD_FIELDS and getattr(child, f) != v
+        }
+        if plan.place is not None:
+            class_id = classes.get(plan.place)
+            if class_id != child.school_class_id:
+                plan.child_changes["school_class"] = plan.place
+        for relation, values in plan.family.items():
+            member = members.get((child.pk, relation))
+            if member is None:
+                plan.family_changes[relation] = dict(values)
+            else:
+                changed = {f: v for f, v in values.items() if getattr(member, f) != v}
+                if changed:
+                    plan.family_changes[relation] = changed
+        for relation in ("father", "mother"):
+            period = latest.get((child.pk, relation))
+            start = plan.away.get(relation)
+            if start is None:
+                if relation in plan.derived_away and (period is None or period.end is not None):
+                    plan.away_ops.append((relation, validator.derived_start, None))
+                continue
+            if period is None or (period.end is not None and start >= period.end):
+                plan.away_ops.append((relation, start, None))
+            elif period.start != start:
+                plan.away_ops.append((relation, start, period))
+        plan.away, plan.derived_away = {}, set()
+        if plan.child_changes or plan.family_changes or plan.away_ops:
+            result.action = "update"
+        else:
+            result.action = "unchanged"
+
+
+def _existing_classes(school: Org) -> dict[tuple[str, str], int]:
+    grades = {
+        g.path: g.name for g in Org.objects.filter(path__startswith=school.path, kind="grade")
+    }
+    classes: dict[tuple[str, str], int] = {}
+    for org in Org.objects.filter(path__startswith=school.path, kind=OrgKind.CLASS):
+        grade = grades.get(org.path[: -Org.steplen])
+        if grade is not None:
+            classes.setdefault((grade, org.name), org.pk)
+            parsed = placement(grade, org.name)
+            if parsed is not None:
+                classes.setdefault(parsed, org.pk)
+    return classes
+
+
+# ---------------------------------------------------------------------------- commit
+
+
+def _classes_for(places: set[tuple[str, str]], school: Org) -> dict[tuple[str, str], int]:
+    """The class org of each (grade, class), creating the missing grades and classes."""
+    known = _existing_classes(school)
+    missing = sorted(p for p in places if p not in known)
+    if not missing:
+        return known
+    school = Org.objects.get(pk=school.pk)  # fresh numchild for treebeard
+    grades = {
+        g.name: g for g in Org.objects.filter(path__startswith=school.path, kind=OrgKind.GRADE)
+    }
+    taken = set(Org.objects.filter(code__startswith=school.code).values_list("code", flat=True))
+
+    def free(code: str) -> str:
+        candidate, n = code, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{code}-{n}"
+        taken.add(candidate)
+        return candidate
+
+    for grade_name, class_name in missing:
+        grade = grades.get(grade_name)
+        if grade is None:
+            number = NUMERALS.index(grade_name[:-2]) if grade_name[:-2] in NUMERALS else None
+            code = free(f"{school.code}-G{number}" if number else f"{school.code}-G")
+            grade = Org.objects.add_child(
+                school,
+                dict(
+                    code=code,
+                    name=grade_name[:100],
+                    kind=OrgKind.GRADE,
+                    county_code=school.county_code,
+                ),
+            )
+            school.refresh_from_db()
+            grades[grade_name] = grade
+        match = re.search(r"\((\d+)\)", class_name)
+        code = free(f"{grade.code}-{match.group(1)}" if match else f"{grade.code}-C")
+        org = Org.objects.add_child(
+            grade,
+            dict(
+                code=code, name=class_name[:100], kind=OrgKind.CLASS, county_code=school.county_code
+            ),
+        )
+        grade.refresh_from_db()
+        known[(grade_name, class_name)] = org.pk
+    return known
+
+
+def _history_reason(filename: str) -> str:
+    return (_("花名册导入：%(file)s") % {"file": filename})[:100]
+
+
+def import_commit(
+    *,
+    preview: ImportPreview,
+    school: Org,
+    actor,
+    progress: Callable[[int, int], None] | None = None,
+    batch: ImportBatch | None = None,
+) -> ImportBatch:
+    """Write every good row of a preview in one transaction: all of them or nothing.
+
+    Records the import as an ``ImportBatch`` (complete); a given ``batch`` (the web's,
+    already ``processing``) is filled in instead of creating one.
+    """
+    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    reason = _history_reason(preview.filename)
+    plans = [r.plan for r in preview.rows if r.action in ("create", "update") and r.plan]
+    total = len(plans)
+    with transaction.atomic():
+        if batch is None:
+            batch = ImportBatch(
+                user=user,
+                school=school,
+                county_code=school.county_code,
+                filename=preview.filename[:255],
+            )
+        places = {p.place for p in plans if p.place is not None}
+        classes = _classes_for(places, school) if places else {}
+        pinyin_cache: dict[str, tuple[str, str]] = {}
+        derived_start = derived_away_start(timezone.localdate())
+        done = 0
+        for chunk in _chunks(plans, BATCH):
+            new_children: list[Child] = []
+            changed_children: list[Child] = []
+            changed_fields: set[str] = set()
+            for plan in chunk:
+                if plan.existing is None:
+                    assert plan.place is not None  # rejected by the preview otherwise
+                    child = Child(**plan.child_values)
+                    child.school_class_id = classes[plan.place]
+                    child.school_id = school.pk
+                    child.county_code = school.county_code
+                    child.id_number_hash = plan.id_hash
+                    new_children.append(child)
+                else:
+                    child = plan.existing
+                    for f, v in plan.child_changes.items():
+                        if f == "school_class":
+                            child.school_class_id = classes[v]
+                            changed_fields.add("school_class")
+                        else:
+                            setattr(child, f, v)
+                            changed_fields.add(f.removesuffix("_id"))
+                    if plan.child_changes:
+                        changed_children.append(child)
+                if plan.existing is None or "name" in plan.child_changes:
+                    if child.name not in pinyin_cache:
+                        pinyin_cache[child.name] = name_pinyin(child.name)
+                    child.name_pinyin, child.name_initials = pinyin_cache[child.name]
+                    if plan.existing is not None:
+                        changed_fields |= {"name_pinyin", "name_initials"}
+            now = timezone.now()
+            if new_children:
+                bulk_create_with_history(
+                    new_children,
+                    Child,
+                    batch_size=500,
+                    default_user=user,
+                    default_change_reason=reason,
+                    default_date=now,
+                )
+            if changed_children:
+                for child in changed_children:
+                    child.updated_at = now
+                bulk_update_with_history(
+                    changed_children,
+                    Child,
+                    sorted(changed_fields | {"updated_at"}),
+                    batch_size=500,
+                    default_user=user,
+                    default_change_reason=reason,
+                    default_date=now,
+                )
+            _write_family(chunk, new_children, user, reason, now, derived_start)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        batch.created = preview.created
+        batch.updated = preview.updated
+        batch.skipped = preview.skipped
+        batch.rejected = preview.rejected
+        batch.total = len(preview.rows)
+        batch.processed = batch.total
+        batch.status = ImportStatus.COMPLETE
+        batch.finished_at = timezone.now()
+        batch.save()
+    return batch
+
+
+def _write_family(chunk, new_children, user, reason, now, derived_start) -> None:
+    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+    new_iter = iter(new_children)
+    new_members: list[FamilyMember] = []
+    changed_members: list[FamilyMember] = []
+    member_fields: set[str] = set()
+    new_periods: list[AwayPeriod] = []
+    moved_periods: list[AwayPeriod] = []
+    existing_members: dict[tuple[int, str], FamilyMember] = {}
+    wanted = [p.existing.pk for p in chunk if p.existing is not None and p.family_changes]
+    for ids in _chunks(wanted):
+        for member in FamilyMember.objects.filter(child_id__in=ids):
+            existing_members[(member.child_id, member.relation)] = member
+    for plan in chunk:
+        if plan.existing is None:
+            child = next(new_iter)
+            for relation, values in plan.family.items():
+                member = FamilyMember(
+                    child_id=child.pk, relation=relation, county_code=child.county_code, **values
+                )
+                member.id_number_hash = blind_index(member.id_number or "")
+                new_members.append(member)
+            for relation, start in plan.away.items():
+                new_periods.append(
+                    AwayPeriod(
+                        child_id=child.pk,
+                        relation=relation,
+                        county_code=child.county_code,
+                        start=start,
+                    )
+                )
+            for relation in sorted(plan.derived_away):
+                new_periods.append(
+                    AwayPeriod(
+                        child_id=child.pk,
+                        relation=relation,
+                        county_code=child.county_code,
+                        start=derived_start,
+                    )
+                )
+            continue
+        child = plan.existing
+        for relation, values in plan.family_changes.items():
+            member = existing_members.get((child.pk, relation))
+            if member is None:
+                member = FamilyMember(
+                    child_id=child.pk, relation=relation, county_code=child.county_code, **values
+                )
+                member.id_number_hash = blind_index(member.id_number or "")
+                new_members.append(member)
+                continue
+            for f, v in values.items():
+                setattr(member, f, v)
+                member_fields.add(f)
+            if "id_number" in values:
+                member.id_number_hash = blind_index(member.id_number or "")
+                member_fields.add("id_number_hash")
+            changed_members.append(member)
+        for relation, start, period in plan.away_ops:
+            if period is None:
+                new_periods.append(
+                    AwayPeriod(
+                        child_id=child.pk,
+                        relation=relation,
+                        county_code=child.county_code,
+                        start=start,
+                    )
+                )
+            else:
+                period.start = start
+                moved_periods.append(period)
+    if new_members:
+        bulk_create_with_history(
+            new_members,
+            FamilyMember,
+            batch_size=500,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    if changed_members:
+        bulk_update_with_history(
+            changed_members,
+            FamilyMember,
+            sorted(member_fields),
+            batch_size=500,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    if new_periods:
+        AwayPeriod.objects.bulk_create(new_periods, batch_size=1000)
+    if moved_periods:
+        AwayPeriod.objects.bulk_update(moved_periods, ["start"], batch_size=1000)
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def error_workbook(preview: ImportPreview) -> bytes:
+    """The header and the rejected rows, with a 错误原因 column and the bad cells in red."""
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(_("错误行"))
+    bold = book.add_format({"bold": True, "bg_color": "#E2EFDA", "border": 1, "text_wrap": True})
+    bad = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "border": 1})
+    reason = book.add_format({"font_color": "#9C0006", "text_wrap": True})
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    bad_date = book.add_format(
+        {"num_format": "yyyy-mm-dd", "bg_color": "#FFC7CE", "font_color": "#9C0006"}
+    )
+    header_cells = preview.header_cells or [[preview.headers.get(c, "") for c in preview.columns]]
+    width = max([len(r) for r in header_cells] + [len(r.cells) for r in preview.rejected_rows])
+    key_column = {key: c for c, key in preview.columns.items()}
+    for r, cells in enumerate(header_cells):
+        for c in range(width):
+            value = cells[c] if c < len(cells) else ""
+            sheet.write_string(r, c, _text(value), bold)
+        sheet.write_string(r, width, _("错误原因") if r == len(header_cells) - 1 else "", bold)
+    sheet.freeze_panes(len(header_cells), 0)
+    for offset, result in enumerate(preview.rejected_rows):
+        r = len(header_cells) + offset
+        marked = {key_column.get(e.field) for e in result.errors}
+        for c, value in enumerate(result.cells):
+            fmt = bad if c in marked else None
+            if isinstance(value, dt.date | dt.datetime):
+                sheet.write_datetime(r, c, value, bad_date if c in marked else dates)
+            elif isinstance(value, float | int) and not isinstance(value, bool):
+                sheet.write_number(r, c, value, fmt)
+            else:
+                sheet.write_string(r, c, _text(value), fmt)
+        text = "；".join(
+            _("第%(row)d行 %(column)s：%(message)s")
+            % {"row": result.row, "column": e.column, "message": e.message}
+            for e in result.errors
+        )
+        sheet.write_string(r, width, text, reason)
+    sheet.set_column(width, width, 60)
+    book.close()
+    return out.getvalue()

@@ -1,0 +1,67 @@
+"""A register import (导入批次): who imported which file into which school, and how it went.
+
+Status machine (as rapidpro's ContactImport): pending → processing → complete | failed.
+A batch is created ``pending`` with its stored file; the background job claims it with
+a conditional update (so two workers never run it twice), validates the whole sheet,
+then commits the good rows atomically.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from carenet.orgs.models import Org
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("等待处理")
+    PROCESSING = "processing", _("正在导入")
+    COMPLETE = "complete", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class ImportBatch(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_batches",
+        verbose_name=_("导入人"),
+    )
+    school = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="import_batches", verbose_name=_("学校")
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    filename = models.CharField(_("文件名"), max_length=255)
+    file = models.FileField(_("文件"), upload_to="imports/", blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=ImportStatus.choices,
+        default=ImportStatus.PENDING,
+        db_index=True,
+    )
+    created = models.PositiveIntegerField(_("新建"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    skipped = models.PositiveIntegerField(_("跳过"), default=0)
+    rejected = models.PositiveIntegerField(_("拒绝"), default=0)
+    processed = models.PositiveIntegerField(_("已处理行数"), default=0)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.COMPLETE, ImportStatus.FAILED)

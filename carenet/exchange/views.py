@@ -1,0 +1,244 @@
+"""Spreadsheet pages: the register export (导出花名册) and the register import (导入)."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from carenet.audit.models import AccessAction
+from carenet.audit.services import audit_log
+from carenet.children.models import Child
+from carenet.children.selectors import Action, visible_children
+from carenet.exchange.export import (
+    Counted,
+    children_under,
+    print_groups,
+    register_rows,
+    render_csv,
+    render_template_xlsx,
+    render_xlsx,
+)
+from carenet.exchange.forms import ExportForm, ExportFormat, ImportForm
+from carenet.exchange.importer import (
+    ImportPreview,
+    RegisterError,
+    error_workbook,
+    import_preview,
+)
+from carenet.exchange.models import ImportBatch, ImportStatus
+from carenet.exchange.tasks import import_batch_enqueue
+from carenet.orgs.models import Org
+from carenet.orgs.selectors import AnyUser, visible_orgs
+from carenet.pairing.selectors import pairing_schools
+
+PAST_IMPORTS = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def import_schools(user: AnyUser) -> QuerySet[Org]:
+    """The schools whose register a user may import: the schools they manage
+    (principal, school admin at the school; county admin for every school under them)."""
+    return pairing_schools(user)
+
+
+def export_children(user: AnyUser, org: Org, *, unmasked: bool) -> QuerySet[Child]:
+    """The children in care under ``org`` that the user may see — or, unmasked, only those
+    whose ID numbers and phones the user may see in full."""
+    action = Action.CONTACTS if unmasked else Action.VIEW
+    return children_under(org, visible_children(user, action))
+
+
+def attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """A download whose Chinese file name survives every browser (RFC 6266)."""
+    response = HttpResponse(content, content_type=content_type)
+    suffix = filename.rsplit(".", 1)[-1]
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"register.{suffix}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    return response
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The export page; with ``org`` in the query, the download itself."""
+    orgs = visible_orgs(request.user)
+    if "org" not in request.GET:
+        form = ExportForm(orgs=orgs)
+        return render(
+            request,
+            "exchange/export.html",
+            {"form": form, "may_import": import_schools(request.user).exists()},
+        )
+    try:
+        org = get_object_or_404(orgs, pk=int(request.GET["org"]))
+    except ValueError:
+        raise Http404 from None
+    data = request.GET.copy()
+    data.setdefault("format", ExportFormat.XLSX)
+    form = ExportForm(data, orgs=orgs.filter(pk=org.pk))
+    if not form.is_valid():
+        return render(request, "exchange/export.html", {"form": form}, status=400)
+    unmasked = form.cleaned_data["unmasked"]
+    kind = form.cleaned_data["format"]
+    children = export_children(request.user, org, unmasked=unmasked)
+    title = _("%(org)s留守儿童花名册") % {"org": org.name}
+    rows = Counted(register_rows(children, unmasked=unmasked))
+    stem = f"{title}_{timezone.localdate():%Y%m%d}"
+    if kind == ExportFormat.CSV:
+        response = attachment(
+            render_csv(rows), filename=f"{stem}.csv", content_type="text/csv; charset=utf-8"
+        )
+    elif kind == ExportFormat.PRINT:
+        cells, pages = print_groups(rows)
+        context = {"title": title, "org": org, "pages": pages, "count": len(cells)}
+        context.update(today=timezone.localdate(), unmasked=unmasked)
+        response = render(request, "exchange/register_print.html", context)
+    else:
+        content = render_xlsx(rows, title=title)
+        response = attachment(content, filename=f"{stem}.xlsx", content_type=XLSX)
+    note = "（未打码）" if unmasked else ""
+    audit_log(
+        request=request,
+        user=request.user,
+        action=AccessAction.EXPORT,
+        detail=f"花名册 {org.code} {kind} {rows.count} 人{note}",
+        county_code=org.county_code,
+    )
+    return response
+
+
+@login_required
+@require_GET
+def template(request: HttpRequest) -> HttpResponse:
+    """The blank register: header row, and notes with an example on a second sheet."""
+    return attachment(
+        render_template_xlsx(), filename=_("留守儿童花名册模板.xlsx"), content_type=XLSX
+    )
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _batch_or_404(request: HttpRequest, pk: int) -> ImportBatch:
+    """A batch of a school the user manages; anyone else's does not exist for them."""
+    batches = ImportBatch.objects.select_related("school", "user")
+    return get_object_or_404(batches, pk=pk, school__in=import_schools(request.user))
+
+
+def _preview_of(batch: ImportBatch) -> ImportPreview:
+    with batch.file.open("rb") as handle:
+        data = handle.read()
+    return import_preview(data=data, filename=batch.filename, school=batch.school)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a register; a file that reads as one is stored (pending) and previewed."""
+    schools = import_schools(request.user)
+    if not schools.exists():
+        raise PermissionDenied(_("只有学校负责人和县级管理员可以导入花名册。"))
+    form = ImportForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        schools=schools,
+    )
+    if request.method == "POST" and form.is_valid():
+        school = form.cleaned_data["school"]
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        filename = PurePath(upload.name).name
+        try:
+            preview = import_preview(data=data, filename=filename, school=school)
+        except RegisterError as exc:
+            form.add_error("file", str(exc))
+        else:
+            batch = ImportBatch(
+                user=request.user,
+                school=school,
+                county_code=school.county_code,
+                filename=filename[:255],
+                total=len(preview.rows),
+            )
+            batch.file.save(filename, ContentFile(data), save=False)
+            batch.save()
+            return redirect("exchange_batch", pk=batch.pk)
+    batches = ImportBatch.objects.filter(school__in=schools).select_related("school", "user")
+    context = {"form": form, "batches": batches[:PAST_IMPORTS]}
+    return render(request, "exchange/import.html", context)
+
+
+def _progress_context(batch: ImportBatch) -> dict[str, Any]:
+    percent = 100 if batch.is_finished else 0
+    if not batch.is_finished and batch.total:
+        percent = min(99, round(100 * batch.processed / batch.total))
+    return {"batch": batch, "percent": percent, "bar": 5 * round(percent / 5)}
+
+
+@login_required
+@require_GET
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A pending batch's preview, a running batch's progress, a finished batch's result."""
+    batch = _batch_or_404(request, pk)
+    if batch.status == ImportStatus.PENDING:
+        try:
+            preview = _preview_of(batch)
+        except RegisterError as exc:
+            messages.error(request, str(exc))
+            return redirect("exchange_import")
+        context = {"batch": batch, "preview": preview}
+        context["changes"] = preview.created + preview.updated
+        return render(request, "exchange/preview.html", context)
+    return render(request, "exchange/batch.html", _progress_context(batch))
+
+
+@login_required
+@require_GET
+def batch_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar (polled by htmx every second); a finished batch sends the page
+    to its result."""
+    batch = _batch_or_404(request, pk)
+    response = render(request, "exchange/_progress.html", _progress_context(batch))
+    if batch.is_finished:
+        response["HX-Redirect"] = reverse("exchange_batch", args=[batch.pk])
+    return response
+
+
+@login_required
+@require_GET
+def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The error workbook: the rejected rows as uploaded, with a 错误原因 column."""
+    batch = _batch_or_404(request, pk)
+    try:
+        content = error_workbook(_preview_of(batch))
+    except RegisterError as exc:
+        messages.error(request, str(exc))
+        return redirect("exchange_import")
+    stem = PurePath(batch.filename).stem
+    return attachment(
+        content, filename=_("%(file)s_错误行.xlsx") % {"file": stem}, content_type=XLSX
+    )
+
+
+@login_required
+@require_POST
+def batch_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    """确认导入: queue the batch's job once this request's transaction has committed."""
+    batch = _batch_or_404(request, pk)
+    if batch.status == ImportStatus.PENDING:
+        import_batch_enqueue(batch)
+    return redirect("exchange_batch", pk=batch.pk)
