@@ -143,3 +143,17 @@ def test_the_term_of_the_history():
     assert term_for_history(dt.date(2027, 4, 1)) == calendar.terms(2026)[1]
     assert term_for_history(dt.date(2027, 8, 10)) == calendar.terms(2026)[1]
     assert term_for_history(dt.date(2026, 9, 1)) == calendar.terms(2026)[0]
+
+
+def test_the_demo_has_open_individual_plans_with_reviews_one_for_the_teacher(db):
+    from carenet.childplans.models import IndividualPlan, PlanStatus
+    from carenet.demo.services import demo_build
+
+    demo_build(children=300, seed=3)
+    plans = IndividualPlan.objects.filter(status=PlanStatus.OPEN)
+    assert plans.exists()
+    assert all(plan.reviews.exists() for plan in plans)
+    assert plans.filter(
+        child__pairings__mentor__username="teacher", child__pairings__ended_on__isnull=True
+    ).exists()
+    assert not plans.filter(child__risk_level="low").exists()

@@ -345,3 +345,36 @@ def test_the_error_workbook_holds_the_header_and_rejected_rows_with_reasons(worl
     sheet = book.get_sheet_by_index(0).to_python()
     assert sheet[0][: len(SIMPLE_HEADER)] == SIMPLE_HEADER and sheet[0][-1] == "错误原因"
     assert len(sheet) == 2 and "第4行 姓名：姓名不能为空" in sheet[1][-1]
+
+
+def test_every_created_and_updated_row_has_its_history_row(world):
+    """The bulk write (raw executemany / COPY) keeps django-simple-history's rows: one per
+    created ('+') and changed ('~') child and family member, with the user, the file as
+    the reason, and the values as stored (encrypted fields open)."""
+    principal = world.user("principal")
+    number = an_id()
+    _import(world, xlsx([SIMPLE_HEADER, simple_row(1, "张三", number)]))
+    child = Child.objects.get(name="张三")
+    created = child.history.get()
+    assert (created.history_type, created.history_user_id) == ("+", principal.pk)
+    assert created.id_number == number and created.name == "张三"
+    assert created.history_date == child.created_at
+    assert created.history_change_reason == "花名册导入：花名册.xlsx"
+    father = child.family.get(relation="father")
+    member = father.history.get()
+    assert (member.history_type, member.phone, member.id) == ("+", "13812345678", father.pk)
+    assert child.family.count() == FamilyMember.history.filter(child_id=child.pk).count() == 2
+
+    changed = simple_row(1, "张三丰", number, 父亲联系电话="13900000000")
+    preview, _ = _import(world, xlsx([SIMPLE_HEADER, changed]))
+    assert preview.updated == 1
+    child.refresh_from_db()
+    assert (child.name, child.name_pinyin) == ("张三丰", "zhangsanfeng")
+    latest = child.history.first()
+    assert (latest.history_type, latest.name, latest.id_number) == ("~", "张三丰", number)
+    assert child.history.count() == 2
+    father.refresh_from_db()
+    assert father.phone == "13900000000"
+    assert father.history.first().history_type == "~"
+    assert father.history.first().phone == "13900000000" and father.history.count() == 2
+    assert child.family.get(relation="guardian").history.count() == 1  # unchanged

@@ -28,6 +28,7 @@ from django.utils import timezone
 from carenet.care import calendar
 from carenet.care.models import CarePlan, CareRecord
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
+from carenet.childplans.models import IndividualPlan, PlanReview
 from carenet.children.models import (
     AwayPeriod,
     Category,
@@ -1066,6 +1067,46 @@ class _Builder:
             else:
                 history.child_history(kid, plan, paces[id(kid.author)])
         CareRecord.objects.bulk_create(history.records, batch_size=BATCH)
+        self._individual_plans([k for k in care if k.child.risk_level == RiskLevel.HIGH], forced)
+
+    def _individual_plans(self, high_risk: list[CareKid], forced: list[CareKid]) -> None:
+        """Open individual plans (个别教育管理方案) for the children at high risk and for the
+        demo teacher's first mentee, each reviewed once after two weeks."""
+        chosen = {id(kid): kid for kid in [*forced[:1], *high_risk]}
+        # A child who needs such a plan is not at low risk (as individual_plan_open says).
+        Child.objects.filter(
+            pk__in=[k.child.pk for k in chosen.values()], risk_level=RiskLevel.LOW
+        ).update(risk_level=RiskLevel.MEDIUM)
+        plans = []
+        for kid in chosen.values():
+            reason, goals, measures, _progress = self.rng.choice(data.INDIVIDUAL_PLANS)
+            plans.append(
+                IndividualPlan(
+                    child=kid.child,
+                    county_code=self.county_code,
+                    reason=reason,
+                    goals=goals,
+                    measures=measures,
+                    responsible=kid.author,
+                    opened_on=self.today - dt.timedelta(days=self.rng.randint(15, 60)),
+                    created_by=kid.author,
+                )
+            )
+        IndividualPlan.objects.bulk_create(plans, batch_size=BATCH)
+        progress = {goals: text for _r, goals, _m, text in data.INDIVIDUAL_PLANS}
+        PlanReview.objects.bulk_create(
+            [
+                PlanReview(
+                    plan=plan,
+                    date=plan.opened_on + dt.timedelta(days=14),
+                    progress=progress[plan.goals],
+                    next_steps="继续按方案执行，下月再回访",
+                    author=plan.responsible,
+                )
+                for plan in plans
+            ],
+            batch_size=BATCH,
+        )
 
     # ------------------------------------------------------------------ pairings
 

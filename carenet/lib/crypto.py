@@ -55,11 +55,23 @@ def keyring() -> list[str]:
     return [settings.FIELD_KEY, *(k for k in old if k and k != settings.FIELD_KEY)]
 
 
+@lru_cache(maxsize=8)
+def _aead(master: str) -> AESGCM:
+    """One AESGCM object per key, built once: it keeps no state between calls, so it is
+    reused for every value (each encryption still draws a fresh nonce)."""
+    return AESGCM(_encryption_key(master))
+
+
+@lru_cache(maxsize=8)
+def _token_prefix(master: str) -> str:
+    return f"{PREFIX}{key_id(master)}:"
+
+
 def encrypt(plaintext: str, master: str | None = None) -> str:
     master = master or settings.FIELD_KEY
     nonce = os.urandom(12)
-    sealed = AESGCM(_encryption_key(master)).encrypt(nonce, plaintext.encode("utf-8"), None)
-    return f"{PREFIX}{key_id(master)}:" + base64.b64encode(nonce + sealed).decode("ascii")
+    sealed = _aead(master).encrypt(nonce, plaintext.encode("utf-8"), None)
+    return _token_prefix(master) + base64.b64encode(nonce + sealed).decode("ascii")
 
 
 def token_key_id(token: str) -> str:
@@ -81,10 +93,10 @@ def decrypt(token: str, keys: list[str] | None = None) -> str:
         raise ValueError(f"no configured field key has the id {kid!r}")
     for master in candidates[:-1]:
         try:
-            return AESGCM(_encryption_key(master)).decrypt(raw[:12], raw[12:], None).decode()
+            return _aead(master).decrypt(raw[:12], raw[12:], None).decode()
         except InvalidTag:
             continue
-    return AESGCM(_encryption_key(candidates[-1])).decrypt(raw[:12], raw[12:], None).decode()
+    return _aead(candidates[-1]).decrypt(raw[:12], raw[12:], None).decode()
 
 
 def blind_index(value: str, master: str | None = None) -> str:
@@ -92,7 +104,7 @@ def blind_index(value: str, master: str | None = None) -> str:
     if not value:
         return ""
     normalised = value.strip().upper()
-    return hmac.new(_index_key(master), normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(_index_key(master), normalised.encode("utf-8"), "sha256").hex()
 
 
 class EncryptedCharField(models.TextField):
