@@ -198,7 +198,9 @@ def worker(args: argparse.Namespace) -> None:
         result = worker_carenet(path)
     else:
         result = worker_import_export(path, args.rows, bulk=args.worker == "ie-bulk")
-    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["maxrss_mb"] = usage.ru_maxrss / 1024
+    result["cpu"] = usage.ru_utime + usage.ru_stime  # the whole process, setup included
     print(json.dumps(result))
 
 
@@ -259,6 +261,35 @@ def main() -> None:
         results[kind]["per_50k"] = results[kind]["seconds"] * args.rows / ie_rows
         print(f"django-import-export {kind}:", results[kind])
     print(json.dumps(results, indent=2))
+    print(table(results, args.rows, ie_rows))
+
+
+def table(results: dict[str, dict], rows: int, ie_rows: int) -> str:
+    """The figures side by side, as the Markdown table of docs/benchmarks.md."""
+    base = results["floor"]["seconds"]
+    lines = [
+        f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        "",
+        f"| {rows:,} rows | seconds | × floor | peak RSS |",
+        "|---|---|---|---|",
+        f"| floor: calamine + sqlite3 executemany | {base:.2f} | 1 | — |",
+    ]
+    for key, label in (("carenet_sqlite", "SQLite"), ("carenet_postgres", "PostgreSQL")):
+        if key in results:
+            r = results[key]
+            lines.append(
+                f"| CareNet, {label} (validate {r['validate']:.1f} s + write {r['write']:.1f} s)"
+                f" | {r['seconds']:.2f} | {r['seconds'] / base:.1f} | {r['maxrss_mb']:.0f} MB |"
+            )
+    for key, label in (("ie-bulk", "`use_bulk`"), ("ie-default", "default")):
+        r = results[key]
+        note = f" (measured on {ie_rows:,} rows: {r['seconds']:.1f} s, × {rows / ie_rows:g})"
+        lines.append(
+            f"| django-import-export, {label}, children only"
+            f"{note if ie_rows != rows else ''} | {r['per_50k']:.1f} | "
+            f"{r['per_50k'] / base:.0f} | {r['maxrss_mb']:.0f} MB |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -519,6 +519,34 @@ class _Validator:
         )
         self._residence_cache: dict[str, dict[str, Any]] = {}
         self._place_cache: dict[tuple[str, str], tuple[str, str] | None] = {}
+        # Many rows share a guardian's phone, a work place: each is parsed once.
+        self._phone_cache: dict[object, tuple[bool, str]] = {}
+        self._work_place_cache: dict[str, tuple[str, str]] = {}
+        self.family_columns = [(key, *key.split(".", 1)) for _c, key in self.columns if "." in key]
+
+    def phone(self, value: object) -> str:
+        """``parse_phone``, memoised (its InvalidPhone too)."""
+        try:
+            cached = self._phone_cache.get(value)
+        except TypeError:  # not hashable
+            return parse_phone(value)
+        if cached is None:
+            try:
+                cached = (True, parse_phone(value))
+            except InvalidPhone as exc:
+                cached = (False, str(exc))
+            if len(self._phone_cache) < 100_000:
+                self._phone_cache[value] = cached
+        ok, text = cached
+        if not ok:
+            raise InvalidPhone(text)
+        return text
+
+    def work_place(self, text: str) -> tuple[str, str]:
+        cached = self._work_place_cache.get(text)
+        if cached is None:
+            cached = self._work_place_cache[text] = split_work_place(text)
+        return cached
 
     def column(self, key: str) -> str:
         return self.column_of.get(key) or {"class": "班级"}.get(key, key)
@@ -680,9 +708,10 @@ class _Validator:
     def _family(self, get: dict[str, object], fail: Callable[[str, str], None]):
         family: dict[str, dict[str, Any]] = {}
         away: dict[str, dt.date] = {}
-        for key in [k for k in get if "." in k]:
-            relation, name = key.split(".", 1)
-            value = get[key]
+        for key, relation, name in self.family_columns:
+            value = get.get(key)
+            if value is None:
+                continue
             member = family.setdefault(relation, {})
             if name == "name":
                 text = clean_name(value)
@@ -699,11 +728,11 @@ class _Validator:
                     fail(key, str(exc))
             elif name == "phone":
                 try:
-                    member["phone"] = parse_phone(value)
+                    member["phone"] = self.phone(value)
                 except InvalidPhone as exc:
                     fail(key, str(exc))
             elif name == "work_place":
-                member["work_province"], member["work_city"] = split_work_place(text)
+                member["work_province"], member["work_city"] = self.work_place(text)
             elif name == "away_since":
                 try:
                     start = parse_date(value)[0]
@@ -1091,6 +1120,7 @@ class _RawWriter:
         self._defaults: dict[type, dict[str, Any]] = {}
         self._preps: dict[type, dict[str, Callable]] = {}
         self.pinyin: dict[str, tuple[str, str]] = {}
+        self.encrypt = _encrypter()
 
     # ---------------------------------------------------------------- values
 
@@ -1102,7 +1132,7 @@ class _RawWriter:
         if isinstance(f, EncryptedJSONField):
             return lambda v: f.get_prep_value(v)
         if isinstance(f, EncryptedCharField):
-            return _encrypt_value
+            return self.encrypt
         if isinstance(f, models.DateTimeField):
             return self.ops.adapt_datetimefield_value
         if isinstance(f, models.DateField):
@@ -1227,10 +1257,18 @@ class _RawWriter:
         return cached
 
 
-def _encrypt_value(value: object) -> object:
-    if value == "":
-        return value
-    return encrypt(str(value))
+def _encrypter() -> Callable[[object], object]:
+    """``EncryptedCharField.get_prep_value`` for many values: the key is looked up once."""
+    from django.conf import settings
+
+    master = settings.FIELD_KEY
+
+    def prep(value: object) -> object:
+        if value == "":
+            return value
+        return encrypt(str(value), master)
+
+    return prep
 
 
 def _write_children(
