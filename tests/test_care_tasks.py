@@ -69,10 +69,9 @@ class TestTasks:
         for i in range(6):
             child = child_add(world.class_1, name=f"孩子{i}", father_away=dt.date(2025, 1, 1))
             _talk(world, child, dt.date(2026, 10, 1))
-        principal = world.user("principal")
-        visible_children(principal).exists()  # memberships cached
-        with django_assert_num_queries(3):
-            tasks = tasks_for(visible_children(principal), as_of=monday)
+        children = visible_children(world.user("principal"))  # the scope is resolved here
+        with django_assert_num_queries(4):  # children, their orgs, last records, plans
+            tasks = tasks_for(children, as_of=monday)
         assert len({t.child.pk for t in tasks}) == 8
 
     def test_mine_is_the_teachers_class_and_mentees(self, world):

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from carenet.care import calendar
 from carenet.care.models import (
@@ -21,7 +22,12 @@ from carenet.care.models import (
 )
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
 from carenet.children.models import Child, ChildStatus, Pairing, PairingKind, RiskLevel
-from carenet.children.selectors import left_behind_filter, visible_children
+from carenet.children.selectors import (
+    left_behind_filter,
+    mentee_ids,
+    org_ids_under,
+    visible_children,
+)
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships
 
@@ -143,32 +149,30 @@ def week_end(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=6 - day.weekday())
 
 
-# The fields of a task's child (and its school and class) the working list, the school
-# view, the API and the reminders use; any other is loaded on first use.
-TASK_CHILD_FIELDS = (
-    "name",
-    "county_code",
-    "risk_level",
-    "status",
-    *(
-        f"{org}__{field}"
-        for org in ("school", "school_class")
-        for field in ("name", "code", "path", "kind", "county_code")
-    ),
-)
+# The fields of a task's child the working list, the school view, the API and the
+# reminders use; any other is loaded on first use. Schools and classes are attached from
+# one shared lookup (``_attach_orgs``), not built again for every child.
+TASK_CHILD_FIELDS = ("name", "county_code", "risk_level", "status", "school", "school_class")
 
 
 def care_children(children: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
     """The children of a queryset who get care tasks: on the roll and left-behind."""
     # One semi-join on the away periods, not ``with_left_behind``'s four EXISTS and its
     # CASE in WHERE (evaluated for every child of the county before the scope; seconds on
-    # PostgreSQL). Only what a task shows: whole files and orgs took most of a school's
-    # working list (bench/care_bench.py).
-    return (
-        children.filter(left_behind_filter(as_of), status=ChildStatus.ACTIVE)
-        .select_related("school", "school_class")
-        .only(*TASK_CHILD_FIELDS)
+    # PostgreSQL). Only what a task shows: whole files took most of a school's working
+    # list (bench/care_bench.py).
+    return children.filter(left_behind_filter(as_of), status=ChildStatus.ACTIVE).only(
+        *TASK_CHILD_FIELDS
     )
+
+
+def _attach_orgs(kids: list[Child]) -> None:
+    """Set each child's school and class from one query, sharing the Org objects."""
+    ids = {k.school_id for k in kids} | {k.school_class_id for k in kids}
+    orgs = Org.objects.only("name", "code", "path", "kind", "county_code").in_bulk(ids)
+    for kid in kids:
+        kid.school = orgs[kid.school_id]
+        kid.school_class = orgs[kid.school_class_id]
 
 
 # Child ids per last-record query: a county's care children (tens of thousands) in one
@@ -197,11 +201,12 @@ def tasks_for(
     """Each care child's next task of each kind the plan at their school schedules.
 
     ``until`` keeps only tasks due on or before that day. Sorted overdue first, then by
-    risk (high first), then by due date. Three queries (children, last records, plans),
-    the last records one per 5,000 children."""
+    risk (high first), then by due date. Four queries (children, their schools and
+    classes, last records, plans), the last records one per 5,000 children."""
     kids = list(care_children(children, as_of))
     if not kids:
         return []
+    _attach_orgs(kids)
     last_dates = last_record_dates([k.pk for k in kids])
     schools = {k.school_id: k.school for k in kids}
     plans = plans_in_force(schools.values(), as_of)
@@ -225,11 +230,8 @@ def my_children(user: AnyUser) -> QuerySet[Child]:
             OrgKind.CLASS,
             OrgKind.GRADE,
         ):
-            scope |= Q(school_class__path__startswith=membership.org.path)
-    mentees = Pairing.objects.filter(
-        mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
-    ).values("child_id")
-    return visible_children(user).filter(scope | Q(pk__in=mentees))
+            scope |= Q(school_class__in=org_ids_under(membership.org.path, OrgKind.CLASS))
+    return visible_children(user).filter(scope | Q(pk__in=mentee_ids(user)))
 
 
 def leads_schools(user: AnyUser) -> bool:
@@ -256,9 +258,10 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
     }
     by_class: dict[str, GroupRow] = {}
     by_mentor: dict[str, GroupRow] = {}
+    unpaired = _("（未结对）")
     for task in tasks:
         klass = f"{task.child.school.name} {task.child.school_class.name}"
-        who = mentors.get(task.child.pk, "（未结对）")
+        who = mentors.get(task.child.pk, unpaired)
         for groups, key in ((by_class, klass), (by_mentor, who)):
             row = groups.setdefault(key, GroupRow(key))
             row.tasks += 1
