@@ -2,7 +2,8 @@
 
 A real file-based SQLite database in a temporary CARENET_HOME (the pytest database is in
 memory): migrate, create child files with known ID numbers and phones through the
-services (history rows included), edit one, checkpoint the WAL, grep the bytes.
+services (history rows included), edit one, import a register with `carenet import
+children` (the bulk write path), checkpoint the WAL, grep the bytes.
 """
 
 import json
@@ -27,13 +28,26 @@ family_member_save(actor=None, child=world.own_child, relation=Relation.GUARDIAN
 child_save(actor=None, child=world.mentee, data={"notes": "复查"})
 family_member_save(actor=None, child=world.mentee, relation=Relation.MOTHER,
                    data={"phone": "15955501234", "employer_phone": "057188886666"})
+from carenet.cli import main
+from tests.import_files import SIMPLE_HEADER, an_id, simple_row, xlsx
+
+imported = [an_id(), an_id()]
+register = xlsx([["望江县华阳小学留守儿童花名册"], SIMPLE_HEADER,
+                 simple_row(1, "陈一", imported[0], 父亲联系电话="15811112222"),
+                 simple_row(2, "陈二", imported[1], 监护人联系电话="0556-7654321")])
+path = __import__("pathlib").Path(__import__("os").environ["CARENET_HOME"]) / "register.xlsx"
+path.write_bytes(register)
+assert main(["import", "children", str(path), "--school", world.school.code]) == 0
+path.unlink()
+from carenet.children.models import Child
+assert Child.objects.filter(name__in=["陈一", "陈二"]).count() == 2
 with connection.cursor() as cursor:
     cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 ids = [c.id_number for c in (world.own_child, world.mentee, world.school_child,
                              world.villager_elsewhere, world.outsider)]
-print(json.dumps({"ids": ids + ["340827195001011234"],
+print(json.dumps({"ids": ids + ["340827195001011234"] + imported,
                   "phones": ["13812345678", "13912345678", "13987654321", "15955501234",
-                             "057188886666"]}))
+                             "057188886666", "15811112222", "0556-7654321", "7654321"]}))
 """
 
 
