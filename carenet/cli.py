@@ -17,7 +17,7 @@ class UsageError(Exception):
     """Bad input from the operator: printed as one line, exit code 2."""
 
 
-def _setup_django() -> None:
+def _setup_django(*, migrated: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carenet.settings")
     import django
 
@@ -27,6 +27,24 @@ def _setup_django() -> None:
         django.setup()
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    if migrated:
+        _require_migrated()
+
+
+def _require_migrated() -> None:
+    """One clear line, not a traceback, when the database does not answer or has not
+    been migrated yet (``carenet manage migrate``)."""
+    from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"the database does not answer: {first_line}") from None
+    if pending:
+        raise UsageError("the database is not up to date: run 'carenet manage migrate' first")
 
 
 def _port(value: str) -> int:
@@ -90,13 +108,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _setup_django()
+    _setup_django(migrated=True)
     _serve(args.host, args.port, args.workers, queue_worker=not args.no_worker)
     return EXIT_OK
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
-    _setup_django()
+    _setup_django(migrated=True)
     from django.utils import timezone
 
     from carenet.notify.services import reminders_run
@@ -107,7 +125,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    _setup_django()
+    _setup_django(migrated=True)
     from carenet.ops.backup import BackupError, backup_create
 
     try:
@@ -156,7 +174,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise UsageError(f"the output must end in .xlsx or .csv: {args.out}")
-    _setup_django()
+    _setup_django(migrated=True)
     from carenet.audit.models import AccessAction
     from carenet.audit.services import audit_log
     from carenet.exchange.export import (
@@ -202,7 +220,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    _setup_django()
+    _setup_django(migrated=True)
     import json
 
     from carenet.exchange.importer import (

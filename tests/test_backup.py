@@ -259,6 +259,7 @@ def test_restore_refuses_data_encrypted_with_another_field_key(
     assert _data_fingerprint()["children.Child"][0] == 0
 
 
+@pytest.mark.django_db
 def test_backup_needs_an_archive_name_it_knows(tmp_path, capsys):
     assert main(["backup", str(tmp_path / "b.rar")]) == 2
     assert ".tar.gz" in capsys.readouterr().err

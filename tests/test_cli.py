@@ -90,3 +90,30 @@ def test_keys_are_generated_into_carenet_home_once(tmp_path):
     assert oct((tmp_path / "field_key").stat().st_mode)[-3:] == "600"
     _run("manage", "check", env=env)
     assert (tmp_path / "field_key").read_text() == key
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["remind"],
+        ["export", "children", "--org", "340827", "-o", "out.xlsx"],
+        ["import", "children", "{tmp}/register.xlsx", "--school", "X"],
+        ["backup", "out.tgz"],
+    ],
+)
+def test_a_database_not_yet_migrated_is_one_clear_line(tmp_path, command):
+    (tmp_path / "register.xlsx").write_bytes(b"not read before the database check")
+    command = [part.format(tmp=tmp_path) for part in command]
+    result = _run(*command, env={"CARENET_HOME": str(tmp_path / "home"), "DATABASE_URL": ""})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "carenet: the database is not up to date: run 'carenet manage migrate' first"
+    ]
+
+
+def test_a_database_that_does_not_answer_is_one_clear_line(tmp_path):
+    env = {"CARENET_HOME": str(tmp_path), "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    result = _run("remind", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("carenet: the database does not answer")
