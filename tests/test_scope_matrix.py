@@ -113,7 +113,7 @@ EXCHANGE_BATCH_PAGES = {
 }
 EXCHANGE_PAGES = EXCHANGE_SCOPED_PAGES | set(EXCHANGE_BATCH_PAGES) | {"exchange_import"}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
-API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due"}
+API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
 API_CHILD_POST_PATHS = {"/api/v1/children/{id}/records"}
 API_PUBLIC_PATHS = {"/api/v1/auth/token"}

@@ -10,7 +10,7 @@ from ninja import NinjaAPI
 
 from carenet.api.auth import BearerAuth
 from carenet.api.errors import install_error_handlers
-from carenet.api.views import auth, care, children, orgs
+from carenet.api.views import auth, care, children, kpis, orgs
 
 api = NinjaAPI(
     title="CareNet API",
@@ -25,3 +25,4 @@ api.add_router("/auth", auth.router, tags=["auth"])
 api.add_router("/orgs", orgs.router, tags=["orgs"])
 api.add_router("/children", children.router, tags=["children"])
 api.add_router("", care.router)
+api.add_router("", kpis.router)
