@@ -19,8 +19,6 @@ FIELD_KEY = env_secret("CARENET_FIELD_KEY", CARENET_HOME, "field_key")
 # stay readable until `carenet manage rotate_field_key` has re-encrypted every row.
 FIELD_KEYS_OLD = env_list("CARENET_FIELD_KEY_OLD", [])
 ALLOWED_HOSTS = env_list("CARENET_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
-if "testserver" not in ALLOWED_HOSTS:
-    ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
