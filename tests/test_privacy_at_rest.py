@@ -47,7 +47,7 @@ ids = [c.id_number for c in (world.own_child, world.mentee, world.school_child,
                              world.villager_elsewhere, world.outsider)]
 print(json.dumps({"ids": ids + ["340827195001011234"] + imported,
                   "phones": ["13812345678", "13912345678", "13987654321", "15955501234",
-                             "057188886666", "15811112222", "0556-7654321", "7654321"]}))
+                             "057188886666", "15811112222", "0556-7654321"]}))
 """
 
 
