@@ -67,10 +67,6 @@ def _positive(value: str) -> int:
     return number
 
 
-def _non_negative(value: str) -> int:
-    return 0 if value.strip() == "0" else _positive(value)
-
-
 def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)

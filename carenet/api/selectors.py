@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from carenet.children.models import Child, LeftBehindType, Pairing, PairingKind
-from carenet.children.selectors import search_children, visible_children, with_left_behind
+from carenet.children.models import Child, LeftBehindType, PairingKind
+from carenet.children.selectors import (
+    active_pairings,
+    search_children,
+    visible_children,
+    with_left_behind,
+)
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import visible_orgs
 
@@ -19,16 +24,6 @@ def orgs_with_parents(
     parent_paths = {org.path[: -Org.steplen] for org in orgs if org.depth > 1}
     codes = dict(Org.objects.filter(path__in=parent_paths).values_list("path", "code"))
     return [(org, codes.get(org.path[: -Org.steplen])) for org in orgs]
-
-
-def _active_mentors() -> Prefetch:
-    return Prefetch(
-        "pairings",
-        queryset=Pairing.objects.filter(
-            kind=PairingKind.MENTOR, ended_on__isnull=True
-        ).select_related("mentor"),
-        to_attr="active_mentor_pairings",
-    )
 
 
 def child_list(
@@ -68,7 +63,7 @@ def child_list(
         children = children.filter(risk_level=risk)
     return (
         children.select_related("school", "school_class")
-        .prefetch_related(_active_mentors())
+        .prefetch_related(active_pairings(PairingKind.MENTOR, "active_mentor_pairings"))
         .order_by("school__code", "school_class__code", "name_pinyin", "name", "pk")
     )
 
@@ -79,7 +74,9 @@ def child_file(user: AbstractBaseUser, child_id: int) -> Child | None:
     return (
         with_left_behind(visible_children(user))
         .select_related("school", "school_class", "village")
-        .prefetch_related("family", "away_periods", _active_mentors())
+        .prefetch_related(
+            "family", "away_periods", active_pairings(PairingKind.MENTOR, "active_mentor_pairings")
+        )
         .filter(pk=child_id)
         .first()
     )

@@ -25,11 +25,10 @@ from carenet.children.models import Child, ChildStatus, Pairing, PairingKind, Ri
 from carenet.children.selectors import (
     left_behind_filter,
     mentee_ids,
-    org_ids_under,
     visible_children,
 )
 from carenet.orgs.models import Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, user_memberships
+from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
 
 RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
 # Who leads a school's care work (the school view of the working list).

@@ -14,6 +14,7 @@ from django.db.models import (
     CharField,
     Exists,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Value,
@@ -32,7 +33,7 @@ from carenet.children.models import (
     Relation,
 )
 from carenet.orgs.models import Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, user_memberships
+from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
 
 # A parent away this long (or longer) makes the child left-behind (教育部学籍口径).
 AWAY_THRESHOLD = relativedelta(months=3)
@@ -58,16 +59,6 @@ _ROLE_ACTIONS: dict[str, set[Action]] = {
 _MENTOR_ACTIONS = {Action.VIEW, Action.CONTACTS}
 
 
-def _under(path: str, kind: str | None = None) -> list[int]:
-    """The ids of an org and everything under it (of one kind, if given). Resolved first
-    (the org table is small) so that the children query filters on indexed id lists, not
-    on OR'ed sub-queries that PostgreSQL answers by reading every child."""
-    orgs = Org.objects.filter(path__startswith=path)
-    if kind:
-        orgs = orgs.filter(kind=kind)
-    return list(orgs.values_list("pk", flat=True))
-
-
 def children_scope(user: AnyUser, action: Action = Action.VIEW) -> Q:
     """The filter on Child that a user's memberships and pairings allow for an action."""
     if not user.is_authenticated or not user.is_active:
@@ -80,15 +71,15 @@ def children_scope(user: AnyUser, action: Action = Action.VIEW) -> Q:
             continue
         org = membership.org
         if membership.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR):
-            scope |= Q(school__in=_under(org.path, OrgKind.SCHOOL)) | Q(
-                village__in=_under(org.path, OrgKind.VILLAGE)
+            scope |= Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL)) | Q(
+                village__in=org_ids_under(org.path, OrgKind.VILLAGE)
             )
         elif membership.role == Role.VILLAGE_DIRECTOR:
-            scope |= Q(village__in=_under(org.path, OrgKind.VILLAGE))
+            scope |= Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
         elif membership.role in (Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.COUNSELOR):
-            scope |= Q(school__in=_under(org.path, OrgKind.SCHOOL))
+            scope |= Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
         elif membership.role == Role.TEACHER and org.kind in (OrgKind.CLASS, OrgKind.GRADE):
-            scope |= Q(school_class__in=_under(org.path, OrgKind.CLASS))
+            scope |= Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
     if action in _MENTOR_ACTIONS:
         scope |= Q(pk__in=mentee_ids(user))
     return scope
@@ -106,11 +97,6 @@ def mentee_ids(user: AnyUser) -> list[int]:
         )
         user._carenet_mentee_ids = cached
     return cached
-
-
-def org_ids_under(path: str, kind: str | None = None) -> list[int]:
-    """The ids of an org and everything under it, of one kind if given."""
-    return _under(path, kind)
 
 
 def visible_children(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:
@@ -250,11 +236,12 @@ def search_children(qs: QuerySet[Child], text: str) -> QuerySet[Child]:
     return qs.filter(name__contains=text)
 
 
-def active_mentor(child: Child) -> Pairing | None:
-    return (
-        child.pairings.filter(kind=PairingKind.MENTOR, ended_on__isnull=True)
-        .select_related("mentor")
-        .first()
+def active_pairings(kind: str, to_attr: str) -> Prefetch:
+    """Prefetch a child's pairing of ``kind`` in force into the list ``child.<to_attr>``."""
+    return Prefetch(
+        "pairings",
+        queryset=Pairing.objects.filter(kind=kind, ended_on__isnull=True).select_related("mentor"),
+        to_attr=to_attr,
     )
 
 

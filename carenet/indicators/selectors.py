@@ -39,8 +39,9 @@ from carenet.children.models import (
     Relation,
     Schooling,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter, org_ids_under
+from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import org_ids_under
 
 # School age (学龄): 6 to 15 full years on ``as_of`` — the years of compulsory education.
 SCHOOL_AGE_FROM = 6

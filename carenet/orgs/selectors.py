@@ -21,10 +21,6 @@ def user_memberships(user: AnyUser) -> list[Membership]:
     return cached
 
 
-def user_roles(user: AnyUser) -> set[str]:
-    return {m.role for m in user_memberships(user)}
-
-
 def primary_membership(user: AnyUser) -> Membership | None:
     """The membership that decides the home page: the widest scope first."""
     order = [
@@ -40,9 +36,15 @@ def primary_membership(user: AnyUser) -> Membership | None:
     return min(memberships, key=lambda m: order.index(m.role), default=None)
 
 
-def org_subtree(org: Org) -> QuerySet[Org]:
-    """The org and everything under it: one indexed prefix query on the path."""
-    return Org.objects.filter(path__startswith=org.path)
+def org_ids_under(path: str, kind: str | None = None) -> list[int]:
+    """The ids of an org and everything under it (of one kind, if given): one indexed
+    prefix query on the path. Resolved to a list first (the org table is small) so that
+    a children query filters on indexed id lists, not on OR'ed sub-queries that
+    PostgreSQL answers by reading every child."""
+    orgs = Org.objects.filter(path__startswith=path)
+    if kind:
+        orgs = orgs.filter(kind=kind)
+    return list(orgs.values_list("pk", flat=True))
 
 
 def visible_orgs(user: AnyUser, *, kind: str | None = None) -> QuerySet[Org]:
@@ -70,12 +72,6 @@ def school_of(org: Org) -> Org | None:
     if org.kind == OrgKind.SCHOOL:
         return org
     return Org.objects.filter(kind=OrgKind.SCHOOL, path__in=_prefixes(org.path)).first()
-
-
-def county_of(org: Org) -> Org | None:
-    if org.kind == OrgKind.COUNTY:
-        return org
-    return Org.objects.filter(kind=OrgKind.COUNTY, path__in=_prefixes(org.path)).first()
 
 
 def _prefixes(path: str) -> list[str]:

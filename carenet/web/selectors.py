@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
 from carenet.children.models import (
@@ -14,14 +14,15 @@ from carenet.children.models import (
     ChildStatus,
     FamilyMember,
     LeftBehindType,
-    Pairing,
     PairingKind,
     Relation,
     RiskLevel,
 )
 from carenet.children.selectors import (
     Action,
+    active_pairings,
     left_behind_only,
+    mentee_ids,
     search_children,
     visible_children,
     with_left_behind,
@@ -109,19 +110,8 @@ def class_children(user: AnyUser) -> QuerySet[Child]:
 
 def mentees(user: AnyUser) -> QuerySet[Child]:
     """Children the user is mentor (代理家长) of now."""
-    mentored = active_children(user).filter(
-        pairings__mentor=user, pairings__kind=PairingKind.MENTOR, pairings__ended_on__isnull=True
-    )
+    mentored = active_children(user).filter(pk__in=mentee_ids(user))
     return with_left_behind(mentored).select_related("school_class").order_by("name_pinyin")
-
-
-def active_pairings(kind: str, to_attr: str) -> Prefetch:
-    """Prefetch a child's pairing of ``kind`` in force into the list ``child.<to_attr>``."""
-    return Prefetch(
-        "pairings",
-        queryset=Pairing.objects.filter(kind=kind, ended_on__isnull=True).select_related("mentor"),
-        to_attr=to_attr,
-    )
 
 
 # The list filter value for "left-behind of either type".
