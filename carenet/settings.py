@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "carenet.childplans",
     "carenet.exchange",
     "carenet.audit",
+    "carenet.reports",
+    "carenet.dashboards",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,8 @@ urlpatterns = [
     path("exchange/", include("carenet.exchange.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("carenet.audit.urls")),
+    path("reports/", include("carenet.reports.urls")),
+    path("dashboard/", include("carenet.dashboards.urls")),
     path("privacy/", privacy_notice, name="privacy_notice"),
     path("account/", include("carenet.accounts.urls")),
     path("", include("carenet.web.urls")),
