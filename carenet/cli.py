@@ -256,6 +256,64 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if preview.rejected else EXIT_OK
 
 
+def cmd_report_summary(args: argparse.Namespace) -> int:
+    """The work summary (工作总结) of an org for a period, as .docx or .pdf (by suffix)."""
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".docx", ".pdf"):
+        raise UsageError(
+            f"输出文件须以 .docx 或 .pdf 结尾 (the output must end in .docx or .pdf): {args.out}"
+        )
+    if args.start > args.end:
+        raise UsageError(f"开始日期晚于结束日期 (--from is after --to): {args.start} > {args.end}")
+    _setup_django(migrated=True)
+    from carenet.audit.models import AccessAction
+    from carenet.audit.services import audit_log
+    from carenet.orgs.models import Org
+    from carenet.reports.documents import Format, document_file
+    from carenet.reports.layout import summary_document
+    from carenet.reports.summary import case_candidates, work_summary_build
+
+    org = Org.objects.filter(code=args.org).first()
+    if org is None:
+        raise UsageError(f"找不到代码为 {args.org!r} 的单位 (no org with code {args.org!r})")
+    case_ids = list(dict.fromkeys(args.case or []))
+    found = case_candidates(org, start=args.start, end=args.end).in_bulk(case_ids)
+    missing = [str(pk) for pk in case_ids if pk not in found]
+    if missing:
+        raise UsageError(
+            f"记录 {', '.join(missing)} 不在该单位和期间内 "
+            f"(no care record {', '.join(missing)} under {org.code} in the period)"
+        )
+    summary = work_summary_build(
+        org=org,
+        start=args.start,
+        end=args.end,
+        cases=[found[pk] for pk in case_ids],
+        problems="\n".join(args.problems or []),
+        next_steps="\n".join(args.next_steps or []),
+    )
+    file = document_file(summary_document(summary), Format(suffix[1:]), stem=Path(args.out).stem)
+    try:
+        Path(args.out).write_bytes(file.content)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    audit_log(
+        request=None,
+        user=None,
+        action=AccessAction.DOCUMENT,
+        detail=f"命令行生成工作总结 {org.code} {args.start}~{args.end} {suffix[1:]}",
+        county_code=org.county_code,
+    )
+    draft = (
+        " (draft: problems/next steps generated, edit before handing in)" if summary.drafted else ""
+    )
+    print(
+        f"work summary of {org.name} ({org.code}) {args.start} – {args.end} written to "
+        f"{args.out}{draft}"
+    )
+    return EXIT_OK
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -434,6 +492,59 @@ def build_parser() -> argparse.ArgumentParser:
         help='print {"created","updated","skipped","rejected":[{"row","errors"}]} as JSON',
     )
     import_children.set_defaults(func=cmd_import)
+
+    report = commands.add_parser(
+        "report",
+        help="write documents (工作总结)",
+        description="Write the documents schools and counties hand in.",
+    )
+    report_kinds = report.add_subparsers(
+        dest="kind", metavar="KIND", required=True, parser_class=_Parser
+    )
+    report_summary = report_kinds.add_parser(
+        "summary",
+        help="the work summary (工作总结) of an org for a period",
+        description="Write the work summary (工作总结) of an org (county, township, village, "
+        "school, grade or class) for a period: the children in care, the indicators "
+        "against the plan's targets, the care work done, typical cases (anonymised), "
+        "problems and next steps. .docx (Word) or .pdf, chosen by the output's suffix. Run "
+        "as an operator: no user scope applies. Without --problems/--next-steps a draft "
+        "text is generated from the figures.",
+    )
+    report_summary.add_argument("--org", required=True, metavar="CODE", help="org code")
+    report_summary.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="first day of the period (YYYY-MM-DD)",
+    )
+    report_summary.add_argument(
+        "--to",
+        dest="end",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="last day of the period (YYYY-MM-DD)",
+    )
+    report_summary.add_argument(
+        "-o", "--out", required=True, metavar="OUT", help="output file, .docx or .pdf"
+    )
+    report_summary.add_argument(
+        "--case",
+        type=_positive,
+        action="append",
+        metavar="RECORD_ID",
+        help="a care record to show as a typical case (典型案例), anonymised; repeatable",
+    )
+    report_summary.add_argument(
+        "--problems", action="append", metavar="TEXT", help="a problem (存在问题); repeatable"
+    )
+    report_summary.add_argument(
+        "--next-steps", action="append", metavar="TEXT", help="a next step (下一步打算); repeatable"
+    )
+    report_summary.set_defaults(func=cmd_report_summary)
 
     manage = commands.add_parser(
         "manage",

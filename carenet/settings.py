@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "carenet.audit",
     "carenet.reports",
     "carenet.dashboards",
+    "carenet.indicators",
+    "carenet.support",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,9 @@ PO_PATH = LC_MESSAGES / "django.po"
 MO_PATH = LC_MESSAGES / "django.mo"
 GETTEXT_TOOLS = ("xgettext", "msguniq", "msgmerge", "msgattrib")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A msgid of Chinese punctuation around placeholders (（%(n)s）, %(a)s：%(b)s) is Chinese
+# typography, translated like any other: CJK punctuation and full-width forms count.
+CHINESE_MSGID = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdifrx]|%%")
 
 
@@ -120,7 +123,7 @@ def test_every_entry_is_translated_and_none_is_fuzzy(entries):
 def test_msgids_are_chinese_and_msgstrs_english(entries):
     """The source language is Chinese; an English msgid is text someone forgot to write in
     Chinese, and Chinese in a msgstr is a translation left undone."""
-    not_chinese = [str(e) for e in entries if not CJK.search(e.msgid)]
+    not_chinese = [str(e) for e in entries if not CHINESE_MSGID.search(e.msgid)]
     still_chinese = [str(e) for e in entries if any(CJK.search(s) for s in e.msgstr)]
     assert not not_chinese, f"msgids that are not Chinese: {not_chinese}"
     assert not still_chinese, f"msgstrs with Chinese in them: {still_chinese}"

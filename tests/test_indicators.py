@@ -14,6 +14,7 @@ from carenet.children.selectors import visible_children
 from carenet.children.services import family_member_save, pairing_start
 from carenet.indicators.selectors import KEYS, indicators_for
 from carenet.orgs.models import Org, OrgKind
+from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
 from tests.factories import child_add
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,11 @@ def kids(world, frozen):
     - f (华阳小学): father's name missing, otherwise complete;
     - h (华阳小学): no village and no address, otherwise complete;
     - not counted: d (left the school), e (father away only since 2026-10-01).
+
+    Legal aid: a's eligible case was aided (04-01); c's eligible case from 2025-06 is still
+    open; f's case closed in 2025 (out of the 12 months); h's case is not eligible.
+    Parent school: the guardians of a and b attended 华阳小学's session on 2026-10-20, f's
+    only last school year (2026-05-10), c's only after the date (2026-12-01).
     """
     a = child_add(
         world.class_1, name="安安", village=world.village, father_away=AWAY, immunization="complete"
@@ -96,7 +102,41 @@ def kids(world, frozen):
     d.status = "left"
     d.save()
     child_add(world.class_1, name="鹅鹅", village=world.village, father_away=dt.date(2026, 10, 1))
+    teacher = world.user("teacher")
+    _legal_aid(teacher, a, dt.date(2026, 3, 1), aided_on=dt.date(2026, 4, 1))
+    _legal_aid(teacher, c, dt.date(2025, 6, 1))
+    _legal_aid(teacher, f, dt.date(2025, 1, 1), closed_on=dt.date(2025, 6, 1))
+    _legal_aid(teacher, h, dt.date(2026, 10, 1), eligible=False)
+    _attended(world.school, dt.date(2026, 10, 20), a, b)
+    _attended(world.school, dt.date(2026, 5, 10), f)
+    _attended(world.other_school, dt.date(2026, 12, 1), c)
     return {"a": a, "b": b, "c": c, "f": f, "h": h}
+
+
+def _legal_aid(recorder, child, opened_on, *, aided_on=None, closed_on=None, eligible=True):
+    LegalAidCase.objects.create(
+        child=child,
+        recorded_by=recorder,
+        county_code=child.county_code,
+        opened_on=opened_on,
+        matter="纠纷",
+        eligible=eligible,
+        aided=aided_on is not None,
+        aided_on=aided_on,
+        closed_on=closed_on,
+    )
+
+
+def _attended(org, held_on, *children):
+    session = ParentSchoolSession.objects.create(
+        org=org, county_code=org.county_code, held_on=held_on, topic="家庭教育"
+    )
+    for child in children:
+        ParentSchoolAttendance.objects.create(
+            session=session,
+            member=FamilyMember.objects.get(child=child, relation=Relation.GUARDIAN),
+            county_code=child.county_code,
+        )
 
 
 def _figures(org, **kwargs):
@@ -111,8 +151,8 @@ def test_every_indicator_equals_a_hand_count(world, kids):
         "enrollment_rate": (7, 8),  # b is 18; c dropped out
         "retention_rate": (7, 9),  # b and c dropped out
         "immunization_rate": (2, 9),  # a and b
-        "legal_aid_rate": (0, 0),
-        "parent_education_rate": (0, 0),
+        "legal_aid_rate": (1, 2),  # a of a and c
+        "parent_education_rate": (2, 5),  # a and b of the guardians of a, b, c, f, h
         "mentor_coverage": (1, 9),  # mentee; a's starts later, c's has ended
         "talk_completion": (2, 9),  # a and c talked on 11-13, the others never
         "home_visit_completion": (8, 9),  # a's last visit (08-01) is a quarter old
@@ -124,10 +164,14 @@ def test_every_indicator_equals_a_hand_count(world, kids):
     assert school["retention_rate"] == (5, 6)
     assert school["mentor_coverage"] == (1, 6)
     assert school["talk_completion"] == (1, 6)
+    assert school["legal_aid_rate"] == (1, 1)
+    assert school["parent_education_rate"] == (2, 4)
     other = _figures(world.other_school)  # villager_elsewhere, outsider, c
     assert other["filing_rate"] == (1, 3)
     assert other["enrollment_rate"] == (2, 3)
     assert other["immunization_rate"] == (0, 3)
+    assert other["legal_aid_rate"] == (0, 1)
+    assert other["parent_education_rate"] == (0, 1)
     assert _figures(world.class_1)["filing_rate"] == (1, 3)  # own_child, a, f
     # A village counts the children living there: own_child, mentee, villager_elsewhere,
     # a and f.
@@ -142,7 +186,7 @@ def test_values_and_targets(world, kids):
     assert found["filing_rate"].target == 100.0
     assert found["immunization_rate"].target == 95.0
     assert found["mentor_coverage"].target is None
-    assert found["legal_aid_rate"].value is None
+    assert found["legal_aid_rate"].value == 50.0
     assert str(found["filing_rate"].label) == "建档率"
 
 

@@ -95,3 +95,27 @@ def test_the_command(world, capsys):
     assert "1 child file(s) were archived" in capsys.readouterr().out
     call_command("retention", "--today", "2026-06-01")
     assert "0 child file(s) were archived" in capsys.readouterr().out
+
+
+def test_anonymisation_clears_legal_aid_texts_and_their_history(world, settings):
+    from carenet.support.models import LegalAidCase
+    from carenet.support.services import legal_aid_case_create
+
+    settings.CARENET_RETENTION_YEARS = 3
+    child = world.own_child
+    case = legal_aid_case_create(
+        actor=world.user("principal"),
+        child=child,
+        opened_on=dt.date(2022, 9, 1),
+        matter="抚养费纠纷：父亲拒付",
+        aided=True,
+        aided_on=dt.date(2022, 10, 1),
+    )
+    assert LegalAidCase.history.filter(child_id=child.pk).exists()
+    Child.objects.filter(pk=child.pk).update(
+        status=ChildStatus.ARCHIVED, archived_on=dt.date(2023, 5, 1)
+    )
+    assert retention_run(today=TODAY).anonymised == 1
+    case.refresh_from_db()
+    assert case.matter == "" and case.aided  # the text goes, the count stays
+    assert not LegalAidCase.history.filter(child_id=child.pk).exists()

@@ -39,6 +39,9 @@ CHILD_PAGES = {
     "care_record_new": Action.VIEW,
     "audit_child_changes": Action.VIEW,
     "audit_child_privacy": Action.VIEW,
+    # Legal aid (法律援助, carenet.support): readers of the file read, its editors write.
+    "support_legal_aid": Action.VIEW,
+    "support_legal_aid_new": Action.EDIT,
 }
 CHILD_URLS = {
     "child_detail": "/children/{}/",
@@ -47,6 +50,9 @@ CHILD_URLS = {
     "care_record_new": "/care/children/{}/records/new/",
     "audit_child_changes": "/audit/children/{}/changes/",
     "audit_child_privacy": "/audit/children/{}/privacy/",
+    # Legal aid (carenet.support)
+    "support_legal_aid": "/support/children/{}/legal-aid/",
+    "support_legal_aid_new": "/support/children/{}/legal-aid/new/",
 }
 # Access log and data requests: principals, school admins and county admins (others 403).
 AUDITOR_PAGES = {"audit_log": "/audit/log/", "audit_requests": "/audit/requests/"}
@@ -94,17 +100,50 @@ SCHOOL_PAGES = {
     "pairing_assign": ("post", "assign/"),
     "pairing_auto": ("post", "auto/"),
     "pairing_handover": ("post", "handover/"),
+    # Student buddies (学习帮手)
+    "pairing_buddies": ("get", "buddies/"),
+    "pairing_buddy_assign": ("post", "buddies/assign/"),
+    "pairing_buddy_end": ("post", "buddies/end/"),
 }
 # Pages without a school that only school managers may open (others get 403).
 MANAGER_PAGES = {"pairing_home"}
 # Pages about one care plan (工作计划): readers are those working at, above or below its org;
 # editors its org's managers (403 for other readers, 404 out of sight).
 CARE_PLAN_PAGES = {"care_plan_detail": "/care/plans/{}/", "care_plan_edit": "/care/plans/{}/edit/"}
+# carenet.support, checked role by role in tests/test_support.py: a legal-aid case's edit
+# and close pages (404 out of sight, 403 for readers who may not edit the child's file);
+# the parent-school (家长学校) pages of a school or village (404 for an org out of sight,
+# 403 for its readers who may not record sessions); the list of orgs answers everyone.
+SUPPORT_PAGES = {
+    "support_legal_aid_edit",
+    "support_legal_aid_close",
+    "support_sessions_home",
+    "support_sessions",
+    "support_session_new",
+    "support_session_edit",
+}
+# Documents (文书, carenet.reports), checked role by role in tests/test_reports_summary.py
+# and tests/test_reports_workplan.py: principals, school admins, township supervisors,
+# village directors and county admins get 200 for the orgs they may use; others 403.
+REPORT_PAGES = {"reports_index", "reports_summary", "reports_plan"}
 PUBLIC = {"login", "logout", "healthz", "set_language", "privacy_notice"}
 # Spreadsheet pages (导入导出). The export takes an org: 404 outside visible_orgs. Import
 # batches belong to a school: only its managers see them (404 for anyone else); the upload
 # page answers 403 to users who manage no school.
 EXCHANGE_SCOPED_PAGES = {"exchange_export", "exchange_template"}
+# The register as PDF: the export's scope and masking (tests/test_export_pdf.py).
+EXCHANGE_SCOPED_PAGES |= {"exchange_export_pdf"}
+# Printables (打印件, carenet/reports/views_printables.py), checked role by role in
+# tests/test_reports_cards.py and tests/test_reports_statistics.py: a class's cards answer
+# 404 for a class out of sight (403 for full phones without the right); the statistics
+# table 403 for users who make no tables, 404 for an org out of sight.
+PRINTABLE_PAGES = {
+    "reports_cards",
+    "reports_contact_cards",
+    "reports_talk_cards",
+    "reports_statistics",
+    "reports_statistics_xlsx",
+}
 EXCHANGE_BATCH_PAGES = {
     "exchange_batch": ("get", ""),
     "exchange_batch_status": ("get", "status/"),
@@ -112,6 +151,13 @@ EXCHANGE_BATCH_PAGES = {
     "exchange_batch_commit": ("post", "commit/"),
 }
 EXCHANGE_PAGES = EXCHANGE_SCOPED_PAGES | set(EXCHANGE_BATCH_PAGES) | {"exchange_import"}
+# Dashboards (carenet.dashboards): about an org given by ?org=CODE (default the user's
+# primary org); 404 for an org out of visible_orgs, figures only over visible children.
+DASHBOARD_PAGES = {
+    "dashboard": "/dashboard/",
+    "dashboard_indicators": "/dashboard/indicators/",
+    "dashboard_indicator_list": "/dashboard/indicators/filing_rate/",
+}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -133,23 +179,13 @@ def _named_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
 
 
 def test_every_route_is_classified(client):
-    assert (
-        _named_patterns(get_resolver())
-        == set(CHILD_PAGES)
-        | SCOPED_PAGES
-        | PUBLIC
-        | set(SCHOOL_PAGES)
-        | MANAGER_PAGES
-        | set(OWN_PAGES)
-        | set(PLAN_CHILD_PAGES)
-        | set(PLAN_PAGES)
-        | set(CARE_PLAN_PAGES)
-        | {"care_record_photo"}
-        | ACCOUNT_PAGES
-        | EXCHANGE_PAGES
-        | set(AUDITOR_PAGES)
-        | AUDIT_POST_PAGES
-    )
+    assert _named_patterns(get_resolver()) == set(CHILD_PAGES) | SCOPED_PAGES | PUBLIC | set(
+        SCHOOL_PAGES
+    ) | MANAGER_PAGES | set(OWN_PAGES) | set(PLAN_CHILD_PAGES) | set(PLAN_PAGES) | set(
+        CARE_PLAN_PAGES
+    ) | {"care_record_photo"} | ACCOUNT_PAGES | EXCHANGE_PAGES | set(
+        AUDITOR_PAGES
+    ) | AUDIT_POST_PAGES | PRINTABLE_PAGES | REPORT_PAGES | SUPPORT_PAGES | set(DASHBOARD_PAGES)
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
 
@@ -470,3 +506,24 @@ def test_audit_pages_answer_only_to_auditors_within_scope(world, client, role):
         assert status == (302 if child.pk in audited else 404), f"{role} close {attr}"
         item.refresh_from_db()
         assert (item.status == "done") == (child.pk in audited)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_dashboard_pages_answer_only_for_visible_orgs(world, client, role):
+    """Dashboards: 200 for an org the user may see, 404 for any other; a child out of
+    scope is never named, whatever the org or list asked for."""
+    user = world.user(role)
+    client.force_login(user)
+    seen = set(visible_orgs(user).values_list("pk", flat=True))
+    hidden = {getattr(world, a).name for a in CHILDREN} - set(
+        visible_children(user).values_list("name", flat=True)
+    )
+    orgs = [world.county, world.township, world.other_township, world.village, world.school]
+    for org in [*orgs, world.other_school, world.class_1, world.other_class]:
+        for name, path in DASHBOARD_PAGES.items():
+            for counted in ("1", "0"):
+                response = client.get(path, {"org": org.code, "counted": counted})
+                expected = 200 if org.pk in seen else 404
+                assert response.status_code == expected, f"{role} {name} {org}"
+                body = response.content.decode()
+                assert not [n for n in hidden if n in body], f"{role} {name} {org}"

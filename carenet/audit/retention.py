@@ -5,7 +5,8 @@
 2. Anonymise: archived files older than CARENET_RETENTION_YEARS lose everything that
    identifies the child: name → 已匿名, ID number, notes and addresses cleared, the blind
    index replaced by a random unique value, family members and the file's history rows
-   deleted, care record and plan texts cleared, photos deleted. What statistics count
+   deleted, care record, plan and legal-aid texts cleared (legal-aid history rows deleted),
+   photos deleted. What statistics count
    (school, class, village, gender, birth year, away periods, record kinds and dates) stays.
 
 Each child is claimed by a conditional UPDATE, so two runs (even at once) do the work once.
@@ -94,6 +95,7 @@ def archive(today: dt.date) -> int:
 def _anonymise_one(child: Child, today: dt.date) -> bool:
     from carenet.care.models import CarePhoto, CareRecord
     from carenet.childplans.models import IndividualPlan, PlanReview, StudyCheck, StudyPlan
+    from carenet.support.models import LegalAidCase
 
     with transaction.atomic():
         claimed = (
@@ -140,6 +142,8 @@ def _anonymise_one(child: Child, today: dt.date) -> bool:
         child.notifications.all().delete()
         child.data_requests.update(content="", requester_name=ANONYMOUS_NAME)
         child.consents.update(given_by="", note="")
+        LegalAidCase.objects.filter(child_id=child.pk).update(matter="")
+        LegalAidCase.history.filter(child_id=child.pk).delete()
         _log(AccessAction.ANONYMISE, [child], "retention: anonymised")
     return True
 

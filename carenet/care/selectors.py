@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Max, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from carenet.care import calendar
@@ -131,6 +131,44 @@ def next_due(kind: str, frequency: str, last: dt.date | None, as_of: dt.date) ->
     return None if due is None else adjust(due, kind)
 
 
+# How far back ``on_time_from`` looks: beyond every frequency's period (a term and a
+# break, at most).
+ON_TIME_SEARCH_DAYS = 5 * 366
+
+
+@lru_cache(maxsize=4096)
+def on_time_from(kind: str, frequency: str, as_of: dt.date) -> tuple[dt.date, bool] | None:
+    """When a child's task of ``kind`` is not overdue on ``as_of``, as one date: None if
+    the frequency schedules nothing, else ``(first, never)``: on time when the child's
+    last record of the kind is on or after ``first``, or, with no record of the kind at
+    all, when ``never`` is true.
+
+    Exactly ``next_due(kind, frequency, last, as_of) >= as_of``: ``next_due`` does not
+    decrease as ``last`` grows (tests/test_indicators_speed.py), so one date splits the
+    overdue from the on time, found by bisection. It lets the indicators count on-time
+    children with an indexed ``EXISTS`` instead of building every task."""
+    without_record = next_due(kind, frequency, None, as_of)
+    if without_record is None:
+        return None
+
+    def on_time(last: dt.date) -> bool:
+        due = next_due(kind, frequency, last, as_of)
+        return due is not None and due >= as_of
+
+    low, high = as_of - dt.timedelta(days=ON_TIME_SEARCH_DAYS), as_of
+    if on_time(low):
+        first = dt.date.min
+    else:  # overdue at ``low``, on time at ``high`` (due after the record): bisect
+        while high - low > dt.timedelta(days=1):
+            middle = low + (high - low) // 2
+            if on_time(middle):
+                high = middle
+            else:
+                low = middle
+        first = high
+    return first, without_record >= as_of
+
+
 @dataclass(frozen=True)
 class Task:
     child: Child
@@ -169,29 +207,23 @@ def _attach_orgs(kids: list[Child]) -> None:
     """Set each child's school and class from one query, sharing the Org objects."""
     ids = {k.school_id for k in kids} | {k.school_class_id for k in kids}
     orgs = Org.objects.only("name", "code", "path", "kind", "county_code").in_bulk(ids)
+    # Cached as ``select_related`` caches them: assigning through the descriptors
+    # checked and set the ids again for every child (a tenth of a school's list).
+    school, school_class = Child.school.field, Child.school_class.field
     for kid in kids:
-        kid.school = orgs[kid.school_id]
-        kid.school_class = orgs[kid.school_class_id]
+        school.set_cached_value(kid, orgs[kid.school_id])
+        school_class.set_cached_value(kid, orgs[kid.school_class_id])
 
 
-# Child ids per last-record query: a county's care children (tens of thousands) in one
-# ``IN (…)`` would pass SQLite's limit on variables.
-LAST_RECORDS_CHUNK = 5000
+def _last_record(kind: str) -> Subquery:
+    """The date of the child's last record of ``kind``: one step down the (child, kind,
+    date) index, where grouping all of a school's records read every index entry
+    (half the time of a school's list: bench/care_bench.py)."""
+    records = CareRecord.objects.filter(child=OuterRef("pk"), kind=kind).order_by("-date")
+    return Subquery(records.values("date")[:1])
 
 
-def last_record_dates(child_ids: list[int]) -> dict[tuple[int, str], dt.date]:
-    """The date of each child's last record of each scheduled kind."""
-    found: dict[tuple[int, str], dt.date] = {}
-    for start in range(0, len(child_ids), LAST_RECORDS_CHUNK):
-        chunk = child_ids[start : start + LAST_RECORDS_CHUNK]
-        found.update(
-            ((row["child_id"], row["kind"]), row["last"])
-            for row in CareRecord.objects.filter(child__in=chunk, kind__in=SCHEDULED_KINDS)
-            .values("child_id", "kind")
-            .annotate(last=Max("date"))
-            .order_by()
-        )
-    return found
+LAST = {kind: f"carenet_last_{kind}" for kind in SCHEDULED_KINDS}
 
 
 def tasks_for(
@@ -200,23 +232,29 @@ def tasks_for(
     """Each care child's next task of each kind the plan at their school schedules.
 
     ``until`` keeps only tasks due on or before that day. Sorted overdue first, then by
-    risk (high first), then by due date. Four queries (children, their schools and
-    classes, last records, plans), the last records one per 5,000 children."""
-    kids = list(care_children(children, as_of))
+    risk (high first), then by due date. Three queries: the children with the date of
+    their last record of each kind, their schools and classes, the plans."""
+    kids = care_children(children, as_of).annotate(
+        **{LAST[kind]: _last_record(kind) for kind in SCHEDULED_KINDS}
+    )
+    kids = list(kids)
     if not kids:
         return []
     _attach_orgs(kids)
-    last_dates = last_record_dates([k.pk for k in kids])
     schools = {k.school_id: k.school for k in kids}
     plans = plans_in_force(schools.values(), as_of)
+    frequencies = {
+        school: [(str(kind), plan.frequency(kind), LAST[kind]) for kind in SCHEDULED_KINDS]
+        for school, plan in plans.items()
+    }
     tasks: list[Task] = []
+    append = tasks.append
     for child in kids:
-        plan = plans[child.school_id]
-        for kind in SCHEDULED_KINDS:
-            due = next_due(kind, plan.frequency(kind), last_dates.get((child.pk, kind)), as_of)
+        for kind, frequency, last in frequencies[child.school_id]:
+            due = next_due(kind, frequency, getattr(child, last), as_of)
             if due is None or (until is not None and due > until):
                 continue
-            tasks.append(Task(child=child, kind=str(kind), due_date=due, overdue=due < as_of))
+            append(Task(child=child, kind=kind, due_date=due, overdue=due < as_of))
     tasks.sort(key=lambda t: (not t.overdue, RISK_ORDER.get(t.child.risk_level, 3), t.due_date))
     return tasks
 
@@ -247,24 +285,38 @@ class GroupRow:
 
 def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
     """Tasks counted per class and per mentor (代理家长), most overdue first. One query."""
+    per_child: dict[int, list] = {}  # child id → [child, tasks, overdue]
+    for task in tasks:
+        counted = per_child.get(task.child.pk)
+        if counted is None:
+            counted = per_child[task.child.pk] = [task.child, 0, 0]
+        counted[1] += 1
+        counted[2] += task.overdue
+    # The mentors of the tasks' schools (no list of thousands of child ids to send).
+    schools = {child.school_id for child, _tasks, _overdue in per_child.values()}
     mentors = {
         child_id: (f"{first_name} {last_name}".strip() or username)
         for child_id, first_name, last_name, username in Pairing.objects.filter(
-            child__in={t.child.pk for t in tasks},
+            child__school__in=schools,
             kind=PairingKind.MENTOR,
             ended_on__isnull=True,
         ).values_list("child_id", "mentor__first_name", "mentor__last_name", "mentor__username")
     }
     by_class: dict[str, GroupRow] = {}
     by_mentor: dict[str, GroupRow] = {}
+    class_labels: dict[tuple[int, int], str] = {}
     unpaired = _("（未结对）")
-    for task in tasks:
-        klass = f"{task.child.school.name} {task.child.school_class.name}"
-        who = mentors.get(task.child.pk, unpaired)
-        for groups, key in ((by_class, klass), (by_mentor, who)):
-            row = groups.setdefault(key, GroupRow(key))
-            row.tasks += 1
-            row.overdue += task.overdue
+    for pk, (child, count, overdue) in per_child.items():
+        where = (child.school_id, child.school_class_id)
+        klass = class_labels.get(where)
+        if klass is None:
+            klass = class_labels[where] = f"{child.school.name} {child.school_class.name}"
+        for groups, key in ((by_class, klass), (by_mentor, mentors.get(pk, unpaired))):
+            row = groups.get(key)
+            if row is None:
+                row = groups[key] = GroupRow(key)
+            row.tasks += count
+            row.overdue += overdue
 
     def ordered(groups: dict[str, GroupRow]) -> list[GroupRow]:
         return sorted(groups.values(), key=lambda r: (-r.overdue, r.label))

@@ -30,12 +30,20 @@ def task_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     until = selectors.week_end(today)
     user = request.user
-    tasks = selectors.tasks_for(selectors.my_children(user), as_of=today, until=until)
-    context = {"tasks": tasks, "today": today, "until": until, "school_view": False}
-    if selectors.leads_schools(user):
+    if not selectors.leads_schools(user):
+        tasks = selectors.tasks_for(selectors.my_children(user), as_of=today, until=until)
+        context = {"tasks": tasks, "today": today, "until": until, "school_view": False}
+    else:
         school_tasks = selectors.tasks_for(visible_children(user), as_of=today, until=until)
+        # The leader's own children are among the school's (my_children is a part of
+        # visible_children): their tasks are picked out, not computed a second time.
+        mine = set(selectors.my_children(user).values_list("pk", flat=True))
+        tasks = [t for t in school_tasks if t.child.pk in mine]
         by_class, by_mentor = selectors.group_tasks(school_tasks)
-        context.update(
+        context = dict(
+            tasks=tasks,
+            today=today,
+            until=until,
             school_view=True,
             school_tasks=school_tasks[:SCHOOL_LIST_LENGTH],
             school_total=len(school_tasks),

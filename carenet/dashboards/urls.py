@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from carenet.dashboards import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("indicators/", views.indicators, name="dashboard_indicators"),
+    path("indicators/<str:key>/", views.indicator_list, name="dashboard_indicator_list"),
+]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ from carenet.care.models import (
 from carenet.care.selectors import next_due
 from carenet.children.models import Child, FamilyMember, GuardianshipQuality, Relation
 from carenet.demo import data
+from carenet.orgs.models import Org
+from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
+from carenet.support.selectors import school_year_start
 
 GOOD, LATE, BEHIND = "good", "late", "behind"
 NO_RECORDS_SHARE = 0.04  # left-behind children nobody has written about yet
@@ -359,3 +363,90 @@ WRITERS: dict[str, Callable[[History, CareKid], tuple[str, dict[str, Any]]]] = {
     CareKind.COUNSELING: History._counseling,
     CareKind.ASSISTANCE: History._assistance,
 }
+
+
+# ---------------------------------------------------------------------- support
+
+# Days into the school year of each school's parent-school (家长学校) sessions.
+PARENT_SCHOOL_DAYS = (24, 79, 150, 235)
+PARENT_SCHOOL_TOPICS = (
+    "如何与留守孩子沟通",
+    "《家庭教育促进法》解读",
+    "暑期安全与防溺水",
+    "隔代教育的方法",
+    "孩子青春期的心理变化",
+    "预防校园欺凌",
+)
+PARENT_SCHOOL_SPEAKERS = ("校长", "德育主任", "县妇联讲师", "心理辅导教师", "派出所民警")
+# Per school, the share of guardians who come to a session (schools differ).
+GUARDIAN_TURNOUT = (0.45, 0.9)
+LEGAL_AID_SHARE = 0.015
+LEGAL_MATTERS = (
+    "父母离异，抚养费未按时支付",
+    "监护权确认",
+    "交通事故人身损害赔偿",
+    "校外伤害赔偿",
+    "遭受侵害，需要法律援助",
+)
+
+
+def support_history(
+    care: list[CareKid], orgs: dict[str, Org], *, today: dt.date, county_code: str
+) -> None:
+    """Parent-school sessions of each school this school year with the guardians who came,
+    and a few legal-aid cases (most aided), for the two indicators that count them. Its
+    own random stream, so the care history above does not change."""
+    rng = random.Random(f"support:{county_code}:{today.isoformat()}")
+    start = school_year_start(today)
+    days = [d for d in (start + dt.timedelta(days=n) for n in PARENT_SCHOOL_DAYS) if d <= today]
+    by_school: dict[str, list[CareKid]] = defaultdict(list)
+    for kid in care:
+        by_school[kid.school_code].append(kid)
+    sessions: list[tuple[ParentSchoolSession, list[FamilyMember]]] = []
+    for code, kids in sorted(by_school.items()):
+        turnout = rng.uniform(*GUARDIAN_TURNOUT)
+        guardians = [m for kid in kids for m in kid.members if m.relation == Relation.GUARDIAN]
+        for day in days:
+            session = ParentSchoolSession(
+                org=orgs[code],
+                county_code=county_code,
+                held_on=day,
+                topic=rng.choice(PARENT_SCHOOL_TOPICS),
+                speaker=rng.choice(PARENT_SCHOOL_SPEAKERS),
+                others_count=rng.randint(0, 15),
+                recorded_by=kids[0].author,
+            )
+            sessions.append((session, [g for g in guardians if rng.random() < turnout]))
+    ParentSchoolSession.objects.bulk_create([s for s, _ in sessions])
+    ParentSchoolAttendance.objects.bulk_create(
+        (
+            ParentSchoolAttendance(session=session, member=member, county_code=county_code)
+            for session, members in sessions
+            for member in members
+        ),
+        batch_size=1000,
+    )
+    cases = []
+    for kid in care:
+        if rng.random() >= LEGAL_AID_SHARE:
+            continue
+        opened = today - dt.timedelta(days=rng.randint(5, 300))
+        eligible = rng.random() < 0.9
+        aided_on = opened + dt.timedelta(days=rng.randint(3, 30))
+        aided = eligible and rng.random() < 0.85 and aided_on <= today
+        closed_on = aided_on + dt.timedelta(days=rng.randint(10, 60)) if aided else None
+        cases.append(
+            LegalAidCase(
+                child=kid.child,
+                county_code=county_code,
+                opened_on=opened,
+                matter=rng.choice(LEGAL_MATTERS),
+                eligible=eligible,
+                aided=aided,
+                aided_on=aided_on if aided else None,
+                provider=rng.choice(("justice_office", "legal_aid_center")) if aided else "",
+                closed_on=closed_on if closed_on and closed_on <= today else None,
+                recorded_by=kid.author,
+            )
+        )
+    LegalAidCase.objects.bulk_create(cases)

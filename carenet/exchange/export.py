@@ -1,4 +1,4 @@
-"""The register (花名册) export: ONE row generator, rendered to xlsx, CSV and print.
+"""The register (花名册) export: ONE row generator, rendered to xlsx, CSV, print and PDF.
 
 ``register_rows`` yields the canonical columns of REGISTER.md, in order, for children
 the caller has already scoped (``visible_children``); the renderers only lay the rows
@@ -41,6 +41,7 @@ from carenet.children.selectors import with_left_behind
 from carenet.lib.idcard import make_id_number
 from carenet.lib.phone import mask_id_number, mask_phone
 from carenet.orgs.models import Org, OrgKind
+from carenet.reports.pdf import render_pdf
 from carenet.web.templatetags.carenet_ui import person
 
 # The canonical columns of the register, in export order (REGISTER.md). They are the
@@ -544,3 +545,39 @@ def print_groups(rows: Iterable[Sequence]) -> tuple[list[list], list[dict]]:
             }
         )
     return rows, pages
+
+
+# The PDF is laid out page by page: beyond a large school's register it takes minutes and
+# thousands of pages. Larger orgs print school by school (or use the .xlsx).
+PDF_MAX_ROWS = 3000
+
+
+class TooManyRows(ValueError):
+    """More children than one printed register holds (``PDF_MAX_ROWS``)."""
+
+
+def render_pdf_register(
+    rows: Iterable[Sequence], *, title: str, org: Org, today: dt.date, unmasked: bool
+) -> bytes:
+    """The printable register as PDF (WeasyPrint, embedded CJK fonts): A4 landscape, one
+    column group (``column_groups``) after the other with the key columns in front, the
+    header row repeated on every page. The same rows as the .xlsx and the CSV.
+    Raises ``TooManyRows`` past ``PDF_MAX_ROWS`` before laying anything out."""
+    limited = []
+    for row in rows:
+        limited.append(row)
+        if len(limited) > PDF_MAX_ROWS:
+            raise TooManyRows(
+                _("打印版最多 %(n)s 名儿童，请按学校分别导出，或导出 Excel 表格。")
+                % {"n": PDF_MAX_ROWS}
+            )
+    cells, pages = print_groups(limited)
+    context = {
+        "title": title,
+        "org": org,
+        "pages": pages,
+        "count": len(cells),
+        "today": today,
+        "unmasked": unmasked,
+    }
+    return render_pdf("exchange/register_pdf.html", context)

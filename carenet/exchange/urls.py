@@ -4,6 +4,7 @@ from carenet.exchange import views
 
 urlpatterns = [
     path("export/", views.export, name="exchange_export"),
+    path("export/register.pdf", views.export_pdf, name="exchange_export_pdf"),
     path("template/", views.template, name="exchange_template"),
     path("import/", views.import_upload, name="exchange_import"),
     path("import/<int:pk>/", views.batch_detail, name="exchange_batch"),

@@ -24,10 +24,12 @@ from carenet.children.models import Child
 from carenet.children.selectors import Action, visible_children
 from carenet.exchange.export import (
     Counted,
+    TooManyRows,
     children_under,
     print_groups,
     register_rows,
     render_csv,
+    render_pdf_register,
     render_template_xlsx,
     render_xlsx,
 )
@@ -71,6 +73,29 @@ def attachment(content: bytes, *, filename: str, content_type: str) -> HttpRespo
     return response
 
 
+def _export_org(request: HttpRequest, orgs: QuerySet[Org]) -> Org:
+    """The org of the export in the query, if the user may list it (else 404)."""
+    try:
+        return get_object_or_404(orgs, pk=int(request.GET["org"]))
+    except ValueError:
+        raise Http404 from None
+
+
+def _export_log(request: HttpRequest, org: Org, kind: str, count: int, unmasked: bool) -> None:
+    note = "（未打码）" if unmasked else ""
+    audit_log(
+        request=request,
+        user=request.user,
+        action=AccessAction.EXPORT,
+        detail=f"花名册 {org.code} {kind} {count} 人{note}",
+        county_code=org.county_code,
+    )
+
+
+def _export_title(org: Org) -> str:
+    return _("%(org)s留守儿童花名册") % {"org": org.name}
+
+
 @login_required
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
@@ -83,10 +108,7 @@ def export(request: HttpRequest) -> HttpResponse:
             "exchange/export.html",
             {"form": form, "may_import": import_schools(request.user).exists()},
         )
-    try:
-        org = get_object_or_404(orgs, pk=int(request.GET["org"]))
-    except ValueError:
-        raise Http404 from None
+    org = _export_org(request, orgs)
     data = request.GET.copy()
     data.setdefault("format", ExportFormat.XLSX)
     form = ExportForm(data, orgs=orgs.filter(pk=org.pk))
@@ -95,7 +117,7 @@ def export(request: HttpRequest) -> HttpResponse:
     unmasked = form.cleaned_data["unmasked"]
     kind = form.cleaned_data["format"]
     children = export_children(request.user, org, unmasked=unmasked)
-    title = _("%(org)s留守儿童花名册") % {"org": org.name}
+    title = _export_title(org)
     rows = Counted(register_rows(children, unmasked=unmasked))
     stem = f"{title}_{timezone.localdate():%Y%m%d}"
     if kind == ExportFormat.CSV:
@@ -110,14 +132,38 @@ def export(request: HttpRequest) -> HttpResponse:
     else:
         content = render_xlsx(rows, title=title)
         response = attachment(content, filename=f"{stem}.xlsx", content_type=XLSX)
-    note = "（未打码）" if unmasked else ""
-    audit_log(
-        request=request,
-        user=request.user,
-        action=AccessAction.EXPORT,
-        detail=f"花名册 {org.code} {kind} {rows.count} 人{note}",
-        county_code=org.county_code,
+    _export_log(request, org, kind, rows.count, unmasked)
+    return response
+
+
+@login_required
+@require_GET
+def export_pdf(request: HttpRequest) -> HttpResponse:
+    """The printable register as PDF (A4 landscape): the same query, scope, masking and
+    log line as ``export`` (the export page's 下载 PDF button sends the same form here)."""
+    orgs = visible_orgs(request.user)
+    if "org" not in request.GET:
+        return redirect("exchange_export")
+    org = _export_org(request, orgs)
+    data = request.GET.copy()
+    data["format"] = ExportFormat.PRINT
+    form = ExportForm(data, orgs=orgs.filter(pk=org.pk))
+    if not form.is_valid():
+        return render(request, "exchange/export.html", {"form": form}, status=400)
+    unmasked = form.cleaned_data["unmasked"]
+    children = export_children(request.user, org, unmasked=unmasked)
+    title = _export_title(org)
+    today = timezone.localdate()
+    rows = Counted(register_rows(children, unmasked=unmasked))
+    try:
+        content = render_pdf_register(rows, title=title, org=org, today=today, unmasked=unmasked)
+    except TooManyRows as error:
+        form.add_error(None, str(error))
+        return render(request, "exchange/export.html", {"form": form}, status=400)
+    response = attachment(
+        content, filename=f"{title}_{today:%Y%m%d}.pdf", content_type="application/pdf"
     )
+    _export_log(request, org, "pdf", rows.count, unmasked)
     return response
 
 

@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child, Pairing, PairingKind
 from carenet.orgs.models import Org
-from carenet.pairing.selectors import school_left_behind, school_teachers
+from carenet.pairing.selectors import (
+    active_buddy_pairings,
+    school_left_behind,
+    school_pupils,
+    school_teachers,
+)
 from carenet.web.templatetags.carenet_ui import person
 
 
@@ -58,3 +63,49 @@ class HandoverForm(forms.Form):
             .order_by("last_name", "first_name", "username", "pk")
         )
         self.fields["to_mentor"].queryset = teachers
+
+
+class _PupilChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Child) -> str:
+        return f"{obj.name}（{obj.school_class.name}）"
+
+
+class BuddyAssignForm(forms.Form):
+    """Pair a left-behind child of the school with a pupil of the same school."""
+
+    child = _ChildChoice(label=_("留守儿童"), queryset=Child.objects.none())
+    buddy = _PupilChoice(label=_("学习帮手"), queryset=Child.objects.none())
+
+    def __init__(self, *args, school: Org, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["child"].queryset = (
+            school_left_behind(school)
+            .select_related("school_class")
+            .order_by("school_class__path", "name_pinyin", "pk")
+        )
+        self.fields["buddy"].queryset = school_pupils(school)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        child, buddy = data.get("child"), data.get("buddy")
+        if child and buddy:
+            current = child.pairings.filter(kind=PairingKind.BUDDY, ended_on__isnull=True).first()
+            if current is not None and current.buddy_id == buddy.pk:
+                raise forms.ValidationError(
+                    _("%(buddy)s 已经是%(child)s的学习帮手。")
+                    % {"buddy": buddy.name, "child": child.name}
+                )
+        return data
+
+
+class BuddyEndForm(forms.Form):
+    pairing = forms.ModelChoiceField(
+        label=_("学习帮手结对"), queryset=Pairing.objects.none(), widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        label=_("结束原因"), max_length=100, required=False, help_text=_("例如：学习帮手毕业")
+    )
+
+    def __init__(self, *args, school: Org, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pairing"].queryset = active_buddy_pairings(school)

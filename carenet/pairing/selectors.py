@@ -160,3 +160,35 @@ def pairing_schools(user: AnyUser) -> QuerySet[Org]:
 def school_in_view(user: AnyUser, pk: int) -> Org | None:
     """A school the user may at least see, else None (it does not exist for them)."""
     return visible_orgs(user, kind=OrgKind.SCHOOL).filter(pk=pk).first()
+
+
+def school_pupils(school: Org) -> QuerySet[Child]:
+    """The school's pupils on the roll: who may be a student buddy (学习帮手) there."""
+    return (
+        Child.objects.filter(school=school, status=ChildStatus.ACTIVE)
+        .select_related("school_class")
+        .order_by("school_class__path", "name_pinyin", "pk")
+    )
+
+
+def active_buddy_pairings(school: Org) -> QuerySet[Pairing]:
+    """The student-buddy pairings in force of the school's children."""
+    return Pairing.objects.filter(
+        kind=PairingKind.BUDDY, ended_on__isnull=True, child__school=school
+    ).select_related("buddy__school_class")
+
+
+def buddy_rows(school: Org, school_class: Org | None = None) -> list[tuple[Child, Pairing | None]]:
+    """The buddy page: the school's (or one class's) left-behind children on the roll,
+    by class and name, each with their buddy pairing in force (or None). Two queries."""
+    children = school_left_behind(school).select_related("school_class")
+    if school_class is not None:
+        children = children.filter(school_class=school_class)
+    children = list(children.order_by("school_class__path", "name_pinyin", "pk"))
+    pairings = {p.child_id: p for p in active_buddy_pairings(school)}
+    return [(child, pairings.get(child.pk)) for child in children]
+
+
+def school_classes(school: Org) -> QuerySet[Org]:
+    """The classes of a school, in tree order."""
+    return Org.objects.filter(kind=OrgKind.CLASS, path__startswith=school.path).order_by("path")

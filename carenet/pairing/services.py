@@ -235,3 +235,18 @@ def buddy_assign(
             _("学习帮手须是本校在册学生：%(name)s 不符合。") % {"name": buddy.name}
         )
     return pairing_start(child=child, kind=PairingKind.BUDDY, buddy=buddy, on=on)
+
+
+@transaction.atomic
+def buddy_end(
+    *, actor: AbstractBaseUser | None, pairing: Pairing, on: dt.date, reason: str
+) -> Pairing:
+    """End a student-buddy pairing on ``on``. The row stays, as the pairing's history."""
+    if pairing.kind != PairingKind.BUDDY or pairing.ended_on is not None:
+        raise ValidationError(_("该学习帮手结对已经结束。"))
+    if on < pairing.started_on:
+        raise ValidationError(_("结束日期不能早于结对开始日期。"))
+    pairing.ended_on = on
+    pairing.end_reason = reason.strip() or _("结束结对")
+    pairing.save(update_fields=["ended_on", "end_reason"])
+    return pairing

@@ -1,4 +1,5 @@
-"""The school pairing page (结对帮扶) for principals, school admins and county admins."""
+"""The school pairing pages (结对帮扶: mentors and student buddies) for principals, school
+admins and county admins."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from carenet.orgs.models import Org
 from carenet.pairing import selectors, services
-from carenet.pairing.forms import AssignForm, HandoverForm
+from carenet.pairing.forms import AssignForm, BuddyAssignForm, BuddyEndForm, HandoverForm
 from carenet.web.templatetags.carenet_ui import person
 
 
@@ -133,3 +134,88 @@ def pairing_handover(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("pairing_school", pk=school.pk)
     return _page(request, school, handover_form=form, status=400)
+
+
+# --- student buddies (学习帮手, 手拉手) ---------------------------------------------------
+
+
+def _buddy_page(
+    request: HttpRequest,
+    school: Org,
+    *,
+    assign_form: BuddyAssignForm | None = None,
+    end_form: BuddyEndForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    classes = list(selectors.school_classes(school))
+    chosen = _chosen_class(request.GET, classes)
+    context: dict[str, Any] = {
+        "school": school,
+        "classes": classes,
+        "chosen_class": chosen,
+        "rows": selectors.buddy_rows(school, chosen),
+        "assign_form": assign_form or BuddyAssignForm(school=school),
+        "end_form": end_form,
+    }
+    return render(request, "pairing/buddies.html", context, status=status)
+
+
+def _chosen_class(query: QueryDict, classes: list[Org]) -> Org | None:
+    """The class picked in ``?class=`` among the school's classes (else the whole school)."""
+    wanted = query.get("class", "")
+    return next((c for c in classes if str(c.pk) == wanted), None)
+
+
+@login_required
+@require_GET
+def pairing_buddies(request: HttpRequest, pk: int) -> HttpResponse:
+    return _buddy_page(request, _school_for_pairing(request, pk))
+
+
+@login_required
+@require_POST
+def pairing_buddy_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    school = _school_for_pairing(request, pk)
+    form = BuddyAssignForm(request.POST, school=school)
+    if form.is_valid():
+        child, buddy = form.cleaned_data["child"], form.cleaned_data["buddy"]
+        try:
+            services.buddy_assign(
+                actor=request.user, child=child, buddy=buddy, on=timezone.localdate()
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("已安排 %(buddy)s 为 %(child)s 的学习帮手。")
+                % {"buddy": buddy.name, "child": child.name},
+            )
+            return redirect("pairing_buddies", pk=school.pk)
+    return _buddy_page(request, school, assign_form=form, status=400)
+
+
+@login_required
+@require_POST
+def pairing_buddy_end(request: HttpRequest, pk: int) -> HttpResponse:
+    school = _school_for_pairing(request, pk)
+    form = BuddyEndForm(request.POST, school=school)
+    if form.is_valid():
+        pairing = form.cleaned_data["pairing"]
+        try:
+            services.buddy_end(
+                actor=request.user,
+                pairing=pairing,
+                on=timezone.localdate(),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("%(child)s 与学习帮手 %(buddy)s 的结对已结束。")
+                % {"child": pairing.child.name, "buddy": pairing.buddy_name},
+            )
+            return redirect("pairing_buddies", pk=school.pk)
+    return _buddy_page(request, school, end_form=form, status=400)

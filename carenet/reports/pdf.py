@@ -3,6 +3,8 @@
 Fonts: Debian's ``fonts-noto-cjk`` (Noto Sans/Serif CJK SC), embedded as subsets through
 HarfBuzz (``libharfbuzz-subset0``), so the Chinese text can be selected and extracted.
 Templates extend ``reports/print_base.html``; the stylesheet is ``reports/print.css``.
+A template adds its own stylesheet with ``{% block styles %}<link rel="stylesheet"
+href="{% static '…' %}">{% endblock %}`` (no <style> blocks: tests/test_security_headers.py).
 No network access: every URL resolves to the package's static files or is refused.
 """
 
@@ -17,18 +19,22 @@ from django.template.loader import render_to_string
 STYLESHEET = "reports/print.css"
 
 
-def _local_fetcher(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """Resolve ``/static/…`` URLs from the package; refuse everything else (no network)."""
-    from weasyprint.urls import default_url_fetcher
+def _local_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that resolves ``/static/…`` from the package's static files
+    and ``data:`` URLs, and refuses everything else (no network, no other local file)."""
+    from weasyprint.urls import URLFetcher
 
-    if url.startswith("/static/") or "/static/" in url and url.startswith("file:"):
-        name = url.split("/static/", 1)[1]
-        found = finders.find(name)
-        if found:
-            return default_url_fetcher(Path(found).as_uri())
-    if url.startswith("data:"):
-        return default_url_fetcher(url)
-    raise ValueError(f"refused to fetch {url!r} while rendering a PDF")
+    class LocalFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith(("file:", "/")) and "/static/" in url:
+                found = finders.find(url.split("/static/", 1)[1].split("?", 1)[0])
+                if found:
+                    return super().fetch(Path(found).as_uri(), headers)
+            raise ValueError(f"refused to fetch {url!r} while rendering a PDF")
+
+    return LocalFetcher(allowed_protocols={"file", "data"})
 
 
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
@@ -38,6 +44,6 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     html = render_to_string(template_name, context)
     css_path = finders.find(STYLESHEET)
     stylesheets = [CSS(filename=css_path)] if css_path else []
-    return HTML(string=html, base_url="/", url_fetcher=_local_fetcher).write_pdf(
+    return HTML(string=html, base_url="/", url_fetcher=_local_fetcher()).write_pdf(
         stylesheets=stylesheets
     )

@@ -11,12 +11,33 @@ from django.forms.boundfield import BoundField
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from carenet.children.models import Category, ChildStatus, LeftBehindType, RiskLevel
+from carenet.care.models import CareKind
+from carenet.children.models import (
+    Category,
+    ChildStatus,
+    GuardianshipQuality,
+    LeftBehindType,
+    Pairing,
+    RiskLevel,
+)
+from carenet.children.selectors import visible_children
+from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
-from carenet.web.selectors import ANY_LEFT_BEHIND, ChildFilters
+from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters
 
 _ANY = [("", _("全部"))]
+_HIDDEN = forms.HiddenInput
+# The hidden filters of the child list (see ChildFilterForm).
+CHART_FILTERS = (
+    "org",
+    "mentor",
+    "record",
+    "month",
+    "guardian_age",
+    "guardianship",
+    "work_province",
+)
 
 
 class ChildFilterForm(forms.Form):
@@ -46,11 +67,41 @@ class ChildFilterForm(forms.Form):
         label=_("特殊类别"), required=False, choices=_ANY + Category.choices
     )
     risk = forms.ChoiceField(label=_("风险等级"), required=False, choices=_ANY + RiskLevel.choices)
+    # Filters the dashboard charts link with: hidden, kept through the list's own search.
+    org = forms.ModelChoiceField(
+        label=_("范围"), queryset=None, required=False, to_field_name="code", widget=_HIDDEN
+    )
+    mentor = forms.RegexField(
+        label=_("代理家长"), regex=rf"^(\d{{1,10}}|{NO_MENTOR})$", required=False, widget=_HIDDEN
+    )
+    record = forms.ChoiceField(
+        label=_("关爱记录"), required=False, choices=CareKind.choices, widget=_HIDDEN
+    )
+    month = forms.DateField(
+        label=_("月份"), required=False, input_formats=["%Y-%m"], widget=_HIDDEN
+    )
+    guardian_age = forms.ChoiceField(
+        label=_("监护人年龄"),
+        required=False,
+        choices=[(value, label) for value, label, _low, _high in GUARDIAN_AGE_BANDS],
+        widget=_HIDDEN,
+    )
+    guardianship = forms.ChoiceField(
+        label=_("监护状况"),
+        required=False,
+        choices=[*GuardianshipQuality.choices, (UNSET, _("未填写"))],
+        widget=_HIDDEN,
+    )
+    work_province = forms.CharField(
+        label=_("务工省份"), required=False, max_length=20, widget=_HIDDEN
+    )
 
     def __init__(self, data: object, *, user: AnyUser) -> None:
         super().__init__(data)
+        self.user = user
         self.fields["school"].queryset = visible_orgs(user, kind=OrgKind.SCHOOL)
         self.fields["school_class"].queryset = visible_orgs(user, kind=OrgKind.CLASS)
+        self.fields["org"].queryset = visible_orgs(user)
         self.fields["q"].widget.attrs.update(
             {"placeholder": _("姓名、拼音或首字母"), "type": "search"}
         )
@@ -61,6 +112,40 @@ class ChildFilterForm(forms.Form):
         data = {name: value for name, value in self.cleaned_data.items() if value}
         data["status"] = data.get("status") or ChildStatus.ACTIVE
         return ChildFilters(**data)
+
+    def chart_filters(self) -> list[str]:
+        """The hidden filters in force, as "label: value" for the page to show."""
+        self.is_valid()
+        shown = []
+        for name in CHART_FILTERS:
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            field = self.fields[name]
+            if name == "month":
+                value = value.strftime("%Y-%m")
+            elif name == "mentor":
+                value = _("未结对") if value == NO_MENTOR else self._mentor_name(int(value))
+            elif isinstance(field, forms.ChoiceField) and not isinstance(
+                field, forms.ModelChoiceField
+            ):
+                value = dict(field.choices).get(value, value)
+            shown.append(f"{field.label}：{value}")
+        return shown
+
+    def _mentor_name(self, pk: int) -> str:
+        """The mentor's name, only if they mentor a child the user may see."""
+        pairing = (
+            Pairing.objects.filter(mentor_id=pk, child__in=visible_children(self.user))
+            .select_related("mentor")
+            .first()
+        )
+        mentor = pairing.mentor if pairing else None
+        return (
+            (f"{mentor.first_name} {mentor.last_name}".strip() or mentor.username)
+            if mentor
+            else "—"
+        )
 
     def narrowed(self) -> bool:
         """Whether a filter beyond the search text is in force (shows the filters on phones)."""

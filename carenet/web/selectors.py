@@ -6,14 +6,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
+from carenet.care.models import CareRecord
 from carenet.children.models import (
     Child,
     ChildStatus,
     FamilyMember,
     LeftBehindType,
+    Pairing,
     PairingKind,
     Relation,
     RiskLevel,
@@ -27,6 +30,8 @@ from carenet.children.selectors import (
     visible_children,
     with_left_behind,
 )
+from carenet.dashboards.bands import guardian_age_filter
+from carenet.indicators.selectors import org_filter
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships
 
@@ -116,6 +121,9 @@ def mentees(user: AnyUser) -> QuerySet[Child]:
 
 # The list filter value for "left-behind of either type".
 ANY_LEFT_BEHIND = "any"
+# The mentor filter value for "no mentor", and the guardianship one for "not filled in".
+NO_MENTOR = "none"
+UNSET = "unset"
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,14 @@ class ChildFilters:
     left_behind: str = ""
     category: str = ""
     risk: str = ""
+    # Filters behind the dashboard charts (carenet.dashboards), given by their links.
+    org: Org | None = None  # children under an org, counted as the indicators count them
+    mentor: str = ""  # a mentor's user id, or NO_MENTOR
+    record: str = ""  # children with a care record of this kind …
+    month: dt.date | None = None  # … (or of any kind) in the month of this day
+    guardian_age: str = ""  # a band of dashboards.bands.GUARDIAN_AGE_BANDS
+    guardianship: str = ""  # the guardian's GuardianshipQuality, or UNSET
+    work_province: str = ""  # a parent working in this province
 
 
 def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
@@ -146,6 +162,7 @@ def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
         qs = qs.filter(categories__contains=f",{filters.category},")
     if filters.risk:
         qs = qs.filter(risk_level=filters.risk)
+    qs = _chart_filters(qs, filters)
     qs = with_left_behind(qs)
     if filters.left_behind == ANY_LEFT_BEHIND:
         qs = left_behind_only(qs)
@@ -156,6 +173,42 @@ def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
         .prefetch_related(active_pairings(PairingKind.MENTOR, "active_mentors"))
         .order_by("school__path", "school_class__path", "name_pinyin", "pk")
     )
+
+
+def _chart_filters(qs: QuerySet[Child], filters: ChildFilters) -> QuerySet[Child]:
+    """The filters the dashboard charts link with (each an indexed ``EXISTS``)."""
+    if filters.org:
+        qs = qs.filter(org_filter(filters.org))
+    if filters.mentor:
+        mentors = Pairing.objects.filter(
+            child=OuterRef("pk"), kind=PairingKind.MENTOR, ended_on__isnull=True
+        )
+        if filters.mentor == NO_MENTOR:
+            qs = qs.filter(~Exists(mentors))
+        else:
+            qs = qs.filter(Exists(mentors.filter(mentor_id=int(filters.mentor))))
+    if filters.record or filters.month:
+        records = CareRecord.objects.filter(child=OuterRef("pk"))
+        if filters.record:
+            records = records.filter(kind=filters.record)
+        if filters.month:
+            start = filters.month.replace(day=1)
+            records = records.filter(date__gte=start, date__lt=start + relativedelta(months=1))
+        qs = qs.filter(Exists(records))
+    guardians = FamilyMember.objects.filter(child=OuterRef("pk"), relation=Relation.GUARDIAN)
+    if filters.guardian_age:
+        qs = qs.filter(Exists(guardians.filter(guardian_age_filter(filters.guardian_age))))
+    if filters.guardianship:
+        quality = "" if filters.guardianship == UNSET else filters.guardianship
+        qs = qs.filter(Exists(guardians.filter(guardianship_quality=quality)))
+    if filters.work_province:
+        parents = FamilyMember.objects.filter(
+            child=OuterRef("pk"),
+            relation__in=(Relation.FATHER, Relation.MOTHER),
+            work_province=filters.work_province,
+        )
+        qs = qs.filter(Exists(parents))
+    return qs
 
 
 def child_file(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:

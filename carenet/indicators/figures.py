@@ -1,0 +1,124 @@
+"""Kept per-school counts of the indicators (``SchoolFigures``): read-through, exact.
+
+``school_counts(org, as_of=…)`` answers each school's counts under a county, township or
+school from the kept rows, and counts the schools without a valid row from scratch
+(``selectors.counts_by_school``, one grouped query for all of them) and keeps them.
+
+When a kept row stops being valid:
+
+- a row of a school's child changes — the child, a family member, an away period, a
+  pairing, a care record: inserted, updated or deleted, by the app, an import, a
+  ``QuerySet.update()`` or raw SQL. Database triggers (migration 0002; per row on
+  SQLite, per statement on PostgreSQL) delete every kept row of that school (and of
+  the child's former school when a child moves);
+- the plan in force at the school changes how a counted task kind is scheduled: each
+  row stores the task rules it was counted under (``rules``) and is used only while
+  they are the plan's.
+
+Nothing else enters the counts, so a kept row always equals a count from scratch
+(tests/test_indicators_speed.py). A table whose rows enter the counts later (legal aid,
+parent school) needs the same triggers.
+
+Counting and keeping run in one transaction; on PostgreSQL it first takes a lock that
+waits for writers in flight (their triggers hold a conflicting lock until they commit)
+and holds back new ones until it commits, so no count misses a change that then fails
+to delete it. On SQLite every transaction is ``BEGIN IMMEDIATE`` (settings): the same.
+
+The daily queue job ``indicators_daily`` (``tasks.py``) counts every county for the new
+day, so the first reader of the day does not wait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+
+from django.db import connection, transaction
+
+from carenet.care.models import CarePlan
+from carenet.children.models import Child, ChildStatus
+from carenet.children.selectors import left_behind_filter
+from carenet.indicators.models import SchoolFigures
+from carenet.indicators.selectors import (
+    COUNT_NAMES,
+    Counts,
+    counts_by_school,
+    plan_rules,
+    school_plans,
+)
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import org_ids_under
+
+# Part of every kept row's stamp: bump it when what a count means changes (a filter of
+# ``selectors``), and the rows kept before are counted again. The names of the counts
+# are part of the stamp too.
+COUNTING = 2
+
+
+def _stamp(rules: dict) -> str:
+    """What counts were made under, as kept in ``SchoolFigures.rules``: the counting
+    version, the names of the counts and the plan's task rules."""
+    parts = [f"v{COUNTING}.{zlib.crc32(','.join(COUNT_NAMES).encode()):08x}"]
+    for kind, rule in sorted(rules.items()):
+        parts.append(
+            f"{kind}=-" if rule is None else f"{kind}={rule[0].isoformat()}/{int(rule[1])}"
+        )
+    return ",".join(parts)
+
+
+def school_counts(org: Org, *, as_of: dt.date) -> dict[int, Counts]:
+    """The counts of each school under ``org`` with children in care on ``as_of`` (all
+    of its children: the caller checked that the reader sees them all)."""
+    schools = org_ids_under(org.path, OrgKind.SCHOOL)
+    plans = school_plans(org, as_of)
+    stamps = {school: _stamp(plan_rules(plans[school], as_of)) for school in schools}
+    kept = {
+        row.school_id: row.counts
+        for row in SchoolFigures.objects.filter(school__in=schools, as_of=as_of).only(
+            "school_id", "rules", "counts"
+        )
+        if row.rules == stamps[row.school_id]
+    }
+    stale = [school for school in schools if school not in kept]
+    if stale:
+        kept |= _count_and_keep(stale, as_of=as_of, plans=plans, stamps=stamps)
+    return {school: counts for school, counts in kept.items() if counts["in_care"]}
+
+
+def _count_and_keep(
+    schools: list[int], *, as_of: dt.date, plans: dict[int, CarePlan], stamps: dict[int, str]
+) -> dict[int, Counts]:
+    """Count ``schools`` from scratch in one grouped query and keep their rows."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                table = SchoolFigures._meta.db_table
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        base = Child.objects.filter(
+            left_behind_filter(as_of), school__in=schools, status=ChildStatus.ACTIVE
+        )
+        found = counts_by_school(base, as_of=as_of, plans=plans)
+        empty = dict.fromkeys(COUNT_NAMES, 0)
+        counted = {school: found.get(school, empty) for school in schools}
+        county_codes = dict(Org.objects.filter(pk__in=schools).values_list("pk", "county_code"))
+        SchoolFigures.objects.filter(school__in=schools, as_of=as_of).delete()
+        SchoolFigures.objects.bulk_create(
+            SchoolFigures(
+                school_id=school,
+                county_code=county_codes[school],
+                as_of=as_of,
+                rules=stamps[school],
+                counts=counts,
+            )
+            for school, counts in counted.items()
+        )
+    return counted
+
+
+def count_all(as_of: dt.date) -> int:
+    """Count and keep every county's schools for ``as_of``; returns how many schools
+    have children in care."""
+    total = 0
+    for county in Org.objects.filter(kind=OrgKind.COUNTY):
+        total += len(school_counts(county, as_of=as_of))
+    return total

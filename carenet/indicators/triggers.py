@@ -1,0 +1,127 @@
+"""Triggers that delete a school's kept indicator counts (``SchoolFigures``) whenever a
+row they were counted from changes: a child, a family member, an away period, a pairing,
+a care record, a legal-aid case or a parent-school attendance or session, inserted,
+updated or deleted (see ``carenet.indicators.figures``).
+
+SQLite: one trigger per table and event, per row. PostgreSQL: per statement, with
+transition tables, so a bulk load or a ``COPY`` pays once, not per row.
+
+Created by migration 0002 and again after every ``migrate`` (``apps.py``): SQLite drops
+a table's triggers when a migration rebuilds the table to alter it. Both are idempotent.
+"""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+FIGURES = "indicators_schoolfigures"
+CHILDREN = "children_child"
+# Tables whose rows belong to a child through ``child_id``.
+CHILD_TABLES = (
+    "children_familymember",
+    "children_awayperiod",
+    "children_pairing",
+    "care_carerecord",
+    "support_legalaidcase",
+)
+# A guardian's attendance at a parent-school session: a family member's, so a child's.
+ATTENDANCE = "support_parentschoolattendance"
+# A session moved to another day changes its attendees' figures: the county's rows go.
+SESSIONS = "support_parentschoolsession"
+TABLES = (CHILDREN, *CHILD_TABLES, ATTENDANCE, SESSIONS)
+EVENTS = ("insert", "update", "delete")
+
+
+def _stale(table: str, rows: str) -> str:
+    """The WHERE clause selecting the kept rows made stale by changed rows of ``table``.
+
+    ``rows`` is a SQL expression listing the changed rows' column (``{col}`` is replaced
+    by the column name): ``NEW.{col}, OLD.{col}`` on SQLite, a sub-select of a
+    transition table on PostgreSQL."""
+    if table == CHILDREN:
+        return f"school_id IN ({rows.format(col='school_id')})"
+    if table == SESSIONS:
+        return f"county_code IN ({rows.format(col='county_code')})"
+    if table == ATTENDANCE:
+        return (
+            f"school_id IN (SELECT c.school_id FROM {CHILDREN} c JOIN children_familymember m"
+            f" ON m.child_id = c.id WHERE m.id IN ({rows.format(col='member_id')}))"
+        )
+    return (
+        f"school_id IN (SELECT school_id FROM {CHILDREN} WHERE id IN "
+        f"({rows.format(col='child_id')}))"
+    )
+
+
+def _sqlite(table: str, event: str) -> str:
+    rows = {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}[event]
+    listed = ", ".join(f"{row}.{{col}}" for row in rows)
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS indicators_stale_{table}_{event} "
+        f"AFTER {event.upper()} ON {table} WHEN EXISTS (SELECT 1 FROM {FIGURES}) "
+        f"BEGIN DELETE FROM {FIGURES} WHERE {_stale(table, listed)}; END"
+    )
+
+
+def _postgres_function(table: str) -> str:
+    changed = _stale(table, "SELECT {col} FROM changed")
+    changed_new = _stale(table, "SELECT {col} FROM changed_new")
+    return f"""
+CREATE OR REPLACE FUNCTION indicators_stale_{table}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        DELETE FROM {FIGURES} WHERE ({changed}) OR ({changed_new});
+    ELSE
+        DELETE FROM {FIGURES} WHERE {changed};
+    END IF;
+    RETURN NULL;
+END $$"""
+
+
+def _postgres_trigger(table: str, event: str) -> str:
+    referencing = {
+        "insert": "NEW TABLE AS changed",
+        "update": "OLD TABLE AS changed NEW TABLE AS changed_new",
+        "delete": "OLD TABLE AS changed",
+    }[event]
+    return (
+        f"CREATE OR REPLACE TRIGGER indicators_stale_{event} AFTER {event.upper()} ON {table} "
+        f"REFERENCING {referencing} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION indicators_stale_{table}()"
+    )
+
+
+def statements(vendor: str) -> list[str]:
+    found = []
+    for table in TABLES:
+        if vendor == "postgresql":
+            found.append(_postgres_function(table))
+        for event in EVENTS:
+            if vendor == "sqlite":
+                found.append(_sqlite(table, event))
+            elif vendor == "postgresql":
+                found.append(_postgres_trigger(table, event))
+    return found
+
+
+def drop_statements(vendor: str) -> list[str]:
+    found = []
+    for table in TABLES:
+        for event in EVENTS:
+            if vendor == "sqlite":
+                found.append(f"DROP TRIGGER IF EXISTS indicators_stale_{table}_{event}")
+            elif vendor == "postgresql":
+                found.append(f"DROP TRIGGER IF EXISTS indicators_stale_{event} ON {table}")
+        if vendor == "postgresql":
+            found.append(f"DROP FUNCTION IF EXISTS indicators_stale_{table}()")
+    return found
+
+
+def create_triggers(connection: BaseDatabaseWrapper) -> None:
+    """Create (or re-create) the triggers, if the tables exist."""
+    with connection.cursor() as cursor:
+        if not {FIGURES, *TABLES} <= set(connection.introspection.table_names(cursor)):
+            return
+        for sql in statements(connection.vendor):
+            cursor.execute(sql)

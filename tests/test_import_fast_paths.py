@@ -1,0 +1,151 @@
+"""The import's fast paths keep its behaviour: validation remembers each column's cells;
+the commit takes ids before writing, has the database copy the history rows, and on
+SQLite drops and rebuilds the indexes around a large first import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from carenet.children.models import AwayPeriod, Child, FamilyMember
+from carenet.exchange import importer
+from carenet.exchange.importer import import_commit, import_preview
+from tests.factories import child_add
+from tests.import_files import SIMPLE_HEADER, an_id, simple_row, xlsx
+
+TABLES = (
+    "children_child",
+    "children_historicalchild",
+    "children_familymember",
+    "children_historicalfamilymember",
+    "children_awayperiod",
+)
+
+
+def _indexes() -> set[tuple]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
+                f"AND tbl_name IN ({', '.join(['%s'] * len(TABLES))})",
+                TABLES,
+            )
+        else:
+            cursor.execute(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+                [list(TABLES)],
+            )
+        return set(cursor.fetchall())
+
+
+def _register(names: list[str]) -> bytes:
+    return xlsx([SIMPLE_HEADER] + [simple_row(n, name, an_id()) for n, name in enumerate(names)])
+
+
+def _statements(data: bytes, world) -> list[str]:
+    seen: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    preview = import_preview(data=data, filename="a.xlsx", school=world.school)
+    with connection.execute_wrapper(spy):
+        import_commit(preview=preview, school=world.school, actor=world.user("principal"))
+    return seen
+
+
+@pytest.fixture
+def bulk_from_one_child():
+    with mock.patch.object(importer, "BULK_LOAD_MIN", 1):
+        yield
+
+
+def test_a_large_first_import_rebuilds_every_index_it_dropped(world, bulk_from_one_child):
+    before = _indexes()
+    # More children than the world's tables hold: their indexes are dropped and rebuilt.
+    statements = _statements(_register([f"甲{n}" for n in range(40)]), world)
+    assert _indexes() == before
+    dropped = [s for s in statements if s.startswith("DROP INDEX")]
+    assert bool(dropped) == (connection.vendor == "sqlite")  # PostgreSQL keeps them
+    assert Child.objects.filter(name__startswith="甲").count() == 40
+    assert FamilyMember.objects.filter(child__name__startswith="甲").count() == 80
+    assert AwayPeriod.objects.filter(child__name__startswith="甲").count() == 40
+
+
+def test_tables_already_larger_than_the_import_keep_their_indexes(world, bulk_from_one_child):
+    _statements(_register(["乙一", "乙二", "乙三"]), world)
+    statements = _statements(_register(["乙四"]), world)
+    assert not [s for s in statements if s.startswith("DROP INDEX")]
+
+
+def test_a_failure_during_a_bulk_load_restores_the_indexes_and_writes_nothing(
+    world, bulk_from_one_child
+):
+    before = (_indexes(), Child.objects.count(), FamilyMember.objects.count())
+    dropped: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        dropped.extend([sql] if sql.startswith("DROP INDEX") else [])
+        return execute(sql, params, many, context)
+
+    data = _register([f"丙{n}" for n in range(40)])
+    preview = import_preview(data=data, filename="a.xlsx", school=world.school)
+    with mock.patch.object(importer, "_write_family", side_effect=RuntimeError("disk full")):
+        with pytest.raises(RuntimeError), connection.execute_wrapper(spy):
+            import_commit(preview=preview, school=world.school, actor=None)
+    assert bool(dropped) == (connection.vendor == "sqlite")
+    assert before == (_indexes(), Child.objects.count(), FamilyMember.objects.count())
+
+
+def test_new_rows_take_ids_the_database_does_not_give_again(world):
+    _statements(_register(["丁一", "丁二"]), world)
+    imported = set(Child.objects.filter(name__startswith="丁").values_list("pk", flat=True))
+    later = child_add(world.class_1, name="丁三", father_away=dt.date(2024, 3, 1))
+    assert later.pk not in imported and later.pk > max(imported)
+    assert later.family.get(relation="father").pk > 0
+
+
+def test_every_new_row_has_one_history_row_copied_from_it(world):
+    _statements(_register(["戊一", "戊二"]), world)
+    for child in Child.objects.filter(name__startswith="戊"):
+        (history,) = child.history.all()
+        assert (history.history_type, history.id_number, history.name) == (
+            "+",
+            child.id_number,
+            child.name,
+        )
+        assert history.history_user.username == "principal"
+        for member in child.family.all():
+            (row,) = member.history.all()
+            assert (row.history_type, row.phone, row.child_id) == ("+", member.phone, child.pk)
+
+
+def test_cells_equal_as_numbers_but_not_as_text_are_read_apart(world):
+    # Validation remembers each column's distinct cells; 1.0 and TRUE are equal keys
+    # in Python but read as '1' and '是'.
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for c, text in enumerate(["姓名", "身份证号", "年级", "班级", "备注"]):
+        sheet.write_string(0, c, text)
+    for r, note in enumerate([1.0, True, 1], start=1):
+        sheet.write_string(r, 0, f"己{r}")
+        sheet.write_string(r, 1, an_id())
+        sheet.write_string(r, 2, "三年级")
+        sheet.write_string(r, 3, "2班")
+        if isinstance(note, bool):
+            sheet.write_boolean(r, 4, note)
+        else:
+            sheet.write_number(r, 4, note)
+    book.close()
+    preview = import_preview(data=out.getvalue(), filename="a.xlsx", school=world.school)
+    notes = [r.plan.child_values["notes"] for r in preview.rows]
+    assert notes == ["1", "是", "1"]
