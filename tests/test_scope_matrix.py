@@ -121,6 +121,11 @@ SUPPORT_PAGES = {
     "support_sessions",
     "support_session_new",
     "support_session_edit",
+    # Activities (关爱活动, tests/test_support_activities.py): the same rule by org.
+    "support_activities_home",
+    "support_activities",
+    "support_activity_new",
+    "support_activity_edit",
 }
 # Documents (文书, carenet.reports), checked role by role in tests/test_reports_summary.py
 # and tests/test_reports_workplan.py: principals, school admins, township supervisors,

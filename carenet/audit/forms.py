@@ -5,10 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.audit.models import AccessAction, Consent, DataRequest, RequestStatus
 from carenet.audit.selectors import LogFilters
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+from carenet.lib.forms import DateInput
 
 
 class LogFilterForm(forms.Form):

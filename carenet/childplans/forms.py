@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.models import CheckResult, Reason, Subject
+from carenet.lib.forms import DateInput
 from carenet.web.templatetags.carenet_ui import person
 
 
 def _date(label: str, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+    return forms.DateField(label=label, widget=DateInput(), **kwargs)
 
 
 def _text(label: str, rows: int = 3, **kwargs: Any) -> forms.CharField:

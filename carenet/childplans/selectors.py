@@ -25,6 +25,7 @@ from carenet.childplans.models import (
 from carenet.children.models import Child, Pairing, PairingKind, Relation
 from carenet.children.selectors import Action, visible_children
 from carenet.orgs.selectors import AnyUser
+from carenet.support.models import ActivityParticipation
 from carenet.web.selectors import child_changes
 from carenet.web.templatetags.carenet_ui import person
 
@@ -127,6 +128,7 @@ class EntryKind:
     INDIVIDUAL_PLAN = "individual_plan"
     PLAN_REVIEW = "plan_review"
     AWAY = "away"
+    ACTIVITY = "activity"
     CHANGE = "change"
 
 
@@ -300,6 +302,25 @@ def _away_entries(child: Child) -> list[TimelineEntry]:
     return entries
 
 
+def _activity_entries(child: Child, limit: int) -> list[TimelineEntry]:
+    """The activities (关爱活动) the child took part in, with the org that held them."""
+    taken = (
+        ActivityParticipation.objects.filter(child=child)
+        .select_related("activity__org", "activity__recorded_by")
+        .order_by("-activity__held_on", "-pk")
+    )
+    return [
+        TimelineEntry(
+            part.activity.held_on,
+            EntryKind.ACTIVITY,
+            _("参加活动：%(kind)s") % {"kind": part.activity.get_kind_display()},
+            f"{part.activity.org.name} · {part.activity.title}",
+            who=part.activity.recorded_by,
+        )
+        for part in taken[:limit]
+    ]
+
+
 def _change_entries(child: Child, limit: int) -> list[TimelineEntry]:
     """File changes, field names only (never values: the history must not unmask)."""
     entries = []
@@ -322,8 +343,9 @@ def child_timeline(
 ) -> list[TimelineEntry]:
     """The child's story, newest first: care records the user may read (confidential
     ones only for their readers), pairings, study and individual plans with their checks
-    and reviews, parents' away periods and file changes. A fixed number of queries
-    whatever the number of entries; nothing for a child out of the user's sight."""
+    and reviews, parents' away periods, activities taken part in and file changes. A
+    fixed number of queries whatever the number of entries; nothing for a child out of
+    the user's sight."""
     if not visible_children(user).filter(pk=child.pk).exists():
         return []
     entries = [
@@ -332,6 +354,7 @@ def child_timeline(
         *_study_entries(child, limit),
         *_individual_entries(child, limit),
         *_away_entries(child),
+        *_activity_entries(child, limit),
         *_change_entries(child, limit),
     ]
     entries.sort(key=TimelineEntry.sort_key, reverse=True)

@@ -13,12 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from carenet.children.models import Category, Child, FamilyMember, Relation
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
+from carenet.lib.forms import DateInput
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 
 
 class PhoneInput(forms.TextInput):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.dashboards.selectors import EARLIEST, LATEST
+from carenet.lib.forms import DateInput
 
 
 class DashboardQuery(forms.Form):
@@ -17,7 +18,7 @@ class DashboardQuery(forms.Form):
     as_of = forms.DateField(
         label=_("统计日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         error_messages={"invalid": _("日期格式不正确，已按今天统计。")},
     )
     counted = forms.ChoiceField(

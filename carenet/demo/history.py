@@ -36,7 +36,14 @@ from carenet.care.selectors import next_due
 from carenet.children.models import Child, FamilyMember, GuardianshipQuality, Relation
 from carenet.demo import data
 from carenet.orgs.models import Org
-from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
+from carenet.support.models import (
+    Activity,
+    ActivityKind,
+    ActivityParticipation,
+    LegalAidCase,
+    ParentSchoolAttendance,
+    ParentSchoolSession,
+)
 from carenet.support.selectors import school_year_start
 
 GOOD, LATE, BEHIND = "good", "late", "behind"
@@ -450,3 +457,80 @@ def support_history(
             )
         )
     LegalAidCase.objects.bulk_create(cases)
+
+
+# Days into the term of each school's activities (关爱活动), and their titles.
+SCHOOL_ACTIVITIES = (
+    (8, ActivityKind.SAFETY, "开学安全第一课"),
+    (30, ActivityKind.MENTAL_HEALTH, "心理健康讲座：学会表达情绪"),
+    (55, ActivityKind.GROUP, "留守儿童趣味运动会"),
+    (75, ActivityKind.SOCIAL_PRACTICE, "走进敬老院"),
+)
+CLASS_MEETING_DAY = 20
+CLASS_MEETING_TITLES = ("感恩父母", "我的家乡", "我爱我家", "给远方的爸爸妈妈写封信")
+# Per school, the share of its left-behind children who take part in an activity.
+ACTIVITY_TURNOUT = (0.5, 0.95)
+
+
+def activity_history(
+    care: list[CareKid], orgs: dict[str, Org], *, today: dt.date, county_code: str
+) -> None:
+    """A few activities of each school this term (safety, mental health, festivals …)
+    and a theme class meeting of each class, with the left-behind children who took
+    part. Its own random stream, so the histories above do not change."""
+    rng = random.Random(f"activities:{county_code}:{today.isoformat()}")
+    start, end = term_for_history(today)
+    end = min(end, today)
+    festivals = [
+        (day, name)
+        for day, name in calendar.festivals(calendar.school_year_of(start))
+        if start <= day <= end and name in ("中秋节", "重阳节", "端午节", "元宵节")
+    ]
+    by_school: dict[str, list[CareKid]] = defaultdict(list)
+    for kid in care:
+        by_school[kid.school_code].append(kid)
+    held: list[tuple[Activity, list[CareKid]]] = []
+    for code, kids in sorted(by_school.items()):
+        school, author = orgs[code], kids[0].author
+        turnout = rng.uniform(*ACTIVITY_TURNOUT)
+        plan = [(start + dt.timedelta(days=n), kind, title) for n, kind, title in SCHOOL_ACTIVITIES]
+        plan += [(day, ActivityKind.FESTIVAL, f"{name}关爱活动") for day, name in festivals]
+        for day, kind, title in plan:
+            if day > end:
+                continue
+            activity = Activity(
+                org=school,
+                county_code=county_code,
+                held_on=day,
+                kind=kind,
+                title=title,
+                others_count=rng.randint(0, 40),
+                recorded_by=author,
+            )
+            held.append((activity, [k for k in kids if rng.random() < turnout]))
+        meeting = start + dt.timedelta(days=CLASS_MEETING_DAY)
+        if meeting > end:
+            continue
+        by_class: dict[int, list[CareKid]] = defaultdict(list)
+        for kid in kids:
+            by_class[kid.child.school_class_id].append(kid)
+        for class_id, pupils in sorted(by_class.items()):
+            activity = Activity(
+                org_id=class_id,
+                county_code=county_code,
+                held_on=meeting,
+                kind=ActivityKind.THEME_MEETING,
+                title=rng.choice(CLASS_MEETING_TITLES),
+                others_count=rng.randint(10, 30),
+                recorded_by=pupils[0].author,
+            )
+            held.append((activity, pupils))
+    Activity.objects.bulk_create([a for a, _ in held])
+    ActivityParticipation.objects.bulk_create(
+        (
+            ActivityParticipation(activity=activity, child=kid.child, county_code=county_code)
+            for activity, kids in held
+            for kid in kids
+        ),
+        batch_size=1000,
+    )

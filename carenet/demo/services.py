@@ -49,7 +49,7 @@ from carenet.children.models import (
 from carenet.children.selectors import with_left_behind
 from carenet.demo import data
 from carenet.demo.data import TownshipSpec
-from carenet.demo.history import GOOD, CareKid, History, support_history
+from carenet.demo.history import GOOD, CareKid, History, activity_history, support_history
 from carenet.lib.crypto import blind_index
 from carenet.lib.idcard import make_id_number
 from carenet.lib.names import name_pinyin
@@ -1068,6 +1068,7 @@ class _Builder:
                 history.child_history(kid, plan, paces[id(kid.author)])
         CareRecord.objects.bulk_create(history.records, batch_size=BATCH)
         support_history(care, self.orgs, today=self.today, county_code=self.county_code)
+        activity_history(care, self.orgs, today=self.today, county_code=self.county_code)
         self._individual_plans([k for k in care if k.child.risk_level == RiskLevel.HIGH], forced)
 
     def _individual_plans(self, high_risk: list[CareKid], forced: list[CareKid]) -> None:

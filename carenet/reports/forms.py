@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.care import calendar
 from carenet.care.models import CareRecord
+from carenet.lib.forms import DateInput
 from carenet.orgs.models import Org
 from carenet.reports.documents import Format
 from carenet.reports.summary import CASE_CHOICES, MAX_CASES, case_candidates
@@ -56,12 +57,8 @@ class _FormatField(forms.ChoiceField):
 
 class SummaryForm(forms.Form):
     org = _OrgField(queryset=Org.objects.none(), label=_("单位"), empty_label=None)
-    start = forms.DateField(
-        label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    end = forms.DateField(
-        label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    start = forms.DateField(label=_("开始日期"), widget=DateInput())
+    end = forms.DateField(label=_("结束日期"), widget=DateInput())
     cases = _CaseField(
         queryset=CareRecord.objects.none(),
         required=False,

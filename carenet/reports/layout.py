@@ -267,6 +267,26 @@ def summary_document(summary: WorkSummary) -> Document:
                 numeric=frozenset(range(1, len(summary.month_kinds) + 2)),
             )
         )
+    if summary.activities_total:
+        doc.add(
+            Paragraph(
+                _("本期%(scope)s共开展关爱活动%(n)d次，各类活动情况如下表。")
+                % {"scope": scope, "n": summary.activities_total}
+            )
+        )
+        doc.add(
+            Table(
+                header=(_("活动"), _("次数"), _("参加儿童（人）")),
+                rows=(
+                    *((a.label, str(a.activities), str(a.children)) for a in summary.activities),
+                    (_("合计"), str(summary.activities_total), DASH),
+                ),
+                numeric=frozenset({1, 2}),
+                widths=(3, 1, 1),
+            )
+        )
+    else:
+        doc.add(Paragraph(_("本期%(scope)s未登记关爱活动。") % {"scope": scope}))
 
     doc.add(Heading(_("%(n)s、典型案例") % {"n": numeral(4)}))
     if not summary.cases:

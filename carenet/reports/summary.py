@@ -4,6 +4,7 @@ Structured like the seed summary (``shared/seeds/002_*.txt``): 基本情况 (the
 care), 工作指标 (the indicators against the plan's targets), 主要做法 (the care work done,
 counted by kind and month), 典型案例 (records chosen by the user, anonymised), 存在问题
 and 下一步打算 (the user's text, or a draft from the figures when they leave it empty).
+主要做法 also counts the activities (关爱活动) held under the org, by kind.
 
 Every figure is an aggregate query (``GROUP BY``), never a Python loop over children or
 records: a county of 50,000 children and 2.5 million records renders in seconds.
@@ -48,6 +49,7 @@ from carenet.indicators.selectors import (
 )
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import AnyUser, user_memberships
+from carenet.support.models import Activity, ActivityKind
 
 # Kinds shown in 主要做法, in the seeds' order.
 WORK_KINDS = (
@@ -133,6 +135,17 @@ class WorkRow:
 
 
 @dataclass(frozen=True)
+class ActivityRow:
+    """Activities of one kind held in the period under the org, and the children in
+    scope who took part in at least one of them."""
+
+    kind: str
+    label: str
+    activities: int
+    children: int
+
+
+@dataclass(frozen=True)
 class MonthRow:
     month: dt.date  # the first day of the month
     counts: tuple[int, ...]  # per kind of ``WorkSummary.month_kinds``
@@ -186,6 +199,7 @@ class WorkSummary:
     pairings_started: int
     study_plans: int
     individual_plans: int
+    activities: list[ActivityRow] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
@@ -203,6 +217,10 @@ class WorkSummary:
             "start": chinese_date(self.start),
             "end": chinese_date(self.end),
         }
+
+    @property
+    def activities_total(self) -> int:
+        return sum(row.activities for row in self.activities)
 
     @property
     def drafted(self) -> bool:
@@ -416,6 +434,36 @@ def _work(
     return work, month_rows, kinds, sum(w.records for w in work)
 
 
+def _activities(
+    org: Org, start: dt.date, end: dt.date, children: QuerySet[Child] | None
+) -> list[ActivityRow]:
+    """Activities held in the period by the org or an org under it (a school's and its
+    classes'; a township's schools, classes and villages), by kind, and the distinct
+    children in scope (``children_under``) who took part: one ``GROUP BY kind``."""
+    in_scope = Q(participation__child__in=children_under(org, children).values("pk"))
+    rows = (
+        Activity.objects.filter(
+            org__path__startswith=org.path, held_on__gte=start, held_on__lte=end
+        )
+        .values("kind")
+        .annotate(
+            n=Count("pk", distinct=True),
+            kids=Count("participation__child", distinct=True, filter=in_scope),
+        )
+        .order_by()
+    )
+    by_kind = {row["kind"]: row for row in rows}
+    return [
+        ActivityRow(
+            kind=str(kind),
+            label=str(kind.label),
+            activities=by_kind.get(kind, {}).get("n", 0),
+            children=by_kind.get(kind, {}).get("kids", 0),
+        )
+        for kind in ActivityKind
+    ]
+
+
 def anonymise(
     text: str,
     *,
@@ -589,6 +637,7 @@ def work_summary_build(
         individual_plans=IndividualPlan.objects.filter(
             child__in=under, opened_on__gte=start, opened_on__lte=end
         ).count(),
+        activities=_activities(org, start, end, children),
         cases=cases_build(list(cases)[:MAX_CASES], as_of=end),
     )
     summary.problems = _paragraphs(problems)

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.children.selectors import Action, visible_children
+from carenet.lib.forms import DateInput
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, school_of, visible_orgs
 from carenet.reports.cards import (
@@ -285,7 +286,7 @@ class StatisticsForm(forms.Form):
     )
     as_of = forms.DateField(
         label=gettext_lazy("统计日期"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
 
     def __init__(self, *args, orgs: QuerySet[Org], **kwargs) -> None:

@@ -9,12 +9,25 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.forms import ServiceErrorsMixin
-from carenet.children.models import FamilyMember
-from carenet.support.models import LegalAidProvider
+from carenet.children.models import Child, FamilyMember
+from carenet.lib.forms import DateInput
+from carenet.support.models import ActivityKind, LegalAidProvider
 
 
 def _date(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+    # ISO dates: a browser's date input shows nothing for the locale's "2026/11/16".
+    widget = DateInput()
+    return forms.DateField(label=label, widget=widget, **kwargs)
+
+
+def _others_count() -> forms.IntegerField:
+    return forms.IntegerField(
+        label=_("其他参加人数"),
+        min_value=0,
+        max_value=100000,
+        initial=0,
+        help_text=_("未在名单中勾选的其他参加者"),
+    )
 
 
 class LegalAidCaseForm(ServiceErrorsMixin, forms.Form):
@@ -50,13 +63,7 @@ class ParentSessionForm(ServiceErrorsMixin, forms.Form):
     held_on = _date(_("日期"))
     topic = forms.CharField(label=_("主题"), max_length=200)
     speaker = forms.CharField(label=_("主讲人"), max_length=100, required=False)
-    others_count = forms.IntegerField(
-        label=_("其他参加人数"),
-        min_value=0,
-        max_value=100000,
-        initial=0,
-        help_text=_("未在名单中勾选的其他参加者"),
-    )
+    others_count = _others_count()
     attendees = _MemberChoice(
         label=_("参加的家长"),
         queryset=FamilyMember.objects.none(),
@@ -67,3 +74,37 @@ class ParentSessionForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, offered: QuerySet[FamilyMember], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = offered
+
+
+class _ChildChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Child) -> str:
+        label = f"{obj.name}（{obj.school_class.name}）"
+        if getattr(obj, "left_behind", False):
+            return f"{label} · {_('留守')}"
+        return label
+
+
+class ActivityForm(ServiceErrorsMixin, forms.Form):
+    held_on = _date(_("日期"))
+    kind = forms.ChoiceField(label=_("活动类型"), choices=[("", "—"), *ActivityKind.choices])
+    title = forms.CharField(
+        label=_("活动主题"), max_length=200, help_text=_("例如：“感恩父母”主题班会")
+    )
+    summary = forms.CharField(
+        label=_("活动内容"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    others_count = _others_count()
+    participants = _ChildChoice(
+        label=_("参加的儿童"),
+        queryset=Child.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("留守儿童排在前面"),
+    )
+
+    def __init__(self, *args: Any, offered: QuerySet[Child], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = offered

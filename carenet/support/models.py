@@ -1,8 +1,10 @@
 """Support for families beyond the school's own care work: legal aid (法律援助) for a
-child and the parent school (家长学校) where guardians learn about bringing up children.
+child, the parent school (家长学校) where guardians learn about bringing up children, and
+the activities (关爱活动) schools, classes and villages hold for the children.
 
-They are the records behind two indicators: ``legal_aid_rate`` and
-``parent_education_rate`` (see ``selectors``).
+Legal aid and the parent school are the records behind two indicators:
+``legal_aid_rate`` and ``parent_education_rate`` (see ``selectors``). Activities feed no
+indicator; the work summary counts them.
 """
 
 from __future__ import annotations
@@ -128,3 +130,81 @@ class ParentSchoolAttendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} @ {self.session}"
+
+
+class ActivityKind(models.TextChoices):
+    THEME_MEETING = "theme_meeting", _("主题班会")
+    GROUP = "group", _("集体活动")
+    FESTIVAL = "festival", _("节日活动")
+    SAFETY = "safety", _("安全教育")
+    MENTAL_HEALTH = "mental_health", _("心理健康教育")
+    SOCIAL_PRACTICE = "social_practice", _("社会实践")
+    OTHER = "other", _("其他")
+
+
+class Activity(models.Model):
+    """An activity (关爱活动) held by a school, a class or a village for its children: a
+    theme class meeting, a festival, a lecture on safety, and who took part."""
+
+    org = models.ForeignKey(
+        Org,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        verbose_name=_("举办单位"),
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    held_on = models.DateField(_("日期"))
+    kind = models.CharField(_("活动类型"), max_length=20, choices=ActivityKind.choices)
+    title = models.CharField(_("活动主题"), max_length=200)
+    summary = models.TextField(_("活动内容"), blank=True)
+    others_count = models.PositiveIntegerField(
+        _("其他参加人数"), default=0, help_text=_("未在名单中勾选的其他参加者")
+    )
+    participants = models.ManyToManyField(
+        Child,
+        through="ActivityParticipation",
+        related_name="activities",
+        verbose_name=_("参加的儿童"),
+    )
+    # The org's, not its recorder's (as ParentSchoolSession): kept when the account goes.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("记录人"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("关爱活动")
+        verbose_name_plural = _("关爱活动")
+        indexes = [models.Index(fields=["org", "held_on"])]
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.held_on} {self.title}"
+
+
+class ActivityParticipation(models.Model):
+    """A child who took part in an activity."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="participation")
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="activity_participation"
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+
+    class Meta:
+        verbose_name = _("活动参加记录")
+        verbose_name_plural = _("活动参加记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "child"], name="activity_participation_once"
+            )
+        ]
+        indexes = [models.Index(fields=["child", "activity"])]
+
+    def __str__(self) -> str:
+        return f"{self.child} @ {self.activity}"

@@ -11,6 +11,9 @@ sub-queries, so they combine with any children queryset (``children_in_care``,
 - parent school: ``guardian_attended(as_of)`` ⊆ ``has_guardian()``, so the rate is
   attended / has a guardian — the unit is the child's guardian (one per child), so the
   schools' figures add up to the township's and the county's like every other indicator.
+
+Activities (关爱活动) are held by schools, classes and villages; they are read by whoever
+sees the org and written by the writers of the parent school (``may_write_activities``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
@@ -29,18 +33,26 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
 from carenet.care.calendar import school_year_of
 from carenet.children.models import Child, ChildStatus, FamilyMember, Relation
-from carenet.children.selectors import visible_children
+from carenet.children.selectors import Action, left_behind_filter, visible_children
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, school_of, user_memberships, visible_orgs
-from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
+from carenet.support.models import (
+    Activity,
+    LegalAidCase,
+    ParentSchoolAttendance,
+    ParentSchoolSession,
+)
 
 # The window of recent legal-aid cases: the 12 months up to the day counted.
 LEGAL_AID_WINDOW = relativedelta(years=1)
 # The orgs that hold parent-school sessions.
 SESSION_ORG_KINDS = (OrgKind.SCHOOL, OrgKind.VILLAGE)
+# The orgs that hold activities (a class holds its theme class meetings).
+ACTIVITY_ORG_KINDS = (OrgKind.SCHOOL, OrgKind.CLASS, OrgKind.VILLAGE)
 # Who records a school's sessions (at the school, or a grade or class of it).
 _SCHOOL_WRITERS = {Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.TEACHER}
 
@@ -191,4 +203,55 @@ def offered_members(user: AnyUser, org: Org) -> QuerySet[FamilyMember]:
             )
         )
         .order_by("child__school_class__path", "child__name_pinyin", "child__pk", "rank")
+    )
+
+
+def activity_orgs_in_view(user: AnyUser) -> QuerySet[Org]:
+    """The schools, classes and villages whose activities a user may list."""
+    return visible_orgs(user).filter(kind__in=ACTIVITY_ORG_KINDS)
+
+
+def visible_activities(user: AnyUser) -> QuerySet[Activity]:
+    """The activities a user may read: those of the orgs in ``activity_orgs_in_view``."""
+    return Activity.objects.filter(org__in=activity_orgs_in_view(user))
+
+
+def activities_of(org: Org) -> QuerySet[Activity]:
+    """The activities an org and the orgs under it held (a school's and its classes'),
+    newest first, with their host and the number of children ticked."""
+    return (
+        Activity.objects.filter(org__path__startswith=org.path)
+        .select_related("org")
+        .annotate(participant_count=Count("participation"))
+        .order_by("-held_on", "-pk")
+    )
+
+
+def may_write_activities(user: AnyUser, org: Org) -> bool:
+    """The parent school's writers (``session_writer_orgs``) record the activities of
+    their school and its classes, or of their village."""
+    host = school_of(org) if org.kind == OrgKind.CLASS else org
+    return host is not None and may_write_sessions(user, host)
+
+
+def offered_participants(user: AnyUser, org: Org, as_of: dt.date | None = None) -> QuerySet[Child]:
+    """The children a writer may tick as taking part in an org's activity: the children on
+    the roll under the org that the user may see, left-behind ones first (annotated
+    ``left_behind``), then by class and name."""
+    # Imported here: the indicators import this module's filters.
+    from carenet.indicators.selectors import org_filter
+
+    as_of = as_of or timezone.localdate()
+    return (
+        visible_children(user, Action.VIEW)
+        .filter(org_filter(org), status=ChildStatus.ACTIVE)
+        .select_related("school_class")
+        .annotate(
+            left_behind=Case(
+                When(left_behind_filter(as_of), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-left_behind", "school_class__path", "name_pinyin", "pk")
     )

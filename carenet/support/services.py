@@ -1,25 +1,36 @@
-"""Writes of legal-aid cases and parent-school sessions.
+"""Writes of legal-aid cases, parent-school sessions and activities.
 
 The rules of a case live here (the forms only shape the input): an aided case has an aid
 date, no date lies before the case was opened or in the future. A session's attendance
 is replaced only among the family members the writer was offered, so a class teacher
-editing the school's session never drops the guardians of other classes.
+editing the school's session never drops the guardians of other classes. An activity's
+participants are replaced the same way, among the children the writer was offered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carenet.children.models import Child, FamilyMember
 from carenet.orgs.models import Org, OrgKind
-from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
+from carenet.support.models import (
+    Activity,
+    ActivityKind,
+    ActivityParticipation,
+    LegalAidCase,
+    ParentSchoolAttendance,
+    ParentSchoolSession,
+)
+from carenet.support.selectors import ACTIVITY_ORG_KINDS
 
 
 def _case_errors(
@@ -158,25 +169,45 @@ def _session_errors(held_on: dt.date, topic: str) -> dict[str, list[str]]:
     return errors
 
 
+def _tick_among_offered(
+    ticks: QuerySet[Any],
+    *,
+    key: str,
+    offered: Iterable[Model],
+    wanted: Iterable[Model],
+    build: Callable[[int], Model],
+    field: str,
+    message: str,
+) -> None:
+    """Make ``ticks`` (the attendance of a session, the participants of an activity)
+    hold ``wanted`` among the ``offered`` rows; the ticks of rows the writer was not
+    offered (ticked by someone who sees other classes) are kept. ``key`` is the ticked
+    row's id column, ``build`` makes a tick from an id."""
+    offered_ids = {row.pk for row in offered}
+    wanted_ids = {row.pk for row in wanted}
+    if wanted_ids - offered_ids:
+        raise ValidationError({field: [message]})
+    present = set(ticks.filter(**{f"{key}__in": offered_ids}).values_list(key, flat=True))
+    ticks.filter(**{f"{key}__in": present - wanted_ids}).delete()
+    ticks.model.objects.bulk_create(build(pk) for pk in sorted(wanted_ids - present))
+
+
 def _set_attendance(
     session: ParentSchoolSession,
     *,
     offered: Iterable[FamilyMember],
     attendees: Iterable[FamilyMember],
 ) -> None:
-    offered_ids = {member.pk for member in offered}
-    wanted = {member.pk: member for member in attendees}
-    stray = set(wanted) - offered_ids
-    if stray:
-        raise ValidationError({"attendees": [_("只能勾选名单中的家长。")]})
-    present = set(
-        session.attendance.filter(member__in=offered_ids).values_list("member_id", flat=True)
-    )
-    session.attendance.filter(member__in=present - set(wanted)).delete()
-    ParentSchoolAttendance.objects.bulk_create(
-        ParentSchoolAttendance(session=session, member=member, county_code=session.county_code)
-        for pk, member in wanted.items()
-        if pk not in present
+    _tick_among_offered(
+        session.attendance.all(),
+        key="member_id",
+        offered=offered,
+        wanted=attendees,
+        build=lambda pk: ParentSchoolAttendance(
+            session=session, member_id=pk, county_code=session.county_code
+        ),
+        field="attendees",
+        message=_("只能勾选名单中的家长。"),
     )
 
 
@@ -237,3 +268,106 @@ def parent_session_update(
     session.save(update_fields=["held_on", "topic", "speaker", "others_count"])
     _set_attendance(session, offered=list(offered), attendees=list(attendees))
     return session
+
+
+def _activity_apply(
+    activity: Activity,
+    *,
+    held_on: dt.date,
+    kind: str,
+    title: str,
+    summary: str,
+    others_count: int,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if held_on > timezone.localdate():
+        errors["held_on"] = [_("活动日期不能晚于今天。")]
+    if kind not in ActivityKind.values:
+        errors["kind"] = [_("请选择活动类型。")]
+    if not title.strip():
+        errors["title"] = [_("请填写活动主题。")]
+    if others_count < 0:
+        errors["others_count"] = [_("其他参加人数不能为负数。")]
+    if errors:
+        raise ValidationError(errors)
+    activity.held_on = held_on
+    activity.kind = kind
+    activity.title = title.strip()
+    activity.summary = summary.strip()
+    activity.others_count = others_count
+
+
+def _set_participants(
+    activity: Activity, *, offered: Iterable[Child], participants: Iterable[Child]
+) -> None:
+    _tick_among_offered(
+        activity.participation.all(),
+        key="child_id",
+        offered=offered,
+        wanted=participants,
+        build=lambda pk: ActivityParticipation(
+            activity=activity, child_id=pk, county_code=activity.county_code
+        ),
+        field="participants",
+        message=_("只能勾选名单中的儿童。"),
+    )
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    actor: AbstractBaseUser,
+    org: Org,
+    held_on: dt.date,
+    kind: str,
+    title: str,
+    summary: str = "",
+    others_count: int = 0,
+    offered: Iterable[Child] = (),
+    participants: Iterable[Child] = (),
+) -> Activity:
+    """Record an activity of a school, a class or a village and the children who took
+    part. ``participants`` must be among ``offered`` (the children the writer was shown)."""
+    if org.kind not in ACTIVITY_ORG_KINDS:
+        raise ValidationError(_("活动只能由学校、班级或村（社区）举办。"))
+    activity = Activity(org=org, county_code=org.county_code, recorded_by=actor)
+    _activity_apply(
+        activity,
+        held_on=held_on,
+        kind=kind,
+        title=title,
+        summary=summary,
+        others_count=others_count,
+    )
+    offered, participants = list(offered), list(participants)
+    activity.save()
+    _set_participants(activity, offered=offered, participants=participants)
+    return activity
+
+
+@transaction.atomic
+def activity_update(
+    *,
+    actor: AbstractBaseUser,
+    activity: Activity,
+    held_on: dt.date,
+    kind: str,
+    title: str,
+    summary: str,
+    others_count: int,
+    offered: Iterable[Child],
+    participants: Iterable[Child],
+) -> Activity:
+    """Correct an activity; participants change only among the ``offered`` children, the
+    others (ticked by someone who sees other classes) are kept."""
+    _activity_apply(
+        activity,
+        held_on=held_on,
+        kind=kind,
+        title=title,
+        summary=summary,
+        others_count=others_count,
+    )
+    activity.save(update_fields=["held_on", "kind", "title", "summary", "others_count"])
+    _set_participants(activity, offered=list(offered), participants=list(participants))
+    return activity

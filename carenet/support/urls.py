@@ -11,4 +11,8 @@ urlpatterns = [
     path("parent-school/orgs/<int:pk>/", views.sessions, name="support_sessions"),
     path("parent-school/orgs/<int:pk>/new/", views.session_new, name="support_session_new"),
     path("parent-school/<int:pk>/edit/", views.session_edit, name="support_session_edit"),
+    path("activities/", views.activities_home, name="support_activities_home"),
+    path("activities/orgs/<int:pk>/", views.activities, name="support_activities"),
+    path("activities/orgs/<int:pk>/new/", views.activity_new, name="support_activity_new"),
+    path("activities/<int:pk>/edit/", views.activity_edit, name="support_activity_edit"),
 ]

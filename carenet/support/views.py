@@ -1,10 +1,12 @@
-"""Support pages: a child's legal-aid cases (法律援助) and the parent school (家长学校).
+"""Support pages: a child's legal-aid cases (法律援助), the parent school (家长学校) and
+the activities (关爱活动) of schools, classes and villages.
 
 Legal aid follows the child file: readers of the file read the cases (each read is
 written to the access log), its editors (``Action.EDIT``) write them. Parent-school
 sessions belong to a school or a village: whoever sees the org reads its sessions, its
-principals, school admins, teachers and village directors write them. Out of sight is
-404, in sight but read-only 403."""
+principals, school admins, teachers and village directors write them; activities follow
+the same rule (a class's activities are written by its school's writers). Out of sight
+is 404, in sight but read-only 403."""
 
 from __future__ import annotations
 
@@ -23,10 +25,16 @@ from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.children.models import Child
 from carenet.children.selectors import Action, user_may, visible_children
-from carenet.orgs.models import Org
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import school_of
 from carenet.support import selectors, services
-from carenet.support.forms import LegalAidCaseForm, LegalAidCloseForm, ParentSessionForm
-from carenet.support.models import LegalAidCase, ParentSchoolSession
+from carenet.support.forms import (
+    ActivityForm,
+    LegalAidCaseForm,
+    LegalAidCloseForm,
+    ParentSessionForm,
+)
+from carenet.support.models import Activity, LegalAidCase, ParentSchoolSession
 
 LEGAL_AID_READ = "法律援助"
 
@@ -190,14 +198,20 @@ def _require_session_writer(request: HttpRequest, org: Org) -> None:
         )
 
 
-@login_required
-@require_GET
-def sessions_home(request: HttpRequest) -> HttpResponse:
+def _org_chooser(request: HttpRequest, *, target: str, template: str) -> HttpResponse:
+    """The schools and villages in view, or straight to the ``target`` page of the only
+    one."""
     orgs = list(selectors.session_orgs_in_view(request.user))
     writable = set(selectors.session_writer_orgs(request.user).values_list("pk", flat=True))
     if len(orgs) == 1:
-        return redirect("support_sessions", pk=orgs[0].pk)
-    return render(request, "support/session_orgs.html", {"orgs": orgs, "writable": writable})
+        return redirect(target, pk=orgs[0].pk)
+    return render(request, template, {"orgs": orgs, "writable": writable})
+
+
+@login_required
+@require_GET
+def sessions_home(request: HttpRequest) -> HttpResponse:
+    return _org_chooser(request, target="support_sessions", template="support/session_orgs.html")
 
 
 @login_required
@@ -290,3 +304,126 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("家长学校活动已保存。"))
             return redirect("support_sessions", pk=org.pk)
     return _session_form_page(request, org=org, form=form, session=session)
+
+
+# --- activities -----------------------------------------------------------------------
+
+
+def _activity_org(request: HttpRequest, pk: int) -> Org:
+    return get_object_or_404(selectors.activity_orgs_in_view(request.user), pk=pk)
+
+
+def _require_activity_writer(request: HttpRequest, org: Org) -> None:
+    if not selectors.may_write_activities(request.user, org):
+        raise PermissionDenied(_("只有本校校长、德育主任、教师或本村儿童主任可以登记活动。"))
+
+
+@login_required
+@require_GET
+def activities_home(request: HttpRequest) -> HttpResponse:
+    return _org_chooser(request, target="support_activities", template="support/activity_orgs.html")
+
+
+@login_required
+@require_GET
+def activities(request: HttpRequest, pk: int) -> HttpResponse:
+    org = _activity_org(request, pk)
+    classes = (
+        selectors.activity_orgs_in_view(request.user).filter(
+            kind=OrgKind.CLASS, path__startswith=org.path
+        )
+        if org.kind == OrgKind.SCHOOL
+        else Org.objects.none()
+    )
+    context = {
+        "org": org,
+        "activities": selectors.activities_of(org),
+        "classes": classes,
+        # A class's page leads back to its school's (in view: visible_orgs shows it).
+        "school": school_of(org) if org.kind == OrgKind.CLASS else None,
+        "may_write": selectors.may_write_activities(request.user, org),
+    }
+    return render(request, "support/activities.html", context)
+
+
+def _activity_kwargs(form: ActivityForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "held_on": data["held_on"],
+        "kind": data["kind"],
+        "title": data["title"],
+        "summary": data["summary"],
+        "others_count": data["others_count"],
+        "participants": data["participants"],
+    }
+
+
+def _activity_form_page(
+    request: HttpRequest, *, org: Org, form: ActivityForm, activity: Activity | None
+) -> HttpResponse:
+    status = 400 if form.is_bound else 200
+    context = {"org": org, "form": form, "activity": activity}
+    return render(request, "support/activity_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_new(request: HttpRequest, pk: int) -> HttpResponse:
+    org = _activity_org(request, pk)
+    _require_activity_writer(request, org)
+    offered = selectors.offered_participants(request.user, org)
+    if request.method != "POST":
+        form = ActivityForm(
+            initial={"held_on": timezone.localdate(), "others_count": 0}, offered=offered
+        )
+        return _activity_form_page(request, org=org, form=form, activity=None)
+    form = ActivityForm(request.POST, offered=offered)
+    if form.is_valid():
+        try:
+            services.activity_create(
+                actor=request.user, org=org, offered=offered, **_activity_kwargs(form)
+            )
+        except ValidationError as error:
+            _service_error(form, error)
+        else:
+            messages.success(request, _("活动已登记。"))
+            return redirect("support_activities", pk=org.pk)
+    return _activity_form_page(request, org=org, form=form, activity=None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_object_or_404(
+        selectors.visible_activities(request.user).select_related("org"), pk=pk
+    )
+    org = activity.org
+    _require_activity_writer(request, org)
+    offered = selectors.offered_participants(request.user, org)
+    if request.method != "POST":
+        initial = {
+            "held_on": activity.held_on,
+            "kind": activity.kind,
+            "title": activity.title,
+            "summary": activity.summary,
+            "others_count": activity.others_count,
+            "participants": list(
+                activity.participation.filter(child__in=offered.values("pk")).values_list(
+                    "child_id", flat=True
+                )
+            ),
+        }
+        form = ActivityForm(initial=initial, offered=offered)
+        return _activity_form_page(request, org=org, form=form, activity=activity)
+    form = ActivityForm(request.POST, offered=offered)
+    if form.is_valid():
+        try:
+            services.activity_update(
+                actor=request.user, activity=activity, offered=offered, **_activity_kwargs(form)
+            )
+        except ValidationError as error:
+            _service_error(form, error)
+        else:
+            messages.success(request, _("活动已保存。"))
+            return redirect("support_activities", pk=org.pk)
+    return _activity_form_page(request, org=org, form=form, activity=activity)
