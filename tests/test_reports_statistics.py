@@ -452,3 +452,11 @@ def test_the_documents_index_links_the_printables(county, client):
     assert "/reports/cards/" in body and "/reports/statistics/" in body
     page = client.get("/reports/statistics/").content.decode()
     assert "华阳小学" in page and 'action="/reports/statistics.xlsx"' in page
+
+
+def test_the_index_offers_the_table_only_to_who_may_make_one(county, client):
+    # A village director writes documents but makes no statistics table: no link to a 403.
+    client.force_login(county.user("village_director"))
+    body = client.get("/reports/").content.decode()
+    assert "/reports/cards/" in body and "/reports/statistics/" not in body
+    assert client.get("/reports/statistics/").status_code == 403

@@ -23,6 +23,7 @@ from carenet.reports.documents import File, Format, document_file
 from carenet.reports.forms import PlanForm, SummaryForm
 from carenet.reports.layout import summary_document, workplan_document
 from carenet.reports.selectors import default_org, document_orgs, may_write_documents
+from carenet.reports.statistics import may_make_tables
 from carenet.reports.summary import default_period, readable_records, work_summary_build
 from carenet.reports.workplan import work_plan_build
 
@@ -46,7 +47,7 @@ def _download(file: File, *, fallback: str) -> HttpResponse:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     _require_writer(request)
-    return render(request, "reports/index.html")
+    return render(request, "reports/index.html", {"may_make_tables": may_make_tables(request.user)})
 
 
 @login_required
