@@ -409,7 +409,10 @@ def test_teachers_and_strangers_are_refused(world, records, client, role):
     response = client.post("/reports/summary/", _form(world.class_1, format="docx"))
     assert response.status_code == 403
     assert not AccessLog.objects.filter(action="document").exists()
-    assert "/reports/" not in client.get("/").content.decode()
+    home = client.get("/").content.decode()
+    assert 'href="/reports/"' not in home  # no link to the documents they may not write
+    if role != "nobody":  # teachers print their class's cards (reports_cards)
+        assert 'href="/reports/cards/"' in home
 
 
 def test_anonymous_users_are_sent_to_log_in(client):
