@@ -59,6 +59,24 @@ def test_the_service_writes_one_row_in_one_query(world, django_assert_num_querie
     assert AccessLog.objects.get().username == "principal"
 
 
+def test_a_class_document_logs_each_child_in_one_query(world, django_assert_num_queries):
+    from carenet.audit.services import audit_log_children
+
+    children = [world.own_child, world.mentee]
+    with django_assert_num_queries(1):
+        written = audit_log_children(
+            request=None,
+            user=world.user("teacher"),
+            entries=[("document", child, "谈心记录卡（空白）") for child in children],
+        )
+    assert written == 2
+    rows = AccessLog.objects.order_by("child_ref")
+    assert [r.child_ref for r in rows] == sorted(c.pk for c in children)
+    assert {(r.username, r.action, r.county_code) for r in rows} == {
+        ("teacher", "document", world.own_child.county_code)
+    }
+
+
 class TestReveal:
     def test_contacts_are_masked_until_shown_and_showing_is_logged(self, client, world):
         html = _open(client, world.user("teacher"), "child_detail", world.own_child).content

@@ -10,12 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.models import CheckResult, Reason, Subject
-from carenet.lib.forms import DateInput
+from carenet.lib.forms import date_field
 from carenet.web.templatetags.carenet_ui import person
-
-
-def _date(label: str, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(label=label, widget=DateInput(), **kwargs)
 
 
 def _text(label: str, rows: int = 3, **kwargs: Any) -> forms.CharField:
@@ -53,8 +49,8 @@ class StudyPlanForm(ServiceErrorsMixin, forms.Form):
     )
     teacher = _UserChoiceField(label=_("帮扶教师"), queryset=None, required=False)
     buddy_name = forms.CharField(label=_("学习帮手"), required=False, max_length=50)
-    start_date = _date(_("开始日期"))
-    end_date = _date(_("结束日期"), required=False)
+    start_date = date_field(_("开始日期"))
+    end_date = date_field(_("结束日期"), required=False)
 
     def __init__(self, *args: Any, teachers: QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,7 +58,7 @@ class StudyPlanForm(ServiceErrorsMixin, forms.Form):
 
 
 class StudyCheckForm(ServiceErrorsMixin, forms.Form):
-    date = _date(_("检查日期"))
+    date = date_field(_("检查日期"))
     result = forms.ChoiceField(label=_("效果"), choices=CheckResult.choices)
     scores = forms.CharField(
         label=_("成绩情况"),
@@ -78,7 +74,7 @@ class StudyCheckForm(ServiceErrorsMixin, forms.Form):
 
 
 class StudyCloseForm(ServiceErrorsMixin, forms.Form):
-    closed_on = _date(_("结束日期"))
+    closed_on = date_field(_("结束日期"))
     summary = _text(_("阶段性效果"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -92,7 +88,7 @@ class IndividualPlanForm(ServiceErrorsMixin, forms.Form):
     goals = _text(_("教育目标"))
     measures = _text(_("矫治和帮助措施"))
     responsible = _UserChoiceField(label=_("责任人"), queryset=None)
-    opened_on = _date(_("开始日期"))
+    opened_on = date_field(_("开始日期"))
 
     def __init__(self, *args: Any, teachers: QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -100,7 +96,7 @@ class IndividualPlanForm(ServiceErrorsMixin, forms.Form):
 
 
 class PlanReviewForm(ServiceErrorsMixin, forms.Form):
-    date = _date(_("日期"))
+    date = date_field(_("日期"))
     progress = _text(_("进展情况"))
     next_steps = _text(_("下一步措施"), required=False)
 
@@ -110,7 +106,7 @@ class PlanReviewForm(ServiceErrorsMixin, forms.Form):
 
 
 class IndividualCloseForm(ServiceErrorsMixin, forms.Form):
-    closed_on = _date(_("结束日期"))
+    closed_on = date_field(_("结束日期"))
     summary = _text(_("结案小结"), error_messages={"required": _("请填写结案小结")})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

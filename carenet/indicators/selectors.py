@@ -25,12 +25,10 @@ scratch (tests/test_indicators_speed.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db import DatabaseError, connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +51,7 @@ from carenet.children.models import (
     Schooling,
 )
 from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter
+from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import org_ids_under
 from carenet.support.selectors import (
@@ -215,28 +214,6 @@ def plan_rules(plan: CarePlan, as_of: dt.date) -> dict[str, tuple[dt.date, bool]
     return {kind: on_time_from(kind, plan.frequency(kind), as_of) for kind in TASK_KINDS.values()}
 
 
-@contextmanager
-def _without_jit() -> Iterator[None]:
-    """PostgreSQL's JIT compiles the grouped count's dozen sub-plans for longer than they
-    run (130 ms of 300 for one school, 1.6 s of 3 s for a county: bench/kpi_bench.py);
-    off for the query inside, then as it was. Nothing on SQLite."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW jit")
-        before = cursor.fetchone()[0]
-        cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('jit', %s, false)", [before])
-        except DatabaseError:  # a failed transaction, whose rollback undoes the SET too
-            pass
-
-
 def counts_by_school(
     base: QuerySet[Child], *, as_of: dt.date, plans: dict[int, CarePlan]
 ) -> dict[int, Counts]:
@@ -268,7 +245,7 @@ def counts_by_school(
             name = f"on_time_{len(rule_columns)}"
             rule_columns[kind, rule] = name
             columns[name] = Count("pk", filter=_on_time(kind, rule))
-    with _without_jit():
+    with without_jit():
         rows = list(base.values("school_id").annotate(**columns).order_by())
     missing = {row["school_id"] for row in rows} - set(plans)
     if missing:  # a school outside the plans given (a child schooled in another county)

@@ -16,3 +16,8 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None):
         super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
+
+
+def date_field(label: Any, **kwargs: Any) -> forms.DateField:
+    """A date field with the ISO date picker (``DateInput``)."""
+    return forms.DateField(label=label, widget=DateInput(), **kwargs)

@@ -26,15 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
 import xlsxwriter
 from dateutil.relativedelta import relativedelta
-from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -64,6 +62,7 @@ from carenet.children.models import (
 )
 from carenet.children.selectors import AWAY_THRESHOLD
 from carenet.indicators.selectors import children_in_care
+from carenet.lib.db import without_jit
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships
 
@@ -264,20 +263,6 @@ def combination_columns(combination: dict) -> list[str]:
     return columns
 
 
-@contextmanager
-def _without_jit() -> Iterator[None]:
-    """PostgreSQL's JIT compiles the grouped count's sub-plans for several times longer
-    than they run (2.7 s of compilation for a 0.4 s county count); off for the
-    transaction around the query (``SET LOCAL``). Nothing on SQLite."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 def _grouped(qs: QuerySet[Child], keys: tuple[str, ...]) -> Iterable[dict]:
     """One row per combination of ``keys`` and the dimensions, with its count."""
     return qs.values(*keys, *_DIMENSIONS).annotate(n=Count("pk")).order_by()
@@ -337,7 +322,7 @@ def statistics_table(
     by_path = {row.path: TableRow(label=row.name, code=row.code) for row in rows}
     # A county's or a township's rows contain schools; a school's rows contain classes.
     unit = "school_class_id" if org.kind in (OrgKind.SCHOOL, OrgKind.GRADE) else "school_id"
-    with _without_jit():
+    with without_jit():
         combinations = list(_grouped(base, (unit,)))
     unit_paths = dict(
         Org.objects.filter(pk__in={c[unit] for c in combinations}).values_list("pk", "path")

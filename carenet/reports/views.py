@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from carenet.audit.models import AccessAction
-from carenet.audit.services import audit_log
+from carenet.audit.services import audit_log, audit_log_children
 from carenet.care import calendar
 from carenet.children.selectors import Action, visible_children
 from carenet.reports.documents import File, Format, document_file
@@ -87,14 +87,14 @@ def summary(request: HttpRequest) -> HttpResponse:
         detail=f"工作总结 {org.code} {data['start']}~{data['end']} {data['format']}",
         county_code=org.county_code,
     )
-    for record in cases:
-        audit_log(
-            request=request,
-            user=request.user,
-            action=AccessAction.DOCUMENT,
-            child=record.child,
-            detail=f"工作总结典型案例（匿名） {org.code}",
-        )
+    audit_log_children(
+        request=request,
+        user=request.user,
+        entries=(
+            (AccessAction.DOCUMENT, record.child, f"工作总结典型案例（匿名） {org.code}")
+            for record in cases
+        ),
+    )
     return _download(file, fallback="work-summary")
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from carenet.audit.models import AccessAction
-from carenet.audit.services import audit_log
+from carenet.audit.services import audit_log, audit_log_children
 from carenet.children.selectors import Action, visible_children
 from carenet.lib.forms import DateInput
 from carenet.orgs.models import Org, OrgKind
@@ -214,14 +214,16 @@ def contact_cards_pdf(request: HttpRequest, class_id: int) -> HttpResponse:
         child.pk: child
         for child in visible_children(request.user).filter(pk__in=[card.child_id for card in built])
     }
-    for card in built:
-        audit_log(
-            request=request,
-            user=request.user,
-            action=AccessAction.REVEAL_CONTACTS if card.unmasked else AccessAction.VIEW_CARD,
-            child=by_id[card.child_id],
-            detail="班级联系卡（完整电话）" if card.unmasked else "班级联系卡（打码）",
-        )
+    audit_log_children(
+        request=request,
+        user=request.user,
+        entries=(
+            (AccessAction.REVEAL_CONTACTS, by_id[card.child_id], "班级联系卡（完整电话）")
+            if card.unmasked
+            else (AccessAction.VIEW_CARD, by_id[card.child_id], "班级联系卡（打码）")
+            for card in built
+        ),
+    )
     return _file(
         content, filename=f"{title}_{today:%Y%m%d}.pdf", content_type="application/pdf", inline=True
     )
@@ -262,14 +264,11 @@ def talk_cards_pdf(request: HttpRequest, class_id: int) -> HttpResponse:
     )
     detail = f"谈心记录卡 {month:%Y-%m}" if month else "谈心记录卡（空白）"
     children = visible_children(request.user).filter(pk__in=[card.child_id for card in built])
-    for child in children:
-        audit_log(
-            request=request,
-            user=request.user,
-            action=AccessAction.DOCUMENT,
-            child=child,
-            detail=detail,
-        )
+    audit_log_children(
+        request=request,
+        user=request.user,
+        entries=((AccessAction.DOCUMENT, child, detail) for child in children),
+    )
     stem = f"{title}_{month:%Y%m}" if month else f"{title}_{today:%Y%m%d}"
     return _file(content, filename=f"{stem}.pdf", content_type="application/pdf", inline=True)
 

@@ -10,14 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.forms import ServiceErrorsMixin
 from carenet.children.models import Child, FamilyMember
-from carenet.lib.forms import DateInput
+from carenet.lib.forms import date_field
 from carenet.support.models import ActivityKind, LegalAidProvider
-
-
-def _date(label: Any, **kwargs: Any) -> forms.DateField:
-    # ISO dates: a browser's date input shows nothing for the locale's "2026/11/16".
-    widget = DateInput()
-    return forms.DateField(label=label, widget=widget, **kwargs)
 
 
 def _others_count() -> forms.IntegerField:
@@ -31,7 +25,7 @@ def _others_count() -> forms.IntegerField:
 
 
 class LegalAidCaseForm(ServiceErrorsMixin, forms.Form):
-    opened_on = _date(_("立案日期"))
+    opened_on = date_field(_("立案日期"))
     matter = forms.CharField(
         label=_("事项"),
         max_length=2000,
@@ -40,17 +34,17 @@ class LegalAidCaseForm(ServiceErrorsMixin, forms.Form):
     )
     eligible = forms.BooleanField(label=_("符合法律援助条件"), required=False, initial=True)
     aided = forms.BooleanField(label=_("已获得法律援助"), required=False)
-    aided_on = _date(_("援助日期"), required=False)
+    aided_on = date_field(_("援助日期"), required=False)
     provider = forms.ChoiceField(
         label=_("援助机构"),
         choices=[("", "—"), *LegalAidProvider.choices],
         required=False,
     )
-    closed_on = _date(_("结案日期"), required=False)
+    closed_on = date_field(_("结案日期"), required=False)
 
 
 class LegalAidCloseForm(ServiceErrorsMixin, forms.Form):
-    closed_on = _date(_("结案日期"))
+    closed_on = date_field(_("结案日期"))
 
 
 class _MemberChoice(forms.ModelMultipleChoiceField):
@@ -60,7 +54,7 @@ class _MemberChoice(forms.ModelMultipleChoiceField):
 
 
 class ParentSessionForm(ServiceErrorsMixin, forms.Form):
-    held_on = _date(_("日期"))
+    held_on = date_field(_("日期"))
     topic = forms.CharField(label=_("主题"), max_length=200)
     speaker = forms.CharField(label=_("主讲人"), max_length=100, required=False)
     others_count = _others_count()
@@ -85,7 +79,7 @@ class _ChildChoice(forms.ModelMultipleChoiceField):
 
 
 class ActivityForm(ServiceErrorsMixin, forms.Form):
-    held_on = _date(_("日期"))
+    held_on = date_field(_("日期"))
     kind = forms.ChoiceField(label=_("活动类型"), choices=[("", "—"), *ActivityKind.choices])
     title = forms.CharField(
         label=_("活动主题"), max_length=200, help_text=_("例如：“感恩父母”主题班会")
