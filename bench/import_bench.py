@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,16 +80,61 @@ def build_register(path: Path, rows: int) -> None:
     book.close()
 
 
-def floor(path: Path, scratch: Path) -> dict:
+def build_canonical_register(path: Path, rows: int) -> None:
+    """A clean register in the canonical layout (REGISTER.md, all 45 columns), written by
+    CareNet's own export renderer: what a county gets back from ``carenet export``."""
+    from carenet.exchange.export import REGISTER_COLUMNS, render_xlsx
+
+    path.write_bytes(render_xlsx(_canonical_rows(rows, len(REGISTER_COLUMNS)), title="望江县"))
+
+
+def _canonical_rows(rows: int, width: int) -> Iterator[list]:
+    from carenet.exchange.importer import NUMERALS
+    from carenet.lib.idcard import make_id_number
+
+    start = dt.date(2011, 9, 1)
+    works = ("广东省/深圳市", "浙江省/杭州市", "江苏省/苏州市", "上海市", "福建省/厦门市")
+    kinds = ("祖母", "祖父", "外祖母", "外祖父")
+    for n in range(rows):
+        birth = start + dt.timedelta(days=n % 2000)
+        gender = "M" if n % 2 else "F"
+        surname = SURNAMES[n % 20]
+        grade = 1 + n % 6
+        both = n % 3 != 0  # two parents away, else the father only
+        father_birth = dt.date(1980 + n % 10, 1 + n % 12, 1 + n % 28)
+        mother_birth = dt.date(1982 + n % 10, 1 + (n + 5) % 12, 1 + (n + 9) % 28)
+        row = [
+            n + 1, surname + GIVEN[(n * 7) % 24] + GIVEN[(n * 13) % 24],
+            "男" if gender == "M" else "女", "汉族", birth,
+            make_id_number("340827", birth, (n // 2000) * 2 + 1, gender),
+            f"G340827{n:011d}", "华阳小学", f"{NUMERALS[grade]}年级", f"{1 + n % 4}班",
+            "是" if n % 5 == 0 else "否", "安徽省安庆市望江县",
+            f"华阳镇/第{1 + n % 9}村/{1 + n % 7}组",
+            "健康", "", "在校", "双亲留守" if both else "单亲留守",
+            surname + "大山", make_id_number("340827", father_birth, n % 500 * 2 + 1, "M"),
+            f"138{n:08d}", works[n % 5], "电子厂", dt.date(2023, 2, 1),
+            "陈芳", make_id_number("340827", mother_birth, n % 500 * 2, "F"),
+            f"139{n:08d}", works[(n + 2) % 5] if both else "", "制衣厂" if both else "",
+            dt.date(2023, 2, 1) if both else None,
+            "李秀英", kinds[n % 4], 55 + n % 20, "良好", "小学", "务农",
+            f"150{n:08d}", "华阳镇", "一般", "已全程接种", "阅读", "开朗", "", "", "", "",
+        ]  # fmt: skip
+        assert len(row) == width
+        yield row
+
+
+def floor(path: Path, scratch: Path, header_rows: int) -> dict:
     import sqlite3
 
     from python_calamine import CalamineWorkbook
 
     started, cpu = time.perf_counter(), time.process_time()
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()[2:]
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    rows = sheet[header_rows:]
+    width = len(sheet[header_rows - 1])
     db = sqlite3.connect(scratch)
-    db.execute(f"create table register ({', '.join(f'c{i}' for i in range(len(HEADER)))})")
-    marks = ", ".join("?" * len(HEADER))
+    db.execute(f"create table register ({', '.join(f'c{i}' for i in range(width))})")
+    marks = ", ".join("?" * width)
     db.executemany(f"insert into register values ({marks})", rows)
     db.commit()
     db.close()
@@ -148,7 +194,7 @@ def worker_carenet(path: Path) -> dict:
     }
 
 
-def worker_import_export(path: Path, rows: int, bulk: bool) -> dict:
+def worker_import_export(path: Path, rows: int, bulk: bool, layout: str) -> dict:
     import tablib
     from import_export import fields, resources
     from python_calamine import CalamineWorkbook
@@ -190,7 +236,8 @@ def worker_import_export(path: Path, rows: int, bulk: bool) -> dict:
 
     started, cpu = time.perf_counter(), time.process_time()
     table = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    dataset = tablib.Dataset(*table[2 : 2 + rows], headers=table[1])
+    first = LAYOUTS[layout][1]
+    dataset = tablib.Dataset(*table[first : first + rows], headers=table[first - 1])
     result = ChildResource().import_data(dataset, dry_run=False, raise_errors=True)
     done = time.perf_counter()
     assert not result.has_errors()
@@ -209,7 +256,9 @@ def worker(args: argparse.Namespace) -> None:
     if args.worker == "carenet":
         result = worker_carenet(path)
     else:
-        result = worker_import_export(path, args.rows, bulk=args.worker == "ie-bulk")
+        result = worker_import_export(
+            path, args.rows, bulk=args.worker == "ie-bulk", layout=args.layout
+        )
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["maxrss_mb"] = usage.ru_maxrss / 1024
     result["cpu"] = usage.ru_utime + usage.ru_stime  # the whole process, setup included
@@ -220,9 +269,9 @@ def worker(args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
-def run(kind: str, path: Path, db: str = "sqlite", rows: int = 0) -> dict:
+def run(kind: str, path: Path, layout: str, db: str = "sqlite", rows: int = 0) -> dict:
     command = [sys.executable, __file__, "--worker", kind, "--db", db, "--file", str(path)]
-    command += ["--rows", str(rows)]
+    command += ["--rows", str(rows), "--layout", layout]
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -244,11 +293,25 @@ def ensure_postgres() -> bool:
         return False
 
 
+# layout → (builder, rows above the first child: title and header lines)
+LAYOUTS = {"canonical": (build_canonical_register, 1), "narrow": (build_register, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
-    parser.add_argument("--ie-rows", type=int, default=0, help="rows for import-export")
+    parser.add_argument(
+        "--ie-rows", type=int, default=0, help="rows for import-export (default: --rows)"
+    )
+    parser.add_argument(
+        "--layout",
+        choices=sorted(LAYOUTS),
+        default="canonical",
+        help="canonical: the 45 columns of REGISTER.md as `carenet export` writes them; "
+        "narrow: a title line and 18 columns (child, parents' names and phones, guardian)",
+    )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-import-export", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--db", default="sqlite", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -269,28 +332,40 @@ def bench(args: argparse.Namespace, work: Path) -> None:
 
     django.setup()
     path = work / "register.xlsx"
-    build_register(path, args.rows)
-    print(f"register: {args.rows} rows, {path.stat().st_size / 1e6:.1f} MB")
+    build, header_rows = LAYOUTS[args.layout]
+    build(path, args.rows)
+    print(f"register ({args.layout}): {args.rows} rows, {path.stat().st_size / 1e6:.1f} MB")
     load_before = os.getloadavg()
-    results: dict[str, dict] = {"floor": floor(path, work / "floor.sqlite3")}
+    results: dict[str, dict] = {"floor": floor(path, work / "floor.sqlite3", header_rows)}
     print(f"floor (calamine + sqlite3 executemany): {results['floor']['seconds']:.2f} s")
-    results["carenet_sqlite"] = run("carenet", path)
-    print("CareNet, SQLite:", results["carenet_sqlite"])
+    databases = ["sqlite"]
     if not args.no_postgres and ensure_postgres():
-        results["carenet_postgres"] = run("carenet", path, db="postgres")
-        print("CareNet, PostgreSQL:", results["carenet_postgres"])
+        databases.append("postgres")
     ie_rows = args.ie_rows or args.rows
-    for kind in ("ie-bulk", "ie-default"):
-        results[kind] = run(kind, path, rows=ie_rows)
-        results[kind]["per_50k"] = results[kind]["seconds"] * args.rows / ie_rows
-        results[kind]["cpu_per_50k"] = results[kind]["cpu_s"] * args.rows / ie_rows
-        print(f"django-import-export {kind}:", results[kind])
+    for db in databases:
+        results[f"carenet-{db}"] = run("carenet", path, args.layout, db=db)
+        print(f"CareNet, {db}:", results[f"carenet-{db}"])
+        if args.no_import_export:
+            continue
+        for kind in ("ie-bulk", "ie-default"):
+            key = f"{kind}-{db}"
+            results[key] = run(kind, path, args.layout, db=db, rows=ie_rows)
+            results[key]["per_rows"] = results[key]["seconds"] * args.rows / ie_rows
+            results[key]["cpu_per_rows"] = results[key]["cpu_s"] * args.rows / ie_rows
+            print(f"django-import-export {kind}, {db}:", results[key])
     print(json.dumps(results, indent=2))
-    print(table(results, args.rows, ie_rows, load_before))
+    print(table(results, args.rows, ie_rows, load_before, args.layout))
+
+
+_DB_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 def table(
-    results: dict[str, dict], rows: int, ie_rows: int, load_before: tuple[float, ...] = ()
+    results: dict[str, dict],
+    rows: int,
+    ie_rows: int,
+    load_before: tuple[float, ...] = (),
+    layout: str = "canonical",
 ) -> str:
     """The figures side by side, as the Markdown table of docs/benchmarks.md.
 
@@ -300,41 +375,44 @@ def table(
     cpu_base = results["floor"]["cpu_s"]
     loads = " ".join(f"{x:.2f}" for x in load_before)
     lines = [
-        f"load average at the start: {loads}; at the end: "
+        f"{layout} register; load average at the start: {loads}; at the end: "
         + " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "",
         f"| {rows:,} rows | seconds | × floor | CPU s | × floor CPU | peak RSS |",
         "|---|---|---|---|---|---|",
         f"| floor: calamine + sqlite3 executemany | {base:.2f} | 1 | {cpu_base:.2f} | 1 | — |",
     ]
-    for key, label in (("carenet_sqlite", "SQLite"), ("carenet_postgres", "PostgreSQL")):
-        if key in results:
-            r = results[key]
-            lines.append(
-                f"| CareNet, {label} (validate {r['validate']:.1f} s + write {r['write']:.1f} s)"
-                f" | {r['seconds']:.2f} | {r['seconds'] / base:.1f} | {r['cpu_s']:.2f}"
-                f" | {r['cpu_s'] / cpu_base:.1f} | {r['maxrss_mb']:.0f} MB |"
-            )
-    for key, label in (("ie-bulk", "`use_bulk`"), ("ie-default", "default")):
-        r = results[key]
-        note = f" (measured on {ie_rows:,} rows: {r['seconds']:.1f} s, × {rows / ie_rows:g})"
+    summary = []
+    for db, label in _DB_LABELS.items():
+        mine = results.get(f"carenet-{db}")
+        if mine is None:
+            continue
         lines.append(
-            f"| django-import-export, {label}, children only"
-            f"{note if ie_rows != rows else ''} | {r['per_50k']:.1f} | "
-            f"{r['per_50k'] / base:.0f} | {r['cpu_per_50k']:.1f} | "
-            f"{r['cpu_per_50k'] / cpu_base:.0f} | {r['maxrss_mb']:.0f} MB |"
+            f"| CareNet, {label} (validate {mine['validate']:.1f} s + write "
+            f"{mine['write']:.1f} s) | {mine['seconds']:.2f} | {mine['seconds'] / base:.1f} | "
+            f"{mine['cpu_s']:.2f} | {mine['cpu_s'] / cpu_base:.1f} | {mine['maxrss_mb']:.0f} MB |"
         )
-    lines.append("")
-    for key, label in (("carenet_sqlite", "SQLite"), ("carenet_postgres", "PostgreSQL")):
-        if key in results:
-            mine = results[key]["seconds"]
-            lines.append(
-                f"- CareNet on {label}: {mine / base:.1f}× the floor; "
-                f"{results['ie-default']['per_50k'] / mine:.1f}× faster than import-export's "
-                f"default mode, {results['ie-bulk']['per_50k'] / mine:.1f}× faster than its "
-                f"`use_bulk` mode; peak RSS {results[key]['maxrss_mb']:.0f} MB."
+        line = (
+            f"- CareNet on {label}: {mine['seconds'] / base:.1f}× the floor; "
+            f"peak RSS {mine['maxrss_mb']:.0f} MB"
+        )
+        for kind, mode in (("ie-bulk", "`use_bulk`"), ("ie-default", "default")):
+            theirs = results.get(f"{kind}-{db}")
+            if theirs is None:
+                continue
+            note = (
+                f" (measured on {ie_rows:,} rows: {theirs['seconds']:.1f} s, × {rows / ie_rows:g})"
             )
-    return "\n".join(lines)
+            lines.append(
+                f"| django-import-export, {mode}, children only, {label}"
+                f"{note if ie_rows != rows else ''} | {theirs['per_rows']:.1f} | "
+                f"{theirs['per_rows'] / base:.0f} | {theirs['cpu_per_rows']:.1f} | "
+                f"{theirs['cpu_per_rows'] / cpu_base:.0f} | {theirs['maxrss_mb']:.0f} MB |"
+            )
+            ratio = theirs["per_rows"] / mine["seconds"]
+            line += f"; {ratio:.1f}× faster than import-export's {mode} mode"
+        summary.append(line + ".")
+    return "\n".join([*lines, "", *summary])
 
 
 if __name__ == "__main__":

@@ -80,11 +80,21 @@ class Child(models.Model):
     id_number = EncryptedCharField(_("身份证号"))
     id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
     student_number = models.CharField(_("学籍号"), max_length=30, blank=True)
+    # No single-column indexes on school, class and village: the (…, status) indexes of
+    # Meta serve the same lookups, and every index costs a register import its upkeep.
     school = models.ForeignKey(
-        Org, on_delete=models.PROTECT, related_name="school_children", verbose_name=_("学校")
+        Org,
+        on_delete=models.PROTECT,
+        related_name="school_children",
+        verbose_name=_("学校"),
+        db_index=False,
     )
     school_class = models.ForeignKey(
-        Org, on_delete=models.PROTECT, related_name="class_children", verbose_name=_("班级")
+        Org,
+        on_delete=models.PROTECT,
+        related_name="class_children",
+        verbose_name=_("班级"),
+        db_index=False,
     )
     boarding = models.BooleanField(_("寄宿"), default=False)
     registered_residence = models.CharField(_("户籍地"), max_length=200, blank=True)
@@ -96,6 +106,7 @@ class Child(models.Model):
         verbose_name=_("现居住村（社区）"),
         null=True,
         blank=True,
+        db_index=False,
     )
     residence_group = models.CharField(_("村民组"), max_length=50, blank=True)
     residence_address = models.CharField(_("详细住址"), max_length=200, blank=True)
@@ -132,7 +143,11 @@ class Child(models.Model):
     archived_on = models.DateField(_("归档日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["name_pinyin", "name_initials", "updated_at"])
+    # History rows are looked up by the child (id), the date and the county only.
+    history = HistoricalRecords(
+        excluded_fields=["name_pinyin", "name_initials", "updated_at"],
+        no_db_index=["school", "school_class", "village", "status", "id_number_hash"],
+    )
 
     class Meta:
         verbose_name = _("儿童")
@@ -179,7 +194,10 @@ class Education(models.TextChoices):
 class FamilyMember(models.Model):
     """A parent or the entrusted guardian (委托监护人) of a child."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="family")
+    # The unique (child, relation) constraint's index serves lookups by child.
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="family", db_index=False
+    )
     relation = models.CharField(_("身份"), max_length=16, choices=Relation.choices)
     county_code = models.CharField(max_length=6, db_index=True)
     name = models.CharField(_("姓名"), max_length=50, blank=True)
@@ -208,7 +226,7 @@ class FamilyMember(models.Model):
     guardianship_quality = models.CharField(
         _("监护状况"), max_length=16, choices=GuardianshipQuality.choices, blank=True
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["id_number_hash"])
 
     class Meta:
         verbose_name = _("家庭成员")
@@ -224,7 +242,10 @@ class FamilyMember(models.Model):
 class AwayPeriod(models.Model):
     """A parent away for work. Periods are kept, so the left-behind history is kept."""
 
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="away_periods")
+    # The (child, relation, start) index serves lookups by child.
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="away_periods", db_index=False
+    )
     relation = models.CharField(
         _("父/母"),
         max_length=16,

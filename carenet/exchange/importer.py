@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
@@ -44,7 +44,8 @@ from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.exchange.columns import field_for_header, normalise_header
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.reading import MAX_ROWS, RegisterError, Sheet, read_sheets
-from carenet.lib.crypto import blind_index, encrypt
+from carenet.indicators.triggers import suspended as stale_triggers_suspended
+from carenet.lib.crypto import blind_indexer, encrypt_many
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name, name_pinyin
 from carenet.lib.phone import InvalidPhone, parse_phone
@@ -74,12 +75,12 @@ class CellError:
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     row: int  # as Excel shows it
     action: Action
     errors: list[CellError]
-    cells: list[object]  # the original row
+    cells: list[object]  # the original row, kept for a rejected row only
     plan: _RowPlan | None = field(default=None, repr=False)
 
 
@@ -453,7 +454,7 @@ def _find_header(sheet: Sheet) -> _Header | None:
 # ---------------------------------------------------------------------------- rows
 
 
-@dataclass
+@dataclass(slots=True)
 class _RowPlan:
     id_number: str
     id_hash: str
@@ -463,9 +464,10 @@ class _RowPlan:
     derived_away: set[str]  # relations the 留守类型 says are away, without a date
     place: tuple[str, str] | None
     existing: Child | None = None
-    child_changes: dict[str, Any] = field(default_factory=dict)
-    family_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    away_ops: list[tuple[str, dt.date, AwayPeriod | None]] = field(default_factory=list)
+    # What would change for a child on file (``_plan_changes``); None for a new child.
+    child_changes: dict[str, Any] | None = None
+    family_changes: dict[str, dict[str, Any]] | None = None
+    away_ops: list[tuple[str, dt.date, AwayPeriod | None]] | None = None
 
 
 _TEXT_LIMITS = {
@@ -521,16 +523,26 @@ class _Validator:
             key=lambda pair: -len(pair[0]),
         )
         self._residence_cache: dict[str, dict[str, Any]] = {}
+        self.blind_index = blind_indexer()
         # Most columns repeat a few values (a work place, a relation): see ``cached``.
         self._memo: dict[str, dict[object, Any]] = {}
+        self.keys = [key for _c, key in self.columns]
+        self.width = self.columns[-1][0] + 1
+        indexes = [c for c, _key in self.columns]
+        self.pick = itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[0],)
+        # Cells read by a function of the cell alone, in the order their errors are listed.
+        readers = _child_cell_readers(self)
+        self.child_cells = [
+            (key, self._memo.setdefault(key, {}), readers[key])
+            for key in _CHILD_CELL_ORDER
+            if key in readers and key in self.keys
+        ]
         self.family_columns = [
-            (key, relation, name, self._member_cell(name))
-            for _c, key in self.columns
+            (key, relation, self._member_cell(name), self._memo.setdefault(key, {}))
+            for key in self.keys
             if "." in key
             for relation, name in [key.split(".", 1)]
         ]
-        keys = {key for _c, key in self.columns}
-        self.child_text_keys = [key for key in _CHILD_TEXT_ORDER if key in keys]
 
     def place(self, cells: tuple[object, object]) -> tuple[str, str] | None:
         """``placement`` of the (年级, 班级) cells."""
@@ -567,25 +579,21 @@ class _Validator:
         cache = self._memo.get(key)
         if cache is None:
             cache = self._memo[key] = {}
-        memo_key = value if type(value) is str else _memo_key(value)
         try:
-            return cache[memo_key]
+            return cache[value if type(value) is str else _memo_key(value)]
         except KeyError:
-            result = compute(value)
-            if len(cache) < _MEMO_LIMIT:
-                cache[memo_key] = result
-            return result
+            return _remember(cache, value, compute)
         except TypeError:  # not hashable
             return compute(value)
 
     def validate(self, cells: list[object]) -> tuple[_RowPlan | None, list[CellError]]:
-        get: dict[str, object] = {}
-        width = len(cells)
-        for c, key in self.columns:
-            if c < width:
-                value = cells[c]
-                if value is not None and value != "":
-                    get[key] = value
+        if len(cells) < self.width:
+            cells = [*cells, *[""] * (self.width - len(cells))]
+        get: dict[str, object] = {
+            key: value
+            for key, value in zip(self.keys, self.pick(cells), strict=True)
+            if value is not None and value != ""
+        }
         errors: list[CellError] = []
 
         def fail(key: str, message: str) -> None:
@@ -622,42 +630,20 @@ class _Validator:
                 fail("birth_date", _("出生日期无法识别，请填写如 2015-03-04 的日期"))
             elif parsed is not None and not _same_date(birth, parsed.birth_date):
                 fail("birth_date", _("出生日期与身份证号不符"))
-        for key in self.child_text_keys:
-            if key in get:
-                text = cached(key, get[key], _CHILD_TEXT_CLEANERS[key])
-                if text is None:
-                    fail(key, _("内容过长（最多 %(n)d 个字）") % {"n": _TEXT_LIMITS[key]})
-                elif text:
-                    values[key] = text
-        if "boarding" in get:
-            flag = cached("boarding", get["boarding"], _yes_no)
-            if flag is None:
-                fail("boarding", _("是否寄宿应填写“是”或“否”"))
-            else:
-                values["boarding"] = bool(flag)
-        if "health" in get:
-            values.update(cached("health", get["health"], _health))
-        for key, table, label in (
-            ("schooling", SCHOOLING, _SCHOOLING_CHOICES),
-            ("immunization", IMMUNIZATION, _IMMUNIZATION_CHOICES),
-        ):
-            if key in get:
-                choice = cached(key, get[key], lambda v, table=table: table.get(_code(v)))
-                if choice is None:
-                    fail(key, _("无法识别，应为：%(choices)s") % {"choices": str(label)})
-                else:
-                    values[key] = choice
-        if "categories" in get:
-            categories, word = cached("categories", get["categories"], _categories)
-            if word is not None:
-                fail(
-                    "categories",
-                    _("无法识别的特殊类别“%(word)s”，应为：特困、特长、特殊、单亲、潜能生")
-                    % {"word": word},
-                )
-            values["categories"] = categories
-        if "residence" in get:
-            values.update(cached("residence", get["residence"], lambda v: self.residence(_text(v))))
+        for key, memo, read in self.child_cells:
+            value = get.get(key)
+            if value is None:
+                continue
+            try:
+                updates, error = memo[value if type(value) is str else _memo_key(value)]
+            except KeyError:
+                updates, error = _remember(memo, value, read)
+            except TypeError:  # not hashable
+                updates, error = read(value)
+            if error is not None:
+                fail(key, error)
+            elif updates:
+                values.update(updates)
         place = None
         if "class" in get:
             place = cached("place", (get.get("grade"), get["class"]), self.place)
@@ -684,7 +670,7 @@ class _Validator:
         return (
             _RowPlan(
                 id_number=parsed.value,
-                id_hash=blind_index(parsed.value),
+                id_hash=self.blind_index(parsed.value),
                 child_values=values,
                 family=family,
                 away=away,
@@ -697,22 +683,31 @@ class _Validator:
     def _family(self, get: dict[str, object], fail: Callable[[str, str], None]):
         family: dict[str, dict[str, Any]] = {}
         away: dict[str, dt.date] = {}
-        for key, relation, _name, compute in self.family_columns:
+        for key, relation, read, memo in self.family_columns:
             value = get.get(key)
             if value is None:
                 continue
-            member = family.setdefault(relation, {})
-            if compute is None:  # an ID number: one per row, nothing to remember
+            if read is None:  # an ID number: one per row, nothing to remember
                 if not _text(value):
                     continue
                 try:
-                    member["id_number"] = parse_id_number(
+                    id_number = parse_id_number(
                         repr(value) if isinstance(value, float) else value, today=self.today
                     ).value
                 except InvalidIdNumber as exc:
                     fail(key, str(exc))
+                    continue
+                member = family.get(relation)
+                if member is None:
+                    member = family[relation] = {}
+                member["id_number"] = id_number
                 continue
-            outcome = self.cached(key, value, compute)
+            try:
+                outcome = memo[value if type(value) is str else _memo_key(value)]
+            except KeyError:
+                outcome = _remember(memo, value, read)
+            except TypeError:  # not hashable
+                outcome = read(value)
             if outcome is None:  # blank
                 continue
             updates, start, error = outcome
@@ -720,9 +715,12 @@ class _Validator:
                 fail(key, error)
             elif start is not None:
                 away[relation] = start
-            else:
+            elif updates:
+                member = family.get(relation)
+                if member is None:
+                    member = family[relation] = {}
                 member.update(updates)
-        return {r: m for r, m in family.items() if m}, away
+        return family, away
 
     def _member_cell(self, name: str) -> Callable[[object], _MemberCell | None] | None:
         """How a family member's cell of the column ``name`` is read: a function of the
@@ -803,10 +801,80 @@ def _memo_key(value: object) -> object:
 
 # One family member's cell, read: (fields to set, away start, error message).
 _MemberCell = tuple[dict[str, Any] | None, dt.date | None, str | None]
-# Distinct values remembered per column (a register has at most MAX_ROWS rows).
-_MEMO_LIMIT = 100_000
+# Distinct values remembered per column: enough for the days of birth of a school, not
+# for a column of unique values (phones, student numbers) that would only fill memory.
+_MEMO_LIMIT = 5_000
 _SCHOOLING_CHOICES = gettext_lazy("在校、休学、辍学、转出、毕业、未到学龄")
 _IMMUNIZATION_CHOICES = gettext_lazy("已全程接种、未全程接种、不详")
+
+
+def _remember(memo: dict[object, Any], value: object, compute: Callable[[object], Any]) -> Any:
+    """``compute(value)``, kept in ``memo`` (up to ``_MEMO_LIMIT`` values)."""
+    result = compute(value)
+    if len(memo) < _MEMO_LIMIT:
+        memo[value if type(value) is str else _memo_key(value)] = result
+    return result
+
+
+# A child's cell, read: (fields to set, error message).
+_ChildCell = tuple[dict[str, Any] | None, str | None]
+# The child's columns read by a function of the cell alone, in the order their errors
+# are listed (after the name, the ID number, the gender and the birth date).
+_CHILD_CELL_ORDER = (
+    *_CHILD_TEXT_ORDER,
+    "boarding",
+    "health",
+    "schooling",
+    "immunization",
+    "categories",
+    "residence",
+)
+
+
+def _child_cell_readers(validator: _Validator) -> dict[str, Callable[[object], _ChildCell]]:
+    def text(key: str) -> Callable[[object], _ChildCell]:
+        clean = _CHILD_TEXT_CLEANERS[key]
+
+        def read(value: object) -> _ChildCell:
+            cleaned = clean(value)
+            if cleaned is None:
+                return None, _("内容过长（最多 %(n)d 个字）") % {"n": _TEXT_LIMITS[key]}
+            return ({key: cleaned} if cleaned else None), None
+
+        return read
+
+    def choice(key: str, table: dict[str, str], label) -> Callable[[object], _ChildCell]:
+        def read(value: object) -> _ChildCell:
+            chosen = table.get(_code(value))
+            if chosen is None:
+                return None, _("无法识别，应为：%(choices)s") % {"choices": str(label)}
+            return {key: chosen}, None
+
+        return read
+
+    def boarding(value: object) -> _ChildCell:
+        flag = _yes_no(value)
+        if flag is None:
+            return None, _("是否寄宿应填写“是”或“否”")
+        return {"boarding": bool(flag)}, None
+
+    def categories(value: object) -> _ChildCell:
+        stored, word = _categories(value)
+        if word is not None:
+            return None, _("无法识别的特殊类别“%(word)s”，应为：特困、特长、特殊、单亲、潜能生") % {
+                "word": word
+            }
+        return {"categories": stored}, None
+
+    return {
+        **{key: text(key) for key in _CHILD_TEXT_ORDER},
+        "boarding": boarding,
+        "health": lambda value: (_health(value), None),
+        "schooling": choice("schooling", SCHOOLING, _SCHOOLING_CHOICES),
+        "immunization": choice("immunization", IMMUNIZATION, _IMMUNIZATION_CHOICES),
+        "categories": categories,
+        "residence": lambda value: (validator.residence(_text(value)), None),
+    }
 
 
 def _gender(value: object) -> str | None:
@@ -948,12 +1016,15 @@ def _preview(
     total = len(data_rows)
     for offset, cells in enumerate(data_rows):
         number = first + offset + 1
-        if _is_blank(cells, seq_column) or _is_footer(cells, id_column):
-            results.append(RowResult(number, "skip", [], cells))
-            continue
-        if name_column < len(cells) and field_for_header(cells[name_column]) == "name":
-            results.append(RowResult(number, "skip", [], cells))  # the header repeated
-            continue
+        id_cell = cells[id_column] if id_column < len(cells) else None
+        if not (type(id_cell) is str and len(id_cell) == 18 and id_cell[:17].isdigit()):
+            # Not the usual ID number: the row may be blank, a footer or the header again.
+            if _is_blank(cells, seq_column) or _is_footer(cells, id_column):
+                results.append(RowResult(number, "skip", [], cells))
+                continue
+            if name_column < len(cells) and field_for_header(cells[name_column]) == "name":
+                results.append(RowResult(number, "skip", [], cells))  # the header repeated
+                continue
         plan, errors = validator.validate(cells)
         if plan is not None:
             earlier = seen.get(plan.id_hash)
@@ -972,6 +1043,9 @@ def _preview(
         if progress and offset % BATCH == 0:
             progress(offset, total)
     _plan_changes(results, school, validator)
+    for result in results:
+        if result.action != "reject":
+            result.cells = []  # only a rejected row's cells are shown again (error workbook)
     return ImportPreview(
         filename=filename,
         header_rows=[r + 1 for r in header.rows],
@@ -1051,6 +1125,7 @@ def _plan_changes(results: list[RowResult], school: Org, validator: _Validator) 
             )
             continue
         plan.existing = child
+        plan.family_changes, plan.away_ops = {}, []
         plan.child_changes = {
             f: v
             for f, v in plan.child_values.items()
@@ -1202,7 +1277,12 @@ def import_commit(
         derived_start = derived_away_start(timezone.localdate())
         done = 0
         created = sum(1 for p in plans if p.existing is None)
-        with writer.bulk_load(created):
+        with (
+            writer.bulk_load(created),
+            stale_triggers_suspended(
+                connection, [m._meta.db_table for m in _BULK_TABLES], [school.pk]
+            ),
+        ):
             for chunk in _chunks(plans, BATCH):
                 new_ids = _write_children(chunk, school, classes, writer)
                 _write_family(chunk, new_ids, school.county_code, writer, derived_start)
@@ -1229,18 +1309,36 @@ BULK_LOAD_MIN = 5000
 _BULK_TABLES = (Child, FamilyMember, AwayPeriod)
 # The import connection's page cache while it writes (SQLite; KiB, the PRAGMA's
 # negative form): the default 2 MB spills pages to the WAL mid-transaction.
-_SQLITE_CACHE_KIB = 65536
+_SQLITE_CACHE_KIB = 16384
+
+
+@dataclass
+class _ModelSpec:
+    """How ``_RawWriter`` turns a model's values into database values."""
+
+    attnames: list[str]
+    columns: list[str]
+    defaults: list[Any]  # database values, by column
+    encrypted: list[str]  # EncryptedCharField attnames, encrypted in one batch
+    preps: list[tuple[str, Callable[[Any], Any]]]  # other conversions, by attname
+
+
+class _DatabaseRows(NamedTuple):
+    columns: list[str]  # the columns of ``rows``
+    rows: list[tuple]
+    fixed: dict[str, Any]  # column → the value it has in every row
 
 
 class _RawWriter:
     """Bulk writes of prepared rows through Django's connection (and its transaction).
 
-    A model's rows are dicts ``attname → database value``; values are prepared once per
-    field type (encrypted fields through ``crypto.encrypt``, dates and datetimes through
-    the backend's adapters) and missing fields take the model's default, as the model's
-    constructor would. New rows get their primary keys here, before they are written
-    (``allocate_ids``), so nothing has to be read back; their history rows are copied by
-    the database from the rows written (``copy_history``: the same ciphertext).
+    A model's rows are dicts ``attname → value``, turned into database values column by
+    column (``database_rows``: encrypted fields in one ``crypto.encrypt_many`` batch,
+    dates and datetimes through the backend's adapters); missing fields take the model's
+    default, as the model's constructor would. New rows get their primary keys here,
+    before they are written (``allocate_ids``), so nothing has to be read back; their
+    history rows are copied by the database from the rows written (``copy_history``: the
+    same ciphertext).
     """
 
     def __init__(self, now: dt.datetime, user_id: int | None, reason: str) -> None:
@@ -1251,71 +1349,96 @@ class _RawWriter:
         self.now_db = self.ops.adapt_datetimefield_value(now)
         self.user_id = user_id
         self.reason = reason
-        self._defaults: dict[type, dict[str, Any]] = {}
-        self._preps: dict[type, list[tuple[str, Callable]]] = {}
+        self._specs: dict[type, _ModelSpec] = {}
+        self._literals: dict[tuple[type, object], str] = {}
         self._sequences: dict[type, str] = {}
         self.pinyin: dict[str, tuple[str, str]] = {}
-        self.encrypt = _encrypter()
 
     # ---------------------------------------------------------------- values
 
-    def _prep_for(self, f) -> Callable | None:
+    def _spec(self, model) -> _ModelSpec:
+        spec = self._specs.get(model)
+        if spec is not None:
+            return spec
         from django.db import models
 
         from carenet.lib.crypto import EncryptedCharField, EncryptedJSONField
 
-        if isinstance(f, EncryptedJSONField):
-            return lambda v: f.get_prep_value(v)
-        if isinstance(f, EncryptedCharField):
-            return self.encrypt
-        if isinstance(f, models.DateTimeField):
-            return self.ops.adapt_datetimefield_value
-        if isinstance(f, models.DateField):
-            return self.ops.adapt_datefield_value
-        if isinstance(f, models.CharField | models.TextField):
-            return None
-        if isinstance(f, models.BooleanField | models.IntegerField | models.ForeignKey):
-            return None
-        return lambda v: f.get_db_prep_save(v, self.connection)
-
-    def _spec(self, model) -> None:
-        defaults: dict[str, Any] = {}
-        preps: list[tuple[str, Callable]] = []
+        spec = self._specs[model] = _ModelSpec([], [], [], [], [])
         for f in model._meta.concrete_fields:
             default = None if f.primary_key else f.get_default()
             if default is not None:
                 default = f.get_db_prep_save(default, self.connection)
             if isinstance(default, str):
                 default = str(default)  # a TextChoices member → plain text
-            defaults[f.attname] = default
-            prep = self._prep_for(f)
-            if prep is not None:
-                preps.append((f.attname, prep))
-        self._defaults[model] = defaults
-        self._preps[model] = preps
+            spec.attnames.append(f.attname)
+            spec.columns.append(f.column)
+            spec.defaults.append(default)
+            if isinstance(f, EncryptedJSONField):
+                spec.preps.append((f.attname, f.get_prep_value))
+            elif isinstance(f, EncryptedCharField):
+                spec.encrypted.append(f.attname)
+            elif isinstance(f, models.DateTimeField):
+                spec.preps.append((f.attname, self.ops.adapt_datetimefield_value))
+            elif isinstance(f, models.DateField):
+                spec.preps.append((f.attname, self.ops.adapt_datefield_value))
+            elif not isinstance(
+                f,
+                models.CharField
+                | models.TextField
+                | models.BooleanField
+                | models.IntegerField
+                | models.ForeignKey,
+            ):
+                spec.preps.append(
+                    (f.attname, lambda v, f=f: f.get_db_prep_save(v, self.connection))
+                )
+        return spec
 
-    def prepare(
-        self, model, values: dict[str, Any], ready: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """The database values of an object: ``values`` prepared, ``ready`` as they are
-        (already database values), the model's defaults for the rest."""
-        defaults = self._defaults.get(model)
-        if defaults is None:
-            self._spec(model)
-            defaults = self._defaults[model]
-        out = {**defaults, **values}
-        for attname, prep in self._preps[model]:
-            if attname in values:
-                value = values[attname]
+    def database_rows(
+        self, model, rows: list[dict[str, Any]], constants: dict[str, Any] | None = None
+    ) -> _DatabaseRows:
+        """The database values of objects given as ``rows`` dicts (``attname → value``;
+        converted in place).
+
+        Missing fields take the model's default, as the model's constructor would give
+        them; ``constants`` are database values shared by every row (the timestamps).
+        Columns that no row states and the constants come back once, as ``fixed``,
+        not in every row: SQLite binds each parameter of each row, and a register's
+        rows leave half of the columns at their defaults. Work is done column by
+        column: the encrypted fields of all the rows are encrypted in one
+        ``encrypt_many`` call."""
+        spec = self._spec(model)
+        for attname, prep in spec.preps:
+            for row in rows:
+                value = row.get(attname)
                 if value is not None:
-                    out[attname] = prep(value)
-        if ready:
-            out.update(ready)
-        return out
+                    row[attname] = prep(value)
+        for attname in spec.encrypted:
+            present = [row for row in rows if row.get(attname) not in (None, "")]
+            tokens = encrypt_many([str(row[attname]) for row in present])
+            for row, token in zip(present, tokens, strict=True):
+                row[attname] = token
+        constants = constants or {}
+        stated = set().union(*rows) - set(constants)
+        attnames, columns, defaults, fixed = [], [], [], {}
+        for attname, column, default in zip(
+            spec.attnames, spec.columns, spec.defaults, strict=True
+        ):
+            if attname in stated:
+                attnames.append(attname)
+                columns.append(column)
+                defaults.append(default)
+            else:
+                fixed[column] = constants.get(attname, default)
+        values = [tuple(map(row.get, attnames, defaults)) for row in rows]
+        return _DatabaseRows(columns, values, fixed)
 
     def prepare_instance(self, obj) -> dict[str, Any]:
-        fields = type(obj)._meta.concrete_fields
-        return self.prepare(type(obj), {f.attname: getattr(obj, f.attname) for f in fields})
+        """An object's database values by attname."""
+        spec = self._spec(type(obj))
+        prepared = self.database_rows(type(obj), [{a: getattr(obj, a) for a in spec.attnames}])
+        return dict(zip(spec.attnames, prepared.rows[0], strict=True))
 
     # ---------------------------------------------------------------- statements
 
@@ -1349,13 +1472,34 @@ class _RawWriter:
             start = max(highest, row[0] if row else 0) + 1
         return list(range(start, start + n))
 
-    def insert(self, model, rows: list[dict[str, Any]]) -> None:
-        """Insert prepared rows, their primary keys included (``allocate_ids``)."""
-        if not rows:
+    def insert(self, model, prepared: _DatabaseRows) -> None:
+        """Insert ``database_rows``, their primary keys included (``allocate_ids``)."""
+        if not prepared.rows:
             return
-        columns = model._meta.concrete_fields
-        values = itemgetter(*[f.attname for f in columns])
-        self._insert(model._meta.db_table, [f.column for f in columns], list(map(values, rows)))
+        table = self.ops.quote_name(model._meta.db_table)
+        columns = prepared.columns + list(prepared.fixed)
+        names = ", ".join(self.ops.quote_name(c) for c in columns)
+        with self.connection.cursor() as cursor:
+            if self.postgres:
+                shared = tuple(prepared.fixed.values())
+                raw = cursor.cursor  # psycopg 3: COPY, the fast way into PostgreSQL
+                with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in prepared.rows:
+                        copy.write_row(row + shared)
+            else:
+                marks = ["%s"] * len(prepared.columns)
+                marks += [self._literal(cursor, v) for v in prepared.fixed.values()]
+                sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(marks)})"
+                cursor.executemany(sql, prepared.rows)
+
+    def _literal(self, cursor, value: object) -> str:
+        """``value`` as an SQLite literal, quoted by SQLite itself (``quote()``)."""
+        key = (type(value), value)
+        literal = self._literals.get(key)
+        if literal is None:
+            cursor.execute("SELECT quote(%s)", [value])
+            literal = self._literals[key] = cursor.fetchone()[0]
+        return literal.replace("%", "%%")  # Django's cursor formats %s
 
     def copy_history(self, model, ids: list[int], history_type: str) -> None:
         """One django-simple-history row per object, copied by the database from the rows
@@ -1389,19 +1533,6 @@ class _RawWriter:
                 for chunk in _chunks(ordered, size):
                     marks = ", ".join(["%s"] * len(chunk))
                     cursor.execute(head + f"IN ({marks}) ORDER BY 1", [*extra, *chunk])
-
-    def _insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
-        quote = self.ops.quote_name
-        names = ", ".join(quote(c) for c in columns)
-        with self.connection.cursor() as cursor:
-            if self.postgres:
-                raw = cursor.cursor  # psycopg 3: COPY, the fast way into PostgreSQL
-                with raw.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
 
     def update(self, model, fields: list[str], rows: list[tuple]) -> None:
         """``rows`` are (value of each field…, pk)."""
@@ -1466,20 +1597,6 @@ class _RawWriter:
         return cached
 
 
-def _encrypter() -> Callable[[object], object]:
-    """``EncryptedCharField.get_prep_value`` for many values: the key is looked up once."""
-    from django.conf import settings
-
-    master = settings.FIELD_KEY
-
-    def prep(value: object) -> object:
-        if value == "":
-            return value
-        return encrypt(str(value), master)
-
-    return prep
-
-
 def _write_children(
     chunk: list[_RowPlan], school: Org, classes: dict[tuple[str, str], int], writer: _RawWriter
 ) -> dict[str, int]:
@@ -1504,9 +1621,9 @@ def _write_children(
         values["school_class_id"] = classes[plan.place]
         values["id_number_hash"] = plan.id_hash
         values["id"] = pk
-        created.append(writer.prepare(Child, values, stamps))
+        created.append(values)
         new_ids[plan.id_hash] = pk
-    writer.insert(Child, created)
+    writer.insert(Child, writer.database_rows(Child, created, stamps))
     writer.copy_history(Child, ids, "+")
     # Updates: one UPDATE statement per set of changed fields, then the history rows.
     groups: dict[tuple[str, ...], list[tuple]] = {}
@@ -1554,13 +1671,13 @@ def _write_family(
     for ids in _chunks(wanted):
         for member in FamilyMember.objects.filter(child_id__in=ids):
             existing_members[(member.child_id, member.relation)] = member
-    no_hash = blind_index("")
+    blind_index = blind_indexer()
 
     def new_member(child_id: int, county_code: str, relation: str, values: dict) -> None:
         values = {**values, "child_id": child_id, "relation": relation}
         values["county_code"] = county_code
         id_number = values.get("id_number")
-        values["id_number_hash"] = blind_index(id_number) if id_number else no_hash
+        values["id_number_hash"] = blind_index(id_number or "")
         new_members.append(values)
 
     def new_period(child_id: int, county_code: str, relation: str, start: dt.date) -> None:
@@ -1603,12 +1720,9 @@ def _write_family(
                 moved_periods.append((writer.ops.adapt_datefield_value(start), period.pk))
     if new_members:
         ids = writer.allocate_ids(FamilyMember, len(new_members))
-        prepare = writer.prepare
-        rows = []
         for values, pk in zip(new_members, ids, strict=True):
             values["id"] = pk
-            rows.append(prepare(FamilyMember, values))
-        writer.insert(FamilyMember, rows)
+        writer.insert(FamilyMember, writer.database_rows(FamilyMember, new_members))
         writer.copy_history(FamilyMember, ids, "+")
     for names, rows in member_groups.items():
         writer.update(FamilyMember, list(names), rows)
@@ -1617,7 +1731,7 @@ def _write_family(
         ids = writer.allocate_ids(AwayPeriod, len(new_periods))
         for values, pk in zip(new_periods, ids, strict=True):
             values["id"] = pk
-        writer.insert(AwayPeriod, [writer.prepare(AwayPeriod, v) for v in new_periods])
+        writer.insert(AwayPeriod, writer.database_rows(AwayPeriod, new_periods))
     writer.update(AwayPeriod, ["start"], moved_periods)
 
 

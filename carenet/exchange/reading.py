@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from carenet.lib.memory import release_freed_memory
+
 MAX_ROWS = 100_000
 
 
@@ -55,12 +57,16 @@ def _read_excel(data: bytes) -> list[Sheet]:
                 raise RegisterError(_("文件超过 %(n)d 行，请拆分后分批导入") % {"n": MAX_ROWS})
             merged = list(sheet.merged_cell_ranges or [])
             sheets.append(Sheet(name=meta.name, rows=rows, merged=merged))
+            del sheet  # its native cells, now that the rows are Python lists
     except RegisterError:
         raise
     except Exception:  # calamine raises several types for damaged or encrypted files
         raise RegisterError(
             _("无法读取该文件：Excel 文件已损坏或加密，请另存为 .xlsx 后重试")
         ) from None
+    finally:
+        book = None
+        release_freed_memory()
     return sheets
 
 

@@ -12,10 +12,12 @@ nothing without the key.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -68,10 +70,24 @@ def _token_prefix(master: str) -> str:
 
 
 def encrypt(plaintext: str, master: str | None = None) -> str:
+    return encrypt_many([plaintext], master)[0]
+
+
+def encrypt_many(plaintexts: Sequence[str], master: str | None = None) -> list[str]:
+    """``encrypt`` of every value (a register's phones and ID numbers): the key is looked
+    up once and the nonces are drawn from the system's random source in one call (each
+    value still gets its own random 96-bit nonce)."""
     master = master or settings.FIELD_KEY
-    nonce = os.urandom(12)
-    sealed = _aead(master).encrypt(nonce, plaintext.encode("utf-8"), None)
-    return _token_prefix(master) + base64.b64encode(nonce + sealed).decode("ascii")
+    seal = _aead(master).encrypt
+    prefix = _token_prefix(master)
+    nonces = os.urandom(12 * len(plaintexts))
+    b64 = binascii.b2a_base64
+    out = []
+    for at, text in enumerate(plaintexts):
+        nonce = nonces[12 * at : 12 * at + 12]
+        sealed = nonce + seal(nonce, text.encode("utf-8"), None)
+        out.append(prefix + b64(sealed, newline=False).decode("ascii"))
+    return out
 
 
 def token_key_id(token: str) -> str:
@@ -101,10 +117,20 @@ def decrypt(token: str, keys: list[str] | None = None) -> str:
 
 def blind_index(value: str, master: str | None = None) -> str:
     """A keyed hash of a normalised value, for equality lookup without decrypting."""
-    if not value:
-        return ""
-    normalised = value.strip().upper()
-    return hmac.digest(_index_key(master), normalised.encode("utf-8"), "sha256").hex()
+    return blind_indexer(master)(value)
+
+
+def blind_indexer(master: str | None = None) -> Callable[[str], str]:
+    """``blind_index`` with the key looked up once, for many values."""
+    key = _index_key(master)
+    digest = hmac.digest
+
+    def index(value: str) -> str:
+        if not value:
+            return ""
+        return digest(key, value.strip().upper().encode("utf-8"), "sha256").hex()
+
+    return index
 
 
 class EncryptedCharField(models.TextField):

@@ -7,8 +7,9 @@ after 2014. We check the structure, the check digit and the embedded birth date 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from functools import lru_cache
 from operator import mul
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -23,8 +24,7 @@ class InvalidIdNumber(ValueError):
     """The message is a Chinese sentence fit for the user."""
 
 
-@dataclass(frozen=True)
-class IdNumber:
+class IdNumber(NamedTuple):
     value: str
     birth_date: dt.date
     gender: str  # "M" or "F"
@@ -50,32 +50,43 @@ def check_digit(first17: str) -> str:
 
 
 def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
-    if type(raw) is str and len(raw) == 18 and raw.isascii() and raw[:17].isdigit():
-        value = raw.upper()  # already normal: 17 ASCII digits and a last character
-        if not value[17].isdigit() and value[17] != "X":
-            value = normalise_id_number(raw)
+    if (
+        type(raw) is str
+        and len(raw) == 18
+        and raw.isascii()
+        and raw[:17].isdigit()
+        and (raw[17].isdigit() or raw[17] in "Xx")
+    ):
+        value = raw.upper() if raw[17] == "x" else raw  # already normal: the common case
     else:
         value = normalise_id_number(raw)
-    if not value:
-        raise InvalidIdNumber(_("身份证号不能为空"))
-    if "E+" in value or (value.replace(".", "").isdigit() and "." in value):
-        raise InvalidIdNumber(
-            _("身份证号被 Excel 存成了数字，末几位已丢失，请把该列设为文本后重新填写")
-        )
-    if len(value) != 18:
-        raise InvalidIdNumber(_("身份证号应为18位，现为%(n)d位") % {"n": len(value)})
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        raise InvalidIdNumber(_("身份证号只能由数字和末位X组成"))
-    try:
-        birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        raise InvalidIdNumber(_("身份证号中的出生日期不是有效日期")) from None
+        if not value:
+            raise InvalidIdNumber(_("身份证号不能为空"))
+        if "E+" in value or (value.replace(".", "").isdigit() and "." in value):
+            raise InvalidIdNumber(
+                _("身份证号被 Excel 存成了数字，末几位已丢失，请把该列设为文本后重新填写")
+            )
+        if len(value) != 18:
+            raise InvalidIdNumber(_("身份证号应为18位，现为%(n)d位") % {"n": len(value)})
+        if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+            raise InvalidIdNumber(_("身份证号只能由数字和末位X组成"))
+    birth = _birth_date(value[6:14])
+    if birth is None:
+        raise InvalidIdNumber(_("身份证号中的出生日期不是有效日期"))
     if birth > (today or dt.date.today()) or birth.year < 1900:
         raise InvalidIdNumber(_("身份证号中的出生日期不合理"))
     if check_digit(value[:17]) != value[17]:
         raise InvalidIdNumber(_("身份证号校验位错误"))
-    gender = "M" if int(value[16]) % 2 == 1 else "F"
-    return IdNumber(value=value, birth_date=birth, gender=gender)
+    return IdNumber(value, birth, "M" if value[16] in "13579" else "F")
+
+
+@lru_cache(maxsize=65536)
+def _birth_date(digits: str) -> dt.date | None:
+    """The date of 8 digits (YYYYMMDD), or None: a register repeats a few thousand days."""
+    try:
+        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
 
 
 def make_id_number(division: str, birth: dt.date, sequence: int, gender: str) -> str:
