@@ -82,9 +82,21 @@ def test_tables_already_larger_than_the_import_keep_their_indexes(world, bulk_fr
     assert not [s for s in statements if s.startswith("DROP INDEX")]
 
 
+def _fail_on_away_periods(original):
+    def database_rows(self, model, rows, constants=None):
+        if model is AwayPeriod:
+            raise RuntimeError("out of memory")
+        return original(self, model, rows, constants)
+
+    return database_rows
+
+
+@pytest.mark.parametrize("where", ["history copy", "value preparation"])
 def test_a_failure_during_a_bulk_load_restores_the_indexes_and_writes_nothing(
-    world, bulk_from_one_child
+    world, bulk_from_one_child, where
 ):
+    """A statement failing after rows are written, or the preparation of the last rows
+    failing: either way the whole import is rolled back."""
     before = (_indexes(), Child.objects.count(), FamilyMember.objects.count())
     dropped: list[str] = []
 
@@ -94,11 +106,20 @@ def test_a_failure_during_a_bulk_load_restores_the_indexes_and_writes_nothing(
 
     data = _register([f"丙{n}" for n in range(40)])
     preview = import_preview(data=data, filename="a.xlsx", school=world.school)
-    with mock.patch.object(importer, "_write_family", side_effect=RuntimeError("disk full")):
-        with pytest.raises(RuntimeError), connection.execute_wrapper(spy):
-            import_commit(preview=preview, school=world.school, actor=None)
+    if where == "history copy":
+        failure = mock.patch.object(
+            importer._RawWriter, "copy_history", side_effect=RuntimeError("disk full")
+        )
+    else:
+        original = importer._RawWriter.database_rows
+        failure = mock.patch.object(
+            importer._RawWriter, "database_rows", _fail_on_away_periods(original)
+        )
+    with failure, pytest.raises(RuntimeError), connection.execute_wrapper(spy):
+        import_commit(preview=preview, school=world.school, actor=None)
     assert bool(dropped) == (connection.vendor == "sqlite")
     assert before == (_indexes(), Child.objects.count(), FamilyMember.objects.count())
+    assert not AwayPeriod.objects.filter(child__name__startswith="丙").exists()
 
 
 def test_new_rows_take_ids_the_database_does_not_give_again(world):

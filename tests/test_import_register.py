@@ -262,9 +262,12 @@ def test_a_failure_in_the_middle_of_the_commit_writes_nothing(world):
     rows = [SIMPLE_HEADER] + [simple_row(n, f"学生{n}", an_id()) for n in range(1, 6)]
     preview = import_preview(data=xlsx(rows), filename="a.xlsx", school=world.school)
     before = (Child.objects.count(), FamilyMember.objects.count(), Org.objects.count())
-    with mock.patch.object(importer, "_write_family", side_effect=RuntimeError("disk full")):
-        with pytest.raises(RuntimeError):
-            import_commit(preview=preview, school=world.school, actor=None)
+    # The children are written, then copying their history fails.
+    failure = mock.patch.object(
+        importer._RawWriter, "copy_history", side_effect=RuntimeError("disk full")
+    )
+    with failure, pytest.raises(RuntimeError):
+        import_commit(preview=preview, school=world.school, actor=None)
     assert before == (Child.objects.count(), FamilyMember.objects.count(), Org.objects.count())
     assert not ImportBatch.objects.exists()
 

@@ -526,21 +526,23 @@ class _Validator:
         self.blind_index = blind_indexer()
         # Most columns repeat a few values (a work place, a relation): see ``cached``.
         self._memo: dict[str, dict[object, Any]] = {}
-        self.keys = [key for _c, key in self.columns]
         self.width = self.columns[-1][0] + 1
-        indexes = [c for c, _key in self.columns]
-        self.pick = itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[0],)
+        # A row's cells are picked in one call: the child's by key, the family's in order.
+        child = [(c, key) for c, key in self.columns if "." not in key]
+        self.child_keys = [key for _c, key in child]
+        self.pick_child = _picker([c for c, _key in child])
+        family = [(c, key) for c, key in self.columns if "." in key]
+        self.pick_family = _picker([c for c, _key in family])
         # Cells read by a function of the cell alone, in the order their errors are listed.
         readers = _child_cell_readers(self)
         self.child_cells = [
             (key, self._memo.setdefault(key, {}), readers[key])
             for key in _CHILD_CELL_ORDER
-            if key in readers and key in self.keys
+            if key in readers and key in self.child_keys
         ]
         self.family_columns = [
             (key, relation, self._member_cell(name), self._memo.setdefault(key, {}))
-            for key in self.keys
-            if "." in key
+            for _c, key in family
             for relation, name in [key.split(".", 1)]
         ]
 
@@ -591,7 +593,7 @@ class _Validator:
             cells = [*cells, *[""] * (self.width - len(cells))]
         get: dict[str, object] = {
             key: value
-            for key, value in zip(self.keys, self.pick(cells), strict=True)
+            for key, value in zip(self.child_keys, self.pick_child(cells), strict=True)
             if value is not None and value != ""
         }
         errors: list[CellError] = []
@@ -649,7 +651,7 @@ class _Validator:
             place = cached("place", (get.get("grade"), get["class"]), self.place)
             if place is None:
                 fail("class", _("无法识别班级，请同时填写年级和班级（如 三年级、2班）"))
-        family, away = self._family(get, fail)
+        family, away = self._family(self.pick_family(cells), fail)
         derived: set[str] = set()
         if "left_behind_type" in get:
             kind = cached(
@@ -680,12 +682,12 @@ class _Validator:
             errors,
         )
 
-    def _family(self, get: dict[str, object], fail: Callable[[str, str], None]):
+    def _family(self, cells: tuple, fail: Callable[[str, str], None]):
+        """The family members' fields and away dates stated by a row's family cells."""
         family: dict[str, dict[str, Any]] = {}
         away: dict[str, dt.date] = {}
-        for key, relation, read, memo in self.family_columns:
-            value = get.get(key)
-            if value is None:
+        for (key, relation, read, memo), value in zip(self.family_columns, cells, strict=True):
+            if value is None or value == "":
                 continue
             if read is None:  # an ID number: one per row, nothing to remember
                 if not _text(value):
@@ -806,6 +808,13 @@ _MemberCell = tuple[dict[str, Any] | None, dt.date | None, str | None]
 _MEMO_LIMIT = 5_000
 _SCHOOLING_CHOICES = gettext_lazy("在校、休学、辍学、转出、毕业、未到学龄")
 _IMMUNIZATION_CHOICES = gettext_lazy("已全程接种、未全程接种、不详")
+
+
+def _picker(indexes: list[int]) -> Callable[[list[object]], tuple]:
+    """The cells at ``indexes`` of a row, as a tuple, in one call."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    return lambda cells: tuple(cells[c] for c in indexes)
 
 
 def _remember(memo: dict[object, Any], value: object, compute: Callable[[object], Any]) -> Any:
@@ -1276,16 +1285,24 @@ def import_commit(
         writer = _RawWriter(timezone.now(), user.pk if user is not None else None, reason)
         derived_start = derived_away_start(timezone.localdate())
         done = 0
-        created = sum(1 for p in plans if p.existing is None)
+        new = [p for p in plans if p.existing is None]
+        counts = {
+            Child: len(new),
+            FamilyMember: sum(len(p.family) for p in new),
+            AwayPeriod: sum(len(p.away) + len(p.derived_away) for p in new),
+        }
         with (
-            writer.bulk_load(created),
+            writer.bulk_load(len(new)),
             stale_triggers_suspended(
                 connection, [m._meta.db_table for m in _BULK_TABLES], [school.pk]
             ),
         ):
+            ids = {model: iter(writer.allocate_ids(model, n)) for model, n in counts.items()}
             for chunk in _chunks(plans, BATCH):
-                new_ids = _write_children(chunk, school, classes, writer)
-                _write_family(chunk, new_ids, school.county_code, writer, derived_start)
+                created = [p for p in chunk if p.existing is None]
+                _write_created(created, ids, school, classes, writer, derived_start)
+                if len(created) < len(chunk):
+                    _write_changes(chunk, classes, writer)
                 done += len(chunk)
                 if progress:
                     progress(done, total)
@@ -1343,6 +1360,7 @@ class _RawWriter:
 
     def __init__(self, now: dt.datetime, user_id: int | None, reason: str) -> None:
         self.connection = connection
+        self.blind_index = blind_indexer()
         self.ops = connection.ops
         self.postgres = connection.vendor == "postgresql"
         self.now = now
@@ -1597,38 +1615,66 @@ class _RawWriter:
         return cached
 
 
-def _write_children(
-    chunk: list[_RowPlan], school: Org, classes: dict[tuple[str, str], int], writer: _RawWriter
-) -> dict[str, int]:
-    """Insert the new children and update the changed ones, with their history rows.
+def _write_created(
+    plans: list[_RowPlan],
+    ids: dict[type, Iterator[int]],
+    school: Org,
+    classes: dict[tuple[str, str], int],
+    writer: _RawWriter,
+    derived_start: dt.date,
+) -> None:
+    """New children with their family members and away periods, and their history rows.
 
-    Returns the new children's ids by blind index.
-    """
-    now = writer.now
-    new = [plan for plan in chunk if plan.existing is None]
-    ids = writer.allocate_ids(Child, len(new))
-    stamps = {"created_at": writer.now_db, "updated_at": writer.now_db}
-    created: list[dict[str, Any]] = []
-    new_ids: dict[str, int] = {}
-    common = {
-        "school_id": school.pk,
-        "county_code": school.county_code,
-    }
-    for plan, pk in zip(new, ids, strict=True):
+    ``ids`` are taken in advance for the whole import (``allocate_ids``): nothing is
+    read from the database here."""
+    if not plans:
+        return
+    children: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    periods: list[dict[str, Any]] = []
+    blind_index = writer.blind_index
+    for plan, pk in zip(plans, ids[Child], strict=False):
         assert plan.place is not None  # rejected by the preview otherwise
-        values = {**plan.child_values, **common}
+        values = dict(plan.child_values)
         values["name_pinyin"], values["name_initials"] = writer.name_pinyin(values["name"])
         values["school_class_id"] = classes[plan.place]
         values["id_number_hash"] = plan.id_hash
         values["id"] = pk
-        created.append(values)
-        new_ids[plan.id_hash] = pk
-    writer.insert(Child, writer.database_rows(Child, created, stamps))
-    writer.copy_history(Child, ids, "+")
-    # Updates: one UPDATE statement per set of changed fields, then the history rows.
+        children.append(values)
+        for relation, stated in plan.family.items():
+            member = dict(stated, child_id=pk, relation=relation)
+            member["id_number_hash"] = blind_index(stated.get("id_number") or "")
+            members.append(member)
+        for relation, start in plan.away.items():
+            periods.append({"child_id": pk, "relation": relation, "start": start})
+        for relation in sorted(plan.derived_away):
+            periods.append({"child_id": pk, "relation": relation, "start": derived_start})
+    shared = {"county_code": school.county_code}
+    stamps = {**shared, "school_id": school.pk, "created_at": writer.now_db}
+    stamps["updated_at"] = writer.now_db
+    for model, rows, constants in (
+        (Child, children, stamps),
+        (FamilyMember, members, shared),
+        (AwayPeriod, periods, shared),
+    ):
+        if not rows:
+            continue
+        if model is not Child:
+            for row, pk in zip(rows, ids[model], strict=False):
+                row["id"] = pk
+        writer.insert(model, writer.database_rows(model, rows, constants))
+        if model is not AwayPeriod:
+            writer.copy_history(model, [row["id"] for row in rows], "+")
+
+
+def _write_changes(
+    plans: list[_RowPlan], classes: dict[tuple[str, str], int], writer: _RawWriter
+) -> None:
+    """Update children on file and their family members and away periods, with history
+    rows for what changed."""
     groups: dict[tuple[str, ...], list[tuple]] = {}
     updated: list[int] = []
-    for plan in chunk:
+    for plan in plans:
         child = plan.existing
         if child is None or not plan.child_changes:
             continue
@@ -1643,7 +1689,7 @@ def _write_children(
         if "name" in plan.child_changes:
             child.name_pinyin, child.name_initials = writer.name_pinyin(child.name)
             changed |= {"name_pinyin", "name_initials"}
-        child.updated_at = now
+        child.updated_at = writer.now
         prepared = writer.prepare_instance(child)
         fields = tuple(sorted(changed))
         groups.setdefault(fields, []).append(tuple(prepared[f] for f in fields) + (prepared["id"],))
@@ -1651,55 +1697,29 @@ def _write_children(
     for fields, rows in groups.items():
         writer.update(Child, list(fields), rows)
     writer.copy_history(Child, updated, "~")
-    return new_ids
 
-
-def _write_family(
-    chunk: list[_RowPlan],
-    new_ids: dict[str, int],
-    county: str,
-    writer: _RawWriter,
-    derived_start: dt.date,
-) -> None:
     new_members: list[dict[str, Any]] = []
     member_groups: dict[tuple[str, ...], list[tuple]] = {}
     changed_members: list[int] = []
     new_periods: list[dict[str, Any]] = []
     moved_periods: list[tuple] = []
     existing_members: dict[tuple[int, str], FamilyMember] = {}
-    wanted = [p.existing.pk for p in chunk if p.existing is not None and p.family_changes]
+    wanted = [p.existing.pk for p in plans if p.existing is not None and p.family_changes]
     for ids in _chunks(wanted):
         for member in FamilyMember.objects.filter(child_id__in=ids):
             existing_members[(member.child_id, member.relation)] = member
-    blind_index = blind_indexer()
-
-    def new_member(child_id: int, county_code: str, relation: str, values: dict) -> None:
-        values = {**values, "child_id": child_id, "relation": relation}
-        values["county_code"] = county_code
-        id_number = values.get("id_number")
-        values["id_number_hash"] = blind_index(id_number or "")
-        new_members.append(values)
-
-    def new_period(child_id: int, county_code: str, relation: str, start: dt.date) -> None:
-        new_periods.append(
-            {"child_id": child_id, "relation": relation, "county_code": county_code, "start": start}
-        )
-
-    for plan in chunk:
-        if plan.existing is None:
-            child_id = new_ids[plan.id_hash]
-            for relation, values in plan.family.items():
-                new_member(child_id, county, relation, values)
-            for relation, start in plan.away.items():
-                new_period(child_id, county, relation, start)
-            for relation in sorted(plan.derived_away):
-                new_period(child_id, county, relation, derived_start)
-            continue
+    blind_index = writer.blind_index
+    for plan in plans:
         child = plan.existing
-        for relation, values in plan.family_changes.items():
+        if child is None:
+            continue
+        for relation, values in (plan.family_changes or {}).items():
             member = existing_members.get((child.pk, relation))
             if member is None:
-                new_member(child.pk, child.county_code, relation, values)
+                row = dict(values, child_id=child.pk, relation=relation)
+                row["county_code"] = child.county_code
+                row["id_number_hash"] = blind_index(values.get("id_number") or "")
+                new_members.append(row)
                 continue
             fields = set(values)
             for f, v in values.items():
@@ -1713,25 +1733,30 @@ def _write_family(
                 tuple(prepared[f] for f in names) + (prepared["id"],)
             )
             changed_members.append(member.pk)
-        for relation, start, period in plan.away_ops:
+        for relation, start, period in plan.away_ops or ():
             if period is None:
-                new_period(child.pk, child.county_code, relation, start)
+                new_periods.append(
+                    {
+                        "child_id": child.pk,
+                        "relation": relation,
+                        "county_code": child.county_code,
+                        "start": start,
+                    }
+                )
             else:
                 moved_periods.append((writer.ops.adapt_datefield_value(start), period.pk))
-    if new_members:
-        ids = writer.allocate_ids(FamilyMember, len(new_members))
-        for values, pk in zip(new_members, ids, strict=True):
-            values["id"] = pk
-        writer.insert(FamilyMember, writer.database_rows(FamilyMember, new_members))
-        writer.copy_history(FamilyMember, ids, "+")
+    for model, rows in ((FamilyMember, new_members), (AwayPeriod, new_periods)):
+        if not rows:
+            continue
+        ids = writer.allocate_ids(model, len(rows))
+        for row, pk in zip(rows, ids, strict=True):
+            row["id"] = pk
+        writer.insert(model, writer.database_rows(model, rows))
+        if model is FamilyMember:
+            writer.copy_history(model, ids, "+")
     for names, rows in member_groups.items():
         writer.update(FamilyMember, list(names), rows)
     writer.copy_history(FamilyMember, changed_members, "~")
-    if new_periods:
-        ids = writer.allocate_ids(AwayPeriod, len(new_periods))
-        for values, pk in zip(new_periods, ids, strict=True):
-            values["id"] = pk
-        writer.insert(AwayPeriod, writer.database_rows(AwayPeriod, new_periods))
     writer.update(AwayPeriod, ["start"], moved_periods)
 
 
