@@ -98,6 +98,7 @@ def test_parallel_writers_never_meet_database_is_locked(tmp_path: Path):
     database = Path(home) / "carenet.sqlite3"
     with contextlib.closing(sqlite3.connect(database)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 8192  # set on creation
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with context.Pool(1) as pool:
         summaries = pool.apply_async(_summaries, (home,)).get(timeout=120)

@@ -74,3 +74,20 @@ def test_arbitrary_text_is_refused_with_a_message_or_accepted_never_crashes(text
         parse_id_number(text)
     except InvalidIdNumber as exc:
         assert str(exc)
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=17, max_size=17),
+    st.sampled_from("0123456789Xx"),
+)
+def test_the_fast_path_and_the_normalising_path_agree(first17, last):
+    """An ID number already in normal form skips normalisation: the same outcome as the
+    same number with a stray space (which takes the normalising path)."""
+
+    def outcome(raw: str):
+        try:
+            return parse_id_number(raw, today=dt.date(2026, 12, 3))
+        except InvalidIdNumber as exc:
+            return str(exc)
+
+    assert outcome(first17 + last) == outcome(f" {first17}{last}")

@@ -13,6 +13,7 @@ from django.db import connection
 from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.exchange import importer
 from carenet.exchange.importer import import_commit, import_preview
+from carenet.indicators.models import SchoolFigures
 from tests.factories import child_add
 from tests.import_files import SIMPLE_HEADER, an_id, simple_row, xlsx
 
@@ -170,3 +171,40 @@ def test_cells_equal_as_numbers_but_not_as_text_are_read_apart(world):
     preview = import_preview(data=out.getvalue(), filename="a.xlsx", school=world.school)
     notes = [r.plan.child_values["notes"] for r in preview.rows]
     assert notes == ["1", "是", "1"]
+
+
+def _keep_figures(*schools) -> None:
+    for school in schools:
+        SchoolFigures.objects.create(
+            school=school, county_code=school.county_code, as_of=dt.date(2026, 11, 2),
+            rules="r", counts={},
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_import_drops_only_its_schools_kept_figures_and_keeps_the_triggers(world, bulk):
+    """The per-row triggers are suspended while an import writes (SQLite): afterwards the
+    school's kept figures are gone, another school's are kept, and the triggers work."""
+    _keep_figures(world.school, world.other_school)
+    with mock.patch.object(importer, "BULK_LOAD_MIN", 1 if bulk else 10**9):
+        _statements(_register(["己一", "己二"]), world)
+    kept = set(SchoolFigures.objects.values_list("school_id", flat=True))
+    assert kept == {world.other_school.pk}
+    _keep_figures(world.school)
+    child = Child.objects.get(name="己一")
+    FamilyMember.objects.filter(child=child, relation="father").update(name="己父")
+    assert set(SchoolFigures.objects.values_list("school_id", flat=True)) == kept
+
+
+def test_a_failed_import_keeps_the_figures_and_the_triggers(world):
+    _keep_figures(world.school)
+    preview = import_preview(data=_register(["庚一"]), filename="a.xlsx", school=world.school)
+    failure = mock.patch.object(
+        importer._RawWriter, "copy_history", side_effect=RuntimeError("disk full")
+    )
+    with failure, pytest.raises(RuntimeError):
+        import_commit(preview=preview, school=world.school, actor=None)
+    assert SchoolFigures.objects.filter(school=world.school).exists()
+    child = child_add(world.class_1, name="庚二", father_away=dt.date(2024, 3, 1))
+    assert not SchoolFigures.objects.filter(school=world.school).exists()
+    assert child.pk

@@ -143,10 +143,17 @@ class Child(models.Model):
     archived_on = models.DateField(_("归档日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # History rows are looked up by the child (id), the date and the county only.
+    # History rows are looked up by the child (id) only, in date order.
     history = HistoricalRecords(
         excluded_fields=["name_pinyin", "name_initials", "updated_at"],
-        no_db_index=["school", "school_class", "village", "status", "id_number_hash"],
+        no_db_index=[
+            "school",
+            "school_class",
+            "village",
+            "status",
+            "id_number_hash",
+            "county_code",
+        ],
     )
 
     class Meta:
@@ -226,7 +233,8 @@ class FamilyMember(models.Model):
     guardianship_quality = models.CharField(
         _("监护状况"), max_length=16, choices=GuardianshipQuality.choices, blank=True
     )
-    history = HistoricalRecords(no_db_index=["id_number_hash"])
+    # History rows are looked up by the child and the member only, in date order.
+    history = HistoricalRecords(no_db_index=["id_number_hash", "county_code"])
 
     class Meta:
         verbose_name = _("家庭成员")
