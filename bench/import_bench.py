@@ -1,9 +1,12 @@
 """Register import benchmark (issue 4): CareNet vs the floor vs django-import-export.
 
     pip install -e '.[bench]'
-    python bench/import_bench.py [--rows 50000] [--ie-rows N] [--no-postgres]
+    python bench/import_bench.py [--rows 50000] [--layout canonical|narrow] [--repeat N]
+                                 [--ie-rows N] [--no-postgres] [--no-import-export]
 
-Builds a clean register of N children (.xlsx), then times in the same run:
+Builds a clean register of N children (.xlsx): by default in the canonical layout of
+REGISTER.md (45 columns, written by CareNet's own export renderer), or ``narrow`` (a
+title line and 18 columns). Then times, in the same run:
 (a) the floor: python-calamine reading the file + a bare sqlite3 ``executemany`` of the
     rows into a scratch table;
 (b) CareNet's import end to end (read, validate, write children, family members and
@@ -11,11 +14,11 @@ Builds a clean register of N children (.xlsx), then times in the same run:
     (DATABASE_URL=postgres://postgres@127.0.0.1:5432/carenet_import_bench, created if
     missing);
 (c) django-import-export importing the same rows into the same Child model, in its
-    default mode and with ``use_bulk``.
-Each measured import runs in its own process on a fresh database (removed afterwards),
-so its peak memory (ru_maxrss) is its own. Times are wall-clock, with the measuring
-process's CPU time beside them (steadier when the machine is shared; a PostgreSQL
-server's work is not in it).
+    default mode and with ``use_bulk``, on each of the same databases.
+(a) and (b) alternate ``--repeat`` times and each keeps its fastest run (all are
+printed). Each measured import runs in its own process on a fresh database (removed
+afterwards), so its peak memory (ru_maxrss) is its own. Times are wall-clock, with the
+measuring process's CPU time beside them (a PostgreSQL server's work is not in it).
 """
 
 from __future__ import annotations
