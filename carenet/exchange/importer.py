@@ -581,12 +581,8 @@ class _Validator:
         cache = self._memo.get(key)
         if cache is None:
             cache = self._memo[key] = {}
-        try:
-            return cache[value if type(value) is str else _memo_key(value)]
-        except KeyError:
-            return _remember(cache, value, compute)
-        except TypeError:  # not hashable
-            return compute(value)
+        found = cache.get(value if type(value) is str else _memo_key(value), _MISSING)
+        return _remember(cache, value, compute) if found is _MISSING else found
 
     def validate(self, cells: list[object]) -> tuple[_RowPlan | None, list[CellError]]:
         if len(cells) < self.width:
@@ -636,12 +632,8 @@ class _Validator:
             value = get.get(key)
             if value is None:
                 continue
-            try:
-                updates, error = memo[value if type(value) is str else _memo_key(value)]
-            except KeyError:
-                updates, error = _remember(memo, value, read)
-            except TypeError:  # not hashable
-                updates, error = read(value)
+            outcome = memo.get(value if type(value) is str else _memo_key(value), _MISSING)
+            updates, error = _remember(memo, value, read) if outcome is _MISSING else outcome
             if error is not None:
                 fail(key, error)
             elif updates:
@@ -690,7 +682,7 @@ class _Validator:
             if value is None or value == "":
                 continue
             if read is None:  # an ID number: one per row, nothing to remember
-                if not _text(value):
+                if not (type(value) is str and len(value) == 18) and not _text(value):
                     continue
                 try:
                     id_number = parse_id_number(
@@ -704,12 +696,9 @@ class _Validator:
                     member = family[relation] = {}
                 member["id_number"] = id_number
                 continue
-            try:
-                outcome = memo[value if type(value) is str else _memo_key(value)]
-            except KeyError:
+            outcome = memo.get(value if type(value) is str else _memo_key(value), _MISSING)
+            if outcome is _MISSING:
                 outcome = _remember(memo, value, read)
-            except TypeError:  # not hashable
-                outcome = read(value)
             if outcome is None:  # blank
                 continue
             updates, start, error = outcome
@@ -815,6 +804,9 @@ def _picker(indexes: list[int]) -> Callable[[list[object]], tuple]:
     if len(indexes) > 1:
         return itemgetter(*indexes)
     return lambda cells: tuple(cells[c] for c in indexes)
+
+
+_MISSING = object()
 
 
 def _remember(memo: dict[object, Any], value: object, compute: Callable[[object], Any]) -> Any:

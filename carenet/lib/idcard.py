@@ -41,10 +41,14 @@ def normalise_id_number(raw: object) -> str:
     return text.upper()
 
 
+def _ascii_check_digit(first17: str) -> str:
+    """The check digit of 17 ASCII digits, in C: the weights applied to the codes."""
+    return _CHECK[(sum(map(mul, first17.encode("ascii"), _WEIGHTS)) - _ASCII_OFFSET) % 11]
+
+
 def check_digit(first17: str) -> str:
     if len(first17) == 17 and first17.isascii() and first17.isdigit():
-        # The common case in C: the weights applied to the ASCII codes.
-        return _CHECK[(sum(map(mul, first17.encode("ascii"), _WEIGHTS)) - _ASCII_OFFSET) % 11]
+        return _ascii_check_digit(first17)
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK[total % 11]
 
@@ -58,6 +62,7 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
         and (raw[17].isdigit() or raw[17] in "Xx")
     ):
         value = raw.upper() if raw[17] == "x" else raw  # already normal: the common case
+        expected = _ascii_check_digit(value[:17])
     else:
         value = normalise_id_number(raw)
         if not value:
@@ -70,14 +75,15 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
             raise InvalidIdNumber(_("身份证号应为18位，现为%(n)d位") % {"n": len(value)})
         if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
             raise InvalidIdNumber(_("身份证号只能由数字和末位X组成"))
+        expected = check_digit(value[:17])
     birth = _birth_date(value[6:14])
     if birth is None:
         raise InvalidIdNumber(_("身份证号中的出生日期不是有效日期"))
     if birth > (today or dt.date.today()) or birth.year < 1900:
         raise InvalidIdNumber(_("身份证号中的出生日期不合理"))
-    if check_digit(value[:17]) != value[17]:
+    if expected != value[17]:
         raise InvalidIdNumber(_("身份证号校验位错误"))
-    return IdNumber(value, birth, "M" if value[16] in "13579" else "F")
+    return IdNumber(value, birth, "M" if int(value[16]) % 2 else "F")
 
 
 @lru_cache(maxsize=65536)
