@@ -4,6 +4,24 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def _drop_indicator_triggers(apps, schema_editor):
+    # SQLite rebuilds a table to alter it, and cannot rename the rebuilt children_child
+    # into place while other tables' indicator triggers name it. The triggers go for
+    # the rebuild and come back at the end, in the same transaction.
+    from carenet.indicators.triggers import drop_statements
+
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in drop_statements("sqlite"):
+            schema_editor.execute(sql)
+
+
+def _create_indicator_triggers(apps, schema_editor):
+    from carenet.indicators.triggers import create_triggers
+
+    if schema_editor.connection.vendor == "sqlite":
+        create_triggers(schema_editor.connection)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +30,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(_drop_indicator_triggers, _create_indicator_triggers),
         migrations.AlterField(
             model_name='awayperiod',
             name='child',
@@ -77,4 +96,5 @@ class Migration(migrations.Migration):
             name='id_number_hash',
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
+        migrations.RunPython(_create_indicator_triggers, _drop_indicator_triggers),
     ]
