@@ -65,7 +65,7 @@ def _read_excel(data: bytes) -> list[Sheet]:
             _("无法读取该文件：Excel 文件已损坏或加密，请另存为 .xlsx 后重试")
         ) from None
     finally:
-        book = None
+        book = None  # the workbook's native data goes too, before the trim
         release_freed_memory()
     return sheets
 
