@@ -522,7 +522,6 @@ class _Validator:
             ),
             key=lambda pair: -len(pair[0]),
         )
-        self._residence_cache: dict[str, dict[str, Any]] = {}
         self.blind_index = blind_indexer()
         # Most columns repeat a few values (a work place, a relation): see ``cached``.
         self._memo: dict[str, dict[object, Any]] = {}
@@ -554,9 +553,6 @@ class _Validator:
         return self.column_of.get(key) or {"class": "班级"}.get(key, key)
 
     def residence(self, text: str) -> dict[str, Any]:
-        cached = self._residence_cache.get(text)
-        if cached is not None:
-            return cached
         result: dict[str, Any] = {}
         for name, pk in self.villages:
             at = text.find(name)
@@ -572,17 +568,12 @@ class _Validator:
                 break
         else:
             result = {"residence_address": text[:200]}
-        self._residence_cache[text] = result
         return result
 
     def cached(self, key: str, value: object, compute: Callable[[object], Any]) -> Any:
         """``compute(value)``, once per distinct value of a column: most columns of a
         register repeat a few values (性别, 年级, 务工地点, 与儿童关系 …)."""
-        cache = self._memo.get(key)
-        if cache is None:
-            cache = self._memo[key] = {}
-        found = cache.get(value if type(value) is str else _memo_key(value), _MISSING)
-        return _remember(cache, value, compute) if found is _MISSING else found
+        return _recall(self._memo.setdefault(key, {}), value, compute)
 
     def validate(self, cells: list[object]) -> tuple[_RowPlan | None, list[CellError]]:
         if len(cells) < self.width:
@@ -632,8 +623,7 @@ class _Validator:
             value = get.get(key)
             if value is None:
                 continue
-            outcome = memo.get(value if type(value) is str else _memo_key(value), _MISSING)
-            updates, error = _remember(memo, value, read) if outcome is _MISSING else outcome
+            updates, error = _recall(memo, value, read)
             if error is not None:
                 fail(key, error)
             elif updates:
@@ -691,14 +681,9 @@ class _Validator:
                 except InvalidIdNumber as exc:
                     fail(key, str(exc))
                     continue
-                member = family.get(relation)
-                if member is None:
-                    member = family[relation] = {}
-                member["id_number"] = id_number
+                family.setdefault(relation, {})["id_number"] = id_number
                 continue
-            outcome = memo.get(value if type(value) is str else _memo_key(value), _MISSING)
-            if outcome is _MISSING:
-                outcome = _remember(memo, value, read)
+            outcome = _recall(memo, value, read)
             if outcome is None:  # blank
                 continue
             updates, start, error = outcome
@@ -707,10 +692,7 @@ class _Validator:
             elif start is not None:
                 away[relation] = start
             elif updates:
-                member = family.get(relation)
-                if member is None:
-                    member = family[relation] = {}
-                member.update(updates)
+                family.setdefault(relation, {}).update(updates)
         return family, away
 
     def _member_cell(self, name: str) -> Callable[[object], _MemberCell | None] | None:
@@ -809,11 +791,14 @@ def _picker(indexes: list[int]) -> Callable[[list[object]], tuple]:
 _MISSING = object()
 
 
-def _remember(memo: dict[object, Any], value: object, compute: Callable[[object], Any]) -> Any:
-    """``compute(value)``, kept in ``memo`` (up to ``_MEMO_LIMIT`` values)."""
-    result = compute(value)
-    if len(memo) < _MEMO_LIMIT:
-        memo[value if type(value) is str else _memo_key(value)] = result
+def _recall(memo: dict[object, Any], value: object, compute: Callable[[object], Any]) -> Any:
+    """``compute(value)``, remembered in ``memo`` (up to ``_MEMO_LIMIT`` values)."""
+    key = value if type(value) is str else _memo_key(value)
+    result = memo.get(key, _MISSING)
+    if result is _MISSING:
+        result = compute(value)
+        if len(memo) < _MEMO_LIMIT:
+            memo[key] = result
     return result
 
 
@@ -833,6 +818,9 @@ _CHILD_CELL_ORDER = (
 
 
 def _child_cell_readers(validator: _Validator) -> dict[str, Callable[[object], _ChildCell]]:
+    """How each of ``_CHILD_CELL_ORDER``'s cells is read: a function of the cell alone,
+    so that ``_recall`` computes it once per distinct cell."""
+
     def text(key: str) -> Callable[[object], _ChildCell]:
         clean = _CHILD_TEXT_CLEANERS[key]
 
@@ -1277,24 +1265,17 @@ def import_commit(
         writer = _RawWriter(timezone.now(), user.pk if user is not None else None, reason)
         derived_start = derived_away_start(timezone.localdate())
         done = 0
-        new = [p for p in plans if p.existing is None]
-        counts = {
-            Child: len(new),
-            FamilyMember: sum(len(p.family) for p in new),
-            AwayPeriod: sum(len(p.away) + len(p.derived_away) for p in new),
-        }
         with (
-            writer.bulk_load(len(new)),
+            writer.bulk_load(sum(1 for p in plans if p.existing is None)),
             stale_triggers_suspended(
                 connection, [m._meta.db_table for m in _BULK_TABLES], [school.pk]
             ),
         ):
-            ids = {model: iter(writer.allocate_ids(model, n)) for model, n in counts.items()}
             for chunk in _chunks(plans, BATCH):
-                created = [p for p in chunk if p.existing is None]
-                _write_created(created, ids, school, classes, writer, derived_start)
-                if len(created) < len(chunk):
-                    _write_changes(chunk, classes, writer)
+                _write_created(
+                    [p for p in chunk if p.existing is None], school, classes, writer, derived_start
+                )
+                _write_changes([p for p in chunk if p.existing is not None], classes, writer)
                 done += len(chunk)
                 if progress:
                     progress(done, total)
@@ -1511,6 +1492,20 @@ class _RawWriter:
             literal = self._literals[key] = cursor.fetchone()[0]
         return literal.replace("%", "%%")  # Django's cursor formats %s
 
+    def create(
+        self, model, rows: list[dict[str, Any]], constants: dict[str, Any] | None = None
+    ) -> None:
+        """Insert new objects (``database_rows``' input), each given its id here (set in
+        its dict), with their '+' history rows if the model keeps history."""
+        if not rows:
+            return
+        ids = self.allocate_ids(model, len(rows))
+        for row, pk in zip(rows, ids, strict=True):
+            row["id"] = pk
+        self.insert(model, self.database_rows(model, rows, constants))
+        if hasattr(model, "history"):
+            self.copy_history(model, ids, "+")
+
     def copy_history(self, model, ids: list[int], history_type: str) -> None:
         """One django-simple-history row per object, copied by the database from the rows
         of ``ids`` as they are now, with the date, the user and the change reason."""
@@ -1609,30 +1604,29 @@ class _RawWriter:
 
 def _write_created(
     plans: list[_RowPlan],
-    ids: dict[type, Iterator[int]],
     school: Org,
     classes: dict[tuple[str, str], int],
     writer: _RawWriter,
     derived_start: dt.date,
 ) -> None:
-    """New children with their family members and away periods, and their history rows.
-
-    ``ids`` are taken in advance for the whole import (``allocate_ids``): nothing is
-    read from the database here."""
-    if not plans:
-        return
+    """New children with their family members and away periods, and their history rows."""
     children: list[dict[str, Any]] = []
-    members: list[dict[str, Any]] = []
-    periods: list[dict[str, Any]] = []
-    blind_index = writer.blind_index
-    for plan, pk in zip(plans, ids[Child], strict=False):
+    for plan in plans:
         assert plan.place is not None  # rejected by the preview otherwise
         values = dict(plan.child_values)
         values["name_pinyin"], values["name_initials"] = writer.name_pinyin(values["name"])
         values["school_class_id"] = classes[plan.place]
         values["id_number_hash"] = plan.id_hash
-        values["id"] = pk
         children.append(values)
+    shared = {"county_code": school.county_code}
+    stamps = {**shared, "school_id": school.pk, "created_at": writer.now_db}
+    stamps["updated_at"] = writer.now_db
+    writer.create(Child, children, stamps)
+    members: list[dict[str, Any]] = []
+    periods: list[dict[str, Any]] = []
+    blind_index = writer.blind_index
+    for plan, child in zip(plans, children, strict=True):
+        pk = child["id"]
         for relation, stated in plan.family.items():
             member = dict(stated, child_id=pk, relation=relation)
             member["id_number_hash"] = blind_index(stated.get("id_number") or "")
@@ -1641,34 +1635,20 @@ def _write_created(
             periods.append({"child_id": pk, "relation": relation, "start": start})
         for relation in sorted(plan.derived_away):
             periods.append({"child_id": pk, "relation": relation, "start": derived_start})
-    shared = {"county_code": school.county_code}
-    stamps = {**shared, "school_id": school.pk, "created_at": writer.now_db}
-    stamps["updated_at"] = writer.now_db
-    for model, rows, constants in (
-        (Child, children, stamps),
-        (FamilyMember, members, shared),
-        (AwayPeriod, periods, shared),
-    ):
-        if not rows:
-            continue
-        if model is not Child:
-            for row, pk in zip(rows, ids[model], strict=False):
-                row["id"] = pk
-        writer.insert(model, writer.database_rows(model, rows, constants))
-        if model is not AwayPeriod:
-            writer.copy_history(model, [row["id"] for row in rows], "+")
+    writer.create(FamilyMember, members, shared)
+    writer.create(AwayPeriod, periods, shared)
 
 
 def _write_changes(
     plans: list[_RowPlan], classes: dict[tuple[str, str], int], writer: _RawWriter
 ) -> None:
-    """Update children on file and their family members and away periods, with history
-    rows for what changed."""
+    """Update children on file (``plans`` of children that exist) and their family members
+    and away periods, with history rows for what changed."""
     groups: dict[tuple[str, ...], list[tuple]] = {}
     updated: list[int] = []
     for plan in plans:
         child = plan.existing
-        if child is None or not plan.child_changes:
+        if not plan.child_changes:
             continue
         changed: set[str] = {"updated_at"}
         for f, v in plan.child_changes.items():
@@ -1696,16 +1676,14 @@ def _write_changes(
     new_periods: list[dict[str, Any]] = []
     moved_periods: list[tuple] = []
     existing_members: dict[tuple[int, str], FamilyMember] = {}
-    wanted = [p.existing.pk for p in plans if p.existing is not None and p.family_changes]
+    wanted = [p.existing.pk for p in plans if p.family_changes]
     for ids in _chunks(wanted):
         for member in FamilyMember.objects.filter(child_id__in=ids):
             existing_members[(member.child_id, member.relation)] = member
     blind_index = writer.blind_index
     for plan in plans:
         child = plan.existing
-        if child is None:
-            continue
-        for relation, values in (plan.family_changes or {}).items():
+        for relation, values in plan.family_changes.items():
             member = existing_members.get((child.pk, relation))
             if member is None:
                 row = dict(values, child_id=child.pk, relation=relation)
@@ -1725,7 +1703,7 @@ def _write_changes(
                 tuple(prepared[f] for f in names) + (prepared["id"],)
             )
             changed_members.append(member.pk)
-        for relation, start, period in plan.away_ops or ():
+        for relation, start, period in plan.away_ops:
             if period is None:
                 new_periods.append(
                     {
@@ -1737,15 +1715,8 @@ def _write_changes(
                 )
             else:
                 moved_periods.append((writer.ops.adapt_datefield_value(start), period.pk))
-    for model, rows in ((FamilyMember, new_members), (AwayPeriod, new_periods)):
-        if not rows:
-            continue
-        ids = writer.allocate_ids(model, len(rows))
-        for row, pk in zip(rows, ids, strict=True):
-            row["id"] = pk
-        writer.insert(model, writer.database_rows(model, rows))
-        if model is FamilyMember:
-            writer.copy_history(model, ids, "+")
+    writer.create(FamilyMember, new_members)
+    writer.create(AwayPeriod, new_periods)
     for names, rows in member_groups.items():
         writer.update(FamilyMember, list(names), rows)
     writer.copy_history(FamilyMember, changed_members, "~")

@@ -8,6 +8,8 @@ transition tables, so a bulk load or a ``COPY`` pays once, not per row.
 
 Created by migration 0002 and again after every ``migrate`` (``apps.py``): SQLite drops
 a table's triggers when a migration rebuilds the table to alter it. Both are idempotent.
+A migration that rebuilds one of these tables on SQLite runs ``drop_for_rebuild`` first
+and ``create_after_rebuild`` last (see ``children/0003``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 FIGURES = "indicators_schoolfigures"
@@ -66,6 +69,10 @@ def _sqlite(table: str, event: str) -> str:
     )
 
 
+def _sqlite_drop(table: str, event: str) -> str:
+    return f"DROP TRIGGER IF EXISTS indicators_stale_{table}_{event}"
+
+
 def _postgres_function(table: str) -> str:
     changed = _stale(table, "SELECT {col} FROM changed")
     changed_new = _stale(table, "SELECT {col} FROM changed_new")
@@ -113,7 +120,7 @@ def drop_statements(vendor: str) -> list[str]:
     for table in TABLES:
         for event in EVENTS:
             if vendor == "sqlite":
-                found.append(f"DROP TRIGGER IF EXISTS indicators_stale_{table}_{event}")
+                found.append(_sqlite_drop(table, event))
             elif vendor == "postgresql":
                 found.append(f"DROP TRIGGER IF EXISTS indicators_stale_{event} ON {table}")
         if vendor == "postgresql":
@@ -130,6 +137,21 @@ def create_triggers(connection: BaseDatabaseWrapper) -> None:
             cursor.execute(sql)
 
 
+def drop_for_rebuild(apps, schema_editor) -> None:
+    """A migration's first operation when it rebuilds, on SQLite, a table these triggers
+    name: SQLite will not rename the rebuilt ``children_child`` into place while other
+    tables' triggers name it. ``create_after_rebuild`` is the last, so the triggers are
+    back in the same transaction."""
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in drop_statements("sqlite"):
+            schema_editor.execute(sql)
+
+
+def create_after_rebuild(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        create_triggers(schema_editor.connection)
+
+
 @contextmanager
 def suspended(
     connection: BaseDatabaseWrapper, tables: Sequence[str], schools: Iterable[int]
@@ -139,8 +161,9 @@ def suspended(
     writes inside and, afterwards, the kept rows of ``schools`` are deleted (what the
     triggers would have done) and the triggers created again.
 
-    Inside the caller's transaction, so no other writer sees the tables without their
-    triggers (SQLite has one writer at a time) and a failure rolls the drop back. A
+    All in one transaction (the caller's, if there is one), so no other writer sees the
+    tables without their triggers (SQLite has one writer at a time) and a failure rolls
+    the drop back. A
     per-row trigger makes SQLite keep a statement journal for every row it inserts,
     which tripled an import's insert time. PostgreSQL's triggers run once per statement:
     nothing is suspended there.
@@ -148,18 +171,17 @@ def suspended(
     if connection.vendor != "sqlite":
         yield
         return
-    if not connection.in_atomic_block:
-        raise RuntimeError("suspended() needs the caller's transaction")
-    with connection.cursor() as cursor:
-        for table in tables:
-            for event in EVENTS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS indicators_stale_{table}_{event}")
-    yield
-    ids = sorted(set(schools))
-    with connection.cursor() as cursor:
-        if ids:
-            marks = ", ".join(["%s"] * len(ids))
-            cursor.execute(f"DELETE FROM {FIGURES} WHERE school_id IN ({marks})", ids)
-        for table in tables:
-            for event in EVENTS:
-                cursor.execute(_sqlite(table, event))
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            for table in tables:
+                for event in EVENTS:
+                    cursor.execute(_sqlite_drop(table, event))
+        yield
+        ids = sorted(set(schools))
+        with connection.cursor() as cursor:
+            if ids:
+                marks = ", ".join(["%s"] * len(ids))
+                cursor.execute(f"DELETE FROM {FIGURES} WHERE school_id IN ({marks})", ids)
+            for table in tables:
+                for event in EVENTS:
+                    cursor.execute(_sqlite(table, event))

@@ -3,23 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def _drop_indicator_triggers(apps, schema_editor):
-    # SQLite rebuilds a table to alter it, and cannot rename the rebuilt children_child
-    # into place while other tables' indicator triggers name it. The triggers go for
-    # the rebuild and come back at the end, in the same transaction.
-    from carenet.indicators.triggers import drop_statements
-
-    if schema_editor.connection.vendor == "sqlite":
-        for sql in drop_statements("sqlite"):
-            schema_editor.execute(sql)
-
-
-def _create_indicator_triggers(apps, schema_editor):
-    from carenet.indicators.triggers import create_triggers
-
-    if schema_editor.connection.vendor == "sqlite":
-        create_triggers(schema_editor.connection)
+from carenet.indicators.triggers import create_after_rebuild, drop_for_rebuild
 
 
 class Migration(migrations.Migration):
@@ -30,7 +14,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_drop_indicator_triggers, _create_indicator_triggers),
+        migrations.RunPython(drop_for_rebuild, create_after_rebuild),
         migrations.AlterField(
             model_name='awayperiod',
             name='child',
@@ -96,5 +80,5 @@ class Migration(migrations.Migration):
             name='id_number_hash',
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
-        migrations.RunPython(_create_indicator_triggers, _drop_indicator_triggers),
+        migrations.RunPython(create_after_rebuild, drop_for_rebuild),
     ]
