@@ -14,6 +14,7 @@ from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.exchange import importer
 from carenet.exchange.importer import import_commit, import_preview
 from carenet.indicators.models import SchoolFigures
+from carenet.lib import parallel
 from tests.factories import child_add
 from tests.import_files import SIMPLE_HEADER, an_id, simple_row, xlsx
 
@@ -208,3 +209,66 @@ def test_a_failed_import_keeps_the_figures_and_the_triggers(world):
     child = child_add(world.class_1, name="庚二", father_away=dt.date(2024, 3, 1))
     assert not SchoolFigures.objects.filter(school=world.school).exists()
     assert child.pk
+
+
+@pytest.fixture
+def helped_splits():
+    """Small chunks, a helper from the first row; the Splits made, to see it helped."""
+    made: list[parallel.Split] = []
+
+    class Recorded(parallel.Split):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    with (
+        mock.patch.object(importer, "BATCH", 3),
+        mock.patch.object(importer, "HELPER_MIN_ROWS", 1),
+        mock.patch.object(importer, "Split", Recorded),
+    ):
+        yield made
+
+
+def _mixed_register(world) -> bytes:
+    on_file = child_add(world.class_1, name="旧名字")
+    ids = [an_id() for _ in range(24)]
+    rows = [SIMPLE_HEADER] + [simple_row(n + 1, f"学生{n}", i) for n, i in enumerate(ids)]
+    rows[3][SIMPLE_HEADER.index("父亲联系电话")] = "12345"  # a bad phone
+    rows[8] = [None] * len(SIMPLE_HEADER)  # a blank line
+    rows[12] = simple_row(12, "新名字", on_file.id_number)  # a child on file, renamed
+    rows[17][SIMPLE_HEADER.index("班级")] = ""  # a new child without a class
+    rows[22] = simple_row(22, "重复", ids[1])  # the ID number of row 3 again, chunks later
+    return xlsx(rows)
+
+
+def test_a_helper_process_validates_and_prepares_as_one_process_would(
+    world, settings, helped_splits
+):
+    data = _mixed_register(world)
+    settings.HELPER_PROCESS = False
+    alone = import_preview(data=data, filename="a.xlsx", school=world.school)
+    settings.HELPER_PROCESS = True
+    helped = import_preview(data=data, filename="a.xlsx", school=world.school)
+    assert helped_splits[-1].helped > 0
+    assert helped.as_json() == alone.as_json()
+    assert [(r.row, r.action, r.cells) for r in helped.rows] == [
+        (r.row, r.action, r.cells) for r in alone.rows
+    ]
+    assert (helped.created, helped.updated, helped.rejected, helped.skipped) == (19, 1, 3, 1)
+    assert [r.row for r in helped.rejected_rows] == [4, 18, 23]
+    assert all(r.cells for r in helped.rejected_rows)  # kept for the error workbook
+
+    before = Child.objects.count()
+    import_commit(preview=helped, school=world.school, actor=world.user("principal"))
+    assert helped_splits[-1].helped > 0  # the new children's rows, prepared by the helper
+    assert Child.objects.count() == before + 19
+    new = Child.objects.filter(name__startswith="学生")
+    assert new.count() == 19
+    assert FamilyMember.objects.filter(child__in=new, relation="father").count() == 19
+    assert {m.phone for m in FamilyMember.objects.filter(child__in=new, relation="father")} == {
+        "13812345678"
+    }
+    assert AwayPeriod.objects.filter(child__in=new).count() == 19
+    assert Child.history.filter(name__startswith="学生", history_type="+").count() == 19
+    assert Child.objects.filter(name="新名字").count() == 1
+    assert {c.school_class.name for c in new} == {"三(2)班"}

@@ -48,6 +48,7 @@ from carenet.indicators.triggers import suspended as stale_triggers_suspended
 from carenet.lib.crypto import blind_indexer, encrypt_many
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name, name_pinyin
+from carenet.lib.parallel import Split
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind
 
@@ -64,6 +65,9 @@ __all__ = [
 Action = Literal["create", "update", "unchanged", "reject", "skip"]
 BATCH = 2000
 HEADER_SEARCH_ROWS = 40
+# Registers of at least this many rows share the work with a helper process (the second
+# core; ``carenet.lib.parallel``): below it, forking costs more than it saves.
+HELPER_MIN_ROWS = 10_000
 
 # ---------------------------------------------------------------------------- results
 
@@ -82,6 +86,9 @@ class RowResult:
     errors: list[CellError]
     cells: list[object]  # the original row, kept for a rejected row only
     plan: _RowPlan | None = field(default=None, repr=False)
+
+    def __reduce__(self):  # pickled by position: twice as fast to load (a helper's rows)
+        return RowResult, (self.row, self.action, self.errors, self.cells, self.plan)
 
 
 @dataclass
@@ -468,6 +475,10 @@ class _RowPlan:
     child_changes: dict[str, Any] | None = None
     family_changes: dict[str, dict[str, Any]] | None = None
     away_ops: list[tuple[str, dt.date, AwayPeriod | None]] | None = None
+
+    def __reduce__(self):  # a new plan, pickled by position (a helper's rows)
+        fields = (self.child_values, self.family, self.away, self.derived_away, self.place)
+        return _RowPlan, (self.id_number, self.id_hash, *fields)
 
 
 _TEXT_LIMITS = {
@@ -995,46 +1006,67 @@ def _preview(
     by_key = {key: c for c, key in columns.items()}
     validator = _Validator(columns, texts, school)
     first = header.rows[-1] + 1
-    results: list[RowResult] = []
-    seen: dict[str, int] = {}
     data_rows = sheet.rows[first:]
     if len(data_rows) > MAX_ROWS:
         raise RegisterError(_("文件超过 %(n)d 行，请拆分后分批导入") % {"n": MAX_ROWS})
     seq_column, id_column = by_key.get("seq"), by_key["id_number"]
     name_column = by_key["name"]
     total = len(data_rows)
-    for offset, cells in enumerate(data_rows):
-        number = first + offset + 1
-        id_cell = cells[id_column] if id_column < len(cells) else None
-        if not (type(id_cell) is str and len(id_cell) == 18 and id_cell[:17].isdigit()):
-            # Not the usual ID number: the row may be blank, a footer or the header again.
-            if _is_blank(cells, seq_column) or _is_footer(cells, id_column):
-                results.append(RowResult(number, "skip", [], cells))
-                continue
-            if name_column < len(cells) and field_for_header(cells[name_column]) == "name":
-                results.append(RowResult(number, "skip", [], cells))  # the header repeated
-                continue
-        plan, errors = validator.validate(cells)
-        if plan is not None:
-            earlier = seen.get(plan.id_hash)
-            if earlier is not None:
-                errors.append(
-                    CellError(
-                        "id_number",
-                        validator.column("id_number"),
-                        _("身份证号与第 %(row)d 行重复") % {"row": earlier},
-                    )
-                )
-                plan = None
-            else:
-                seen[plan.id_hash] = number
-        results.append(RowResult(number, "reject" if errors else "create", errors, cells, plan))
-        if progress and offset % BATCH == 0:
-            progress(offset, total)
+
+    def validate_chunk(index: int) -> list[RowResult]:
+        """The results of the rows of chunk ``index`` (``BATCH`` rows)."""
+        chunk: list[RowResult] = []
+        start = index * BATCH
+        for offset, cells in enumerate(data_rows[start : start + BATCH], start):
+            number = first + offset + 1
+            id_cell = cells[id_column] if id_column < len(cells) else None
+            if not (type(id_cell) is str and len(id_cell) == 18 and id_cell[:17].isdigit()):
+                # Not the usual ID number: the row may be blank, a footer or the header again.
+                if _is_blank(cells, seq_column) or _is_footer(cells, id_column):
+                    chunk.append(RowResult(number, "skip", [], []))
+                    continue
+                if name_column < len(cells) and field_for_header(cells[name_column]) == "name":
+                    chunk.append(RowResult(number, "skip", [], []))  # the header repeated
+                    continue
+            plan, errors = validator.validate(cells)
+            # Only a rejected row's cells are shown again (the error workbook).
+            chunk.append(
+                RowResult(number, "reject", errors, cells)
+                if errors
+                else RowResult(number, "create", errors, [], plan)
+            )
+        return chunk
+
+    chunks = -(-total // BATCH)
+    validated: dict[int, list[RowResult]] = {}
+    # A large register: a helper process validates chunks meanwhile.
+    with Split(validate_chunk, chunks, helper=total >= HELPER_MIN_ROWS) as split:
+        for index, chunk in split.results():
+            validated[index] = chunk
+            if progress:
+                progress(min(total, len(validated) * BATCH), total)
+    results = [result for index in range(chunks) for result in validated.pop(index)]
+    seen: dict[str, int] = {}
+    for result in results:
+        plan = result.plan
+        if plan is None:
+            continue
+        earlier = seen.get(plan.id_hash)
+        if earlier is None:
+            seen[plan.id_hash] = result.row
+            continue
+        result.action, result.plan = "reject", None
+        result.errors.append(
+            CellError(
+                "id_number",
+                validator.column("id_number"),
+                _("身份证号与第 %(row)d 行重复") % {"row": earlier},
+            )
+        )
     _plan_changes(results, school, validator)
     for result in results:
-        if result.action != "reject":
-            result.cells = []  # only a rejected row's cells are shown again (error workbook)
+        if result.action == "reject" and not result.cells:
+            result.cells = data_rows[result.row - first - 1]
     return ImportPreview(
         filename=filename,
         header_rows=[r + 1 for r in header.rows],
@@ -1264,18 +1296,46 @@ def import_commit(
         classes = _classes_for(places, school) if places else {}
         writer = _RawWriter(timezone.now(), user.pk if user is not None else None, reason)
         derived_start = derived_away_start(timezone.localdate())
-        done = 0
+        new = [p for p in plans if p.existing is None]
         with (
-            writer.bulk_load(sum(1 for p in plans if p.existing is None)),
+            writer.bulk_load(len(new)),
             stale_triggers_suspended(
                 connection, [m._meta.db_table for m in _BULK_TABLES], [school.pk]
             ),
         ):
-            for chunk in _chunks(plans, BATCH):
-                _write_created(
-                    [p for p in chunk if p.existing is None], school, classes, writer, derived_start
+            child_ids = writer.allocate_ids(Child, len(new))
+
+            def prepare_chunk(index: int) -> list[tuple[type, _DatabaseRows]]:
+                """The database rows of chunk ``index`` of the new children."""
+                start = index * BATCH
+                return _created_rows(
+                    new[start : start + BATCH],
+                    child_ids[start : start + BATCH],
+                    school,
+                    classes,
+                    writer,
+                    derived_start,
                 )
-                _write_changes([p for p in chunk if p.existing is not None], classes, writer)
+
+            done = 0
+
+            def insert(prepared: list[tuple[type, _DatabaseRows]]) -> None:
+                nonlocal done
+                for model, rows in prepared:
+                    writer.insert_new(model, rows)
+                done += len(prepared[0][1].rows)
+                if progress:
+                    progress(done, total)
+
+            chunks = -(-len(new) // BATCH)
+            # Many new children: a helper process prepares chunks' rows (the values
+            # encrypted, the pinyin) while this one writes those already prepared.
+            with Split(prepare_chunk, chunks, helper=len(new) >= HELPER_MIN_ROWS) as split:
+                for _index, prepared in split.results():
+                    insert(prepared)
+            changed = [p for p in plans if p.existing is not None]
+            for chunk in _chunks(changed, BATCH):
+                _write_changes(chunk, classes, writer)
                 done += len(chunk)
                 if progress:
                     progress(done, total)
@@ -1495,14 +1555,25 @@ class _RawWriter:
     def create(
         self, model, rows: list[dict[str, Any]], constants: dict[str, Any] | None = None
     ) -> None:
-        """Insert new objects (``database_rows``' input), each given its id here (set in
-        its dict), with their '+' history rows if the model keeps history."""
-        if not rows:
+        """Insert new objects (``database_rows``' input) with ``insert_new``."""
+        if rows:
+            self.insert_new(model, self.database_rows(model, rows, constants))
+
+    def insert_new(self, model, prepared: _DatabaseRows) -> None:
+        """Insert the ``database_rows`` of new objects, with their '+' history rows if the
+        model keeps history. Rows without an id are given one here (``allocate_ids``)."""
+        if not prepared.rows:
             return
-        ids = self.allocate_ids(model, len(rows))
-        for row, pk in zip(rows, ids, strict=True):
-            row["id"] = pk
-        self.insert(model, self.database_rows(model, rows, constants))
+        columns = prepared.columns
+        if "id" in columns:
+            at = columns.index("id")
+            ids = [row[at] for row in prepared.rows]
+        else:
+            ids = self.allocate_ids(model, len(prepared.rows))
+            rows = [(pk, *row) for pk, row in zip(ids, prepared.rows, strict=True)]
+            fixed = {c: v for c, v in prepared.fixed.items() if c != "id"}  # no id stated
+            prepared = _DatabaseRows(["id", *columns], rows, fixed)
+        self.insert(model, prepared)
         if hasattr(model, "history"):
             self.copy_history(model, ids, "+")
 
@@ -1602,18 +1673,21 @@ class _RawWriter:
         return cached
 
 
-def _write_created(
+def _created_rows(
     plans: list[_RowPlan],
+    child_ids: list[int],
     school: Org,
     classes: dict[tuple[str, str], int],
     writer: _RawWriter,
     derived_start: dt.date,
-) -> None:
-    """New children with their family members and away periods, and their history rows."""
+) -> list[tuple[type, _DatabaseRows]]:
+    """The database rows of new children (with their ids, ``child_ids``), of their family
+    members and of their away periods (without ids: ``_RawWriter.insert_new`` gives
+    them). A function of its arguments alone: a helper process may compute it."""
     children: list[dict[str, Any]] = []
-    for plan in plans:
+    for plan, pk in zip(plans, child_ids, strict=True):
         assert plan.place is not None  # rejected by the preview otherwise
-        values = dict(plan.child_values)
+        values = dict(plan.child_values, id=pk)
         values["name_pinyin"], values["name_initials"] = writer.name_pinyin(values["name"])
         values["school_class_id"] = classes[plan.place]
         values["id_number_hash"] = plan.id_hash
@@ -1621,12 +1695,10 @@ def _write_created(
     shared = {"county_code": school.county_code}
     stamps = {**shared, "school_id": school.pk, "created_at": writer.now_db}
     stamps["updated_at"] = writer.now_db
-    writer.create(Child, children, stamps)
     members: list[dict[str, Any]] = []
     periods: list[dict[str, Any]] = []
     blind_index = writer.blind_index
-    for plan, child in zip(plans, children, strict=True):
-        pk = child["id"]
+    for plan, pk in zip(plans, child_ids, strict=True):
         for relation, stated in plan.family.items():
             member = dict(stated, child_id=pk, relation=relation)
             member["id_number_hash"] = blind_index(stated.get("id_number") or "")
@@ -1635,8 +1707,11 @@ def _write_created(
             periods.append({"child_id": pk, "relation": relation, "start": start})
         for relation in sorted(plan.derived_away):
             periods.append({"child_id": pk, "relation": relation, "start": derived_start})
-    writer.create(FamilyMember, members, shared)
-    writer.create(AwayPeriod, periods, shared)
+    return [
+        (Child, writer.database_rows(Child, children, stamps)),
+        (FamilyMember, writer.database_rows(FamilyMember, members, shared)),
+        (AwayPeriod, writer.database_rows(AwayPeriod, periods, shared)),
+    ]
 
 
 def _write_changes(
