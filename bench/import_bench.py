@@ -16,8 +16,9 @@ title line and 18 columns). Then times, in the same run:
 (c) django-import-export importing the same rows into the same Child model, in its
     default mode and with ``use_bulk``, on each of the same databases.
 (a) and (b) alternate ``--repeat`` times and each keeps its fastest run (all are
-printed). Each measured import runs in its own process on a fresh database (removed
-afterwards), so its peak memory (ru_maxrss) is its own; a large import's helper process
+printed, with each CareNet run's ratio to the floor run just before it). Each measured
+import runs in its own process on a fresh database (removed afterwards), so its peak
+memory (ru_maxrss) is its own; a large import's helper process
 (``carenet.lib.parallel``, forked from it) is reported beside it. Times are wall-clock,
 with the CPU time of the measuring process and its helper beside them (a PostgreSQL
 server's work is not in it).
@@ -31,9 +32,11 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,18 +271,55 @@ def worker_import_export(path: Path, rows: int, bulk: bool, layout: str) -> dict
     }
 
 
+class _MemorySampler(threading.Thread):
+    """The peak, every 50 ms, of the summed PSS of this process and its helper processes
+    (Linux; KiB): the memory they really use together. A helper shares its pages with
+    this process at the fork, so adding the two RSS would count them twice; PSS splits
+    each shared page between the processes sharing it."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.peak = 0
+
+    def run(self) -> None:
+        pid = os.getpid()
+        while not self.stop.is_set():
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                return  # not Linux: no figure
+            self.peak = max(self.peak, sum(_pss(p) for p in [str(pid), *children]))
+            self.stop.wait(0.05)
+
+
+def _pss(pid: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:  # the helper has just ended
+        pass
+    return 0
+
+
 def worker(args: argparse.Namespace) -> None:
     home = tempfile.mkdtemp(prefix="carenet-import-bench-")
     _django(home, PG_URL if args.db == "postgres" else None)
     path = Path(args.file)
+    sampler = _MemorySampler()
+    sampler.start()
     if args.worker == "carenet":
         result = worker_carenet(path)
     else:
         result = worker_import_export(
             path, args.rows, bulk=args.worker == "ie-bulk", layout=args.layout
         )
+    sampler.stop.set()
+    sampler.join()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["maxrss_mb"] = usage.ru_maxrss / 1024
+    result["peak_pss_mb"] = sampler.peak / 1024
     result["cpu"] = usage.ru_utime + usage.ru_stime  # the whole process, setup included
     from django.db import connections
 
@@ -379,6 +419,15 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     }
     for key, found in runs.items():
         print(f"{key}: " + ", ".join(f"{r['seconds']:.2f}" for r in found) + " s")
+        if key != "floor":  # each run against the floor run just before it
+            paired = [
+                r["seconds"] / f["seconds"] for r, f in zip(found, runs["floor"], strict=True)
+            ]
+            print(
+                f"{key} / the floor run before it: "
+                + ", ".join(f"{x:.2f}" for x in paired)
+                + f" (median {statistics.median(paired):.2f})"
+            )
     ie_rows = min(args.ie_rows, args.rows)
     for db in databases:
         if args.no_import_export:
@@ -425,7 +474,8 @@ def table(
         if mine is None:
             continue
         helper = (
-            f" (helper process {mine['helper_maxrss_mb']:.0f} MB)"
+            f" (helper process {mine['helper_maxrss_mb']:.0f} MB; together, by PSS, "
+            f"{mine['peak_pss_mb']:.0f} MB)"
             if mine.get("helper_maxrss_mb")
             else ""
         )

@@ -83,3 +83,25 @@ def test_the_helper_never_queries_the_database_and_the_connection_survives(world
 def test_helper_available_needs_the_setting(settings):
     settings.HELPER_PROCESS = False
     assert not parallel.helper_available()
+
+
+def test_a_helper_that_hangs_is_stopped_and_its_chunks_computed_here(monkeypatch):
+    monkeypatch.setattr(parallel, "PATIENCE", 0.5)
+
+    def hangs_in_helper(index: int) -> int:
+        if in_helper():
+            time.sleep(3600)
+        time.sleep(0.005)
+        return index + 1
+
+    started = time.monotonic()
+    with Split(hangs_in_helper, 8) as split:
+        results = dict(split.results())
+    assert results == {i: i + 1 for i in range(8)}
+    assert time.monotonic() - started < 30
+    assert split._process is None  # stopped
+
+
+def test_a_daemonic_process_computes_alone(monkeypatch):
+    monkeypatch.setattr(parallel.multiprocessing.current_process(), "daemon", True, raising=False)
+    assert not parallel.helper_available()

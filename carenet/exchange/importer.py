@@ -31,6 +31,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
@@ -47,6 +48,7 @@ from carenet.exchange.reading import MAX_ROWS, RegisterError, Sheet, read_sheets
 from carenet.indicators.triggers import suspended as stale_triggers_suspended
 from carenet.lib.crypto import blind_indexer, encrypt_many
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
+from carenet.lib.memory import release_freed_memory
 from carenet.lib.names import clean_name, name_pinyin
 from carenet.lib.parallel import Split
 from carenet.lib.phone import InvalidPhone, parse_phone
@@ -968,7 +970,9 @@ def import_preview(
 ) -> ImportPreview:
     """Read and validate a whole register; say what each row would do. Writes nothing."""
     with _gc_paused():
-        return _preview(data, filename, school, progress)
+        preview = _preview(data, filename, school, progress)
+    release_freed_memory()  # the sheet's native cells, read
+    return preview
 
 
 @contextmanager
@@ -1006,18 +1010,18 @@ def _preview(
     by_key = {key: c for c, key in columns.items()}
     validator = _Validator(columns, texts, school)
     first = header.rows[-1] + 1
-    data_rows = sheet.rows[first:]
-    if len(data_rows) > MAX_ROWS:
+    data_rows = _DataRows(sheet, first)
+    total = data_rows.count
+    if total > MAX_ROWS:
         raise RegisterError(_("文件超过 %(n)d 行，请拆分后分批导入") % {"n": MAX_ROWS})
     seq_column, id_column = by_key.get("seq"), by_key["id_number"]
     name_column = by_key["name"]
-    total = len(data_rows)
 
     def validate_chunk(index: int) -> list[RowResult]:
         """The results of the rows of chunk ``index`` (``BATCH`` rows)."""
         chunk: list[RowResult] = []
         start = index * BATCH
-        for offset, cells in enumerate(data_rows[start : start + BATCH], start):
+        for offset, cells in enumerate(data_rows.chunk(start, BATCH), start):
             number = first + offset + 1
             id_cell = cells[id_column] if id_column < len(cells) else None
             if not (type(id_cell) is str and len(id_cell) == 18 and id_cell[:17].isdigit()):
@@ -1064,9 +1068,11 @@ def _preview(
             )
         )
     _plan_changes(results, school, validator)
-    for result in results:
-        if result.action == "reject" and not result.cells:
-            result.cells = data_rows[result.row - first - 1]
+    # Rows rejected only now (a repeated ID number, no class, another school's child)
+    # get their cells back for the error workbook.
+    late = {r.row - first - 1: r for r in results if r.action == "reject" and not r.cells}
+    for offset, cells in data_rows.pick(late):
+        late[offset].cells = cells
     return ImportPreview(
         filename=filename,
         header_rows=[r + 1 for r in header.rows],
@@ -1075,6 +1081,44 @@ def _preview(
         headers=texts,
         header_cells=[list(sheet.rows[r]) for r in header.rows],
     )
+
+
+class _DataRows:
+    """The rows below the header, by offset (0 = the first row below it), read forward
+    from the sheet (``Sheet.all_rows``); going back starts the sheet again."""
+
+    def __init__(self, sheet: Sheet, first: int) -> None:
+        self.sheet = sheet
+        self.first = first
+        self.count = max(0, sheet.height - first)
+        self._rows: Iterator[list[object]] | None = None
+        self._at = 0  # the offset of the row self._rows gives next
+
+    def chunk(self, start: int, size: int) -> list[list[object]]:
+        """The rows from offset ``start``, at most ``size`` of them."""
+        if self.sheet.native is None:  # a CSV: its rows are lists already
+            return self.sheet.rows[self.first + start : self.first + start + size]
+        if self._rows is None or start < self._at:
+            self._rows = islice(self.sheet.all_rows(), self.first, None)
+            self._at = 0
+        if start > self._at:  # rows another process validates: read past them
+            next(islice(self._rows, start - self._at - 1, None), None)
+        rows = list(islice(self._rows, size))
+        self._at = start + len(rows)
+        return rows
+
+    def pick(self, offsets: Iterable[int]) -> Iterator[tuple[int, list[object]]]:
+        """(offset, row) of each of ``offsets``, in one pass over the sheet."""
+        wanted = sorted(set(offsets))
+        if not wanted:
+            return
+        rows = islice(self.sheet.all_rows(), self.first, None)
+        at = 0
+        for offset in wanted:
+            row = next(islice(rows, offset - at, None), None)
+            at = offset + 1
+            if row is not None:
+                yield offset, row
 
 
 _COMPARED_CHILD_FIELDS = (

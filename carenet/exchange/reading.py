@@ -1,22 +1,30 @@
 """Reading a spreadsheet into rows of cells: .xlsx (Excel, WPS), .xls and .csv.
 
 python-calamine reads both Excel formats (about ten times faster than openpyxl); it
-gives numbers as floats and date cells as ``datetime.date``. A CSV is UTF-8 (with or
-without a byte-order mark) or GBK (read as GB18030, its superset). Row indexes are
-0-based and absolute, so the Excel row number is ``index + 1``.
+gives numbers as floats and date cells as ``datetime.date``. An Excel sheet stays in
+calamine's native cells: its first ``HEAD_ROWS`` rows (where the header is) are Python
+lists, the others are turned into lists row by row (``Sheet.all_rows``) while they are
+validated, so a large register never holds all its cells as Python objects at once. A
+CSV is UTF-8 (with or without a byte-order mark) or GBK (read as GB18030, its superset).
+Row indexes are 0-based and absolute, so the Excel row number is ``index + 1``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
 
 from carenet.lib.memory import release_freed_memory
 
 MAX_ROWS = 100_000
+# Rows of an Excel sheet read as lists at once: the header is searched for in them (at
+# least the importer's HEADER_SEARCH_ROWS).
+HEAD_ROWS = 50
 
 
 class RegisterError(Exception):
@@ -26,9 +34,31 @@ class RegisterError(Exception):
 @dataclass
 class Sheet:
     name: str
+    # A CSV's rows; an Excel sheet's first HEAD_ROWS rows (every row: ``all_rows``).
     rows: list[list[object]]
     # Merged ranges as ((first_row, first_col), (last_row, last_col)), 0-based.
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    native: Any = None  # python-calamine's sheet (Excel)
+
+    @property
+    def height(self) -> int:
+        """The number of rows, from row 0 to the last one with a cell."""
+        if self.native is None:
+            return len(self.rows)
+        end = self.native.end
+        return end[0] + 1 if end else 0
+
+    def all_rows(self) -> Iterator[list[object]]:
+        """Every row from row 0, as a list of cells (from column A)."""
+        if self.native is None:
+            return iter(self.rows)
+        # calamine's rows start at the first column with a cell; the importer counts
+        # columns from A, as to_python(skip_empty_area=False) gives them.
+        start = self.native.start
+        if not start or not start[1]:
+            return self.native.iter_rows()
+        pad = [""] * start[1]
+        return (pad + row for row in self.native.iter_rows())
 
 
 def read_sheets(data: bytes, filename: str) -> list[Sheet]:
@@ -51,13 +81,13 @@ def _read_excel(data: bytes) -> list[Sheet]:
         for index, meta in enumerate(book.sheets_metadata):
             if str(getattr(meta, "visible", "")).lower().endswith("hidden"):
                 continue
-            sheet = book.get_sheet_by_index(index)
-            rows = sheet.to_python(skip_empty_area=False)
-            if len(rows) > MAX_ROWS + 100:
+            native = book.get_sheet_by_index(index)
+            head = native.to_python(skip_empty_area=False, nrows=HEAD_ROWS)
+            merged = list(native.merged_cell_ranges or [])
+            sheet = Sheet(name=meta.name, rows=head, merged=merged, native=native)
+            if sheet.height > MAX_ROWS + 100:
                 raise RegisterError(_("文件超过 %(n)d 行，请拆分后分批导入") % {"n": MAX_ROWS})
-            merged = list(sheet.merged_cell_ranges or [])
-            sheets.append(Sheet(name=meta.name, rows=rows, merged=merged))
-            del sheet  # its native cells, now that the rows are Python lists
+            sheets.append(sheet)
     except RegisterError:
         raise
     except Exception:  # calamine raises several types for damaged or encrypted files
@@ -65,7 +95,7 @@ def _read_excel(data: bytes) -> list[Sheet]:
             _("无法读取该文件：Excel 文件已损坏或加密，请另存为 .xlsx 后重试")
         ) from None
     finally:
-        book = None  # the workbook's native data goes too, before the trim
+        book = None  # the workbook's archive goes, before the trim (the sheets stay)
         release_freed_memory()
     return sheets
 

@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# Seconds this process waits for the helper's next result before it stops the helper and
+# computes the rest itself (a chunk takes well under a second; a helper stuck on a lock
+# that another thread held at the fork would otherwise hang the import).
+PATIENCE = 60.0
+
 _in_helper = False
 
 
@@ -45,6 +50,7 @@ def helper_available() -> bool:
     return (
         getattr(settings, "HELPER_PROCESS", True)
         and not _in_helper
+        and not multiprocessing.current_process().daemon  # may not have children
         and "fork" in multiprocessing.get_all_start_methods()
         and (os.cpu_count() or 1) > 1
     )
@@ -116,8 +122,8 @@ class Split(Generic[T]):
                     name="carenet-helper",
                 )
                 self._process.start()
-            except OSError:
-                log.warning("helper process could not start; computing here")
+            except Exception as exc:  # no memory or processes left: no helper
+                log.warning("helper process could not start (%s); computing here", exc)
                 self._process = None
                 receive.close()
             else:
@@ -149,6 +155,10 @@ class Split(Generic[T]):
             done.add(index)
             yield index, self.compute(index)
         while self._pipe is not None:  # the helper's last chunks
+            if not self._pipe.poll(PATIENCE):
+                log.warning("helper process silent for %s s; computing its chunks here", PATIENCE)
+                self.close()
+                break
             item = self._receive()
             if item is not None:
                 done.add(item[0])
