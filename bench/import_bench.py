@@ -19,9 +19,9 @@ title line and 18 columns). Then times, in the same run:
 printed, with each CareNet run's ratio to the floor run just before it). Each measured
 import runs in its own process on a fresh database (removed afterwards), so its peak
 memory (ru_maxrss) is its own; a large import's helper process
-(``carenet.lib.parallel``, forked from it) is reported beside it. Times are wall-clock,
-with the CPU time of the measuring process and its helper beside them (a PostgreSQL
-server's work is not in it).
+(``carenet.lib.parallel``, forked from it) adds the memory it does not share with it
+(its USS, reported beside). Times are wall-clock, with the CPU time of the measuring
+process and its helper beside them (a PostgreSQL server's work is not in it).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,7 +195,7 @@ def worker_carenet(path: Path) -> dict:
     done, cpu_done = time.perf_counter(), _cpu()
     from carenet.children.models import Child, FamilyMember
 
-    helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    helpers = resource.getrusage(resource.RUSAGE_CHILDREN)  # ended helper processes
     return {
         "seconds": done - started,
         "validate": validated - started,
@@ -207,9 +206,6 @@ def worker_carenet(path: Path) -> dict:
         "validate_cpu": cpu_validated - cpu_started,
         "write_cpu": cpu_done - cpu_validated,
         "helper_cpu_s": helpers.ru_utime + helpers.ru_stime,
-        # The largest helper's peak (its pages are shared with this process at the fork,
-        # copy-on-write, so the two peaks overlap).
-        "helper_maxrss_mb": helpers.ru_maxrss / 1024,
         "children": Child.objects.count(),
         "family": FamilyMember.objects.count(),
         "rejected": preview.rejected,
@@ -271,55 +267,47 @@ def worker_import_export(path: Path, rows: int, bulk: bool, layout: str) -> dict
     }
 
 
-class _MemorySampler(threading.Thread):
-    """The peak, every 50 ms, of the summed PSS of this process and its helper processes
-    (Linux; KiB): the memory they really use together. A helper shares its pages with
-    this process at the fork, so adding the two RSS would count them twice; PSS splits
-    each shared page between the processes sharing it."""
+def _measure_helpers(report: Path) -> None:
+    """Have each helper process (carenet.lib.parallel) write down, as it ends, its own
+    memory: the pages it does not share with this process (USS: its private pages).
+    This process's peak RSS plus the largest of them bounds what the two use together
+    (their peaks need not coincide). Read once per helper, unlike a sampler, which
+    would take CPU from the import it measures."""
+    from carenet.lib import parallel
 
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.stop = threading.Event()
-        self.peak = 0
+    run = parallel._helper_main
 
-    def run(self) -> None:
-        pid = os.getpid()
-        while not self.stop.is_set():
-            try:
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            except OSError:
-                return  # not Linux: no figure
-            self.peak = max(self.peak, sum(_pss(p) for p in [str(pid), *children]))
-            self.stop.wait(0.05)
+    def measured(*args) -> None:
+        try:
+            run(*args)
+        finally:
+            private = 0
+            for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    private += int(line.split()[1])
+            with report.open("a") as out:
+                out.write(f"{private}\n")
 
-
-def _pss(pid: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:  # the helper has just ended
-        pass
-    return 0
+    parallel._helper_main = measured
 
 
 def worker(args: argparse.Namespace) -> None:
     home = tempfile.mkdtemp(prefix="carenet-import-bench-")
     _django(home, PG_URL if args.db == "postgres" else None)
     path = Path(args.file)
-    sampler = _MemorySampler()
-    sampler.start()
+    helpers = Path(home) / "helpers.txt"
+    if Path("/proc/self/smaps_rollup").exists():
+        _measure_helpers(helpers)
     if args.worker == "carenet":
         result = worker_carenet(path)
     else:
         result = worker_import_export(
             path, args.rows, bulk=args.worker == "ie-bulk", layout=args.layout
         )
-    sampler.stop.set()
-    sampler.join()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["maxrss_mb"] = usage.ru_maxrss / 1024
-    result["peak_pss_mb"] = sampler.peak / 1024
+    if helpers.exists():
+        result["helper_uss_mb"] = max(map(int, helpers.read_text().split())) / 1024
     result["cpu"] = usage.ru_utime + usage.ru_stime  # the whole process, setup included
     from django.db import connections
 
@@ -474,9 +462,9 @@ def table(
         if mine is None:
             continue
         helper = (
-            f" (helper process {mine['helper_maxrss_mb']:.0f} MB; together, by PSS, "
-            f"{mine['peak_pss_mb']:.0f} MB)"
-            if mine.get("helper_maxrss_mb")
+            f" + helper process {mine['helper_uss_mb']:.0f} MB of its own = at most "
+            f"{mine['maxrss_mb'] + mine['helper_uss_mb']:.0f} MB"
+            if mine.get("helper_uss_mb")
             else ""
         )
         lines.append(

@@ -3,9 +3,9 @@
 A large import spends seconds in pure Python (validating cells, encrypting values),
 where threads gain nothing: the GIL runs one at a time. ``Split`` forks one helper
 process that computes chunks of the work while this process computes others, or
-writes the results already computed. The
-helper inherits everything computed so far (the rows read, the validator), so nothing
-has to be sent to it; each result it computes comes back pickled through a pipe.
+writes the results already computed. The helper inherits everything this process holds
+(the sheet read, the validator), so nothing has to be sent to it; each result it
+computes comes back pickled through a pipe.
 
 The helper must never touch the database: it shares this process's connection (the
 same socket, the same SQLite file lock), so every query in it raises instead (and the
@@ -74,7 +74,10 @@ def _helper_main(compute: Callable[[int], T], claim: Callable[[], int | None], p
             pipe.send((index, compute(index)))
         pipe.send(None)  # all delivered
     except Exception as exc:  # the parent computes the rest itself
-        pipe.send(("failed", type(exc).__name__))
+        try:
+            pipe.send(("failed", type(exc).__name__))
+        except OSError:  # the parent has stopped listening
+            pass
     finally:
         pipe.close()
 
@@ -135,9 +138,17 @@ class Split(Generic[T]):
         if self._counter is None:
             index, self._next = self._next, self._next + 1
         else:
-            with self._counter.get_lock():
+            lock = self._counter.get_lock()
+            if not lock.acquire(timeout=PATIENCE):  # a helper killed while holding it
+                if _in_helper:
+                    return None
+                self.close()
+                return self._claim()
+            try:
                 index = self._counter.value
                 self._counter.value = index + 1
+            finally:
+                lock.release()
         return index if index < self.n else None
 
     def results(self) -> Iterator[tuple[int, T]]:
@@ -183,15 +194,19 @@ class Split(Generic[T]):
         return item
 
     def close(self) -> None:
-        """Stop the helper (if it still runs) and release the pipe."""
-        if self._pipe is not None:
-            self._pipe.close()
-            self._pipe = None
+        """Stop the helper (if it still runs) and release the pipe; the chunks not yet
+        taken are counted here from now on."""
         if self._process is not None:
             if self._process.is_alive():
                 self._process.terminate()
             self._process.join()
             self._process = None
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        if self._counter is not None:  # no one else takes chunks: no lock needed
+            self._next = self._counter.value
+            self._counter = None
 
     def __enter__(self) -> Split[T]:
         return self
