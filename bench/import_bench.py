@@ -20,8 +20,9 @@ printed, with each CareNet run's ratio to the floor run just before it). Each me
 import runs in its own process on a fresh database (removed afterwards), so its peak
 memory (ru_maxrss) is its own; a large import's helper process
 (``carenet.lib.parallel``, forked from it) adds the memory it does not share with it
-(its USS, reported beside). Times are wall-clock, with the CPU time of the measuring
-process and its helper beside them (a PostgreSQL server's work is not in it).
+(its USS; the two together are reported beside). Times are wall-clock, with the CPU time
+of the measuring process and its helper beside them (a PostgreSQL server's work is not in
+it).
 """
 
 from __future__ import annotations
@@ -268,11 +269,13 @@ def worker_import_export(path: Path, rows: int, bulk: bool, layout: str) -> dict
 
 
 def _measure_helpers(report: Path) -> None:
-    """Have each helper process (carenet.lib.parallel) write down, as it ends, its own
-    memory: the pages it does not share with this process (USS: its private pages).
-    This process's peak RSS plus the largest of them bounds what the two use together
-    (their peaks need not coincide). Read once per helper, unlike a sampler, which
-    would take CPU from the import it measures."""
+    """Have each helper process (carenet.lib.parallel) write down, as it ends, the memory
+    it does not share with this process (its USS: its private pages) and this process's
+    RSS at that moment: what the two use together then. A helper's private memory only
+    grows until it ends, and so does this process's while the helper works (the rows
+    validated, the rows written), so that is when the two together peak. Read once per
+    helper: a sampler reading /proc every 50 ms took a quarter of a core from the import
+    it measured."""
     from carenet.lib import parallel
 
     run = parallel._helper_main
@@ -281,14 +284,19 @@ def _measure_helpers(report: Path) -> None:
         try:
             run(*args)
         finally:
-            private = 0
-            for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
-                if line.startswith(("Private_Clean:", "Private_Dirty:")):
-                    private += int(line.split()[1])
+            own = _kib(Path("/proc/self/smaps_rollup"), ("Private_Clean:", "Private_Dirty:"))
+            parent = _kib(Path(f"/proc/{os.getppid()}/status"), ("VmRSS:",))
             with report.open("a") as out:
-                out.write(f"{private}\n")
+                out.write(f"{own} {parent}\n")
 
     parallel._helper_main = measured
+
+
+def _kib(path: Path, keys: tuple[str, ...]) -> int:
+    """The sum of the ``keys`` lines (in kB) of a /proc file."""
+    return sum(
+        int(line.split()[1]) for line in path.read_text().splitlines() if line.startswith(keys)
+    )
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -307,7 +315,10 @@ def worker(args: argparse.Namespace) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["maxrss_mb"] = usage.ru_maxrss / 1024
     if helpers.exists():
-        result["helper_uss_mb"] = max(map(int, helpers.read_text().split())) / 1024
+        ended = [tuple(map(int, line.split())) for line in helpers.read_text().splitlines()]
+        result["helper_uss_mb"] = max(own for own, _parent in ended) / 1024
+        together = max(own + parent for own, parent in ended) / 1024
+        result["together_mb"] = max(together, result["maxrss_mb"])
     result["cpu"] = usage.ru_utime + usage.ru_stime  # the whole process, setup included
     from django.db import connections
 
@@ -462,8 +473,8 @@ def table(
         if mine is None:
             continue
         helper = (
-            f" + helper process {mine['helper_uss_mb']:.0f} MB of its own = at most "
-            f"{mine['maxrss_mb'] + mine['helper_uss_mb']:.0f} MB"
+            f"; with its helper process (up to {mine['helper_uss_mb']:.0f} MB of its own) "
+            f"{mine['together_mb']:.0f} MB"
             if mine.get("helper_uss_mb")
             else ""
         )
