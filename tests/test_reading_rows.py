@@ -64,3 +64,9 @@ def test_a_csv_sheet_is_its_rows():
     sheet = Sheet(name="csv", rows=[["a"], ["b"], ["c"]])
     assert list(sheet.all_rows()) == [["a"], ["b"], ["c"]] and sheet.height == 3
     assert _DataRows(sheet, 1).chunk(1, 5) == [["c"]]
+
+
+def test_the_header_is_searched_for_in_rows_read_at_once():
+    from carenet.exchange.importer import HEADER_SEARCH_ROWS
+
+    assert HEADER_SEARCH_ROWS <= HEAD_ROWS

@@ -1367,7 +1367,8 @@ def import_commit(
                 nonlocal done
                 for model, rows in prepared:
                     writer.insert_new(model, rows)
-                done += len(prepared[0][1].rows)
+                    if model is Child:
+                        done += len(rows.rows)
                 if progress:
                     progress(done, total)
 

@@ -22,11 +22,11 @@ def _malloc_trim():
 def release_freed_memory() -> None:
     """Return the C heap's free pages to the system (glibc's ``malloc_trim``).
 
-    python-calamine parses a sheet into ~180 MB of native cells for a 50,000-row
-    register and frees them once the rows are Python lists; glibc keeps such freed memory
-    for later C allocations, which Python's own small objects never use. Without this,
-    a worker that has read one large register carries that memory until it exits, and a
-    register's peak memory counts it twice. Elsewhere this does nothing.
+    python-calamine parses a sheet into ~120 MB of native cells for a 50,000-row
+    register and frees them once the register is validated; glibc keeps such freed
+    memory for later C allocations, which Python's own small objects never use. Without
+    this, a worker that has read one large register carries that memory until it exits.
+    Elsewhere this does nothing.
     """
     trim = _malloc_trim()
     if trim is not None:
