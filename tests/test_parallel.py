@@ -105,3 +105,22 @@ def test_a_helper_that_hangs_is_stopped_and_its_chunks_computed_here(monkeypatch
 def test_a_daemonic_process_computes_alone(monkeypatch):
     monkeypatch.setattr(parallel.multiprocessing.current_process(), "daemon", True, raising=False)
     assert not parallel.helper_available()
+
+
+class _HangsHoldingTheCounter(Split):
+    def _claim(self):
+        if in_helper():  # a helper stopped (or stuck) while it holds the shared counter
+            self._counter.get_lock().acquire()
+            time.sleep(3600)
+        return super()._claim()
+
+
+def test_a_helper_holding_the_chunk_counter_cannot_stall_the_work(monkeypatch):
+    monkeypatch.setattr(parallel, "PATIENCE", 0.5)
+    started = time.monotonic()
+    with _HangsHoldingTheCounter(lambda index: index * 3, 6) as split:
+        time.sleep(0.2)  # the helper takes the lock first
+        results = dict(split.results())
+    assert results == {i: i * 3 for i in range(6)}
+    assert split.helped == 0 and split._process is None  # stopped
+    assert time.monotonic() - started < 30

@@ -145,8 +145,9 @@ class Split(Generic[T]):
                 self.close()
                 return self._claim()
             try:
-                index = self._counter.value
-                self._counter.value = index + 1
+                count = self._counter.get_obj()  # the number itself (.value takes the lock)
+                index = count.value
+                count.value = index + 1
             finally:
                 lock.release()
         return index if index < self.n else None
@@ -205,7 +206,7 @@ class Split(Generic[T]):
             self._pipe.close()
             self._pipe = None
         if self._counter is not None:  # no one else takes chunks: no lock needed
-            self._next = self._counter.value
+            self._next = self._counter.get_obj().value
             self._counter = None
 
     def __enter__(self) -> Split[T]:
