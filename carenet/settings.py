@@ -182,9 +182,6 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Large imports share their CPU-bound work with one forked helper process
-# (carenet.lib.parallel); off, everything runs in the importing process.
-HELPER_PROCESS = True
 X_FRAME_OPTIONS = "DENY"
 # Behind TLS (CARENET_HTTPS=1): cookies only over HTTPS, HSTS for a year, http → https.
 CARENET_HTTPS = env_bool("CARENET_HTTPS", False)
@@ -257,6 +254,10 @@ def _huey() -> dict:
 
 
 HUEY = _huey()
+
+# Large imports share their CPU-bound work with one forked helper process
+# (carenet.lib.parallel); off, everything runs in the importing process.
+HELPER_PROCESS = True
 
 # E-mail: printed to the console unless CARENET_SMTP_HOST is set (then sent over SMTP).
 EMAIL_HOST = env_str("CARENET_SMTP_HOST") or "localhost"

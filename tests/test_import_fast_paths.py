@@ -272,3 +272,23 @@ def test_a_helper_process_validates_and_prepares_as_one_process_would(
     assert Child.history.filter(name__startswith="学生", history_type="+").count() == 19
     assert Child.objects.filter(name="新名字").count() == 1
     assert {c.school_class.name for c in new} == {"三(2)班"}
+
+
+def test_a_plan_and_its_row_come_back_whole_from_a_helper():
+    import pickle
+
+    plan = importer._RowPlan(
+        id_number="x",
+        id_hash="h",
+        child_values={"name": "张三", "birth_date": dt.date(2015, 3, 4)},
+        family={"father": {"phone": "13812345678"}},
+        away={"father": dt.date(2023, 2, 1)},
+        derived_away={"mother"},
+        place=("三年级", "三(2)班"),
+        child_changes={"name": "张三"},
+        family_changes={},
+        away_ops=[],
+    )
+    row = importer.RowResult(7, "update", [], [], plan)
+    back = pickle.loads(pickle.dumps(row))
+    assert back == row and back.plan == plan

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import time
 
-import pytest
-
 from carenet.children.models import Child
 from carenet.lib import parallel
 from carenet.lib.parallel import Split, in_helper
@@ -63,7 +61,6 @@ def test_a_helper_that_dies_leaves_its_chunks_to_this_process():
     assert split.helped == 0
 
 
-@pytest.mark.django_db(transaction=False)
 def test_the_helper_never_queries_the_database_and_the_connection_survives(world):
     before = Child.objects.count()
 

@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import islice
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
@@ -478,9 +478,11 @@ class _RowPlan:
     family_changes: dict[str, dict[str, Any]] | None = None
     away_ops: list[tuple[str, dt.date, AwayPeriod | None]] | None = None
 
-    def __reduce__(self):  # a new plan, pickled by position (a helper's rows)
-        fields = (self.child_values, self.family, self.away, self.derived_away, self.place)
-        return _RowPlan, (self.id_number, self.id_hash, *fields)
+    def __reduce__(self):  # pickled by position (a helper's rows), every field
+        return _RowPlan, tuple(getattr(self, name) for name in _ROW_PLAN_FIELDS)
+
+
+_ROW_PLAN_FIELDS = tuple(f.name for f in fields(_RowPlan))
 
 
 _TEXT_LIMITS = {
@@ -1711,6 +1713,12 @@ class _RawWriter:
             with self.connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
+    def member_row(self, child_id: int, relation: str, stated: dict[str, Any]) -> dict[str, Any]:
+        """A new family member's fields (``create``'s input), with its ID number's index."""
+        row = dict(stated, child_id=child_id, relation=relation)
+        row["id_number_hash"] = self.blind_index(stated.get("id_number") or "")
+        return row
+
     def name_pinyin(self, name: str) -> tuple[str, str]:
         cached = self.pinyin.get(name)
         if cached is None:
@@ -1742,21 +1750,23 @@ def _created_rows(
     stamps["updated_at"] = writer.now_db
     members: list[dict[str, Any]] = []
     periods: list[dict[str, Any]] = []
-    blind_index = writer.blind_index
     for plan, pk in zip(plans, child_ids, strict=True):
         for relation, stated in plan.family.items():
-            member = dict(stated, child_id=pk, relation=relation)
-            member["id_number_hash"] = blind_index(stated.get("id_number") or "")
-            members.append(member)
+            members.append(writer.member_row(pk, relation, stated))
         for relation, start in plan.away.items():
-            periods.append({"child_id": pk, "relation": relation, "start": start})
+            periods.append(_period_row(pk, relation, start))
         for relation in sorted(plan.derived_away):
-            periods.append({"child_id": pk, "relation": relation, "start": derived_start})
+            periods.append(_period_row(pk, relation, derived_start))
     return [
         (Child, writer.database_rows(Child, children, stamps)),
         (FamilyMember, writer.database_rows(FamilyMember, members, shared)),
         (AwayPeriod, writer.database_rows(AwayPeriod, periods, shared)),
     ]
+
+
+def _period_row(child_id: int, relation: str, start: dt.date) -> dict[str, Any]:
+    """A new away period's fields (``_RawWriter.create``'s input)."""
+    return {"child_id": child_id, "relation": relation, "start": start}
 
 
 def _write_changes(
@@ -1806,9 +1816,8 @@ def _write_changes(
         for relation, values in plan.family_changes.items():
             member = existing_members.get((child.pk, relation))
             if member is None:
-                row = dict(values, child_id=child.pk, relation=relation)
+                row = writer.member_row(child.pk, relation, values)
                 row["county_code"] = child.county_code
-                row["id_number_hash"] = blind_index(values.get("id_number") or "")
                 new_members.append(row)
                 continue
             fields = set(values)
@@ -1825,14 +1834,9 @@ def _write_changes(
             changed_members.append(member.pk)
         for relation, start, period in plan.away_ops:
             if period is None:
-                new_periods.append(
-                    {
-                        "child_id": child.pk,
-                        "relation": relation,
-                        "county_code": child.county_code,
-                        "start": start,
-                    }
-                )
+                row = _period_row(child.pk, relation, start)
+                row["county_code"] = child.county_code
+                new_periods.append(row)
             else:
                 moved_periods.append((writer.ops.adapt_datefield_value(start), period.pk))
     writer.create(FamilyMember, new_members)

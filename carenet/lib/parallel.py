@@ -48,7 +48,7 @@ def in_helper() -> bool:
 def helper_available() -> bool:
     """A fork-capable system with a second CPU, and ``settings.HELPER_PROCESS`` on."""
     return (
-        getattr(settings, "HELPER_PROCESS", True)
+        settings.HELPER_PROCESS
         and not _in_helper
         and not multiprocessing.current_process().daemon  # may not have children
         and "fork" in multiprocessing.get_all_start_methods()
