@@ -8,7 +8,8 @@ Builds a clean register of N children (.xlsx): by default in the canonical layou
 REGISTER.md (45 columns, written by CareNet's own export renderer), or ``narrow`` (a
 title line and 18 columns). Then times, in the same run:
 (a) the floor: python-calamine reading the file + a bare sqlite3 ``executemany`` of the
-    rows into a scratch table;
+    rows into a scratch table; and with PostgreSQL, its own floor: the same read + a bare
+    ``COPY`` of the rows into a scratch table without indexes;
 (b) CareNet's import end to end (read, validate, write children, family members and
     away periods, with history) on SQLite and on PostgreSQL
     (DATABASE_URL=postgres://postgres@127.0.0.1:5432/carenet_import_bench, created if
@@ -21,8 +22,8 @@ import runs in its own process on a fresh database (removed afterwards), so its 
 memory (ru_maxrss) is its own; a large import's helper process
 (``carenet.lib.parallel``, forked from it) adds the memory it does not share with it
 (its USS; the two together are reported beside). Times are wall-clock, with the CPU time
-of the measuring process and its helper beside them (a PostgreSQL server's work is not in
-it).
+of the measuring process and its helper beside them, and on PostgreSQL the CPU time of
+the import's server process (read from /proc when the server runs on this machine).
 """
 
 from __future__ import annotations
@@ -150,6 +151,57 @@ def floor(path: Path, scratch: Path, header_rows: int) -> dict:
     return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
 
 
+def floor_postgres(path: Path, header_rows: int) -> dict:
+    """The same floor into PostgreSQL: python-calamine reading the file + a bare ``COPY``
+    of the rows into a scratch table without indexes (what the server's own work starts
+    from), committed."""
+    import psycopg
+    from python_calamine import CalamineWorkbook
+
+    with psycopg.connect(PG_URL.replace("postgres://", "postgresql://")) as db:
+        db.execute("DROP TABLE IF EXISTS bench_floor")
+        db.commit()
+        started, cpu = time.perf_counter(), time.process_time()
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        rows = sheet[header_rows:]
+        width = len(sheet[header_rows - 1])
+        db.execute(f"CREATE TABLE bench_floor ({', '.join(f'c{i} text' for i in range(width))})")
+        with db.cursor().copy("COPY bench_floor FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        db.commit()
+        result = {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
+        db.execute("DROP TABLE bench_floor")
+        db.commit()
+        _settle_postgres(db.cursor())
+    return result
+
+
+def _settle_postgres(cursor) -> None:
+    """After a measured PostgreSQL run, out of its time: drop what it wrote and write the
+    server's dirty pages out now, so that neither its checkpoint nor autovacuum runs
+    during the next measured run."""
+    cursor.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    cursor.execute("CHECKPOINT")
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL server process, when the
+    server runs on this machine (read from /proc), else None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 # ----------------------------------------------------------------------------- workers
 
 
@@ -189,11 +241,13 @@ def worker_carenet(path: Path) -> dict:
     from carenet.orgs.models import Org
 
     school = Org.objects.get(code=SCHOOL)
+    server_started = _backend_cpu()
     started, cpu_started = time.perf_counter(), _cpu()
     preview = import_preview(data=path.read_bytes(), filename=path.name, school=school)
     validated, cpu_validated = time.perf_counter(), _cpu()
     import_commit(preview=preview, school=school, actor=None)
     done, cpu_done = time.perf_counter(), _cpu()
+    server_done = _backend_cpu()
     from carenet.children.models import Child, FamilyMember
 
     helpers = resource.getrusage(resource.RUSAGE_CHILDREN)  # ended helper processes
@@ -207,6 +261,8 @@ def worker_carenet(path: Path) -> dict:
         "validate_cpu": cpu_validated - cpu_started,
         "write_cpu": cpu_done - cpu_validated,
         "helper_cpu_s": helpers.ru_utime + helpers.ru_stime,
+        # PostgreSQL: its server process's CPU time for the import (None: not measurable)
+        "server_cpu_s": None if server_started is None else server_done - server_started,
         "children": Child.objects.count(),
         "family": FamilyMember.objects.count(),
         "rejected": preview.rejected,
@@ -320,8 +376,10 @@ def worker(args: argparse.Namespace) -> None:
         together = max(own + parent for own, parent in ended) / 1024
         result["together_mb"] = max(together, result["maxrss_mb"])
     result["cpu"] = usage.ru_utime + usage.ru_stime  # the whole process, setup included
-    from django.db import connections
+    from django.db import connection, connections
 
+    if connection.vendor == "postgresql":
+        _settle_postgres(connection.cursor())
     connections.close_all()
     shutil.rmtree(home, ignore_errors=True)  # the scratch database (~130 MB for 50,000)
     print(json.dumps(result))
@@ -410,6 +468,9 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     for _ in range(args.repeat):
         runs.setdefault("floor", []).append(floor(path, work / "floor.sqlite3", header_rows))
         print(f"floor (calamine + sqlite3 executemany): {runs['floor'][-1]['seconds']:.2f} s")
+        if "postgres" in databases:
+            runs.setdefault("floor-postgres", []).append(floor_postgres(path, header_rows))
+            print(f"floor (calamine + COPY): {runs['floor-postgres'][-1]['seconds']:.2f} s")
         for db in databases:
             runs.setdefault(f"carenet-{db}", []).append(run("carenet", path, args.layout, db=db))
             print(f"CareNet, {db}:", runs[f"carenet-{db}"][-1])
@@ -418,12 +479,15 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     }
     for key, found in runs.items():
         print(f"{key}: " + ", ".join(f"{r['seconds']:.2f}" for r in found) + " s")
-        if key != "floor":  # each run against the floor run just before it
+        if not key.startswith("carenet-"):
+            continue
+        floors = ["floor", "floor-postgres"] if key == "carenet-postgres" else ["floor"]
+        for floor_key in floors:  # each run against the floor run just before it
             paired = [
-                r["seconds"] / f["seconds"] for r, f in zip(found, runs["floor"], strict=True)
+                r["seconds"] / f["seconds"] for r, f in zip(found, runs[floor_key], strict=True)
             ]
             print(
-                f"{key} / the floor run before it: "
+                f"{key} / the {floor_key} run before it: "
                 + ", ".join(f"{x:.2f}" for x in paired)
                 + f" (median {statistics.median(paired):.2f})"
             )
@@ -454,8 +518,8 @@ def table(
     """The figures side by side, as the Markdown table of docs/benchmarks.md.
 
     Seconds are wall-clock (the targets); CPU is the measuring process's own CPU time
-    and its helper process's, steadier on a shared machine (a PostgreSQL server's CPU is
-    not in it)."""
+    and its helper process's, steadier on a shared machine (with the PostgreSQL server
+    process's beside it, not in the ratio)."""
     base = results["floor"]["seconds"]
     cpu_base = results["floor"]["cpu_s"]
     loads = " ".join(f"{x:.2f}" for x in load_before)
@@ -467,6 +531,13 @@ def table(
         "|---|---|---|---|---|---|",
         f"| floor: calamine + sqlite3 executemany | {base:.2f} | 1 | {cpu_base:.2f} | 1 | — |",
     ]
+    pg_floor = results.get("floor-postgres")
+    if pg_floor is not None:
+        lines.append(
+            f"| floor on PostgreSQL: calamine + COPY into a bare table | "
+            f"{pg_floor['seconds']:.2f} | {pg_floor['seconds'] / base:.1f} | "
+            f"{pg_floor['cpu_s']:.2f} | {pg_floor['cpu_s'] / cpu_base:.1f} | — |"
+        )
     summary = []
     for db, label in _DB_LABELS.items():
         mine = results.get(f"carenet-{db}")
@@ -478,16 +549,17 @@ def table(
             if mine.get("helper_uss_mb")
             else ""
         )
+        server = mine.get("server_cpu_s")
+        cpu = f"{mine['cpu_s']:.2f}" + (f" + server {server:.2f}" if server is not None else "")
         lines.append(
             f"| CareNet, {label} (validate {mine['validate']:.1f} s + write "
             f"{mine['write']:.1f} s) | {mine['seconds']:.2f} | {mine['seconds'] / base:.1f} | "
-            f"{mine['cpu_s']:.2f} | {mine['cpu_s'] / cpu_base:.1f} | {mine['maxrss_mb']:.0f} MB"
-            f"{helper} |"
+            f"{cpu} | {mine['cpu_s'] / cpu_base:.1f} | {mine['maxrss_mb']:.0f} MB{helper} |"
         )
-        line = (
-            f"- CareNet on {label}: {mine['seconds'] / base:.1f}× the floor; "
-            f"peak RSS {mine['maxrss_mb']:.0f} MB{helper}"
-        )
+        line = f"- CareNet on {label}: {mine['seconds'] / base:.1f}× the floor"
+        if db == "postgres" and pg_floor is not None:
+            line += f" ({mine['seconds'] / pg_floor['seconds']:.1f}× the PostgreSQL floor)"
+        line += f"; peak RSS {mine['maxrss_mb']:.0f} MB{helper}"
         for kind, mode in (("ie-bulk", "`use_bulk`"), ("ie-default", "default")):
             theirs = results.get(f"{kind}-{db}")
             if theirs is None:
