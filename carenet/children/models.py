@@ -69,8 +69,14 @@ class LeftBehindType(models.TextChoices):
     NONE = "none", _("非留守")
 
 
+# The register import's tables index their county code and ID-number hash in Meta, not
+# with ``db_index``/``unique`` on the field: for those PostgreSQL gets from Django a second,
+# ``varchar_pattern_ops`` index (for ``LIKE 'prefix%'``), which no query here can use
+# (both are compared whole), and which every imported row pays for (docs/benchmarks.md).
+
+
 class Child(models.Model):
-    county_code = models.CharField(_("县级区划代码"), max_length=6, db_index=True)
+    county_code = models.CharField(_("县级区划代码"), max_length=6)
     name = models.CharField(_("姓名"), max_length=50)
     name_pinyin = models.CharField(max_length=120, db_index=True, editable=False)
     name_initials = models.CharField(max_length=30, db_index=True, editable=False)
@@ -78,7 +84,7 @@ class Child(models.Model):
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
     birth_date = models.DateField(_("出生日期"))
     id_number = EncryptedCharField(_("身份证号"))
-    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, editable=False)  # unique: see Meta
     student_number = models.CharField(_("学籍号"), max_length=30, blank=True)
     # No single-column indexes on school, class and village: the (…, status) indexes of
     # Meta serve the same lookups, and every index costs a register import its upkeep.
@@ -137,7 +143,6 @@ class Child(models.Model):
         max_length=16,
         choices=ChildStatus.choices,
         default=ChildStatus.ACTIVE,
-        db_index=True,
     )
     # When the file was archived (left, or aged out): the retention clock starts here.
     archived_on = models.DateField(_("归档日期"), null=True, blank=True)
@@ -146,23 +151,22 @@ class Child(models.Model):
     # History rows are looked up by the child (id) only, in date order.
     history = HistoricalRecords(
         excluded_fields=["name_pinyin", "name_initials", "updated_at"],
-        no_db_index=[
-            "school",
-            "school_class",
-            "village",
-            "status",
-            "id_number_hash",
-            "county_code",
-        ],
+        no_db_index=["school", "school_class", "village"],
     )
 
     class Meta:
         verbose_name = _("儿童")
         verbose_name_plural = _("儿童")
+        # Status is only looked up with the school, the class or the village, or within
+        # a county: it has no index of its own.
         indexes = [
             models.Index(fields=["school", "status"]),
             models.Index(fields=["school_class", "status"]),
             models.Index(fields=["village", "status"]),
+            models.Index(fields=["county_code"], name="child_county_code"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_hash"], name="child_one_per_id_number")
         ]
 
     def __str__(self) -> str:
@@ -206,10 +210,10 @@ class FamilyMember(models.Model):
         Child, on_delete=models.CASCADE, related_name="family", db_index=False
     )
     relation = models.CharField(_("身份"), max_length=16, choices=Relation.choices)
-    county_code = models.CharField(max_length=6, db_index=True)
+    county_code = models.CharField(max_length=6)
     name = models.CharField(_("姓名"), max_length=50, blank=True)
     id_number = EncryptedCharField(_("身份证号"), blank=True, default="")
-    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     phone = EncryptedCharField(_("联系电话"), blank=True, default="")
     # Parents
     work_province = models.CharField(_("务工省份"), max_length=20, blank=True)
@@ -234,11 +238,15 @@ class FamilyMember(models.Model):
         _("监护状况"), max_length=16, choices=GuardianshipQuality.choices, blank=True
     )
     # History rows are looked up by the child and the member only, in date order.
-    history = HistoricalRecords(no_db_index=["id_number_hash", "county_code"])
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
+        indexes = [
+            models.Index(fields=["county_code"], name="family_county_code"),
+            models.Index(fields=["id_number_hash"], name="family_id_number_hash"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["child", "relation"], name="family_one_per_relation")
         ]
@@ -262,14 +270,17 @@ class AwayPeriod(models.Model):
             (Relation.MOTHER, Relation.MOTHER.label),
         ],
     )
-    county_code = models.CharField(max_length=6, db_index=True)
+    county_code = models.CharField(max_length=6)
     start = models.DateField(_("外出时间"))
     end = models.DateField(_("返乡时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("外出务工时段")
         verbose_name_plural = _("外出务工时段")
-        indexes = [models.Index(fields=["child", "relation", "start"])]
+        indexes = [
+            models.Index(fields=["child", "relation", "start"]),
+            models.Index(fields=["county_code"], name="away_county_code"),
+        ]
         ordering = ["start"]
 
     def __str__(self) -> str:
