@@ -132,16 +132,21 @@ def _canonical_rows(rows: int, width: int) -> Iterator[list]:
         yield row
 
 
+def _read(path: Path, header_rows: int) -> tuple[list[list], int]:
+    """The register's rows below its ``header_rows`` and the header's width, read with
+    python-calamine at once (what both floors start with)."""
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    return sheet[header_rows:], len(sheet[header_rows - 1])
+
+
 def floor(path: Path, scratch: Path, header_rows: int) -> dict:
     import sqlite3
 
-    from python_calamine import CalamineWorkbook
-
     scratch.unlink(missing_ok=True)
     started, cpu = time.perf_counter(), time.process_time()
-    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    rows = sheet[header_rows:]
-    width = len(sheet[header_rows - 1])
+    rows, width = _read(path, header_rows)
     db = sqlite3.connect(scratch)
     db.execute(f"create table register ({', '.join(f'c{i}' for i in range(width))})")
     marks = ", ".join("?" * width)
@@ -156,24 +161,19 @@ def floor_postgres(path: Path, header_rows: int) -> dict:
     of the rows into a scratch table without indexes (what the server's own work starts
     from), committed."""
     import psycopg
-    from python_calamine import CalamineWorkbook
 
     with psycopg.connect(PG_URL.replace("postgres://", "postgresql://")) as db:
         db.execute("DROP TABLE IF EXISTS bench_floor")
         db.commit()
         started, cpu = time.perf_counter(), time.process_time()
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-        rows = sheet[header_rows:]
-        width = len(sheet[header_rows - 1])
+        rows, width = _read(path, header_rows)
         db.execute(f"CREATE TABLE bench_floor ({', '.join(f'c{i} text' for i in range(width))})")
         with db.cursor().copy("COPY bench_floor FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         db.commit()
         result = {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
-        db.execute("DROP TABLE bench_floor")
-        db.commit()
-        _settle_postgres(db.cursor())
+        _settle_postgres(db.cursor())  # the scratch table goes with the schema
     return result
 
 

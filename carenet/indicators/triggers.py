@@ -164,8 +164,8 @@ def suspended(
     All in one transaction (the caller's, if there is one), so no other writer sees the
     tables without their triggers (SQLite has one writer at a time) and a failure rolls
     the drop back. A per-row trigger makes SQLite keep a statement journal for every row
-    it inserts, which tripled an import's insert time. PostgreSQL's triggers run once per statement:
-    nothing is suspended there.
+    it inserts, which tripled an import's insert time. PostgreSQL's triggers run once per
+    statement: nothing is suspended there.
     """
     if connection.vendor != "sqlite":
         yield
