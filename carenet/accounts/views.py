@@ -26,7 +26,7 @@ from carenet.accounts.twofactor import (
     verify,
 )
 from carenet.api.models import ApiToken
-from carenet.api.services import token_revoke
+from carenet.api.services import token_revoke, tokens_revoke_all
 
 
 def _wrong_code(form: CodeForm) -> None:
@@ -49,7 +49,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
+        revoked = tokens_revoke_all(user=form.user)
         messages.success(self.request, _("密码已修改。"))
+        if revoked:
+            messages.info(
+                self.request,
+                _("您的%(count)s个接口令牌已随旧密码一起吊销。") % {"count": revoked},
+            )
         return response
 
 
@@ -71,6 +77,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             messages.success(request, _("两步验证已开启，以后登录时需要输入动态验证码。"))
+            # Tokens taken on the password alone would still bypass the second factor.
+            if tokens_revoke_all(user=request.user):
+                messages.info(request, _("已有的接口令牌已吊销，请用密码和动态验证码重新获取。"))
             return redirect("account_security")
         _wrong_code(form)
     context = {"form": form, "config_url": device.config_url, "qr_svg": qr_svg(device.config_url)}

@@ -8,6 +8,7 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("过期时间"))
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    # The user's session hash (a keyed digest of the password hash) when the token was
+    # issued: once the password changes, by any path, the token no longer opens the API.
+    password_mark = models.CharField(max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("接口令牌")
@@ -36,6 +40,15 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
     def is_usable(self, *, now: dt.datetime | None = None) -> bool:
-        """Neither revoked nor expired, and its user still active."""
+        """Neither revoked nor expired, its user still active and with the password the
+        token was issued under."""
         now = now or timezone.now()
-        return self.revoked_at is None and self.expires_at > now and self.user.is_active
+        return (
+            self.revoked_at is None
+            and self.expires_at > now
+            and self.user.is_active
+            and self.issued_under_current_password()
+        )
+
+    def issued_under_current_password(self) -> bool:
+        return constant_time_compare(self.password_mark, self.user.get_session_auth_hash())

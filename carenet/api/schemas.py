@@ -70,6 +70,12 @@ class In(Schema):
 class TokenIn(In):
     username: str = Field(max_length=150)
     password: str = Field(max_length=4096)
+    code: str | None = Field(
+        None,
+        max_length=16,
+        description="the current code of the authenticator app, for a user with two-factor "
+        "sign-in on",
+    )
 
 
 class TokenOut(Schema):

@@ -24,6 +24,7 @@ def token_issue(*, user: AbstractBaseUser) -> tuple[ApiToken, str]:
         user=user,
         key_hash=ApiToken.hash_key(key),
         expires_at=timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS),
+        password_mark=user.get_session_auth_hash(),
     )
     return token, key
 
@@ -34,7 +35,13 @@ def token_authenticate(key: str) -> ApiToken | None:
         return None
     token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
     now = timezone.now()
-    if token is None or not token.is_usable(now=now):
+    if token is None:
+        return None
+    if not token.issued_under_current_password():
+        # The password changed by a path that did not revoke (the admin, a command).
+        token_revoke(token=token)
+        return None
+    if not token.is_usable(now=now):
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -44,3 +51,11 @@ def token_authenticate(key: str) -> ApiToken | None:
 
 def token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def tokens_revoke_all(*, user: AbstractBaseUser) -> int:
+    """Revoke every live token of the user (a password changed, two-factor turned on);
+    returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
