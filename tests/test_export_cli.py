@@ -5,6 +5,7 @@ import io
 import pytest
 from python_calamine import CalamineWorkbook
 
+from carenet.children.models import Child
 from carenet.cli import main
 from carenet.exchange.export import REGISTER_COLUMNS
 
@@ -76,3 +77,11 @@ def test_a_missing_option_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["export", "children", "-o", "x.xlsx"])
     assert exit_info.value.code == 2
+
+
+def test_a_csv_from_the_command_line_runs_no_formula(world, tmp_path):
+    Child.objects.filter(pk=world.own_child.pk).update(notes="=cmd|' /C calc'!A0")
+    out = tmp_path / "school.csv"
+    assert main(["export", "children", "--org", world.school.code, "-o", str(out)]) == 0
+    text = out.read_bytes().decode("utf-8-sig")
+    assert "'=cmd|" in text and ",=cmd" not in text

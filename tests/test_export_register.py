@@ -200,3 +200,25 @@ class TestExportPage:
 
     def test_anonymous_users_are_sent_to_log_in(self, client):
         assert client.get("/exchange/export/").status_code == 302
+
+
+class TestCsvInjection:
+    """A CSV cell a spreadsheet would run as a formula is written with a leading
+    apostrophe (OWASP); real numbers, negative ones too, are written as they are."""
+
+    HOSTILE = ['=HYPERLINK("http://x")', "+1+2", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\tx", "\rx"]
+
+    def test_cells_that_would_start_a_formula_are_neutralised(self):
+        data = render_csv([[*self.HOSTILE, -3, "-4.5", "+86", 7]], header=["h"] * 10)
+        row = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1]
+        assert row[:6] == ["'" + value for value in self.HOSTILE]
+        assert row[6:] == ["-3", "-4.5", "+86", "7"]
+
+    def test_a_hostile_name_in_a_child_file_is_neutralised_on_export(self, world, client):
+        Child.objects.filter(pk=world.own_child.pk).update(interests="=1+1", notes="@cmd")
+        client.force_login(world.user("principal"))
+        response = client.get("/exchange/export/", {"org": world.school.pk, "format": "csv"})
+        text = response.content.decode("utf-8-sig")
+        assert "'=1+1" in text and "'@cmd" in text
+        for row in csv.reader(io.StringIO(text)):
+            assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in row)

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -352,14 +353,30 @@ def _text(value: object) -> str:
     return str(value)
 
 
+# A spreadsheet program opening a CSV runs a cell that starts with one of these as a formula
+# (CSV injection); OWASP's advice is a leading apostrophe, which shows the text as written.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def csv_cell(value: object) -> str:
+    """A value as a CSV cell no spreadsheet runs: text that would start a formula gets a
+    leading apostrophe; numbers, negative ones included, are left as they are."""
+    text = _text(value)
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def render_csv(rows: Iterable[Sequence], *, header: Sequence[str] = REGISTER_COLUMNS) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel and WPS open it without mojibake."""
+    """UTF-8 with a byte-order mark, so Excel and WPS open it without mojibake; no cell
+    starts a formula (``csv_cell``)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([csv_cell(name) for name in header])
     for row in rows:
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return out.getvalue().encode("utf-8")
 
 
