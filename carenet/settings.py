@@ -156,6 +156,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "carenet.accounts.lockout.lockout_response"
+# Across addresses: this many failures of one username within the window (since its last
+# sign-in) lock it from everywhere (carenet.accounts.lockout.username_locked). The failure
+# log is what counts them; `carenet manage axes_reset_failure_logs --age 0` unlocks.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+USERNAME_FAILURE_LIMIT = 30
+USERNAME_FAILURE_WINDOW = dt.timedelta(hours=24)
 # The client address: REMOTE_ADDR, or behind one reverse proxy (CARENET_BEHIND_PROXY=1) the
 # address that proxy appended to X-Forwarded-For (see carenet.accounts.lockout.client_ip).
 CARENET_BEHIND_PROXY = env_bool("CARENET_BEHIND_PROXY", False)

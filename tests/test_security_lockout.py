@@ -1,5 +1,6 @@
 """Lockout (django-axes): eight wrong passwords lock a username from one address, on the
-login page and on POST /api/v1/auth/token, for 30 minutes; never an address alone."""
+login page and on POST /api/v1/auth/token, for 30 minutes; never an address alone. Thirty
+failures of one username from any addresses within 24 hours lock it from everywhere."""
 
 import datetime as dt
 
@@ -149,3 +150,52 @@ def test_a_login_without_a_request_is_not_counted_or_refused(world):
 
     assert authenticate(username="teacher", password=PASSWORD) == world.user("teacher")
     assert not AccessAttempt.objects.exists()
+
+
+# Failures of one username across addresses ---------------------------------------------------
+
+
+def _spread_failures(client, count, username="teacher", login=_page_login, network=2):
+    """``count`` failures, seven per address: never enough to lock any one address."""
+    for index in range(count):
+        address = f"10.{network}.{index // 7}.1"
+        response = login(client, username, "wrong-password", address=address)
+        assert response.status_code in (200, 401), index
+
+
+def test_failures_from_many_addresses_lock_the_username_everywhere(client, world, settings):
+    _spread_failures(client, settings.USERNAME_FAILURE_LIMIT)
+    for login in (_page_login, _api_login):
+        response = login(client, "teacher", PASSWORD, address="10.99.0.1")
+        assert response.status_code == 429
+    assert "24小时" in _api_login(client, "teacher", PASSWORD, address="10.98.0.1").json()["detail"]
+    assert _page_login(client, "principal", PASSWORD, address="10.99.0.1").status_code == 302
+
+
+def test_one_failure_fewer_does_not_lock_the_username(client, world, settings):
+    _spread_failures(client, settings.USERNAME_FAILURE_LIMIT - 1, login=_api_login)
+    assert _api_login(client, "teacher", PASSWORD, address="10.99.0.1").status_code == 200
+
+
+def test_the_username_lock_ends_with_its_window(client, world, settings):
+    _spread_failures(client, settings.USERNAME_FAILURE_LIMIT)
+    assert _page_login(client, "teacher", PASSWORD, address="10.99.0.1").status_code == 429
+    later = timezone.now() + settings.USERNAME_FAILURE_WINDOW + dt.timedelta(minutes=1)
+    with time_machine.travel(later):
+        assert _page_login(client, "teacher", PASSWORD, address="10.99.0.1").status_code == 302
+
+
+def test_a_sign_in_starts_the_username_count_again(client, world, settings):
+    _spread_failures(client, settings.USERNAME_FAILURE_LIMIT - 1)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1)):
+        assert _page_login(client, "teacher", PASSWORD, address="10.99.0.1").status_code == 302
+        client.logout()
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
+        _spread_failures(client, 5, network=3)
+        assert _page_login(client, "teacher", PASSWORD, address="10.99.0.1").status_code == 302
+
+
+def test_resetting_the_failure_log_unlocks_the_username(client, world, settings):
+    _spread_failures(client, settings.USERNAME_FAILURE_LIMIT)
+    call_command("axes_reset_failure_logs", "--age", "0", stdout=open("/dev/null", "w"))
+    assert _page_login(client, "teacher", PASSWORD, address="10.99.0.1").status_code == 302

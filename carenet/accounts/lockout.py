@@ -1,7 +1,10 @@
 """Login lockout (django-axes): the backend, the client address and the lockout answer.
 
 Failures are counted per username *and* address together (settings.AXES_LOCKOUT_PARAMETERS):
-a whole school behind one address is never locked out by one person's typos.
+a whole school behind one address is never locked out by one person's typos. Guessing one
+user's password from many addresses is stopped by a second, wider count: failures of the
+username from any address over a longer window (``USERNAME_FAILURE_LIMIT`` in
+``USERNAME_FAILURE_WINDOW``, read from axes' failure log), since the user's last sign-in.
 """
 
 from __future__ import annotations
@@ -9,9 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.models import AccessFailureLog
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 
@@ -25,7 +32,25 @@ class LockoutBackend(AxesStandaloneBackend):
     def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
         if request is None:
             return None
+        username = kwargs.get("username")
+        if username and username_locked(username):
+            request.axes_locked_out = True
+            request.carenet_username_locked = True
+            raise AxesBackendPermissionDenied("locked out: too many failures of this username")
         return super().authenticate(request, *args, **kwargs)
+
+
+def username_locked(username: str) -> bool:
+    """Whether the username failed ``USERNAME_FAILURE_LIMIT`` times, from any addresses,
+    within ``USERNAME_FAILURE_WINDOW`` and since the user last signed in."""
+    since = timezone.now() - settings.USERNAME_FAILURE_WINDOW
+    last_login = (
+        get_user_model().objects.filter(username=username).values_list("last_login", flat=True)
+    ).first()
+    if last_login is not None and last_login > since:
+        since = last_login
+    failures = AccessFailureLog.objects.filter(username=username, attempt_time__gt=since)
+    return failures.count() >= settings.USERNAME_FAILURE_LIMIT
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -44,7 +69,11 @@ def lockout_minutes() -> int:
     return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
-def lockout_message() -> str:
+def lockout_message(request: HttpRequest | None = None) -> str:
+    if getattr(request, "carenet_username_locked", False):
+        return _("该账户近期登录失败次数过多，已暂时锁定，请%(hours)s小时后再试或联系管理员。") % {
+            "hours": int(settings.USERNAME_FAILURE_WINDOW.total_seconds() // 3600)
+        }
     return _("登录失败次数过多，账户已暂时锁定，请%(minutes)s分钟后再试或联系管理员。") % {
         "minutes": lockout_minutes()
     }
@@ -60,13 +89,13 @@ def lockout_response(
     if request.path.startswith("/api/"):
         if original_response is not None and original_response.status_code == 429:
             return original_response
-        return JsonResponse({"detail": lockout_message()}, status=429)
+        return JsonResponse({"detail": lockout_message(request)}, status=429)
     from carenet.web.forms import LoginForm
 
     username = (credentials or {}).get("username") or ""
     context = {
         "form": LoginForm(request, initial={"username": username}),
-        "lockout_message": lockout_message(),
+        "lockout_message": lockout_message(request),
         "next": request.POST.get("next", "") if request.method == "POST" else "",
     }
     return render(request, "registration/login.html", context, status=429)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from carenet.accounts.lockout import lockout_message
 from carenet.api.auth import LockedOut
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(LockedOut)
     def _locked_out(request: HttpRequest, exc: LockedOut) -> HttpResponse:
-        return _json(api, request, _("登录失败次数过多，账号已暂时锁定，请稍后再试"), 429)
+        return _json(api, request, lockout_message(request), 429)
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
