@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from carenet.lib.dates import EARLIEST, LATEST, date_in_range
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
@@ -69,9 +71,12 @@ def _positive(value: str) -> int:
 
 def _date(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    if not date_in_range(day):
+        raise argparse.ArgumentTypeError(f"not between {EARLIEST} and {LATEST}: {value!r}")
+    return day
 
 
 def _serve(host: str, port: int, workers: int, queue_worker: bool = True) -> None:

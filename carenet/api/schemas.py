@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import ConfigDict, WithJsonSchema, field_validator
+from pydantic import AfterValidator, ConfigDict, WithJsonSchema, field_validator
 
 from carenet.children.models import Health, Immunization, RiskLevel, Schooling
+from carenet.lib.dates import EARLIEST, LATEST, date_in_range
 
 OrgKindName = Literal["county", "township", "village", "school", "grade", "class"]
 RiskName = Literal["low", "medium", "high"]
@@ -24,6 +25,19 @@ MAX_ID = 2**63 - 1
 # bad field at once, in its own words; the OpenAPI document still gives their types.
 FormDate = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 FormInt = Annotated[str, WithJsonSchema({"type": "integer"})]
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not date_in_range(value):
+        raise ValueError(
+            _("日期须在%(earliest)s至%(latest)s之间。")
+            % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}
+        )
+    return value
+
+
+# Every date the API takes, in the range the pages take too (carenet.lib.dates).
+ApiDate = Annotated[dt.date, AfterValidator(_date_in_range)]
 
 
 # --- errors -------------------------------------------------------------------------
@@ -294,7 +308,7 @@ class RecordIn(In):
     """A care record: ``kind``, ``date``, ``summary``, then the kind's own fields."""
 
     kind: CareKindName
-    date: dt.date
+    date: ApiDate
     summary: str = Field(max_length=5000)
     confidential: bool = False
     # talk
@@ -327,7 +341,7 @@ class RecordOut(Schema):
 
 
 class TaskFilters(In):
-    as_of: dt.date | None = Field(None, description="the day to compute for; default today")
+    as_of: ApiDate | None = Field(None, description="the day to compute for; default today")
     scope: Literal["mine", "org"] = Field(
         "mine",
         description="mine: children the caller is class teacher or mentor of; "

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.audit.models import AccessAction, Consent, DataRequest, RequestStatus
 from carenet.audit.selectors import LogFilters
-from carenet.lib.forms import DateInput
+from carenet.lib.forms import BoundedDateField, date_field
 
 
 class LogFilterForm(forms.Form):
@@ -14,8 +14,8 @@ class LogFilterForm(forms.Form):
     action = forms.ChoiceField(
         label=_("操作"), required=False, choices=[("", _("全部"))] + AccessAction.choices
     )
-    since = forms.DateField(label=_("起始日期"), required=False, widget=DateInput)
-    until = forms.DateField(label=_("截止日期"), required=False, widget=DateInput)
+    since = date_field(_("起始日期"), required=False)
+    until = date_field(_("截止日期"), required=False)
 
     def filters(self) -> LogFilters:
         if not self.is_valid():
@@ -34,7 +34,7 @@ class ConsentForm(forms.ModelForm):
     class Meta:
         model = Consent
         fields = ["basis", "given_by", "given_on", "note"]
-        widgets = {"given_on": DateInput}
+        field_classes = {"given_on": BoundedDateField}
 
 
 class DataRequestForm(forms.ModelForm):
@@ -48,7 +48,7 @@ class DataRequestForm(forms.ModelForm):
     class Meta:
         model = DataRequest
         fields = ["kind", "requester_name", "requester_relation", "received_on", "content"]
-        widgets = {"received_on": DateInput}
+        field_classes = {"received_on": BoundedDateField}
 
 
 class CloseRequestForm(forms.Form):

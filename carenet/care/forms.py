@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.care.models import SCHEDULED_KINDS, CareKind, CarePlan, Frequency, GuardianCapacity
 from carenet.care.presets import PRESETS
-from carenet.children.forms import DATE_WIDGET
+from carenet.lib.forms import date_field
 from carenet.orgs.models import Org
 
 # Form field → key in the record's details (a field cannot be called "with").
@@ -39,7 +39,7 @@ class MultipleImageField(forms.ImageField):
 
 class RecordForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=CareKind.choices)
-    date = forms.DateField(label=_("日期"), widget=DATE_WIDGET)
+    date = date_field(_("日期"))
     summary = forms.CharField(
         label=_("内容"),
         widget=forms.Textarea(attrs={"rows": 4}),

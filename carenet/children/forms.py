@@ -13,13 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from carenet.children.models import Category, Child, FamilyMember, Relation
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
-from carenet.lib.forms import DateInput
+from carenet.lib.forms import BoundedDateField, date_field
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind
-
-DATE_WIDGET = DateInput()
 
 
 class PhoneInput(forms.TextInput):
@@ -76,8 +74,8 @@ class ChildForm(forms.ModelForm):
             "risk_level",
             "notes",
         ]
+        field_classes = {"birth_date": BoundedDateField}
         widgets = {
-            "birth_date": DATE_WIDGET,
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
             "health_notes": forms.TextInput(),
             "disability": forms.TextInput(),
@@ -146,8 +144,8 @@ def _class_label(org: Org) -> str:
 class FamilyMemberForm(forms.ModelForm):
     """A parent or the guardian. Parents carry their latest away period."""
 
-    away_since = forms.DateField(label=_("外出时间"), required=False, widget=DATE_WIDGET)
-    back_since = forms.DateField(label=_("返乡时间"), required=False, widget=DATE_WIDGET)
+    away_since = date_field(_("外出时间"), required=False)
+    back_since = date_field(_("返乡时间"), required=False)
 
     PARENT_FIELDS = [
         "name",
@@ -193,6 +191,7 @@ class FamilyMemberForm(forms.ModelForm):
             "address",
             "guardianship_quality",
         ]
+        field_classes = {"birth_date": BoundedDateField}
         widgets = {
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
             "phone": PhoneInput(),

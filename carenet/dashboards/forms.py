@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carenet.dashboards.selectors import EARLIEST, LATEST
+from carenet.lib.dates import date_in_range
 from carenet.lib.forms import DateInput
 
 
@@ -30,7 +30,7 @@ class DashboardQuery(forms.Form):
 
     def clean_as_of(self) -> dt.date | None:
         as_of = self.cleaned_data.get("as_of")
-        if as_of is not None and not EARLIEST <= as_of <= LATEST:
+        if as_of is not None and not date_in_range(as_of):
             raise forms.ValidationError(_("统计日期超出范围，已按今天统计。"))
         return as_of
 

@@ -48,9 +48,6 @@ OVERDUE_TEACHERS = 15
 PROVINCES = 15
 # Orgs a dashboard can be about (the picker).
 PICKER_KINDS = (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL)
-# Dates the pages accept for ``as_of``.
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2100, 12, 31)
 
 
 # --- which org ------------------------------------------------------------------------

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from carenet.lib.dates import EARLIEST, LATEST, date_in_range
 
 
 class DateInput(forms.DateInput):
@@ -18,6 +22,28 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
 
 
+class BoundedDateField(forms.DateField):
+    """A date between ``carenet.lib.dates.EARLIEST`` and ``LATEST``, the range every page and
+    the API accept; the ISO date picker (``DateInput``) unless another widget is given."""
+
+    default_error_messages = {
+        "out_of_range": _("日期须在%(earliest)s至%(latest)s之间。"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", DateInput())
+        super().__init__(**kwargs)
+
+    def validate(self, value: dt.date | None) -> None:
+        super().validate(value)
+        if value is not None and not date_in_range(value):
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"],
+                code="out_of_range",
+                params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+            )
+
+
 def date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    """A date field with the ISO date picker (``DateInput``)."""
-    return forms.DateField(label=label, widget=DateInput(), **kwargs)
+    """A date field with the ISO date picker (``DateInput``), within the accepted range."""
+    return BoundedDateField(label=label, **kwargs)

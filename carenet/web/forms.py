@@ -22,6 +22,7 @@ from carenet.children.models import (
 )
 from carenet.children.selectors import visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
+from carenet.lib.forms import BoundedDateField
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters
@@ -77,7 +78,7 @@ class ChildFilterForm(forms.Form):
     record = forms.ChoiceField(
         label=_("关爱记录"), required=False, choices=CareKind.choices, widget=_HIDDEN
     )
-    month = forms.DateField(
+    month = BoundedDateField(
         label=_("月份"), required=False, input_formats=["%Y-%m"], widget=_HIDDEN
     )
     guardian_age = forms.ChoiceField(

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from carenet.api.schemas import ErrorOut, In, ValidationErrorOut
+from carenet.api.schemas import ApiDate, ErrorOut, In, ValidationErrorOut
 from carenet.children.selectors import visible_children
 from carenet.indicators.selectors import indicators_for
 from carenet.orgs.models import Org
@@ -23,7 +23,7 @@ class KpiFilters(In):
         max_length=32,
         description="the org's code; default the org of the caller's widest membership",
     )
-    as_of: dt.date | None = Field(None, description="the day to compute for; default today")
+    as_of: ApiDate | None = Field(None, description="the day to compute for; default today")
 
 
 class IndicatorOut(Schema):
