@@ -12,8 +12,11 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import threading
 import zipfile
@@ -327,3 +330,54 @@ def test_the_sqlite_copy_is_consistent_while_another_thread_writes(tmp_path):
             items = copy.execute("SELECT count(*) FROM item").fetchone()[0]
             assert copy.execute("SELECT n FROM total").fetchone()[0] == items > 0
             assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "carenet.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "CARENET_HOME": str(home)},
+        timeout=300,
+    )
+
+
+def _repage(database: Path, size: int) -> None:
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute(f"PRAGMA page_size={size}")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA journal_mode=WAL")
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == size
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="SQLite files only")
+def test_a_backup_restores_into_a_database_with_another_page_size(tmp_path):
+    old_home, new_home = tmp_path / "old", tmp_path / "new"
+    key = "k" * 48
+    for home in (old_home, new_home):
+        home.mkdir()
+        (home / "field_key").write_text(key)
+        assert _cli(home, "manage", "migrate", "-v", "0").returncode == 0
+    # The old database made with 4 KiB pages, holding one user; the new one has 8 KiB pages.
+    made = _cli(old_home, "manage", "shell", "-c", _MAKE_USER)
+    assert made.returncode == 0, made.stderr
+    _repage(old_home / "carenet.sqlite3", 4096)
+    archive = tmp_path / "old.tar.gz"
+    assert _cli(old_home, "backup", str(archive)).returncode == 0
+
+    restored = _cli(new_home, "restore", str(archive), "--force")
+    assert restored.returncode == 0, restored.stderr
+    assert "Traceback" not in restored.stderr
+    with contextlib.closing(sqlite3.connect(new_home / "carenet.sqlite3")) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+        users = conn.execute("SELECT username FROM auth_user").fetchall()
+        assert users == [("restored_user",)]
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+_MAKE_USER = (
+    "from django.contrib.auth.models import User; User.objects.create(username='restored_user')"
+)

@@ -313,6 +313,25 @@ def sqlite_snapshot(source: sqlite3.Connection, target: Path) -> None:
     _sqlite_integrity(target)
 
 
+def _page_size(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+def _match_page_size(copy: sqlite3.Connection, live: sqlite3.Connection) -> None:
+    """Give the staged copy the live database's page size: SQLite cannot copy pages of
+    another size into a database in WAL mode, and a backup may come from a database made
+    with other pages (older CareNet made 4 KiB ones). VACUUM rewrites the copy, not the
+    live database."""
+    size = _page_size(live)
+    if _page_size(copy) == size:
+        return
+    copy.execute("PRAGMA journal_mode=DELETE")  # the page size cannot change in WAL mode
+    copy.execute(f"PRAGMA page_size={size}")
+    copy.execute("VACUUM")
+    if _page_size(copy) != size:
+        raise BackupError(f"the database copy cannot take the live page size ({size} bytes)")
+
+
 def _django_sqlite() -> sqlite3.Connection:
     from django.db import connection
 
@@ -563,8 +582,10 @@ def backup_restore(path: Path, *, force: bool = False) -> RestoreResult:
         db_file = staging / db_member
         if engine == "sqlite":
             _sqlite_integrity(db_file)
+            live = _django_sqlite()
             with contextlib.closing(sqlite3.connect(db_file)) as source:
-                source.backup(_django_sqlite())  # one write transaction on the live database
+                _match_page_size(source, live)
+                source.backup(live)  # one write transaction on the live database
         else:
             _pg_restore(db_file)
         ContentType.objects.clear_cache()
