@@ -170,6 +170,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_private(path: Path, content: bytes) -> None:
+    """Write a file readable by its owner only (0600), whatever the umask: a register holds
+    children's data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode otherwise
+        handle.write(content)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """The register of every child in care under an org, as .xlsx or .csv (by suffix)."""
     suffix = Path(args.out).suffix.lower()
@@ -196,7 +205,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         content = render_xlsx(rows, title=f"{org.name}留守儿童花名册")
     try:
-        Path(args.out).write_bytes(content)
+        _write_private(Path(args.out), content)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     masked = "unmasked" if args.unmasked else "ID numbers and phones masked"
@@ -243,7 +252,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: {exc}") from None
     if args.report:
         try:
-            Path(args.report).write_bytes(error_workbook(preview))
+            _write_private(Path(args.report), error_workbook(preview))
         except OSError as exc:
             raise UsageError(f"cannot write {args.report}: {exc.strerror or exc}") from None
     if args.json:
@@ -299,7 +308,7 @@ def cmd_report_summary(args: argparse.Namespace) -> int:
     )
     file = document_file(summary_document(summary), Format(suffix[1:]), stem=Path(args.out).stem)
     try:
-        Path(args.out).write_bytes(file.content)
+        _write_private(Path(args.out), file.content)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     audit_log(

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from carenet.lib.env import ConfigError, env_bool, env_list, env_path, env_secret, env_str
+from carenet.lib.env import (
+    ConfigError,
+    env_bool,
+    env_list,
+    env_path,
+    env_secret,
+    env_str,
+    private_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 CARENET_HOME = env_path("CARENET_HOME", Path.home() / ".carenet")
@@ -97,7 +105,7 @@ def _database() -> dict:
     if url is None:
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(CARENET_HOME / "carenet.sqlite3"),
+            "NAME": str(private_file(CARENET_HOME / "carenet.sqlite3")),
             "OPTIONS": {
                 # 8 KiB pages (a new database only; before WAL, which fixes the size): a
                 # register import's inserts and index builds take ~20% less than with 4 KiB.
@@ -220,6 +228,9 @@ STATIC_ROOT = CARENET_HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = CARENET_HOME / "media"
+# Uploads (record photos, registers waiting to be imported) readable by their owner only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -246,7 +257,7 @@ def _huey() -> dict:
         return {
             **common,
             "huey_class": "huey.SqliteHuey",
-            "filename": str(CARENET_HOME / "queue.sqlite3"),
+            "filename": str(private_file(CARENET_HOME / "queue.sqlite3")),
         }
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("CARENET_QUEUE_URL: expected redis://host:port/db (unset = SQLite)")

@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import zoneinfo
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -42,6 +43,10 @@ def test_a_home_visit_is_saved_with_its_photos(world, client):
     assert record.photos.count() == 2
     stored = record.photos.first().image.name
     assert stored.startswith("care/340827/") and "visit" not in stored
+    # Readable by the server's user only: the file and every folder made for it.
+    path = Path(record.photos.first().image.path)
+    assert oct(path.stat().st_mode)[-3:] == "600"
+    assert oct(path.parent.stat().st_mode)[-3:] == "700"
 
 
 def test_a_file_that_is_not_an_image_is_refused_and_nothing_is_saved(world, client):

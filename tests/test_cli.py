@@ -117,3 +117,15 @@ def test_a_database_that_does_not_answer_is_one_clear_line(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("carenet: the database does not answer")
+
+
+def test_the_data_folder_and_databases_are_readable_by_their_owner_only(tmp_path):
+    home = tmp_path / "new-home"
+    env = {"CARENET_HOME": str(home), "DATABASE_URL": "", "CARENET_FIELD_KEY": ""}
+    result = _run("manage", "migrate", "-v", "0", env=env)
+    assert result.returncode == 0, result.stderr
+    assert oct(home.stat().st_mode)[-3:] == "700"
+    for name in ("carenet.sqlite3", "queue.sqlite3", "field_key", "secret_key"):
+        assert oct((home / name).stat().st_mode)[-3:] == "600", name
+    for extra in home.glob("carenet.sqlite3-*"):  # WAL and shared memory, if left
+        assert oct(extra.stat().st_mode)[-3:] == "600", extra.name

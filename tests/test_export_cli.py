@@ -85,3 +85,14 @@ def test_a_csv_from_the_command_line_runs_no_formula(world, tmp_path):
     assert main(["export", "children", "--org", world.school.code, "-o", str(out)]) == 0
     text = out.read_bytes().decode("utf-8-sig")
     assert "'=cmd|" in text and ",=cmd" not in text
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_an_export_is_readable_by_its_owner_only(world, tmp_path, suffix):
+    out = tmp_path / f"school{suffix}"
+    out.write_bytes(b"an older file, world-readable")
+    out.chmod(0o644)
+    assert (
+        main(["export", "children", "--org", world.school.code, "-o", str(out), "--unmasked"]) == 0
+    )
+    assert oct(out.stat().st_mode)[-3:] == "600"

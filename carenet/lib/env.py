@@ -51,12 +51,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_path(name: str, default: Path) -> Path:
+    """A folder from the environment, created readable by its owner only (0700) if new: it
+    holds children's data."""
     value = env_str(name)
     path = Path(value).expanduser() if value else default
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.mkdir(mode=0o700, parents=True)
+            path.chmod(0o700)  # mkdir's mode passes through the umask
+    except FileExistsError:
+        pass  # made meanwhile by another process
     except OSError as exc:
         raise ConfigError(f"{name}: cannot create the folder {path}: {exc.strerror}") from exc
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """``path``, created empty and readable by its owner only (0600) if it does not exist:
+    SQLite then uses it as a new database, and gives its WAL and shared-memory files the
+    same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     return path
 
 
