@@ -107,14 +107,16 @@ def world_build() -> World:
     school = org_add(
         township, code="3434000001", name="华阳小学", kind=OrgKind.SCHOOL, stage="primary"
     )
-    grade_1 = org_add(school, code="3434000001-G1", name="一年级", kind=OrgKind.GRADE)
-    grade_2 = org_add(school, code="3434000001-G2", name="二年级", kind=OrgKind.GRADE)
+    grade_1 = org_add(school, code="3434000001-G1", name="一年级", kind=OrgKind.GRADE, level=1)
+    grade_2 = org_add(school, code="3434000001-G2", name="二年级", kind=OrgKind.GRADE, level=2)
     class_1 = org_add(grade_1, code="3434000001-G1-1", name="一(1)班", kind=OrgKind.CLASS)
     class_2 = org_add(grade_2, code="3434000001-G2-1", name="二(1)班", kind=OrgKind.CLASS)
     other_school = org_add(
         other_township, code="3434000002", name="长岭中学", kind=OrgKind.SCHOOL, stage="middle"
     )
-    other_grade = org_add(other_school, code="3434000002-G7", name="七年级", kind=OrgKind.GRADE)
+    other_grade = org_add(
+        other_school, code="3434000002-G7", name="七年级", kind=OrgKind.GRADE, level=7
+    )
     other_class = org_add(other_grade, code="3434000002-G7-1", name="七(1)班", kind=OrgKind.CLASS)
     world = World(
         county,

@@ -460,9 +460,10 @@ class _Builder:
     def _orgs_create(self, plans: list[_SchoolPlan]) -> Org:
         code = self.county_code
 
-        def node(code: str, name: str, kind: str, children=(), stage: str = "") -> dict:
+        def node(code: str, name: str, kind: str, children=(), stage: str = "", level=None) -> dict:
             values = dict(code=code, name=name, kind=kind, county_code=self.county_code)
             values["stage"] = stage
+            values["level"] = level
             return {"data": values, "children": list(children)}
 
         townships = []
@@ -489,6 +490,7 @@ class _Builder:
                             )
                             for k in range(1, plan.class_count(grade) + 1)
                         ],
+                        level=grade,
                     )
                     for grade in sorted(plan.grades)
                 ]

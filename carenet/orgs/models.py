@@ -21,6 +21,8 @@ class SchoolStage(models.TextChoices):
     PRIMARY = "primary", _("小学")
     MIDDLE = "middle", _("初中")
     NINE_YEAR = "nine_year", _("九年一贯制")
+    FULL_SECONDARY = "full_secondary", _("完全中学")
+    TEACHING_POINT = "teaching_point", _("教学点")
     KINDERGARTEN = "kindergarten", _("幼儿园")
 
 
@@ -32,6 +34,12 @@ class Org(MP_Node):
     kind = models.CharField(_("类型"), max_length=16, choices=OrgKind.choices, db_index=True)
     county_code = models.CharField(_("县级区划代码"), max_length=6, db_index=True)
     stage = models.CharField(_("学段"), max_length=16, choices=SchoolStage.choices, blank=True)
+    # A grade's year of schooling: 1–6 primary (一年级…六年级), 7–9 lower secondary (七年级 /
+    # 初一…), 10–12 upper secondary; None for other kinds.
+    level = models.PositiveSmallIntegerField(_("年级序号"), null=True, blank=True)
+    # An org that no longer exists (an abolished village, a closed school or class) is kept
+    # with its history and marked closed, never deleted.
+    closed_on = models.DateField(_("撤销/关闭日期"), null=True, blank=True)
     steplen = 4
 
     class Meta:
@@ -40,6 +48,10 @@ class Org(MP_Node):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
 
     @property
     def parent_code(self) -> str | None:
