@@ -1331,9 +1331,11 @@ def import_commit(
         user = candidate if getattr(candidate, "is_authenticated", False) else None
     reason = _history_reason(preview.filename)
     plans = [r.plan for r in preview.rows if r.action in ("create", "update") and r.plan]
+    # Raw COPY on PostgreSQL raises the driver's own error, not Django's wrapper.
+    duplicate = (IntegrityError, connection.Database.IntegrityError)
     try:
         return _commit(preview, school, user, reason, plans, progress, batch)
-    except IntegrityError:
+    except duplicate:
         # Another import (the same file, twice at once) created one of these children
         # after this preview was made: everything here was rolled back.
         raise ImportConflict(_("另一个导入同时写入了相同的儿童，请稍后重试")) from None
