@@ -216,7 +216,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    _setup_django()
+    _setup_django(migrated=True)
     import json
 
     from carenet.exchange.importer import (
@@ -228,11 +228,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from carenet.exchange.reading import register_file_check
     from carenet.orgs.models import Org, OrgKind
 
-    try:  # a file too large to read is refused before anything else
+    try:  # a file too large to read is refused before the school is looked up
         register_file_check(data=data, filename=Path(args.file).name)
     except RegisterError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
-    _require_migrated()
 
     school = Org.objects.filter(code=args.school, kind=OrgKind.SCHOOL).first()
     if school is None:

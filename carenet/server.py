@@ -8,7 +8,7 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
-from carenet.lib.process import die_with_parent
+from carenet.lib.process import die_with_parent, prepare_die_with_parent
 
 
 class _CareNetServer(BaseApplication):
@@ -39,6 +39,7 @@ def freeze_startup_objects() -> None:
 
 def start_queue_worker() -> subprocess.Popen:
     """The huey consumer (one thread worker) as a child process of the server."""
+    prepare_die_with_parent()
     return subprocess.Popen(
         [sys.executable, "-m", "carenet.cli", "manage", "run_huey", "--workers", "1"],
         preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,

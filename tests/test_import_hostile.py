@@ -88,7 +88,7 @@ def test_a_csv_wider_than_a_register_exits_2(world, tmp_path, capsys):
 
 
 def _run_cli(path: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CARENET_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "CARENET_HOME": str(home), "PYTHONPATH": str(ROOT), "DATABASE_URL": ""}
     return subprocess.run(
         [sys.executable, "-m", "carenet.cli", "import", "children", str(path), "--school", "X"],
         cwd=ROOT,
@@ -99,11 +99,28 @@ def _run_cli(path: Path, home: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_command_refuses_every_hostile_file_in_well_under_500_mb(huge_string_file, tmp_path):
+@pytest.fixture(scope="module")
+def migrated_home(tmp_path_factory) -> Path:
+    """A CARENET_HOME whose SQLite database is migrated (the command checks it first)."""
+    home = tmp_path_factory.mktemp("home")
+    env = {**os.environ, "CARENET_HOME": str(home), "PYTHONPATH": str(ROOT), "DATABASE_URL": ""}
+    subprocess.run(
+        [sys.executable, "-m", "carenet.cli", "manage", "migrate", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return home
+
+
+def test_the_command_refuses_every_hostile_file_in_well_under_500_mb(
+    huge_string_file, tmp_path, migrated_home
+):
     for name, (data, words) in _cases(huge_string_file).items():
         path = tmp_path / ("file" + _suffix(name))
         path.write_bytes(data)
-        done = _run_cli(path, tmp_path / "home")
+        done = _run_cli(path, migrated_home)
         assert done.returncode == 2, (name, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and words in lines[0], (name, done.stderr)

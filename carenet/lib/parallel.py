@@ -30,7 +30,7 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.db import connections
 
-from carenet.lib.process import die_with_parent
+from carenet.lib.process import die_with_parent, prepare_die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,7 @@ class Split(Generic[T]):
         self._process = None
         if helper and n > 1 and helper_available():
             context = multiprocessing.get_context("fork")
+            prepare_die_with_parent()
             self._counter = context.Value("l", 0)
             receive, send = context.Pipe(duplex=False)
             _widen(send)

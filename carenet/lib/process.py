@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -30,20 +31,39 @@ class IsolatedCrash(RuntimeError):
     """The child died (a signal, an exit without an answer, too much memory, too long)."""
 
 
+@cache
+def _prctl():
+    """libc's ``prctl`` (Linux), looked up once: in a child just forked, looking it up
+    (``find_library`` runs ``ldconfig``) would take longer than the child's first work."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # the process's own libc
+    except (OSError, AttributeError):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            return libc.prctl
+        except (OSError, AttributeError):
+            return None
+
+
 def die_with_parent(sig: int = signal.SIGTERM, *, parent: int | None = None) -> None:
-    """In a child: get ``sig`` when the parent dies, even by SIGKILL (Linux only).
+    """In a child: get ``sig`` when the parent dies, even by SIGKILL (Linux only; call
+    ``prepare_die_with_parent`` in the parent before the fork).
 
     With ``parent`` (the parent's pid before the fork), a parent already gone before the
     request was made ends this process at once."""
-    if not sys.platform.startswith("linux"):
+    prctl = _prctl()
+    if prctl is None:
         return  # elsewhere the child outlives a killed parent, as it would anyway
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, int(sig))
-    except (OSError, AttributeError):
-        return
+    prctl(_PR_SET_PDEATHSIG, int(sig))
     if parent is not None and os.getppid() != parent:
         os._exit(1)
+
+
+def prepare_die_with_parent() -> None:
+    """In the parent, before forking: look ``prctl`` up here, once."""
+    _prctl()
 
 
 def _address_space() -> int:
@@ -75,6 +95,7 @@ def run_isolated(
     if not hasattr(os, "fork"):
         return fn()
     parent = os.getpid()
+    prepare_die_with_parent()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
