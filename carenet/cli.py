@@ -239,7 +239,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         import_commit,
         import_preview,
     )
+    from carenet.exchange.reading import register_file_check
     from carenet.orgs.models import Org, OrgKind
+
+    try:  # a file too large to read is refused before the school is looked up
+        register_file_check(data=data, filename=Path(args.file).name)
+    except RegisterError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
 
     school = Org.objects.filter(code=args.school, kind=OrgKind.SCHOOL).first()
     if school is None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
-import signal
 import subprocess
 import sys
 
 from gunicorn.app.base import BaseApplication
+
+from carenet.lib.process import die_with_parent, prepare_die_with_parent
 
 
 class _CareNetServer(BaseApplication):
@@ -38,23 +37,12 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the server dies, even by SIGKILL (Linux only)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: the worker outlives a killed server, as it would anyway
-
-
-_PR_SET_PDEATHSIG = 1
-
-
 def start_queue_worker() -> subprocess.Popen:
     """The huey consumer (one thread worker) as a child process of the server."""
+    prepare_die_with_parent()
     return subprocess.Popen(
         [sys.executable, "-m", "carenet.cli", "manage", "run_huey", "--workers", "1"],
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
     )
 
 

@@ -276,6 +276,10 @@ HUEY = _huey()
 # (carenet.lib.parallel); off, everything runs in the importing process.
 HELPER_PROCESS = True
 
+# A web import's upload (encrypted) is kept this many hours at most: a batch still pending
+# after that is abandoned and its upload deleted (hourly job, `carenet manage retention`).
+IMPORT_UPLOAD_HOURS = 24
+
 # E-mail: printed to the console unless CARENET_SMTP_HOST is set (then sent over SMTP).
 EMAIL_HOST = env_str("CARENET_SMTP_HOST") or "localhost"
 EMAIL_BACKEND = (

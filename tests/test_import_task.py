@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.files.base import ContentFile
-
 from carenet.children.models import Child
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.tasks import import_batch_process, import_batch_run
+from carenet.exchange.uploads import upload_store
 from tests.import_files import SIMPLE_HEADER, an_id, simple_row, xlsx
 
 
@@ -17,7 +16,8 @@ def _batch(world, data: bytes) -> ImportBatch:
         county_code=world.school.county_code,
         filename="花名册.xlsx",
     )
-    batch.file.save("花名册.xlsx", ContentFile(data), save=True)
+    upload_store(batch=batch, data=data)
+    batch.save()
     return batch
 
 

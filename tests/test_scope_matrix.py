@@ -154,6 +154,7 @@ EXCHANGE_BATCH_PAGES = {
     "exchange_batch_status": ("get", "status/"),
     "exchange_batch_errors": ("get", "errors/"),
     "exchange_batch_commit": ("post", "commit/"),
+    "exchange_batch_cancel": ("post", "cancel/"),
 }
 EXCHANGE_PAGES = EXCHANGE_SCOPED_PAGES | set(EXCHANGE_BATCH_PAGES) | {"exchange_import"}
 # Dashboards (carenet.dashboards): about an org given by ?org=CODE (default the user's

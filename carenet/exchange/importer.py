@@ -36,13 +36,14 @@ from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.exchange.columns import field_for_header, normalise_header
+from carenet.exchange.errors import ImportConflict
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.reading import MAX_ROWS, RegisterError, Sheet, read_sheets
 from carenet.indicators.triggers import suspended as stale_triggers_suspended
@@ -56,6 +57,7 @@ from carenet.orgs.models import Org, OrgKind
 
 __all__ = [
     "CellError",
+    "ImportConflict",
     "ImportPreview",
     "RegisterError",
     "RowResult",
@@ -1329,6 +1331,25 @@ def import_commit(
         user = candidate if getattr(candidate, "is_authenticated", False) else None
     reason = _history_reason(preview.filename)
     plans = [r.plan for r in preview.rows if r.action in ("create", "update") and r.plan]
+    # Raw COPY on PostgreSQL raises the driver's own error, not Django's wrapper.
+    duplicate = (IntegrityError, connection.Database.IntegrityError)
+    try:
+        return _commit(preview, school, user, reason, plans, progress, batch)
+    except duplicate:
+        # Another import (the same file, twice at once) created one of these children
+        # after this preview was made: everything here was rolled back.
+        raise ImportConflict(_("另一个导入同时写入了相同的儿童，请稍后重试")) from None
+
+
+def _commit(
+    preview: ImportPreview,
+    school: Org,
+    user,
+    reason: str,
+    plans: list[_RowPlan],
+    progress: Callable[[int, int], None] | None,
+    batch: ImportBatch | None,
+) -> ImportBatch:
     total = len(plans)
     with _gc_paused(), transaction.atomic():
         if batch is None:

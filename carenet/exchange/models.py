@@ -1,9 +1,12 @@
 """A register import (导入批次): who imported which file into which school, and how it went.
 
-Status machine (as rapidpro's ContactImport): pending → processing → complete | failed.
-A batch is created ``pending`` with its stored file; the background job claims it with
-a conditional update (so two workers never run it twice), validates the whole sheet,
-then commits the good rows atomically.
+Status machine (as rapidpro's ContactImport): pending → processing → complete | failed,
+or pending → cancelled. A batch is created ``pending`` with its upload stored encrypted
+(``carenet.exchange.uploads``) and the preview's result kept on the row (``summary``,
+encrypted: the rejected rows hold ID numbers); the background job claims it with a
+conditional update (so two workers never run it twice), validates the whole sheet, then
+commits the good rows atomically. The upload is deleted once the batch is finished,
+cancelled or abandoned (``settings.IMPORT_UPLOAD_HOURS``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from carenet.lib.crypto import EncryptedJSONField
 from carenet.orgs.models import Org
 
 
@@ -20,6 +24,7 @@ class ImportStatus(models.TextChoices):
     PROCESSING = "processing", _("正在导入")
     COMPLETE = "complete", _("已完成")
     FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class ImportBatch(models.Model):
@@ -36,7 +41,10 @@ class ImportBatch(models.Model):
     )
     county_code = models.CharField(max_length=6, db_index=True)
     filename = models.CharField(_("文件名"), max_length=255)
+    # The upload, encrypted with the field key, while the import needs it; then empty.
     file = models.FileField(_("文件"), upload_to="imports/", blank=True)
+    # The preview's counts and rejected rows (for the preview page and the error workbook).
+    summary = EncryptedJSONField(_("检查结果"), blank=True, default=dict)
     status = models.CharField(
         _("状态"),
         max_length=16,
@@ -64,4 +72,4 @@ class ImportBatch(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (ImportStatus.COMPLETE, ImportStatus.FAILED)
+        return self.status in (ImportStatus.COMPLETE, ImportStatus.FAILED, ImportStatus.CANCELLED)

@@ -19,16 +19,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from carenet.exchange.bounds import MAX_COLUMNS, MAX_ROWS, check_file_size, check_xlsx
+from carenet.exchange.errors import RegisterError
 from carenet.lib.memory import release_freed_memory
 
-MAX_ROWS = 100_000
+__all__ = ["MAX_ROWS", "RegisterError", "Sheet", "read_sheets", "register_file_check"]
+
 # Rows of an Excel sheet read as lists at once: the header is searched for in them (at
 # least the importer's HEADER_SEARCH_ROWS).
 HEAD_ROWS = 50
-
-
-class RegisterError(Exception):
-    """The whole file is unusable; ``str(exc)`` is one Chinese sentence for the user."""
 
 
 @dataclass
@@ -62,14 +61,31 @@ class Sheet:
 
 
 def read_sheets(data: bytes, filename: str) -> list[Sheet]:
-    """Every sheet of the file (one for a CSV), or RegisterError."""
+    """Every sheet of the file (one for a CSV), or RegisterError.
+
+    The file's sizes are checked first (``carenet.exchange.bounds``): a sheet whose
+    rectangle or text would take more memory than a register needs is refused before
+    calamine allocates it."""
+    if register_file_check(data=data, filename=filename) == "excel":
+        return _read_excel(data)
+    return [_read_csv(data)]
+
+
+def register_file_check(*, data: bytes, filename: str) -> str:
+    """``"excel"`` or ``"csv"``: what the file is, once its sizes are found bounded
+    (else RegisterError). Reads nothing into memory beyond a chunk at a time."""
     if not data or not data.strip():
         raise RegisterError(_("文件是空的"))
-    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return _read_excel(data)
+    if data[:4] == b"PK\x03\x04":
+        check_xlsx(data)
+        return "excel"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        check_file_size(data)
+        return "excel"
     if filename.lower().endswith((".xlsx", ".xls", ".xlsm", ".et")):
         raise RegisterError(_("无法读取该文件：它不是有效的 Excel 文件"))
-    return [_read_csv(data)]
+    check_file_size(data)
+    return "csv"
 
 
 def _read_excel(data: bytes) -> list[Sheet]:
@@ -126,6 +142,8 @@ def _read_csv(data: bytes) -> Sheet:
     try:
         rows: list[list[object]] = []
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if len(row) > MAX_COLUMNS:
+                raise RegisterError(_("文件超过 %(n)d 列，这不是正常的花名册") % {"n": MAX_COLUMNS})
             rows.append(list(row))
             if len(rows) > MAX_ROWS + 100:
                 raise RegisterError(_("文件超过 %(n)d 行，请拆分后分批导入") % {"n": MAX_ROWS})

@@ -11,4 +11,5 @@ urlpatterns = [
     path("import/<int:pk>/status/", views.batch_status, name="exchange_batch_status"),
     path("import/<int:pk>/errors/", views.batch_errors, name="exchange_batch_errors"),
     path("import/<int:pk>/commit/", views.batch_commit, name="exchange_batch_commit"),
+    path("import/<int:pk>/cancel/", views.batch_cancel, name="exchange_batch_cancel"),
 ]

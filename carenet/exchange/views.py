@@ -9,7 +9,6 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,14 +33,10 @@ from carenet.exchange.export import (
     render_xlsx,
 )
 from carenet.exchange.forms import ExportForm, ExportFormat, ImportForm
-from carenet.exchange.importer import (
-    ImportPreview,
-    RegisterError,
-    error_workbook,
-    import_preview,
-)
+from carenet.exchange.importer import RegisterError, error_workbook
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.tasks import import_batch_enqueue
+from carenet.exchange.uploads import batch_summary, import_batch_cancel, import_batch_stage
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.pairing.selectors import pairing_schools
@@ -185,16 +180,11 @@ def _batch_or_404(request: HttpRequest, pk: int) -> ImportBatch:
     return get_object_or_404(batches, pk=pk, school__in=import_schools(request.user))
 
 
-def _preview_of(batch: ImportBatch) -> ImportPreview:
-    with batch.file.open("rb") as handle:
-        data = handle.read()
-    return import_preview(data=data, filename=batch.filename, school=batch.school)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
-    """Upload a register; a file that reads as one is stored (pending) and previewed."""
+    """Upload a register; a file that reads as one (read first in a child process) is
+    stored encrypted as a pending batch, with its preview."""
     schools = import_schools(request.user)
     if not schools.exists():
         raise PermissionDenied(_("只有学校负责人和县级管理员可以导入花名册。"))
@@ -209,19 +199,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         data = upload.read()
         filename = PurePath(upload.name).name
         try:
-            preview = import_preview(data=data, filename=filename, school=school)
+            batch = import_batch_stage(
+                data=data, filename=filename, school=school, user=request.user
+            )
         except RegisterError as exc:
             form.add_error("file", str(exc))
         else:
-            batch = ImportBatch(
-                user=request.user,
-                school=school,
-                county_code=school.county_code,
-                filename=filename[:255],
-                total=len(preview.rows),
-            )
-            batch.file.save(filename, ContentFile(data), save=False)
-            batch.save()
             return redirect("exchange_batch", pk=batch.pk)
     batches = ImportBatch.objects.filter(school__in=schools).select_related("school", "user")
     context = {"form": form, "batches": batches[:PAST_IMPORTS]}
@@ -238,14 +221,11 @@ def _progress_context(batch: ImportBatch) -> dict[str, Any]:
 @login_required
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A pending batch's preview, a running batch's progress, a finished batch's result."""
+    """A pending batch's preview (kept on the batch: the file is not read again), a
+    running batch's progress, a finished batch's result."""
     batch = _batch_or_404(request, pk)
-    if batch.status == ImportStatus.PENDING:
-        try:
-            preview = _preview_of(batch)
-        except RegisterError as exc:
-            messages.error(request, str(exc))
-            return redirect("exchange_import")
+    preview = batch_summary(batch)
+    if batch.status == ImportStatus.PENDING and preview is not None:
         context = {"batch": batch, "preview": preview}
         context["changes"] = preview.created + preview.updated
         return render(request, "exchange/preview.html", context)
@@ -267,13 +247,14 @@ def batch_status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    """The error workbook: the rejected rows as uploaded, with a 错误原因 column."""
+    """The error workbook, made now from the rejected rows kept on the batch, with a
+    错误原因 column (cleared with the batch's other data after IMPORT_UPLOAD_HOURS)."""
     batch = _batch_or_404(request, pk)
-    try:
-        content = error_workbook(_preview_of(batch))
-    except RegisterError as exc:
-        messages.error(request, str(exc))
+    summary = batch_summary(batch)
+    if summary is None:
+        messages.error(request, _("导入的检查结果已按规定删除，请重新上传文件"))
         return redirect("exchange_import")
+    content = error_workbook(summary.error_preview())
     stem = PurePath(batch.filename).stem
     return attachment(
         content, filename=_("%(file)s_错误行.xlsx") % {"file": stem}, content_type=XLSX
@@ -288,3 +269,13 @@ def batch_commit(request: HttpRequest, pk: int) -> HttpResponse:
     if batch.status == ImportStatus.PENDING:
         import_batch_enqueue(batch)
     return redirect("exchange_batch", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def batch_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """取消导入: a pending batch is cancelled and its upload deleted."""
+    batch = _batch_or_404(request, pk)
+    if import_batch_cancel(batch=batch):
+        messages.info(request, _("已取消导入，上传的文件已删除。"))
+    return redirect("exchange_import")

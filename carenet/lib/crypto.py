@@ -183,3 +183,33 @@ class EncryptedJSONField(EncryptedCharField):
         if not value:
             return ""
         return encrypt(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+FILE_MAGIC = b"CNF1"
+
+
+def encrypt_bytes(data: bytes, master: str | None = None) -> bytes:
+    """A file's bytes sealed with the field key (AES-GCM): ``CNF1``, the key id (8 ASCII
+    bytes), the nonce (12) and the ciphertext with its tag."""
+    master = master or settings.FIELD_KEY
+    nonce = os.urandom(12)
+    return (
+        FILE_MAGIC
+        + key_id(master).encode("ascii")
+        + nonce
+        + _aead(master).encrypt(nonce, data, FILE_MAGIC)
+    )
+
+
+def decrypt_bytes(blob: bytes, keys: list[str] | None = None) -> bytes:
+    """The bytes ``encrypt_bytes`` sealed; ValueError for anything else."""
+    if not blob.startswith(FILE_MAGIC) or len(blob) < 4 + 8 + 12 + 16:
+        raise ValueError("not a CareNet encrypted file")
+    kid = blob[4:12].decode("ascii", errors="replace")
+    for master in keys or keyring():
+        if key_id(master) == kid:
+            try:
+                return _aead(master).decrypt(blob[12:24], blob[24:], FILE_MAGIC)
+            except InvalidTag:
+                raise ValueError("the encrypted file is damaged") from None
+    raise ValueError(f"no configured field key has the id {kid!r}")

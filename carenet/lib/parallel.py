@@ -11,7 +11,8 @@ The helper must never touch the database: it shares this process's connection (t
 same socket, the same SQLite file lock), so every query in it raises instead (and the
 chunk is then computed here). It reports no progress and writes no log lines about
 the data; it ends with ``os._exit`` (multiprocessing's fork start method), without
-closing anything it inherited.
+closing anything it inherited. It dies with this process, even one killed by SIGKILL
+(``die_with_parent``).
 
 If the helper cannot be started, dies or fails, this process computes the chunks it
 did not deliver itself: the results are the same either way, only slower.
@@ -22,11 +23,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db import connections
+
+from carenet.lib.process import die_with_parent, prepare_die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +68,23 @@ def _refuse_queries(execute, sql, params, many, context):
     raise _DatabaseRefused("a helper process does not use the database")
 
 
-def _helper_main(compute: Callable[[int], T], claim: Callable[[], int | None], pipe) -> None:
-    global _in_helper
-    _in_helper = True
+def refuse_database() -> None:
+    """In a forked child: every query on an inherited connection raises (it shares the
+    parent's socket or SQLite file lock)."""
     for conn in connections.all(initialized_only=True):
         conn.execute_wrappers.append(_refuse_queries)
+
+
+def _helper_main(
+    compute: Callable[[int], T], claim: Callable[[], int | None], pipe, parent: int, reader
+) -> None:
+    global _in_helper
+    _in_helper = True
+    reader.close()  # the parent's end: with it open here, a send to a dead parent blocks
+    # Killed with its parent (even by SIGKILL): a helper left behind would hold the
+    # database files and the sheet's memory forever.
+    die_with_parent(signal.SIGKILL, parent=parent)
+    refuse_database()
     try:
         while (index := claim()) is not None:
             pipe.send((index, compute(index)))
@@ -114,13 +130,14 @@ class Split(Generic[T]):
         self._process = None
         if helper and n > 1 and helper_available():
             context = multiprocessing.get_context("fork")
+            prepare_die_with_parent()
             self._counter = context.Value("l", 0)
             receive, send = context.Pipe(duplex=False)
             _widen(send)
             try:
                 self._process = context.Process(
                     target=_helper_main,
-                    args=(compute, self._claim, send),
+                    args=(compute, self._claim, send, os.getpid(), receive),
                     daemon=True,
                     name="carenet-helper",
                 )

@@ -5,7 +5,9 @@ The archive (``.tar.gz``, ``.tgz`` or ``.zip``) holds:
 - ``database.sqlite3`` — a consistent copy made with SQLite's online backup API (a
   snapshot, even while the server writes), or ``database.pgdump`` — ``pg_dump
   --format=custom`` of the PostgreSQL database;
-- ``media/…`` — the uploaded files (care record photos and other uploads);
+- ``media/…`` — the uploaded files (care record photos and other uploads), never
+  ``media/imports/``: a register being imported (encrypted, kept only while its import
+  needs it) is not worth keeping and must not outlive its import in a backup;
 - ``keys/field_key`` and ``keys/secret_key`` — only with ``--include-keys``;
 - ``manifest.json`` — format version, creation time, database engine, a fingerprint of
   the field key (never the key) and the SHA-256 and size of every other member.
@@ -427,11 +429,17 @@ def database_in_use() -> bool:
 # --- media ---------------------------------------------------------------------------------
 
 
+# Folders of MEDIA_ROOT a backup never takes (carenet.exchange.uploads.UPLOAD_FOLDER).
+EXCLUDED_MEDIA = ("imports",)
+
+
 def _media_files(root: Path) -> list[tuple[str, Path]]:
     if not root.is_dir():
         return []
     files: list[tuple[str, Path]] = []
     for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath) == root:
+            dirnames[:] = [d for d in dirnames if d not in EXCLUDED_MEDIA]
         dirnames.sort()
         for filename in sorted(filenames):
             path = Path(dirpath) / filename

@@ -10,7 +10,8 @@ from carenet.audit.retention import retention_run
 class Command(BaseCommand):
     help = (
         "Archive child files of children who left or turned 16, and anonymise archived "
-        "files older than CARENET_RETENTION_YEARS (default 3). Safe to run twice."
+        "files older than CARENET_RETENTION_YEARS (default 3); delete register uploads "
+        "and import previews older than IMPORT_UPLOAD_HOURS. Safe to run twice."
     )
 
     def add_arguments(self, parser):
@@ -29,3 +30,8 @@ class Command(BaseCommand):
             today=day, years=years or settings.CARENET_RETENTION_YEARS, dry_run=dry_run
         )
         self.stdout.write(result.describe())
+        if not dry_run:
+            from carenet.exchange.uploads import import_uploads_expire
+
+            expired = import_uploads_expire(now=timezone.now(), hours=settings.IMPORT_UPLOAD_HOURS)
+            self.stdout.write(expired.describe())

@@ -1,0 +1,300 @@
+"""A web import's upload: read in a child process, kept encrypted while the import needs it.
+
+An uploaded register holds a school's ID numbers and phones in clear. It is:
+
+- read first in a forked child (``register_probe``) under an address-space limit, so a
+  file that makes the native reader abort or allocate gigabytes ends only that child,
+  never the web server's worker or the queue worker; the user gets a Chinese message;
+- stored encrypted with the field key (AES-GCM), mode 0600, under ``MEDIA_ROOT/imports/``
+  with a random name, only while its batch is pending or processing (the backup never
+  takes that folder);
+- deleted when the batch is committed (complete or failed), cancelled, or abandoned:
+  still pending ``settings.IMPORT_UPLOAD_HOURS`` after the upload (``import_uploads_expire``,
+  hourly and from ``carenet manage retention``).
+
+What the pages show is kept on the batch (``ImportBatch.summary``, encrypted): the counts,
+the header and the rejected rows, from which the error workbook is made on demand. They
+go too once the batch is that many hours old.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carenet.exchange.errors import RegisterError
+from carenet.exchange.importer import CellError, ImportPreview, RowResult, import_preview
+from carenet.exchange.models import ImportBatch, ImportStatus
+from carenet.exchange.reading import read_sheets
+from carenet.lib.crypto import decrypt_bytes, encrypt_bytes
+from carenet.lib.parallel import refuse_database
+from carenet.lib.process import IsolatedCrash, run_isolated
+from carenet.orgs.models import Org
+
+UPLOAD_FOLDER = "imports"
+# The child that reads an upload first may use this much memory beyond its parent's.
+PROBE_MEMORY_BYTES = 512 * 1024 * 1024
+PROBE_SECONDS = 120.0
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _walk(data: bytes, filename: str) -> int:
+    """Every row of every sheet, read and dropped: the whole work of the native reader."""
+    rows = 0
+    for sheet in read_sheets(data, filename):
+        for _row in sheet.all_rows():
+            rows += 1
+    return rows
+
+
+def register_probe(*, data: bytes, filename: str) -> None:
+    """Read the whole file in a child process; RegisterError if it cannot be read there
+    (its own message, or a Chinese sentence when the child crashed or ran out of memory)."""
+    try:
+        run_isolated(
+            lambda: _walk(data, filename),
+            memory_bytes=PROBE_MEMORY_BYTES,
+            timeout=PROBE_SECONDS,
+            prepare=refuse_database,
+        )
+    except IsolatedCrash:
+        raise RegisterError(
+            _("无法读取该文件：读取时占用内存过多或文件已损坏，请另存为 .xlsx 后重试")
+        ) from None
+
+
+# --------------------------------------------------------------------------- the stored file
+
+
+def _folder() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / UPLOAD_FOLDER
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def upload_store(*, batch: ImportBatch, data: bytes) -> None:
+    """Write ``data`` encrypted (mode 0600, a random name) and point the batch at it."""
+    name = f"{secrets.token_hex(16)}.bin"
+    path = _folder() / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(encrypt_bytes(data))
+    batch.file.name = f"{UPLOAD_FOLDER}/{name}"
+
+
+def upload_read(*, batch: ImportBatch) -> bytes:
+    """The upload's bytes; RegisterError once it is gone."""
+    gone = RegisterError(_("上传的文件已删除，请重新上传"))
+    if not batch.file.name:
+        raise gone
+    try:
+        blob = (Path(settings.MEDIA_ROOT) / batch.file.name).read_bytes()
+        return decrypt_bytes(blob)
+    except (OSError, ValueError):
+        raise gone from None
+
+
+def upload_delete(*, batch: ImportBatch) -> None:
+    """Delete the batch's upload (if any) and forget its name."""
+    if batch.file.name:
+        (Path(settings.MEDIA_ROOT) / batch.file.name).unlink(missing_ok=True)
+    ImportBatch.objects.filter(pk=batch.pk).update(file="")
+    batch.file.name = ""
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def _cell_json(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _cell_value(value: object) -> object:
+    if isinstance(value, dict):
+        if "datetime" in value:
+            return dt.datetime.fromisoformat(value["datetime"])
+        if "date" in value:
+            return dt.date.fromisoformat(value["date"])
+    return value
+
+
+def preview_summary(preview: ImportPreview) -> dict[str, Any]:
+    """What the pages need of a preview, as JSON: counts, header, rejected rows."""
+    return {
+        "created": preview.created,
+        "updated": preview.updated,
+        "unchanged": preview.unchanged,
+        "skipped": preview.skipped,
+        "columns": [[c, key] for c, key in preview.columns.items()],
+        "headers": [[c, text] for c, text in preview.headers.items()],
+        "header_cells": [[_cell_json(v) for v in row] for row in preview.header_cells],
+        "rejected_rows": [
+            {
+                "row": r.row,
+                "errors": [[e.field, e.column, e.message] for e in r.errors],
+                "cells": [_cell_json(v) for v in r.cells],
+            }
+            for r in preview.rejected_rows
+        ],
+    }
+
+
+@dataclass
+class BatchSummary:
+    """A preview as kept on its batch (the preview page reads it, never the file)."""
+
+    filename: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected_rows: list[RowResult] = field(default_factory=list)
+    columns: dict[int, str] = field(default_factory=dict)
+    headers: dict[int, str] = field(default_factory=dict)
+    header_cells: list[list[object]] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejected_rows)
+
+    def error_preview(self) -> ImportPreview:
+        """An ImportPreview of the rejected rows, for ``error_workbook``."""
+        return ImportPreview(
+            filename=self.filename,
+            header_rows=[],
+            columns=self.columns,
+            rows=self.rejected_rows,
+            headers=self.headers,
+            header_cells=self.header_cells,
+        )
+
+
+def batch_summary(batch: ImportBatch) -> BatchSummary | None:
+    """The batch's kept preview, or None once it has been cleared."""
+    data = batch.summary
+    if not data:
+        return None
+    rows = [
+        RowResult(
+            r["row"],
+            "reject",
+            [CellError(*e) for e in r["errors"]],
+            [_cell_value(v) for v in r["cells"]],
+        )
+        for r in data.get("rejected_rows", [])
+    ]
+    return BatchSummary(
+        filename=batch.filename,
+        created=data.get("created", 0),
+        updated=data.get("updated", 0),
+        unchanged=data.get("unchanged", 0),
+        skipped=data.get("skipped", 0),
+        rejected_rows=rows,
+        columns={int(c): key for c, key in data.get("columns", [])},
+        headers={int(c): text for c, text in data.get("headers", [])},
+        header_cells=[[_cell_value(v) for v in row] for row in data.get("header_cells", [])],
+    )
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+def import_batch_stage(*, data: bytes, filename: str, school: Org, user) -> ImportBatch:
+    """A pending batch for an upload that reads as a register (else RegisterError): read
+    in a child first, previewed, its upload stored encrypted and its preview kept."""
+    register_probe(data=data, filename=filename)
+    preview = import_preview(data=data, filename=filename, school=school)
+    batch = ImportBatch(
+        user=user,
+        school=school,
+        county_code=school.county_code,
+        filename=filename[:255],
+        total=len(preview.rows),
+        summary=preview_summary(preview),
+    )
+    upload_store(batch=batch, data=data)
+    try:
+        batch.save()
+    except BaseException:
+        upload_delete(batch=batch)
+        raise
+    return batch
+
+
+def import_batch_cancel(*, batch: ImportBatch) -> bool:
+    """取消: a pending batch becomes cancelled and its upload is deleted; False if it was
+    no longer pending (already running or finished)."""
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PENDING).update(
+        status=ImportStatus.CANCELLED, finished_at=timezone.now()
+    )
+    if claimed:
+        batch.status = ImportStatus.CANCELLED
+        upload_delete(batch=batch)
+    return bool(claimed)
+
+
+@dataclass
+class ExpiryResult:
+    abandoned: int = 0  # pending batches given up, their uploads deleted
+    files: int = 0  # upload files deleted (of those batches, or of no batch)
+    summaries: int = 0  # kept previews cleared
+
+    def describe(self) -> str:
+        return (
+            f"{self.abandoned} abandoned import(s) closed, {self.files} upload file(s) "
+            f"deleted, {self.summaries} kept preview(s) cleared."
+        )
+
+
+def import_uploads_expire(*, now: dt.datetime, hours: int) -> ExpiryResult:
+    """Close what an import no longer needs after ``hours``: a pending or stuck batch is
+    failed (claimed by a conditional update, so two runs do it once), every upload of a
+    finished or old batch and every file of no batch is deleted, old previews are cleared.
+    Safe to run twice, and while imports run."""
+    result = ExpiryResult()
+    cutoff = now - dt.timedelta(hours=hours)
+    message = _("上传后 %(hours)d 小时未完成导入，上传的文件已删除，请重新上传") % {"hours": hours}
+    old = ImportBatch.objects.filter(created_at__lt=cutoff)
+    for pk in old.filter(status__in=[ImportStatus.PENDING, ImportStatus.PROCESSING]).values_list(
+        "pk", flat=True
+    ):
+        result.abandoned += (
+            ImportBatch.objects.filter(
+                pk=pk, status__in=[ImportStatus.PENDING, ImportStatus.PROCESSING]
+            )
+            .filter(created_at__lt=cutoff)
+            .update(status=ImportStatus.FAILED, error=message, finished_at=now)
+        )
+    done = [ImportStatus.COMPLETE, ImportStatus.FAILED, ImportStatus.CANCELLED]
+    for batch in ImportBatch.objects.filter(status__in=done).exclude(file=""):
+        upload_delete(batch=batch)
+        result.files += 1
+    kept = set(
+        ImportBatch.objects.exclude(file="").values_list("file", flat=True)
+    )  # pending or running batches' uploads
+    folder = Path(settings.MEDIA_ROOT) / UPLOAD_FOLDER
+    if folder.is_dir():
+        for path in folder.iterdir():
+            name = f"{UPLOAD_FOLDER}/{path.name}"
+            stale = path.stat().st_mtime < cutoff.timestamp()  # not one being stored now
+            if path.is_file() and name not in kept and stale:
+                path.unlink(missing_ok=True)
+                result.files += 1
+    result.summaries = old.filter(status__in=done).exclude(summary="").update(summary="")
+    return result
