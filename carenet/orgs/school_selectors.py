@@ -31,6 +31,25 @@ def administered_counties(user: AnyUser) -> QuerySet[Org]:
     return counties.filter(pk__in=ids)
 
 
+def may_administer_schools(user: AnyUser) -> bool:
+    """Whether the user administers a county's schools (no query: memberships are cached)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or any(
+        m.role == Role.COUNTY_ADMIN and m.org.kind == OrgKind.COUNTY for m in user_memberships(user)
+    )
+
+
+def own_school(user: AnyUser) -> Org | None:
+    """The school a principal or school admin sets up the classes of (no query)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    for membership in user_memberships(user):
+        if membership.role in _SCHOOL_MANAGERS and membership.org.kind == OrgKind.SCHOOL:
+            return membership.org
+    return None
+
+
 def administered_schools(user: AnyUser) -> QuerySet[Org]:
     """Every school (open or closed) of the counties the user administers."""
     scope = Q(pk__in=[])
