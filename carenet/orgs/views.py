@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
@@ -80,6 +80,7 @@ def _county_of(school: Org) -> Org:
 
 
 @login_required
+@require_GET
 def schools(request: HttpRequest) -> HttpResponse:
     county = _county(request)
     context = {
@@ -150,6 +151,7 @@ def _open_classes(school: Org):
 
 
 @login_required
+@require_GET
 def school_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _county_school(request, pk))
 
