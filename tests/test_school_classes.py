@@ -116,3 +116,12 @@ def test_a_principal_may_not_set_another_school(world, client):
     url = f"/orgs/schools/{world.other_school.pk}/classes/"
     assert client.post(url, {"level_7": 3}).status_code == 404
     assert _open_classes(world.other_school) == ["七(1)班"]
+
+
+def test_the_menu_leads_the_principal_and_the_county_to_their_screens(world, client):
+    client.force_login(world.user("principal"))
+    assert f"/orgs/schools/{world.school.pk}/classes/" in client.get("/").content.decode()
+    client.force_login(world.user("county_admin"))
+    assert 'href="/orgs/schools/"' in client.get("/").content.decode()
+    client.force_login(world.user("teacher"))
+    assert "/orgs/schools/" not in client.get("/").content.decode()
