@@ -276,6 +276,53 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if preview.rejected else EXIT_OK
 
 
+def cmd_import_schools(args: argparse.Namespace) -> int:
+    """Import a county's school list: 0 all rows good, 3 some rows rejected."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    _setup_django(migrated=True)
+    import json
+
+    from carenet.audit.models import AccessAction
+    from carenet.audit.services import audit_log
+    from carenet.exchange.schools import RegisterError, schools_commit, schools_preview
+    from carenet.orgs.models import Org, OrgKind
+
+    county = Org.objects.filter(code=args.county, kind=OrgKind.COUNTY).first()
+    if county is None:
+        raise UsageError(f"no county with code {args.county!r} (run 'carenet setup county' first)")
+    try:
+        preview = schools_preview(data=data, filename=Path(args.file).name, county=county)
+        if not args.dry_run:
+            schools_commit(preview=preview)
+    except RegisterError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
+    if not args.dry_run and (preview.created or preview.updated):
+        audit_log(
+            request=None,
+            user=None,
+            action=AccessAction.ORG_CHANGE,
+            detail=f"命令行导入学校名单 {county.code} 新建 {preview.created} 所 "
+            f"更新 {preview.updated} 所",
+            county_code=county.county_code,
+        )
+    if args.json:
+        print(json.dumps(preview.as_json(), ensure_ascii=False))
+    else:
+        verb = "将" if args.dry_run else "已"
+        print(
+            f"{county.name}：{verb}新建 {preview.created} 所学校，{verb}更新 {preview.updated} 所，"
+            f"无变化 {preview.unchanged} 所，跳过 {preview.skipped} 行，"
+            f"拒绝 {preview.rejected} 行" + ("（试运行，未写入）" if args.dry_run else "")
+        )
+        for row in preview.rejected_rows:
+            reasons = "；".join(f"{e.column}：{e.message}" for e in row.errors)
+            print(f"  第 {row.row} 行：{reasons}")
+    return EXIT_REJECTED if preview.rejected else EXIT_OK
+
+
 def cmd_report_summary(args: argparse.Namespace) -> int:
     """The work summary (工作总结) of an org for a period, as .docx or .pdf (by suffix)."""
     suffix = Path(args.out).suffix.lower()
@@ -512,6 +559,30 @@ def build_parser() -> argparse.ArgumentParser:
         help='print {"created","updated","skipped","rejected":[{"row","errors"}]} as JSON',
     )
     import_children.set_defaults(func=cmd_import)
+    import_schools = import_kinds.add_parser(
+        "schools",
+        help="import a county's school list (学校名单)",
+        description="Read the county's school list (.xlsx, .xls, .csv in UTF-8 or GBK) with "
+        "学校名称, 学校标识码 (10 digits: the key), 所在乡镇 (name or 9-digit code of a "
+        "township of the county), 办学类型/学段 and optional class counts (班级数, or one "
+        "column per grade: 一年级 …). A school already on file is updated (name, township, "
+        "stage); classes are only ever added. Exit 0 when every row was good, 3 when some "
+        "rows were rejected (the others are imported), 2 when the file is not a school list "
+        "or the county is unknown (nothing is changed).",
+    )
+    import_schools.add_argument("file", metavar="FILE", help="the school list (.xlsx/.xls/.csv)")
+    import_schools.add_argument(
+        "--county", required=True, metavar="CODE", help="6-digit division code of the county"
+    )
+    import_schools.add_argument(
+        "--dry-run", action="store_true", help="validate and report only; write nothing"
+    )
+    import_schools.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"created","updated","skipped","rejected":[{"row","errors"}]} as JSON',
+    )
+    import_schools.set_defaults(func=cmd_import_schools)
 
     report = commands.add_parser(
         "report",

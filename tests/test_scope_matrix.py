@@ -164,6 +164,25 @@ DASHBOARD_PAGES = {
     "dashboard_indicators": "/dashboard/indicators/",
     "dashboard_indicator_list": "/dashboard/indicators/filing_rate/",
 }
+# School pages (carenet/orgs, tests/test_school_pages.py). The county's list of schools, a new
+# school and the school-list import: county administrators only (403 for anyone else). A
+# school's page and its changes (rename, move, merge, close): 404 for a school out of sight,
+# 403 for a school seen without being its county's administrator. The classes screen
+# (年级和班级): the same for principals and school admins of the school and the county.
+COUNTY_SCHOOL_PAGES = {
+    "org_schools": ("get", "/orgs/schools/"),
+    "org_school_new": ("get", "/orgs/schools/new/"),
+    "org_school_import": ("get", "/orgs/schools/import/"),
+    "org_school_import_commit": ("post", "/orgs/schools/import/commit/"),
+}
+ORG_SCHOOL_PAGES = {
+    "org_school": ("get", ""),
+    "org_school_rename": ("post", "rename/"),
+    "org_school_move": ("post", "move/"),
+    "org_school_merge": ("post", "merge/"),
+    "org_school_close": ("post", "close/"),
+    "org_school_classes": ("post", "classes/"),
+}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -191,7 +210,9 @@ def test_every_route_is_classified(client):
         CARE_PLAN_PAGES
     ) | {"care_record_photo"} | ACCOUNT_PAGES | EXCHANGE_PAGES | set(
         AUDITOR_PAGES
-    ) | AUDIT_POST_PAGES | PRINTABLE_PAGES | REPORT_PAGES | SUPPORT_PAGES | set(DASHBOARD_PAGES)
+    ) | AUDIT_POST_PAGES | PRINTABLE_PAGES | REPORT_PAGES | SUPPORT_PAGES | set(
+        DASHBOARD_PAGES
+    ) | set(COUNTY_SCHOOL_PAGES) | set(ORG_SCHOOL_PAGES)
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
 
@@ -533,3 +554,36 @@ def test_dashboard_pages_answer_only_for_visible_orgs(world, client, role):
                 assert response.status_code == expected, f"{role} {name} {org}"
                 body = response.content.decode()
                 assert not [n for n in hidden if n in body], f"{role} {name} {org}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_school_pages_answer_only_to_the_county_administrator(world, client, role):
+    """County school pages: 200 (or a form's 400/302) for the county administrator, 403 for
+    anyone else; a school's pages 404 out of sight, 403 seen without the role. The classes
+    screen also answers the school's principal. Refused POSTs change nothing."""
+    from carenet.orgs.models import Org
+    from carenet.orgs.school_selectors import administered_schools, class_schools
+
+    user = world.user(role)
+    client.force_login(user)
+    before = list(Org.objects.order_by("pk").values_list("pk", "path", "name", "closed_on"))
+    administered = set(administered_schools(user).values_list("pk", flat=True))
+    classes = set(class_schools(user).values_list("pk", flat=True))
+    seen = set(visible_orgs(user, kind=OrgKind.SCHOOL).values_list("pk", flat=True))
+    for name, (method, path) in COUNTY_SCHOOL_PAGES.items():
+        status = getattr(client, method)(path).status_code
+        allowed = (200, 302, 400) if administered else (403,)
+        assert status in allowed, f"{role} {name}: {status}"
+    for school in (world.school, world.other_school):
+        for name, (method, tail) in ORG_SCHOOL_PAGES.items():
+            url = f"/orgs/schools/{school.pk}/{tail}"
+            status = getattr(client, method)(url).status_code
+            managers = classes if name == "org_school_classes" else administered
+            if school.pk in managers:
+                assert status in (200, 302, 400), f"{role} {name} {school}: {status}"
+            else:
+                expected = 403 if school.pk in seen else 404
+                assert status == expected, f"{role} {name} {school}: {status} != {expected}"
+    if not administered:
+        after = list(Org.objects.order_by("pk").values_list("pk", "path", "name", "closed_on"))
+        assert after == before

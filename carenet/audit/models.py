@@ -26,6 +26,7 @@ class AccessAction(models.TextChoices):
     ARCHIVE = "archive", _("归档")
     ANONYMISE = "anonymise", _("匿名化")
     KEY_ROTATION = "key_rotation", _("密钥轮换")
+    ORG_CHANGE = "org_change", _("调整学校和班级")
 
 
 class AccessLog(models.Model):
