@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from carenet.accounts.access import is_manager
 from carenet.children.selectors import editable_classes
 from carenet.orgs.selectors import primary_membership
 from carenet.pairing.selectors import pairing_schools
@@ -17,4 +18,5 @@ def navigation(request: HttpRequest) -> dict:
         "primary_membership": primary_membership(user),
         "can_create_child": editable_classes(user).exists(),
         "can_manage_pairing": pairing_schools(user).exists(),
+        "may_manage_people": is_manager(user),
     }
