@@ -197,3 +197,18 @@ def test_usernames_are_unique_pinyin(world, tmp_path, capsys):
     assert _run(_sheet(tmp_path, rows), "--json") == 0
     names = [a["username"] for a in json.loads(capsys.readouterr().out)["activations"]]
     assert names == ["wangfang", "wangfang2"]
+
+
+def test_people_are_still_found_by_phone_after_a_key_rotation(world, tmp_path, capsys, settings):
+    from carenet.audit.keys import rotate_field_key
+
+    old_key = settings.FIELD_KEY
+    path = _sheet(tmp_path, _good_rows())
+    assert _run(path, "--json") == 0
+    new_key = "n" * 48
+    rotate_field_key(new_key)
+    settings.FIELD_KEY, settings.FIELD_KEYS_OLD = new_key, [old_key]
+    capsys.readouterr()
+    assert _run(path, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["created"] == 0
+    assert Person.objects.get(name="赵老师").phone == "13900000001"

@@ -35,8 +35,10 @@ class ActivationError(Exception):
 
 
 def phone_hash(phone: str) -> str:
-    """The keyed hash a staff phone is found by (the canonical form from parse_phone)."""
-    return blind_index(f"staff-phone:{phone}") if phone else ""
+    """The keyed hash a staff phone is found by (the canonical form from parse_phone).
+    Plain ``blind_index`` of the value, so that a key rotation recomputes it
+    (``carenet.audit.keys.BLIND_INDEXES``)."""
+    return blind_index(phone) if phone else ""
 
 
 def _code_hash(user_pk: int, code: str) -> str:
