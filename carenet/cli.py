@@ -323,6 +323,48 @@ def cmd_import_schools(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if preview.rejected else EXIT_OK
 
 
+def cmd_import_staff(args: argparse.Namespace) -> int:
+    """Import a county's staff sheet: 0 all rows good, 3 some rows rejected."""
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    _setup_django(migrated=True)
+    import json
+
+    from carenet.exchange.reading import RegisterError
+    from carenet.exchange.staff import staff_import
+    from carenet.orgs.models import Org, OrgKind
+
+    county = Org.objects.filter(code=args.county, kind=OrgKind.COUNTY).first()
+    if county is None:
+        raise UsageError(f"no county with code {args.county!r}")
+    try:
+        result = staff_import(
+            data=data, filename=Path(args.file).name, county=county, dry_run=args.dry_run
+        )
+    except RegisterError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        verb = "将" if args.dry_run else "已"
+        print(
+            f"{county.name}人员名单：{verb}新建 {result.count('create')} 人，"
+            f"{verb}更新 {result.count('update')} 人，无变化 {result.count('unchanged')} 人，"
+            f"跳过 {result.count('skip')} 行，拒绝 {result.count('reject')} 行"
+            + ("（试运行，未写入）" if args.dry_run else "")
+        )
+        for row in result.rejected_rows:
+            reasons = "；".join(f"{e.column}：{e.message}" for e in row.errors)
+            print(f"  第 {row.row} 行：{reasons}")
+        if result.activations:
+            print("新账户激活码（只显示这一次，请打印或抄送本人；在 /activate/ 设置密码）：")
+            for issued in result.activations:
+                print(f"  {issued.user.first_name}\t{issued.user.get_username()}\t{issued.display}")
+    return EXIT_REJECTED if result.count("reject") else EXIT_OK
+
+
 def cmd_report_summary(args: argparse.Namespace) -> int:
     """The work summary (工作总结) of an org for a period, as .docx or .pdf (by suffix)."""
     suffix = Path(args.out).suffix.lower()
@@ -583,6 +625,31 @@ def build_parser() -> argparse.ArgumentParser:
         help='print {"created","updated","skipped","rejected":[{"row","errors"}]} as JSON',
     )
     import_schools.set_defaults(func=cmd_import_schools)
+
+    import_staff = import_kinds.add_parser(
+        "staff",
+        help="import a county's staff with their schools, roles and classes",
+        description="Read a staff sheet (姓名, 手机号, 学校, 乡镇/村, 角色, 任教班级, 班主任) "
+        "into a county: people are found by phone, so a second import creates nobody and adds only "
+        "missing roles. New users get a one-time activation code (printed once) with which "
+        "they choose their own password at /activate/. Exit 0 when every row was good, 3 "
+        "when some rows were rejected (the others are imported), 2 when the file is not a "
+        "staff sheet or the county is unknown (nothing is changed).",
+    )
+    import_staff.add_argument("file", metavar="FILE", help="the staff sheet (.xlsx/.xls/.csv)")
+    import_staff.add_argument(
+        "--county", required=True, metavar="CODE", help="the county's 6-digit division code"
+    )
+    import_staff.add_argument(
+        "--dry-run", action="store_true", help="validate and report only; write nothing"
+    )
+    import_staff.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"created","updated","skipped","rejected","activations":[{"name",'
+        '"username","code"}]} as JSON',
+    )
+    import_staff.set_defaults(func=cmd_import_staff)
 
     report = commands.add_parser(
         "report",

@@ -175,6 +175,9 @@ USERNAME_FAILURE_WINDOW = dt.timedelta(hours=24)
 CARENET_BEHIND_PROXY = env_bool("CARENET_BEHIND_PROXY", False)
 AXES_CLIENT_IP_CALLABLE = "carenet.accounts.lockout.client_ip"
 
+# Activation codes (a new or reset account sets its own password with one): valid this long.
+ACTIVATION_CODE_VALIDITY = dt.timedelta(days=14)
+
 # Two-factor sign-in (django-otp TOTP), optional, for county and school administrators.
 OTP_TOTP_ISSUER = "CareNet"
 

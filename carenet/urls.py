@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from carenet.accounts.people_views import activate
 from carenet.audit.views import privacy_notice
 from carenet.web.views_health import healthz
 
@@ -21,5 +22,7 @@ urlpatterns = [
     path("orgs/", include("carenet.orgs.urls")),
     path("privacy/", privacy_notice, name="privacy_notice"),
     path("account/", include("carenet.accounts.urls")),
+    path("people/", include("carenet.accounts.people_urls")),
+    path("activate/", activate, name="activate"),
     path("", include("carenet.web.urls")),
 ]

@@ -131,7 +131,17 @@ SUPPORT_PAGES = {
 # and tests/test_reports_workplan.py: principals, school admins, township supervisors,
 # village directors and county admins get 200 for the orgs they may use; others 403.
 REPORT_PAGES = {"reports_index", "reports_summary", "reports_plan"}
-PUBLIC = {"login", "logout", "healthz", "set_language", "privacy_notice"}
+PUBLIC = {"login", "logout", "healthz", "set_language", "privacy_notice", "activate"}
+# People pages (人员管理, carenet.accounts.people_views; tests/test_people_pages.py): users
+# who manage nobody get 403; a person the user does not manage answers 404.
+PEOPLE_PAGES = {"people_list", "people_new", "people_activation_sheet"}
+PEOPLE_PERSON_PAGES = {
+    "people_detail": ("get", "/people/{}/"),
+    "people_deactivate": ("get", "/people/{}/deactivate/"),
+    "people_reactivate": ("post", "/people/{}/reactivate/"),
+    "people_reset": ("post", "/people/{}/reset/"),
+    "people_role_remove": ("post", "/people/{}/roles/0/remove/"),
+}
 # Spreadsheet pages (导入导出). The export takes an org: 404 outside visible_orgs. Import
 # batches belong to a school: only its managers see them (404 for anyone else); the upload
 # page answers 403 to users who manage no school.
@@ -187,7 +197,7 @@ API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
 API_CHILD_POST_PATHS = {"/api/v1/children/{id}/records"}
-API_PUBLIC_PATHS = {"/api/v1/auth/token"}
+API_PUBLIC_PATHS = {"/api/v1/auth/token", "/api/v1/auth/activate"}
 
 
 def _named_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
@@ -212,7 +222,7 @@ def test_every_route_is_classified(client):
         AUDITOR_PAGES
     ) | AUDIT_POST_PAGES | PRINTABLE_PAGES | REPORT_PAGES | SUPPORT_PAGES | set(
         DASHBOARD_PAGES
-    ) | set(COUNTY_SCHOOL_PAGES) | set(ORG_SCHOOL_PAGES)
+    ) | set(COUNTY_SCHOOL_PAGES) | set(ORG_SCHOOL_PAGES) | PEOPLE_PAGES | set(PEOPLE_PERSON_PAGES)
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
 
@@ -587,3 +597,35 @@ def test_school_pages_answer_only_to_the_county_administrator(world, client, rol
     if not administered:
         after = list(Org.objects.order_by("pk").values_list("pk", "path", "name", "closed_on"))
         assert after == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_people_pages_answer_only_to_managers_of_the_person(world, client, role):
+    """People pages: 403 for a user who manages nobody; for a manager 200 (or a redirect)
+    on the people they manage, 404 on everyone else. Refused POSTs change nothing."""
+    from django.contrib.auth.models import User
+
+    from carenet.accounts.access import is_manager, managed_people
+
+    user = world.user(role)
+    client.force_login(user)
+    manager = is_manager(user)
+    managed = set(managed_people(user).values_list("pk", flat=True))
+    for path in ("/people/", "/people/new/"):
+        assert client.get(path).status_code == (200 if manager else 403), f"{role} {path}"
+    assert client.post("/people/activation-sheet/").status_code == (302 if manager else 403)
+    before = list(User.objects.order_by("pk").values_list("pk", "is_active", "password"))
+    for target in world.users.values():
+        for name, (method, path) in PEOPLE_PERSON_PAGES.items():
+            if target.pk in managed and method == "post":
+                continue  # these write: checked in tests/test_people_pages.py
+            status = getattr(client, method)(path.format(target.pk)).status_code
+            if not manager:
+                expected = 403
+            elif target.pk in managed:
+                expected = 200
+            else:
+                expected = 404
+            assert status == expected, f"{role} {name} {target}: {status} != {expected}"
+    after = list(User.objects.order_by("pk").values_list("pk", "is_active", "password"))
+    assert after == before

@@ -99,3 +99,22 @@ def lockout_response(
         "next": request.POST.get("next", "") if request.method == "POST" else "",
     }
     return render(request, "registration/login.html", context, status=429)
+
+
+def attempt_locked(request: HttpRequest, username: str) -> bool:
+    """Whether sign-in attempts for ``username`` from this request are locked out (the same
+    counts as the login: axes by username and address, and the username-wide count)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    if username and username_locked(username):
+        request.carenet_username_locked = True
+        return True
+    return AxesProxyHandler.is_locked(request, credentials={"username": username})
+
+
+def attempt_failed(request: HttpRequest, username: str) -> None:
+    """Count a failed attempt that is not a password login (a wrong activation code) as a
+    failed login: django-axes records it, so guessing codes locks out like passwords."""
+    from django.contrib.auth.signals import user_login_failed
+
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)

@@ -92,6 +92,16 @@ class TokenIn(In):
     )
 
 
+class ActivateIn(In):
+    username: str = Field(max_length=150)
+    code: str = Field(max_length=32, description="the one-time activation code")
+    password: str = Field(max_length=4096, description="the password the user chooses")
+
+
+class ActivateOut(Schema):
+    detail: str
+
+
 class TokenOut(Schema):
     token: str
     expires: dt.datetime

@@ -19,7 +19,8 @@ from django.db.models import Q
 
 from carenet.lib.crypto import PREFIX, EncryptedCharField, blind_index, key_id
 
-BLIND_INDEXES = {"id_number_hash": "id_number"}  # index column → the value it hashes
+# Index column → the value it hashes (a staff phone: carenet.accounts.models.Person).
+BLIND_INDEXES = {"id_number_hash": "id_number", "phone_hash": "phone"}
 
 
 @dataclass

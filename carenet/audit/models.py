@@ -27,6 +27,14 @@ class AccessAction(models.TextChoices):
     ANONYMISE = "anonymise", _("匿名化")
     KEY_ROTATION = "key_rotation", _("密钥轮换")
     ORG_CHANGE = "org_change", _("调整学校和班级")
+    # People (carenet.accounts.people): who created, changed or stopped whose account.
+    STAFF_IMPORT = "staff_import", _("导入人员")
+    PERSON_CREATE = "person_create", _("新建人员")
+    PERSON_ROLES = "person_roles", _("变更人员角色")
+    PERSON_DEACTIVATE = "person_deactivate", _("停用账户")
+    PERSON_REACTIVATE = "person_reactivate", _("恢复账户")
+    PERSON_RESET = "person_reset", _("重置激活码")
+    ACCOUNT_ACTIVATE = "account_activate", _("激活账户")
 
 
 class AccessLog(models.Model):

@@ -224,6 +224,38 @@ def pairing_handover(
 
 
 @transaction.atomic
+def mentor_leave(
+    *,
+    actor: AbstractBaseUser | None,
+    mentor: AbstractBaseUser,
+    successor: AbstractBaseUser | None,
+    on: dt.date,
+    reason: str,
+) -> int:
+    """A teacher leaves (their account is stopped): their mentees go to ``successor`` at
+    each school (``pairing_handover``, capacity checked, all or nothing), or without a
+    successor their pairings end on ``on`` and the children wait, unpaired, for the
+    principal to reassign them. Returns the number of mentees concerned."""
+    active = Pairing.objects.filter(mentor=mentor, kind=PairingKind.MENTOR, ended_on__isnull=True)
+    if successor is None:
+        return active.update(ended_on=on, end_reason=reason.strip() or _("教师调离"))
+    moved = 0
+    schools = Org.objects.filter(pk__in=active.values("child__school")).order_by("path")
+    for school in schools:
+        moved += len(
+            pairing_handover(
+                actor=actor,
+                from_mentor=mentor,
+                to_mentor=successor,
+                school=school,
+                on=on,
+                reason=reason,
+            )
+        )
+    return moved
+
+
+@transaction.atomic
 def buddy_assign(
     *, actor: AbstractBaseUser | None, child: Child, buddy: Child, on: dt.date
 ) -> Pairing:

@@ -78,6 +78,20 @@ def _mentors(children: list[Child]) -> dict[int, str]:
     return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
 
 
+def _mentor_phones(children: list[Child]) -> dict[int, str]:
+    """The mentor's phone (from their profile) per child, for the contact card."""
+    from carenet.accounts.models import Person
+
+    pairings = Pairing.objects.filter(
+        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True, mentor__isnull=False
+    ).values_list("child_id", "mentor_id")
+    mentors = dict(pairings)
+    phones = dict(
+        Person.objects.filter(user_id__in=set(mentors.values())).values_list("user_id", "phone")
+    )
+    return {child: phones.get(mentor, "") for child, mentor in mentors.items()}
+
+
 def _township_names(children: list[Child]) -> dict[str, str]:
     """Township names by path, for the villages of the children's addresses."""
     paths = {c.village.path[: -Org.steplen] for c in children if c.village is not None}
@@ -121,6 +135,7 @@ class ContactCard:
     left_behind: str
     address: str
     mentor: str
+    mentor_phone: str
     guardian_name: str
     guardian_kinship: str
     guardian_phone: str
@@ -161,6 +176,7 @@ def contact_cards(
     for member in FamilyMember.objects.filter(child__in=children):
         family[member.child_id][member.relation] = member
     mentors = _mentors(children)
+    mentor_phones = _mentor_phones(children)
     townships = _township_names(children)
     labels = dict(LeftBehindType.choices)
     cards = []
@@ -184,6 +200,7 @@ def contact_cards(
                 left_behind=str(labels.get(child.left_behind_type, "")),
                 address=_address(child, townships),
                 mentor=mentors.get(child.pk, ""),
+                mentor_phone=shown(mentor_phones.get(child.pk, "")),
                 guardian_name=guardian.name if guardian else "",
                 guardian_kinship=guardian.kinship if guardian else "",
                 guardian_phone=shown(guardian.phone) if guardian else "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from carenet.accounts.access import is_manager
 from carenet.children.selectors import editable_classes
 from carenet.orgs.school_selectors import may_administer_schools, own_school
 from carenet.orgs.selectors import primary_membership
@@ -20,4 +21,5 @@ def navigation(request: HttpRequest) -> dict:
         "can_manage_pairing": pairing_schools(user).exists(),
         "may_manage_schools": may_administer_schools(user),
         "class_school": own_school(user),
+        "may_manage_people": is_manager(user),
     }
