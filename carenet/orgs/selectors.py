@@ -77,3 +77,10 @@ def school_of(org: Org) -> Org | None:
 def _prefixes(path: str) -> list[str]:
     step = Org.steplen
     return [path[:i] for i in range(step, len(path), step)]
+
+
+def setup_open() -> bool:
+    """The site waits for its first administrator: nobody has a role anywhere yet (no
+    county, or counties set up by ``carenet setup county`` without staff). Then the setup
+    page is the way in; once anyone has a role it is closed for good."""
+    return not Membership.objects.exists()
