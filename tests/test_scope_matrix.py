@@ -132,6 +132,9 @@ SUPPORT_PAGES = {
 # village directors and county admins get 200 for the orgs they may use; others 403.
 REPORT_PAGES = {"reports_index", "reports_summary", "reports_plan"}
 PUBLIC = {"login", "logout", "healthz", "set_language", "privacy_notice"}
+# The setup page: anyone while nobody has a role anywhere (a new site), 404 for everyone
+# after (tests/test_setup_web.py and the test at the end of this file).
+PUBLIC |= {"setup"}
 # Spreadsheet pages (导入导出). The export takes an org: 404 outside visible_orgs. Import
 # batches belong to a school: only its managers see them (404 for anyone else); the upload
 # page answers 403 to users who manage no school.
@@ -532,3 +535,10 @@ def test_dashboard_pages_answer_only_for_visible_orgs(world, client, role):
                 assert response.status_code == expected, f"{role} {name} {org}"
                 body = response.content.decode()
                 assert not [n for n in hidden if n in body], f"{role} {name} {org}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_setup_page_is_gone_for_everyone_once_someone_has_a_role(world, client, role):
+    client.force_login(world.user(role))
+    assert client.get("/setup/").status_code == 404
+    assert client.post("/setup/", {"code": "340827", "step": "preview"}).status_code == 404
