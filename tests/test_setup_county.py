@@ -236,3 +236,27 @@ def test_the_command_has_help(capsys):
         main(["setup", "county", "--help"])
     assert exit_info.value.code == 0
     assert "division code" in capsys.readouterr().out
+
+
+def test_a_code_taken_by_another_org_stops_the_setup_and_changes_nothing():
+    from tests.factories import org_add
+
+    other = org_add(None, code="340826", name="宿松县", kind=OrgKind.COUNTY)
+    org_add(other, code="340827100", name="错放的镇", kind=OrgKind.TOWNSHIP)
+    with pytest.raises(SetupError, match="340827100"):
+        county_setup(code="340827", today=TODAY)
+    assert not Org.objects.filter(code="340827").exists()
+
+
+def test_the_first_administrator_is_made_only_while_nobody_has_a_role():
+    from carenet.orgs.services import county_admin_first_create
+
+    county = county_setup(code="340827", today=TODAY).county
+    user = county_admin_first_create(
+        county=county, username="wj_admin", name="江主任", password="望江关爱2026-river"
+    )
+    assert user.memberships.get().role == "county_admin"
+    with pytest.raises(SetupError):
+        county_admin_first_create(
+            county=county, username="second", name="第二人", password="望江关爱2026-river"
+        )

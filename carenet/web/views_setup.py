@@ -14,7 +14,7 @@ from django.contrib.auth import login
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,8 +23,8 @@ from django.views.decorators.http import require_http_methods
 
 from carenet.care.services import county_plan_start
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.selectors import setup_open
-from carenet.orgs.services import county_admin_first_create, county_setup
+from carenet.orgs.selectors import county_place_counts, setup_open
+from carenet.orgs.services import SetupError, county_admin_first_create, county_setup
 from carenet.web.forms_setup import CountyCodeForm, FirstAdminForm
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -48,6 +48,8 @@ def setup(request: HttpRequest) -> HttpResponse:
             user = _county_with_admin(code_form.division.code, form)
         except ValidationError as exc:
             form.errors_from(exc)
+        except SetupError as exc:
+            _refused(form, exc)
         else:
             return _signed_in(request, user)
     context = {"code_form": code_form, "division": code_form.division, "form": form}
@@ -64,9 +66,11 @@ def _admin_step(request: HttpRequest, counties: QuerySet[Org]) -> HttpResponse:
                 user = _admin_create(form.cleaned_data["county"], form)
         except ValidationError as exc:
             form.errors_from(exc)
+        except SetupError as exc:
+            _refused(form, exc)
         else:
             return _signed_in(request, user)
-    context = {"form": form, "counties": _summaries(counties)}
+    context = {"form": form, "counties": county_place_counts(counties)}
     return render(request, "web/setup.html", context)
 
 
@@ -74,18 +78,11 @@ def _counties() -> QuerySet[Org]:
     return Org.objects.filter(kind=OrgKind.COUNTY, closed_on__isnull=True).order_by("code")
 
 
-def _summaries(counties: QuerySet[Org]) -> list[dict]:
-    """Each county with its open townships and villages counted (a handful of counties)."""
-    counts = (
-        Org.objects.filter(county_code__in=[c.code for c in counties], closed_on__isnull=True)
-        .values("county_code")
-        .annotate(
-            townships=Count("pk", filter=Q(kind=OrgKind.TOWNSHIP)),
-            villages=Count("pk", filter=Q(kind=OrgKind.VILLAGE)),
-        )
-    )
-    by_code = {row["county_code"]: row for row in counts}
-    return [{"county": c, **by_code.get(c.code, {})} for c in counties]
+def _refused(form: FirstAdminForm, exc: SetupError) -> None:
+    """Someone else finished the setup meanwhile (404), or the county cannot be made."""
+    if not setup_open():
+        raise Http404
+    form.add_error(None, str(exc))
 
 
 def _county_with_admin(code: str, form: FirstAdminForm) -> AbstractUser:
