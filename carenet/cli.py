@@ -365,6 +365,36 @@ def cmd_import_staff(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if result.count("reject") else EXIT_OK
 
 
+def cmd_setup_county(args: argparse.Namespace) -> int:
+    """Create (or bring up to date) a county from the division codes, with a care plan."""
+    _setup_django(migrated=True)
+    import json
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from carenet.care.services import county_plan_start
+    from carenet.orgs.selectors import setup_open
+    from carenet.orgs.services import SetupError, county_setup
+
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            result = county_setup(code=args.code, today=today)
+            plan = county_plan_start(county=result.county, today=today)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+        return EXIT_OK
+    print(result.describe())
+    if plan is not None:
+        print(f"已按默认模板建立 {plan.school_year} 学年工作计划：{plan.name}")
+    if setup_open():
+        print("下一步：启动服务（carenet serve）后在浏览器打开 /setup/，建立第一个县级管理员账号。")
+    return EXIT_OK
+
+
 def cmd_report_summary(args: argparse.Namespace) -> int:
     """The work summary (工作总结) of an org for a period, as .docx or .pdf (by suffix)."""
     suffix = Path(args.out).suffix.lower()
@@ -703,6 +733,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--next-steps", action="append", metavar="TEXT", help="a next step (下一步打算); repeatable"
     )
     report_summary.set_defaults(func=cmd_report_summary)
+
+    setup = commands.add_parser(
+        "setup",
+        help="put a county into service",
+        description="Create what a county needs before its first user signs in.",
+    )
+    setup_kinds = setup.add_subparsers(
+        dest="kind", metavar="KIND", required=True, parser_class=_Parser
+    )
+    setup_county = setup_kinds.add_parser(
+        "county",
+        help="create (or bring up to date) a county with its townships and villages",
+        description="Create the county of a 6-digit division code (行政区划代码, e.g. 340827 "
+        "望江县) with its townships, towns and streets and its villages and communities, "
+        "with their official codes and names (统计用区划代码, carenet/orgs/data/README.md), "
+        "and a care plan for the current school year from the default preset. Run again "
+        "to bring it up to date: names are updated, new places added, places no longer in "
+        "the codes closed (never deleted). Exit 2 for a bad or unknown code (with the "
+        "counties you may have meant).",
+    )
+    setup_county.add_argument("code", metavar="CODE", help="6-digit county division code")
+    setup_county.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"county","townships","villages"} (the county code and its counts)',
+    )
+    setup_county.set_defaults(func=cmd_setup_county)
 
     manage = commands.add_parser(
         "manage",

@@ -4,9 +4,11 @@ from django.urls import include, path
 from carenet.accounts.people_views import activate
 from carenet.audit.views import privacy_notice
 from carenet.web.views_health import healthz
+from carenet.web.views_setup import setup
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("setup/", setup, name="setup"),
     path("api/v1/", include("carenet.api.urls")),
     path("admin/", admin.site.urls),
     path("care/", include("carenet.care.urls")),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -54,8 +53,7 @@ def test_the_500_page_needs_no_database(monkeypatch):
     assert "服务器出错了" in response.content.decode()
 
 
-@pytest.mark.django_db
-def test_404_and_400_pages_are_chinese():
+def test_404_and_400_pages_are_chinese(world):
     client = Client()
     not_found = client.get("/no-such-page/")
     assert not_found.status_code == 404 and "未找到" in not_found.content.decode()

@@ -132,6 +132,9 @@ SUPPORT_PAGES = {
 # village directors and county admins get 200 for the orgs they may use; others 403.
 REPORT_PAGES = {"reports_index", "reports_summary", "reports_plan"}
 PUBLIC = {"login", "logout", "healthz", "set_language", "privacy_notice", "activate"}
+# The setup page: anyone while nobody has a role anywhere (a new site), 404 for everyone
+# after (tests/test_setup_web.py and the test at the end of this file).
+PUBLIC |= {"setup"}
 # People pages (人员管理, carenet.accounts.people_views; tests/test_people_pages.py): users
 # who manage nobody get 403; a person the user does not manage answers 404.
 PEOPLE_PAGES = {"people_list", "people_new", "people_activation_sheet"}
@@ -629,3 +632,10 @@ def test_people_pages_answer_only_to_managers_of_the_person(world, client, role)
             assert status == expected, f"{role} {name} {target}: {status} != {expected}"
     after = list(User.objects.order_by("pk").values_list("pk", "is_active", "password"))
     assert after == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_setup_page_is_gone_for_everyone_once_someone_has_a_role(world, client, role):
+    client.force_login(world.user(role))
+    assert client.get("/setup/").status_code == 404
+    assert client.post("/setup/", {"code": "340827", "step": "preview"}).status_code == 404

@@ -46,7 +46,7 @@ def test_signed_in_user_opening_login_goes_home(client, world):
 
 
 @pytest.mark.parametrize("name", ["home", "child_list", "child_create"])
-def test_anonymous_visitor_is_sent_to_login(client, name):
+def test_anonymous_visitor_is_sent_to_login(client, world, name):
     url = reverse(name)
     response = client.get(url)
     assert response.status_code == 302

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carenet.care import calendar
 from carenet.care.models import (
     DETAIL_FIELDS,
     CareKind,
@@ -21,7 +22,7 @@ from carenet.care.models import (
     CareRecord,
     GuardianCapacity,
 )
-from carenet.care.presets import PRESETS, preset_plan
+from carenet.care.presets import DEFAULT_PRESET, PRESETS, preset_plan
 from carenet.children.models import Child
 from carenet.orgs.models import Org
 
@@ -116,7 +117,9 @@ def record_create(
 # --- care plans -----------------------------------------------------------------------
 
 
-def plan_create(*, actor: AbstractBaseUser, org: Org, school_year: int, preset: str) -> CarePlan:
+def plan_create(
+    *, actor: AbstractBaseUser | None, org: Org, school_year: int, preset: str
+) -> CarePlan:
     """Configure an org's plan for a school year from a preset (edited afterwards)."""
     errors: dict[str, list[str]] = {}
     if preset not in PRESETS:
@@ -130,6 +133,16 @@ def plan_create(*, actor: AbstractBaseUser, org: Org, school_year: int, preset: 
     plan = preset_plan(preset, org=org, school_year=school_year)
     plan.save()
     return plan
+
+
+def county_plan_start(*, county: Org, today: dt.date) -> CarePlan | None:
+    """A county set up (``carenet setup county``, the setup page) starts with the default
+    preset's plan for the school year of ``today``, so it has due work from its first day;
+    None when it already has a plan for that year (its administrator edits that one)."""
+    school_year = calendar.school_year_of(today)
+    if CarePlan.objects.filter(org=county, school_year=school_year).exists():
+        return None
+    return plan_create(actor=None, org=county, school_year=school_year, preset=DEFAULT_PRESET)
 
 
 def plan_update(*, actor: AbstractBaseUser, plan: CarePlan, data: dict[str, Any]) -> CarePlan:

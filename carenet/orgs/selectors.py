@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 
@@ -77,3 +79,33 @@ def school_of(org: Org) -> Org | None:
 def _prefixes(path: str) -> list[str]:
     step = Org.steplen
     return [path[:i] for i in range(step, len(path), step)]
+
+
+def setup_open() -> bool:
+    """The site waits for its first administrator: nobody has a role anywhere yet (no
+    county, or counties set up by ``carenet setup county`` without staff). Then the setup
+    page is the way in; once anyone has a role it is closed for good."""
+    return not Membership.objects.exists()
+
+
+def county_place_counts(counties: Iterable[Org]) -> list[dict]:
+    """Each county with its open townships and villages counted:
+    ``[{"county", "townships", "villages"}]``, in one query."""
+    counties = list(counties)
+    rows = (
+        Org.objects.filter(county_code__in=[c.code for c in counties], closed_on__isnull=True)
+        .values("county_code")
+        .annotate(
+            townships=Count("pk", filter=Q(kind=OrgKind.TOWNSHIP)),
+            villages=Count("pk", filter=Q(kind=OrgKind.VILLAGE)),
+        )
+    )
+    by_code = {row["county_code"]: row for row in rows}
+    return [
+        {
+            "county": c,
+            "townships": by_code.get(c.code, {}).get("townships", 0),
+            "villages": by_code.get(c.code, {}).get("villages", 0),
+        }
+        for c in counties
+    ]
