@@ -26,6 +26,8 @@ class AccessAction(models.TextChoices):
     ARCHIVE = "archive", _("归档")
     ANONYMISE = "anonymise", _("匿名化")
     KEY_ROTATION = "key_rotation", _("密钥轮换")
+    LEAVE = "leave", _("离开在册")
+    SCHOOL_YEAR = "school_year", _("学年升级")
 
 
 class AccessLog(models.Model):
