@@ -560,6 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report_summary.set_defaults(func=cmd_report_summary)
 
+    from carenet.schoolyear.command import add_parser as add_school_year
+
+    add_school_year(commands, _Parser)
+
     manage = commands.add_parser(
         "manage",
         help="Django's manage.py",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", include("carenet.reports.urls")),
     path("dashboard/", include("carenet.dashboards.urls")),
     path("support/", include("carenet.support.urls")),
+    path("school-year/", include("carenet.schoolyear.urls")),
     path("privacy/", privacy_notice, name="privacy_notice"),
     path("account/", include("carenet.accounts.urls")),
     path("", include("carenet.web.urls")),

@@ -93,13 +93,14 @@ class _SchoolStep:
     def grade(self, level: int) -> Org:
         if level not in self.grades:
             school = Org.objects.get(pk=self.school.pk)
-            grade = school.add_child(
+            values = dict(
                 code=self.free(f"{school.code}-G{level}"),
                 name=grade_name(level),
                 kind=OrgKind.GRADE,
                 county_code=school.county_code,
                 level=level,
             )
+            grade = Org.objects.add_child(school, values)
             self.changes["created"].append(grade.pk)
             self.grades[level] = grade
         return self.grades[level]
@@ -120,24 +121,31 @@ class _SchoolStep:
                 {
                     "id": node.pk,
                     "school": self.school.pk,
-                    "parent": node.get_parent().pk,
+                    "parent": Org.objects.get_parent(node).pk,
                     "name": node.name,
                     "path": node.path,
                 }
             )
             target = Org.objects.get(pk=self.grade(move.level + 1).pk)
-            node.move(target, "last-child")
+            Org.objects.move(node, target, "last-child")
             Org.objects.filter(pk=node.pk).update(name=move.new_name)
         for level, names in sorted(self.plan.first_year.items()):
             for k, name in enumerate(names, start=1):
                 grade = Org.objects.get(pk=self.grade(level).pk)
-                created = grade.add_child(
+                values = dict(
                     code=self.free(f"{self.school.code}-{self.year}-{k}"),
                     name=name,
                     kind=OrgKind.CLASS,
                     county_code=self.school.county_code,
                 )
+                created = Org.objects.add_child(grade, values)
                 self.changes["created"].append(created.pk)
+
+
+def school_year_refusal(*, county: Org, year: int) -> None:
+    """Raise ``SchoolYearError`` when ``year`` may not be started in ``county``."""
+    _check_year(year)
+    _refuse_taken(county, year)
 
 
 def _refuse_taken(county: Org, year: int) -> None:
@@ -243,27 +251,29 @@ def school_year_undo(*, county: Org, year: int, actor: AbstractBaseUser | None) 
         )
     changes = step.changes
     created = changes["created"]
+    on = first_day(year)
+    for moved in reversed(changes["transfers"]):
+        _transfer_undo(moved, on=on, actor=actor)
+    # Rolled back with the transfers above when refused.
     if (
         Child.objects.filter(school_class__in=created).exists()
         or Membership.objects.filter(org__in=created).exists()
     ):
         raise SchoolYearError(_("新建的班级已有儿童或教师，不能撤销学年升级"))
-    on = first_day(year)
-    for moved in reversed(changes["transfers"]):
-        _transfer_undo(moved, on=on, actor=actor)
     for child in Child.objects.filter(pk__in=changes["left"]).order_by("pk"):
         if child.status != ChildStatus.ACTIVE and child.left_on == on:
             child_leave_undo(child=child, actor=actor)
     for closed in changes["closed"]:
         Org.objects.filter(pk=closed["id"]).update(closed_on=None, name=closed["name"])
+    _moves_back(changes["moved"])
     try:
-        for pk in reversed(created):
+        for pk in reversed(created):  # classes before the grades they are in
             node = Org.objects.filter(pk=pk).first()
             if node is not None:
                 node.delete()
     except ProtectedError:
         raise SchoolYearError(_("新建的班级已有其他记录，不能撤销学年升级")) from None
-    _moves_undo(changes["moved"])
+    _paths_back(changes["moved"])
     ClassTeacherCheck.objects.filter(step=step).delete()
     step.undone_at = timezone.now()
     step.undone_by = actor
@@ -278,14 +288,18 @@ def school_year_undo(*, county: Org, year: int, actor: AbstractBaseUser | None) 
     return step
 
 
-def _moves_undo(moves: list[dict]) -> None:
-    """Each moved class back under its grade, with its name and its very path (a class
-    is a leaf: its path is set directly once it is back under the same parent)."""
+def _moves_back(moves: list[dict]) -> None:
+    """Each moved class back under its grade, with its name."""
     for moved in sorted(moves, key=lambda m: m["path"]):
         node = Org.objects.get(pk=moved["id"])
         parent = Org.objects.get(pk=moved["parent"])
-        node.move(parent, "last-child")
+        Org.objects.move(node, parent, "last-child")
         Org.objects.filter(pk=node.pk).update(name=moved["name"])
+
+
+def _paths_back(moves: list[dict]) -> None:
+    """Each moved class (back under its grade, the new classes gone) at its very path: a
+    class is a leaf, so its path is set directly."""
     astray = [
         m
         for m in moves
