@@ -562,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from carenet.schoolyear.command import add_parser as add_school_year
 
-    add_school_year(commands, _Parser)
+    add_school_year(commands, _Parser, sys.modules[__name__])
 
     manage = commands.add_parser(
         "manage",

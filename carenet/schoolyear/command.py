@@ -1,10 +1,13 @@
 """``carenet school-year …``: the command line's face of the school year (thin: parse,
-call ``services``, print). Added to the ``carenet`` parser by ``carenet.cli``."""
+call ``services``, print). Added to the ``carenet`` parser by ``carenet.cli``, which passes
+itself (``args.cli``: its ``UsageError`` and ``_setup_django``), so that the commands also
+work under ``python -m carenet.cli``, where that module is ``__main__``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from types import ModuleType
 
 
 def _year(value: str) -> int:
@@ -17,8 +20,7 @@ def _year(value: str) -> int:
     return year
 
 
-def _counties(code: str | None):
-    from carenet.cli import UsageError
+def _counties(code: str | None, UsageError: type[Exception]):
     from carenet.orgs.models import Org, OrgKind
 
     counties = Org.objects.filter(kind=OrgKind.COUNTY).order_by("path")
@@ -31,9 +33,8 @@ def _counties(code: str | None):
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    from carenet.cli import EXIT_OK, UsageError, _setup_django
-
-    _setup_django(migrated=True)
+    EXIT_OK, UsageError = args.cli.EXIT_OK, args.cli.UsageError
+    args.cli._setup_django(migrated=True)
     from django.db import transaction
 
     from carenet.schoolyear.selectors import school_year_preview
@@ -46,7 +47,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
     if args.undo and args.dry_run:
         raise UsageError("--undo and --dry-run do not go together")
-    counties = _counties(args.county)
+    counties = _counties(args.county, UsageError)
     rows = []
     try:
         with transaction.atomic():
@@ -91,9 +92,8 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_enrol(args: argparse.Namespace) -> int:
-    from carenet.cli import EXIT_OK, UsageError, _setup_django
-
-    _setup_django(migrated=True)
+    EXIT_OK, UsageError = args.cli.EXIT_OK, args.cli.UsageError
+    args.cli._setup_django(migrated=True)
     from carenet.orgs.models import Org, OrgKind
     from carenet.schoolyear.models import SchoolYearStart
     from carenet.schoolyear.selectors import middle_schools_near
@@ -123,7 +123,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parser(commands: argparse._SubParsersAction, parser_class: type) -> None:
+def add_parser(commands: argparse._SubParsersAction, parser_class: type, cli: ModuleType) -> None:
     school_year = commands.add_parser(
         "school-year",
         help="the school year: classes move up a grade, graduates leave",
@@ -153,7 +153,7 @@ def add_parser(commands: argparse._SubParsersAction, parser_class: type) -> None
     start.add_argument("--undo", action="store_true", help="undo the step of YEAR")
     start.add_argument("--county", metavar="CODE", help="only this county (default: all)")
     start.add_argument("--json", action="store_true", help="print the counts per school as JSON")
-    start.set_defaults(func=cmd_start)
+    start.set_defaults(func=cmd_start, cli=cli)
 
     enrol = kinds.add_parser(
         "to-middle-school",
@@ -169,4 +169,4 @@ def add_parser(commands: argparse._SubParsersAction, parser_class: type) -> None
         "--from", dest="primary", required=True, metavar="CODE", help="primary school"
     )
     enrol.add_argument("--to", dest="middle", metavar="CODE", help="middle school")
-    enrol.set_defaults(func=cmd_enrol)
+    enrol.set_defaults(func=cmd_enrol, cli=cli)
