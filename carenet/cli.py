@@ -761,6 +761,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     setup_county.set_defaults(func=cmd_setup_county)
 
+    from carenet.schoolyear.command import add_parser as add_school_year
+
+    add_school_year(commands, _Parser, sys.modules[__name__])
+
     manage = commands.add_parser(
         "manage",
         help="Django's manage.py",

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "carenet.dashboards",
     "carenet.indicators",
     "carenet.support",
+    "carenet.schoolyear",
 ]
 
 MIDDLEWARE = [
@@ -315,3 +316,6 @@ _retention = env_str("CARENET_RETENTION_YEARS") or "3"
 if not _retention.isdigit() or int(_retention) < 1:
     raise ConfigError(f"CARENET_RETENTION_YEARS: expected a whole number ≥ 1, got {_retention!r}")
 CARENET_RETENTION_YEARS = int(_retention)
+
+# The days within which a school year's step (carenet school-year start) may be undone.
+SCHOOL_YEAR_UNDO_DAYS = 14

@@ -22,6 +22,7 @@ urlpatterns = [
     path("dashboard/", include("carenet.dashboards.urls")),
     path("support/", include("carenet.support.urls")),
     path("orgs/", include("carenet.orgs.urls")),
+    path("school-year/", include("carenet.schoolyear.urls")),
     path("privacy/", privacy_notice, name="privacy_notice"),
     path("account/", include("carenet.accounts.urls")),
     path("people/", include("carenet.accounts.people_urls")),

@@ -196,6 +196,18 @@ ORG_SCHOOL_PAGES = {
     "org_school_close": ("post", "close/"),
     "org_school_classes": ("post", "classes/"),
 }
+# The school year (学年升级, tests/test_school_year.py): a county's pages answer its county
+# admins (404 for a county out of sight, 403 for others who see it); 请确认各班班主任
+# answers school managers and county admins (403 for others, 404 for a class out of reach).
+SCHOOL_YEAR_PAGES = {
+    "schoolyear_home",
+    "schoolyear_county",
+    "schoolyear_start",
+    "schoolyear_undo",
+    "schoolyear_enrol",
+    "schoolyear_teachers",
+    "schoolyear_teacher_confirm",
+}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -217,15 +229,32 @@ def _named_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
 
 
 def test_every_route_is_classified(client):
-    assert _named_patterns(get_resolver()) == set(CHILD_PAGES) | SCOPED_PAGES | PUBLIC | set(
-        SCHOOL_PAGES
-    ) | MANAGER_PAGES | set(OWN_PAGES) | set(PLAN_CHILD_PAGES) | set(PLAN_PAGES) | set(
-        CARE_PLAN_PAGES
-    ) | {"care_record_photo"} | ACCOUNT_PAGES | EXCHANGE_PAGES | set(
-        AUDITOR_PAGES
-    ) | AUDIT_POST_PAGES | PRINTABLE_PAGES | REPORT_PAGES | SUPPORT_PAGES | set(
-        DASHBOARD_PAGES
-    ) | set(COUNTY_SCHOOL_PAGES) | set(ORG_SCHOOL_PAGES) | PEOPLE_PAGES | set(PEOPLE_PERSON_PAGES)
+    assert (
+        _named_patterns(get_resolver())
+        == set(CHILD_PAGES)
+        | SCOPED_PAGES
+        | PUBLIC
+        | set(SCHOOL_PAGES)
+        | MANAGER_PAGES
+        | set(OWN_PAGES)
+        | set(PLAN_CHILD_PAGES)
+        | set(PLAN_PAGES)
+        | set(CARE_PLAN_PAGES)
+        | {"care_record_photo"}
+        | ACCOUNT_PAGES
+        | EXCHANGE_PAGES
+        | set(AUDITOR_PAGES)
+        | AUDIT_POST_PAGES
+        | PRINTABLE_PAGES
+        | REPORT_PAGES
+        | SUPPORT_PAGES
+        | set(DASHBOARD_PAGES)
+        | set(COUNTY_SCHOOL_PAGES)
+        | set(ORG_SCHOOL_PAGES)
+        | PEOPLE_PAGES
+        | set(PEOPLE_PERSON_PAGES)
+        | SCHOOL_YEAR_PAGES
+    )
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
 

@@ -35,6 +35,8 @@ class AccessAction(models.TextChoices):
     PERSON_REACTIVATE = "person_reactivate", _("恢复账户")
     PERSON_RESET = "person_reset", _("重置激活码")
     ACCOUNT_ACTIVATE = "account_activate", _("激活账户")
+    LEAVE = "leave", _("离开在册")
+    SCHOOL_YEAR = "school_year", _("学年升级")
 
 
 class AccessLog(models.Model):

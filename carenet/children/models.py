@@ -63,6 +63,16 @@ class ChildStatus(models.TextChoices):
     ARCHIVED = "archived", _("已归档")
 
 
+class LeaveReason(models.TextChoices):
+    """Why a child left the roll (``Child.left_reason``)."""
+
+    GRADUATED = "graduated", _("毕业")
+    TRANSFERRED_OUT = "transferred_out", _("转出县外")
+    MOVED_AWAY = "moved_away", _("迁出")
+    DIED = "died", _("死亡")
+    OTHER = "other", _("其他")
+
+
 class LeftBehindType(models.TextChoices):
     BOTH_PARENTS = "both_parents", _("双亲留守")
     ONE_PARENT = "one_parent", _("单亲留守")
@@ -143,6 +153,12 @@ class Child(models.Model):
         max_length=16,
         choices=ChildStatus.choices,
         default=ChildStatus.ACTIVE,
+    )
+    # When and why the child left the roll (``services.child_leave``): from that day the
+    # child has no tasks and counts in no figure (both filter ``status=ACTIVE``).
+    left_on = models.DateField(_("离开日期"), null=True, blank=True)
+    left_reason = models.CharField(
+        _("离开原因"), max_length=16, choices=LeaveReason.choices, blank=True
     )
     # When the file was archived (left, or aged out): the retention clock starts here.
     archived_on = models.DateField(_("归档日期"), null=True, blank=True)

@@ -5,16 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
+from django.utils import translation
 
 from carenet.children.models import (
     AwayPeriod,
     Child,
+    ChildStatus,
     FamilyMember,
+    LeaveReason,
     Pairing,
     PairingKind,
     Relation,
+    Schooling,
 )
 from carenet.lib.crypto import blind_index
 from carenet.lib.names import name_pinyin
@@ -138,3 +144,91 @@ def pairing_start(
         buddy_name=buddy_name or (buddy.name if buddy else ""),
         started_on=on,
     )
+
+
+# What leaving the roll does to the schooling column (other reasons leave it as it was).
+LEAVE_SCHOOLING = {
+    LeaveReason.GRADUATED: Schooling.GRADUATED,
+    LeaveReason.TRANSFERRED_OUT: Schooling.TRANSFERRED,
+    LeaveReason.MOVED_AWAY: Schooling.TRANSFERRED,
+}
+
+
+def _leave_labels(reason: str) -> set[str]:
+    """The reason's label in every language, as a pairing's ``end_reason`` may hold it."""
+    labels = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            labels.add(str(LeaveReason(reason).label))
+    return labels
+
+
+def _pairings_of(child: Child) -> Q:
+    """The child's own pairings and those where the child is another child's buddy."""
+    return Q(child=child) | Q(buddy=child)
+
+
+@transaction.atomic
+def child_leave(
+    *, child: Child, on: dt.date, reason: str, note: str = "", actor: AbstractBaseUser | None
+) -> None:
+    """The child leaves the roll on ``on`` (graduated, transferred out of the county, moved
+    away, died …): status left, the schooling column where the reason decides it, and every
+    pairing in force ends that day (the child's, and those where the child is a buddy).
+
+    The file, its care records and history stay; the saved history row names ``actor`` and
+    the reason. From that day the child has no tasks and counts in no figure (those filter
+    ``status=ACTIVE``). The access log is written by the caller (a face or a higher app:
+    ``children`` sits below ``audit``)."""
+    reason = LeaveReason(reason)
+    if child.status != ChildStatus.ACTIVE:
+        raise ValueError(f"child {child.pk} is not on the roll")
+    child.status = ChildStatus.LEFT
+    child.left_on = on
+    child.left_reason = reason
+    child.schooling = LEAVE_SCHOOLING.get(reason, child.schooling)
+    if note:
+        stamp = f"{on.isoformat()} {reason.label}：{note}"
+        child.notes = f"{child.notes}\n{stamp}" if child.notes else stamp
+    child._history_user = actor
+    child._change_reason = str(reason.label)[:100]
+    child.save()
+    Pairing.objects.filter(_pairings_of(child), ended_on__isnull=True).update(
+        ended_on=on, end_reason=str(reason.label)
+    )
+
+
+@transaction.atomic
+def child_leave_undo(*, child: Child, actor: AbstractBaseUser | None) -> None:
+    """Undo ``child_leave``: the child is back on the roll with the schooling of before, and
+    the pairings that ended with the leaving (that day, for that reason) are in force again.
+    A file archived since (the retention schedule) comes back too."""
+    if child.status == ChildStatus.ACTIVE or child.left_on is None:
+        raise ValueError(f"child {child.pk} has not left the roll")
+    on, reason = child.left_on, child.left_reason
+    before = (
+        child.history.exclude(status__in=(ChildStatus.LEFT, ChildStatus.ARCHIVED))
+        .filter(left_on__isnull=True)
+        .order_by("-history_date", "-history_id")
+        .values_list("schooling", flat=True)
+        .first()
+    )
+    child.status = ChildStatus.ACTIVE
+    child.left_on = None
+    child.left_reason = ""
+    child.archived_on = None
+    child.schooling = before or Schooling.ENROLLED
+    child._history_user = actor
+    child._change_reason = "撤销离开"
+    child.save()
+    if reason:
+        ended = Pairing.objects.filter(
+            _pairings_of(child), ended_on=on, end_reason__in=_leave_labels(reason)
+        )
+        for pairing in ended.order_by("pk"):
+            # A pairing of the same kind started since (for the other child) stays ended.
+            clash = Pairing.objects.filter(
+                child_id=pairing.child_id, kind=pairing.kind, ended_on__isnull=True
+            ).exists()
+            if not clash:
+                Pairing.objects.filter(pk=pairing.pk).update(ended_on=None, end_reason="")

@@ -36,3 +36,27 @@ def grade_name(level: int) -> str:
     if level >= 10:
         return f"高{NUMERALS[level - 9]}"
     return f"{NUMERALS[level]}年级"
+
+
+def _class_prefixes(level: int) -> list[tuple[str, str]]:
+    """The ways a class name may begin with its grade at ``level``, each with the same
+    way for the next grade: 一 → 二, 1 → 2, 初一 → 初二, 高一 → 高二, 一年级 → 二年级."""
+    up = level + 1
+    found = [(NUMERALS[level], NUMERALS[up]), (str(level), str(up))]
+    if 7 <= level <= 8:
+        found.append((f"初{NUMERALS[level - 6]}", f"初{NUMERALS[up - 6]}"))
+    if 10 <= level <= 11:
+        found.append((f"高{NUMERALS[level - 9]}", f"高{NUMERALS[up - 9]}"))
+    return sorted(found, key=lambda pair: -len(pair[0]))
+
+
+def class_name_next(name: str, level: int) -> str:
+    """A class's name one grade up: 一(2)班 → 二(2)班, 初一(3)班 → 初二(3)班, 1年级2班 → 2年级2班.
+    A name that does not begin with its grade (2026级1班, 火箭班) is kept."""
+    if not 1 <= level <= 11:
+        return name
+    for old, new in _class_prefixes(level):
+        rest = name[len(old) :]
+        if name.startswith(old) and re.match(r"\s*(年级|[(（])", rest):
+            return new + rest
+    return name
