@@ -1,42 +1,17 @@
 """End to end in Debian's Chromium, driven by Playwright, on a phone-sized screen."""
 
-import os
-import shutil
-
 import pytest
 
+from tests.browser import BROWSER_MARKS, PHONE, phone_page
 from tests.factories import PASSWORD, world_build
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
-        reason="Debian's chromium is not installed (scripts/test installs it)",
-    ),
-]
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-# fixtures here are plain synchronous test set-up.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PHONE = {"width": 390, "height": 844}
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
-        tab = context.new_page()
-        tab.set_default_timeout(15_000)
+    with phone_page() as tab:
         yield tab
-        context.close()
-        browser.close()
 
 
 def _log_in(page, base_url: str, username: str) -> None:

@@ -5,8 +5,6 @@ children and their due work on a phone."""
 
 import datetime as dt
 import json
-import os
-import shutil
 import zoneinfo
 
 import pytest
@@ -14,19 +12,10 @@ import time_machine
 
 from carenet.cli import main
 from carenet.lib.idcard import make_id_number
+from tests.browser import BROWSER_MARKS, PHONE, phone_page
 from tests.import_files import SIMPLE_HEADER, simple_row, xlsx
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
-        reason="Debian's chromium is not installed (scripts/test installs it)",
-    ),
-]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PHONE = {"width": 390, "height": 844}
+pytestmark = BROWSER_MARKS
 SCHOOL = "3434001001"
 TEACHER_PASSWORD = "Wangjiang-teacher-2026"
 CHILDREN = ["刘一", "陈二", "张三"]
@@ -34,19 +23,8 @@ CHILDREN = ["刘一", "陈二", "张三"]
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
-        tab = context.new_page()
-        tab.set_default_timeout(15_000)
+    with phone_page() as tab:
         yield tab
-        context.close()
-        browser.close()
 
 
 def _write(tmp_path, name, rows):

@@ -1,0 +1,43 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright on a phone screen,
+and the skip when Chromium is missing outside CI (scripts/test installs it)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
+        reason="Debian's chromium is not installed (scripts/test installs it)",
+    ),
+]
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+# fixtures of browser tests are plain synchronous test set-up.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PHONE = {"width": 390, "height": 844}
+
+
+@contextlib.contextmanager
+def phone_page() -> Iterator:
+    """A tab of a headless Chromium with a phone's screen, locale zh-CN."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+        tab = context.new_page()
+        tab.set_default_timeout(15_000)
+        yield tab
+        context.close()
+        browser.close()
