@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +20,7 @@ from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind
 
 DATE_WIDGET = DateInput()
+STUDENT_NUMBER_LENGTH = 30
 
 
 class PhoneInput(forms.TextInput):
@@ -79,6 +80,9 @@ class ChildForm(forms.ModelForm):
         widgets = {
             "birth_date": DATE_WIDGET,
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+            "student_number": forms.TextInput(
+                attrs={"autocomplete": "off", "maxlength": STUDENT_NUMBER_LENGTH}
+            ),
             "health_notes": forms.TextInput(),
             "disability": forms.TextInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
@@ -88,6 +92,8 @@ class ChildForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["gender"].required = False
         self.fields["birth_date"].required = False
+        # Encrypted, so a text column: the length is the form's to check.
+        self.fields["student_number"].validators.append(MaxLengthValidator(STUDENT_NUMBER_LENGTH))
         self.fields["school_class"].queryset = (
             classes if classes is not None else Org.objects.filter(kind=OrgKind.CLASS)
         )
