@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -16,7 +17,13 @@ from carenet.lib.crypto import blind_index
 from carenet.lib.forms import DateInput
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
-from carenet.lib.phone import InvalidPhone, parse_phone
+from carenet.lib.phone import (
+    InvalidPhone,
+    mask_id_number,
+    mask_phone,
+    mask_student_number,
+    parse_phone,
+)
 from carenet.orgs.models import Org, OrgKind
 
 DATE_WIDGET = DateInput()
@@ -32,6 +39,43 @@ class PhoneInput(forms.TextInput):
         super().__init__(attrs={"autocomplete": "off", "maxlength": 20})
 
 
+class MaskedFieldsMixin:
+    """ID numbers, student numbers and phones of a file on file, masked on the edit form.
+
+    With ``masked`` the form shows them as the file page does (340827********1234); a
+    value posted back exactly as its mask was left untouched and keeps the stored value,
+    so a user who may not see them can still change the other fields and save. The check
+    holds whether or not the form was masked (the 显示 may end between showing and saving).
+    """
+
+    MASKERS: dict[str, Callable[[str], str]] = {}
+    instance: Any
+    initial: dict[str, Any]
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def mask_initial(self, masked: bool) -> None:
+        if not masked or not self.instance.pk:
+            return
+        for name, mask in self.MASKERS.items():
+            stored = getattr(self.instance, name, "") or ""
+            if name in self.fields and stored:
+                self.initial[name] = mask(stored)
+
+    def kept_value(self, name: str) -> str | None:
+        """The stored value if the posted one is its mask; None if the user typed a value.
+        A value with the mask's stars that is not the stored value's mask is refused."""
+        posted = str(self.cleaned_data.get(name) or "").strip()
+        stored = (getattr(self.instance, name, "") or "") if self.instance.pk else ""
+        if stored and posted == self.MASKERS[name](stored):
+            return stored
+        if "*" in posted:
+            raise forms.ValidationError(
+                _("打码的内容不能保存：请保持原样，或填写完整的号码"), code="masked"
+            )
+        return None
+
+
 def _clean_phone_value(value: Any) -> str:
     try:
         return parse_phone(value)
@@ -39,9 +83,12 @@ def _clean_phone_value(value: Any) -> str:
         raise forms.ValidationError(str(exc), code="phone") from None
 
 
-class ChildForm(forms.ModelForm):
+class ChildForm(MaskedFieldsMixin, forms.ModelForm):
     """The child's own fields. ``classes`` and ``villages`` limit the choices to the
-    user's scope; a class outside it is refused like one that does not exist."""
+    user's scope; a class outside it is refused like one that does not exist. ``masked``:
+    see ``MaskedFieldsMixin``."""
+
+    MASKERS = {"id_number": mask_id_number, "student_number": mask_student_number}
 
     categories = forms.MultipleChoiceField(
         label=_("特殊类别"),
@@ -88,8 +135,11 @@ class ChildForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, classes=None, villages=None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, classes=None, villages=None, masked: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.mask_initial(masked)
         self.fields["gender"].required = False
         self.fields["birth_date"].required = False
         # Encrypted, so a text column: the length is the form's to check.
@@ -111,6 +161,13 @@ class ChildForm(forms.ModelForm):
         return name
 
     def clean_id_number(self) -> str:
+        kept = self.kept_value("id_number")
+        if kept is not None:
+            try:  # for the gender and birth date checks only: the stored value stays
+                self._parsed_id = parse_id_number(kept, today=timezone.localdate())
+            except InvalidIdNumber:
+                pass
+            return kept
         try:
             parsed = parse_id_number(self.cleaned_data.get("id_number"), today=timezone.localdate())
         except InvalidIdNumber as exc:
@@ -124,6 +181,10 @@ class ChildForm(forms.ModelForm):
                 _("该身份证号已在系统中建档，请勿重复录入"), code="duplicate"
             )
         return parsed.value
+
+    def clean_student_number(self) -> str:
+        kept = self.kept_value("student_number")
+        return kept if kept is not None else (self.cleaned_data.get("student_number") or "")
 
     def clean_categories(self) -> str:
         chosen = self.cleaned_data.get("categories") or []
@@ -149,8 +210,11 @@ def _class_label(org: Org) -> str:
     return org.name
 
 
-class FamilyMemberForm(forms.ModelForm):
-    """A parent or the guardian. Parents carry their latest away period."""
+class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
+    """A parent or the guardian. Parents carry their latest away period. ``masked``: see
+    ``MaskedFieldsMixin``."""
+
+    MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "employer_phone": mask_phone}
 
     away_since = forms.DateField(label=_("外出时间"), required=False, widget=DATE_WIDGET)
     back_since = forms.DateField(label=_("返乡时间"), required=False, widget=DATE_WIDGET)
@@ -205,13 +269,14 @@ class FamilyMemberForm(forms.ModelForm):
             "employer_phone": PhoneInput(),
         }
 
-    def __init__(self, *args: Any, relation: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, relation: str, masked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, prefix=relation, **kwargs)
         self.relation = relation
         keep = self.GUARDIAN_FIELDS if relation == Relation.GUARDIAN else self.PARENT_FIELDS
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
+        self.mask_initial(masked)
         if "age" in self.fields:
             self.fields["age"].validators += [MinValueValidator(14), MaxValueValidator(110)]
             self.fields["age"].widget.attrs.update({"min": 14, "max": 110})
@@ -220,6 +285,9 @@ class FamilyMemberForm(forms.ModelForm):
         return clean_name(self.cleaned_data.get("name"))
 
     def clean_id_number(self) -> str:
+        kept = self.kept_value("id_number")
+        if kept is not None:
+            return kept
         raw = self.cleaned_data.get("id_number")
         if not raw:
             return ""
@@ -229,9 +297,13 @@ class FamilyMemberForm(forms.ModelForm):
             raise forms.ValidationError(str(exc), code="id_number") from None
 
     def clean_phone(self) -> str:
-        return _clean_phone_value(self.cleaned_data.get("phone"))
+        kept = self.kept_value("phone")
+        return kept if kept is not None else _clean_phone_value(self.cleaned_data.get("phone"))
 
     def clean_employer_phone(self) -> str:
+        kept = self.kept_value("employer_phone")
+        if kept is not None:
+            return kept
         return _clean_phone_value(self.cleaned_data.get("employer_phone"))
 
     def clean(self) -> dict[str, Any]:
@@ -247,7 +319,9 @@ class FamilyMemberForm(forms.ModelForm):
         return data
 
 
-def family_forms(data: Any = None, *, child: Child | None = None) -> dict[str, FamilyMemberForm]:
+def family_forms(
+    data: Any = None, *, child: Child | None = None, masked: bool = False
+) -> dict[str, FamilyMemberForm]:
     """The three family forms of a child file, bound to existing members if any."""
     members = {m.relation: m for m in child.family.all()} if child and child.pk else {}
     forms_by_relation: dict[str, FamilyMemberForm] = {}
@@ -259,6 +333,6 @@ def family_forms(data: Any = None, *, child: Child | None = None) -> dict[str, F
             if period:
                 initial = {"away_since": period.start, "back_since": period.end}
         forms_by_relation[relation] = FamilyMemberForm(
-            data, instance=member, relation=relation, initial=initial
+            data, instance=member, relation=relation, initial=initial, masked=masked
         )
     return forms_by_relation
