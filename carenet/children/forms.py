@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Category, Child, FamilyMember, Relation
+from carenet.children.selectors import IdHolder, id_number_holder
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
 from carenet.lib.forms import DateInput
@@ -25,8 +26,13 @@ from carenet.lib.phone import (
     parse_phone,
 )
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser
 
 DATE_WIDGET = DateInput()
+# An ID number on file that the user may not see: the same words wherever it is met
+# (form, API, register import), never that it exists elsewhere (carenet.audit.refusals).
+ID_REFUSED = _("该身份证号无法在此使用；如为转学，请联系县级管理员办理")
+ID_THROTTLED = _("身份证号核验次数过多，请一小时后再试")
 STUDENT_NUMBER_LENGTH = 30
 
 
@@ -86,7 +92,14 @@ def _clean_phone_value(value: Any) -> str:
 class ChildForm(MaskedFieldsMixin, forms.ModelForm):
     """The child's own fields. ``classes`` and ``villages`` limit the choices to the
     user's scope; a class outside it is refused like one that does not exist. ``masked``:
-    see ``MaskedFieldsMixin``."""
+    see ``MaskedFieldsMixin``.
+
+    A new or changed ID number already on file is refused: as a duplicate if the user
+    may see that child, else with ``ID_REFUSED`` (``id_refused`` is then True: the caller
+    logs it, ``carenet.audit.refusals``); without ``id_checks_allowed`` (the user's
+    budget of refusals is spent) it is not looked up at all (``ID_THROTTLED``)."""
+
+    id_refused = False
 
     MASKERS = {"id_number": mask_id_number, "student_number": mask_student_number}
 
@@ -136,10 +149,19 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         }
 
     def __init__(
-        self, *args: Any, classes=None, villages=None, masked: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        classes=None,
+        villages=None,
+        masked: bool = False,
+        user: AnyUser | None = None,
+        id_checks_allowed: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.mask_initial(masked)
+        self.user = user
+        self.id_checks_allowed = id_checks_allowed
         self.fields["gender"].required = False
         self.fields["birth_date"].required = False
         # Encrypted, so a text column: the length is the form's to check.
@@ -173,13 +195,20 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         except InvalidIdNumber as exc:
             raise forms.ValidationError(str(exc), code="id_number") from None
         self._parsed_id = parsed
-        others = Child.objects.filter(id_number_hash=blind_index(parsed.value))
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
+        if self.instance.pk and parsed.value == self.instance.id_number:
+            return parsed.value  # unchanged: nothing to look up
+        if not self.id_checks_allowed:
+            raise forms.ValidationError(ID_THROTTLED, code="throttled")
+        holder = id_number_holder(
+            user=self.user, id_hash=blind_index(parsed.value), exclude_pk=self.instance.pk
+        )
+        if holder == IdHolder.VISIBLE:
             raise forms.ValidationError(
                 _("该身份证号已在系统中建档，请勿重复录入"), code="duplicate"
             )
+        if holder == IdHolder.HIDDEN:
+            self.id_refused = True
+            raise forms.ValidationError(ID_REFUSED, code="id_refused")
         return parsed.value
 
     def clean_student_number(self) -> str:

@@ -36,7 +36,11 @@ def import_batch_process(batch_id: int) -> None:
         with batch.file.open("rb") as handle:
             data = handle.read()
         preview = import_preview(
-            data=data, filename=batch.filename, school=batch.school, progress=progress
+            data=data,
+            filename=batch.filename,
+            school=batch.school,
+            user=batch.user,
+            progress=progress,
         )
         ImportBatch.objects.filter(pk=batch_id).update(total=len(preview.rows))
         import_commit(

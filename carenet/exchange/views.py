@@ -39,6 +39,7 @@ from carenet.exchange.importer import (
     RegisterError,
     error_workbook,
     import_preview,
+    import_preview_checked,
 )
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.tasks import import_batch_enqueue
@@ -185,10 +186,11 @@ def _batch_or_404(request: HttpRequest, pk: int) -> ImportBatch:
     return get_object_or_404(batches, pk=pk, school__in=import_schools(request.user))
 
 
-def _preview_of(batch: ImportBatch) -> ImportPreview:
+def _preview_of(batch: ImportBatch, user: AnyUser) -> ImportPreview:
+    """A stored batch's preview again (its refusals were logged and counted on upload)."""
     with batch.file.open("rb") as handle:
         data = handle.read()
-    return import_preview(data=data, filename=batch.filename, school=batch.school)
+    return import_preview(data=data, filename=batch.filename, school=batch.school, user=user)
 
 
 @login_required
@@ -209,7 +211,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         data = upload.read()
         filename = PurePath(upload.name).name
         try:
-            preview = import_preview(data=data, filename=filename, school=school)
+            preview = import_preview_checked(
+                data=data, filename=filename, school=school, user=request.user, request=request
+            )
         except RegisterError as exc:
             form.add_error("file", str(exc))
         else:
@@ -242,7 +246,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     if batch.status == ImportStatus.PENDING:
         try:
-            preview = _preview_of(batch)
+            preview = _preview_of(batch, request.user)
         except RegisterError as exc:
             messages.error(request, str(exc))
             return redirect("exchange_import")
@@ -270,7 +274,7 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """The error workbook: the rejected rows as uploaded, with a 错误原因 column."""
     batch = _batch_or_404(request, pk)
     try:
-        content = error_workbook(_preview_of(batch))
+        content = error_workbook(_preview_of(batch, request.user))
     except RegisterError as exc:
         messages.error(request, str(exc))
         return redirect("exchange_import")

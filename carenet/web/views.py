@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from carenet.audit.models import AccessAction
+from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.audit.reveal import is_revealed
 from carenet.audit.services import audit_log
 from carenet.childplans.selectors import child_timeline, may_write_plans, plans_for_child
@@ -162,11 +163,15 @@ def _child_form_page(
         classes=selectors.with_school_names(classes),
         villages=selectable_villages(request.user),
         masked=masked,
+        user=request.user,
+        id_checks_allowed=id_checks_allowed(user=request.user),
     )
     form.fields["school_class"].label_from_instance = class_label
     family = family_forms(data, child=child, masked=masked)
     if data is not None:
         valid = [form.is_valid(), *(member.is_valid() for member in family.values())]
+        if form.id_refused:
+            id_refusal_record(request=request, user=request.user, details=[_("档案表单")])
         if all(valid):
             saved = child_save(
                 actor=request.user,
