@@ -139,6 +139,20 @@ class TestTheWebForm:
             assert _web_id_error(client, world, _fresh_id()) == ""
         assert Child.objects.filter(name="陈思雨").exists()
 
+    def test_a_spent_budget_still_lets_the_user_save_a_file_whose_id_is_unchanged(
+        self, client, world
+    ):
+        for _attempt in range(REFUSALS_PER_HOUR):
+            _web_id_error(client, world, world.outsider.id_number)
+        child = world.own_child
+        url = reverse("child_edit", args=[child.pk])
+        form = client.get(url).context["form"]
+        data = _form_data(world, form["id_number"].value())  # as shown: masked
+        data.update(name="王子晗", gender="M", birth_date="2015-03-04")
+        assert client.post(url, data).status_code == 302
+        child.refresh_from_db()
+        assert child.name == "王子晗"
+
     def test_the_budget_is_each_users_own(self, client, world):
         for _attempt in range(REFUSALS_PER_HOUR):
             _web_id_error(client, world, world.outsider.id_number)
