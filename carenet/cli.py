@@ -237,7 +237,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         RegisterError,
         error_workbook,
         import_commit,
-        import_preview,
+        import_preview_checked,
     )
     from carenet.exchange.reading import register_file_check
     from carenet.orgs.models import Org, OrgKind
@@ -251,7 +251,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if school is None:
         raise UsageError(f"no school with code {args.school!r}")
     try:
-        preview = import_preview(data=data, filename=Path(args.file).name, school=school)
+        preview = import_preview_checked(
+            data=data, filename=Path(args.file).name, school=school, user=None
+        )
         if not args.dry_run:
             import_commit(preview=preview, school=school, actor=None)
     except RegisterError as exc:

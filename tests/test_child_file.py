@@ -104,9 +104,17 @@ def test_a_bad_phone_is_refused_naming_the_field(world):
 
 
 def test_a_duplicate_id_number_is_refused(world):
-    form, _ = _validate(world, id_number=world.own_child.id_number)
+    data = _form_data(world, id_number=world.own_child.id_number)
+    form = ChildForm(data, user=world.user("teacher"))
     assert not form.is_valid()
     assert "已在系统中建档" in form.errors["id_number"][0]
+
+
+def test_without_a_user_a_duplicate_is_refused_without_saying_it_is_on_file(world):
+    form, _ = _validate(world, id_number=world.own_child.id_number)
+    assert not form.is_valid()
+    assert form.errors["id_number"][0] == "该身份证号无法在此使用；如为转学，请联系县级管理员办理"
+    assert form.id_refused
 
 
 def test_a_blank_name_is_refused(world):

@@ -25,7 +25,8 @@ from tests.factories import world_build
 world = world_build()
 guardian = {"name": "王奶奶", "phone": "13987654321", "id_number": "340827195001011234"}
 family_member_save(actor=None, child=world.own_child, relation=Relation.GUARDIAN, data=guardian)
-child_save(actor=None, child=world.mentee, data={"notes": "复查"})
+child_save(actor=None, child=world.mentee,
+           data={"notes": "复查", "student_number": "G" + world.mentee.id_number})
 family_member_save(actor=None, child=world.mentee, relation=Relation.MOTHER,
                    data={"phone": "15955501234", "employer_phone": "057188886666"})
 from carenet.cli import main

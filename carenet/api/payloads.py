@@ -14,10 +14,12 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.forms import BaseForm
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from carenet.api.errors import FieldError, FieldErrors
 from carenet.api.schemas import ChildIn, GuardianIn, ParentIn
+from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import Child, Relation
 from carenet.children.selectors import editable_classes, selectable_villages
@@ -93,20 +95,32 @@ def _errors(form: BaseForm, prefix: str = "") -> list[FieldError]:
     return errors
 
 
-def child_validate(body: ChildIn, *, user: AbstractBaseUser) -> ValidChild:
+def child_validate(
+    body: ChildIn, *, user: AbstractBaseUser, request: HttpRequest | None = None
+) -> ValidChild:
     """Validate a new child file for the user, or raise ``FieldErrors``.
 
-    A class the user may not edit is refused like one that does not exist.
+    A class the user may not edit is refused like one that does not exist; an ID number
+    on file that the user may not see is refused, logged and counted as on the web form
+    (``carenet.audit.refusals``).
     """
     members = _members(body)
     data = _child_data(body)
     for relation in _FAMILY_KEYS:
         data.update(_member_data(relation, members[relation]))
-    form = ChildForm(data, classes=editable_classes(user), villages=selectable_villages(user))
+    form = ChildForm(
+        data,
+        classes=editable_classes(user),
+        villages=selectable_villages(user),
+        user=user,
+        id_checks_allowed=id_checks_allowed(user=user),
+    )
     form.fields["school_class"].to_field_name = "code"
     form.fields["village"].to_field_name = "code"
     family = family_forms(data)
     errors = _errors(form)
+    if form.id_refused:
+        id_refusal_record(request=request, user=user, details=[_("接口新建档案")])
     for relation, member_form in family.items():
         errors += _errors(member_form, prefix=f"{relation}.")
     if errors:

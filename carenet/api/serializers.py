@@ -2,7 +2,8 @@
 
 ``school`` and ``class`` are org codes, not names: names repeat (every school has an
 一(1)班) and codes are what the other endpoints take (``?school=CODE``, ``"class": CODE``).
-ID numbers and phones are masked unless the caller may see contacts (``Action.CONTACTS``).
+ID numbers, student numbers and phones are masked unless the caller may see contacts
+(``Action.CONTACTS``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.utils import timezone
 from carenet.care.selectors import plan_in_force, tasks_for
 from carenet.children.models import Child, FamilyMember, LeftBehindType, Relation
 from carenet.children.services import latest_away_period
-from carenet.lib.phone import mask_id_number, mask_phone
+from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org
 
 PARENTS = (Relation.FATHER, Relation.MOTHER)
@@ -59,6 +60,9 @@ class _Masker:
 
     def id_number(self, value: str) -> str:
         return value if self.unmasked else mask_id_number(value)
+
+    def student_number(self, value: str) -> str:
+        return value if self.unmasked else mask_student_number(value)
 
 
 def _parent(child: Child, member: FamilyMember, mask: _Masker) -> dict[str, Any]:
@@ -111,7 +115,7 @@ def child_detail(child: Child, *, contacts_visible: bool) -> dict[str, Any]:
         **child_item(child),
         "id_number": mask.id_number(child.id_number),
         "ethnicity": child.ethnicity,
-        "student_number": child.student_number,
+        "student_number": mask.student_number(child.student_number),
         "boarding": child.boarding,
         "registered_residence": child.registered_residence,
         "rural_hukou": child.rural_hukou,

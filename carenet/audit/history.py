@@ -14,11 +14,16 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from carenet.children.models import Child, FamilyMember, Relation
-from carenet.lib.phone import mask_id_number, mask_phone
+from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org
 
 HIDDEN = {"id_number_hash", "county_code", "created_at", "updated_at", "child"}
-MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "employer_phone": mask_phone}
+MASKERS = {
+    "id_number": mask_id_number,
+    "student_number": mask_student_number,
+    "phone": mask_phone,
+    "employer_phone": mask_phone,
+}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from carenet.lib.crypto import EncryptedCharField
 class AccessAction(models.TextChoices):
     VIEW_FILE = "view_file", _("查看档案")
     VIEW_CARD = "view_card", _("查看联系卡")
+    VIEW_EDIT_FORM = "view_edit_form", _("打开档案编辑页")
     REVEAL_CONTACTS = "reveal_contacts", _("显示证件号和电话")
     VIEW_HISTORY = "view_history", _("查看变更记录")
     API_VIEW = "api_view", _("接口读取档案")
@@ -37,6 +38,8 @@ class AccessAction(models.TextChoices):
     ACCOUNT_ACTIVATE = "account_activate", _("激活账户")
     LEAVE = "leave", _("离开在册")
     SCHOOL_YEAR = "school_year", _("学年升级")
+    # An ID number on file that the user may not see was refused (no ID is logged).
+    ID_REFUSED = "id_refused", _("身份证号无法使用")
 
 
 class AccessLog(models.Model):

@@ -88,6 +88,21 @@ def audit_log_children(
     return len(rows)
 
 
+def audit_log_entries(
+    *,
+    request: HttpRequest | None,
+    user: Any,
+    action: str,
+    details: list[str],
+    county_code: str | None = None,
+) -> int:
+    """Write one entry without a child per detail in one INSERT (refused ID numbers of a
+    register). The same rules as ``audit_log``."""
+    rows = [_entry(request, user, action, None, detail, county_code) for detail in details]
+    AccessLog.objects.bulk_create(rows)
+    return len(rows)
+
+
 @transaction.atomic
 def consent_add(
     *, request: HttpRequest | None, actor: Any, child: Child, data: dict[str, Any]

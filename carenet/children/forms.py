@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Category, Child, FamilyMember, Relation
+from carenet.children.selectors import IdHolder, id_number_holder
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
 from carenet.lib.forms import BoundedDateField, date_field
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
-from carenet.lib.phone import InvalidPhone, parse_phone
+from carenet.lib.phone import (
+    InvalidPhone,
+    mask_id_number,
+    mask_phone,
+    mask_student_number,
+    parse_phone,
+)
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser
+
+# An ID number on file that the user may not see: the same words wherever it is met
+# (form, API, register import), never that it exists elsewhere (carenet.audit.refusals).
+ID_REFUSED = _("该身份证号无法在此使用；如为转学，请联系县级管理员办理")
+ID_THROTTLED = _("身份证号核验次数过多，请一小时后再试")
+STUDENT_NUMBER_LENGTH = 30
 
 
 class PhoneInput(forms.TextInput):
@@ -29,6 +44,43 @@ class PhoneInput(forms.TextInput):
         super().__init__(attrs={"autocomplete": "off", "maxlength": 20})
 
 
+class MaskedFieldsMixin:
+    """ID numbers, student numbers and phones of a file on file, masked on the edit form.
+
+    With ``masked`` the form shows them as the file page does (340827********1234); a
+    value posted back exactly as its mask was left untouched and keeps the stored value,
+    so a user who may not see them can still change the other fields and save. The check
+    holds whether or not the form was masked (the 显示 may end between showing and saving).
+    """
+
+    MASKERS: dict[str, Callable[[str], str]] = {}
+    instance: Any
+    initial: dict[str, Any]
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def mask_initial(self, masked: bool) -> None:
+        if not masked or not self.instance.pk:
+            return
+        for name, mask in self.MASKERS.items():
+            stored = getattr(self.instance, name, "") or ""
+            if name in self.fields and stored:
+                self.initial[name] = mask(stored)
+
+    def kept_value(self, name: str) -> str | None:
+        """The stored value if the posted one is its mask; None if the user typed a value.
+        A value with the mask's stars that is not the stored value's mask is refused."""
+        posted = str(self.cleaned_data.get(name) or "").strip()
+        stored = (getattr(self.instance, name, "") or "") if self.instance.pk else ""
+        if stored and posted == self.MASKERS[name](stored):
+            return stored
+        if "*" in posted:
+            raise forms.ValidationError(
+                _("打码的内容不能保存：请保持原样，或填写完整的号码"), code="masked"
+            )
+        return None
+
+
 def _clean_phone_value(value: Any) -> str:
     try:
         return parse_phone(value)
@@ -36,9 +88,19 @@ def _clean_phone_value(value: Any) -> str:
         raise forms.ValidationError(str(exc), code="phone") from None
 
 
-class ChildForm(forms.ModelForm):
+class ChildForm(MaskedFieldsMixin, forms.ModelForm):
     """The child's own fields. ``classes`` and ``villages`` limit the choices to the
-    user's scope; a class outside it is refused like one that does not exist."""
+    user's scope; a class outside it is refused like one that does not exist. ``masked``:
+    see ``MaskedFieldsMixin``.
+
+    A new or changed ID number already on file is refused: as a duplicate if the user
+    may see that child, else with ``ID_REFUSED`` (``id_refused`` is then True: the caller
+    logs it, ``carenet.audit.refusals``); without ``id_checks_allowed`` (the user's
+    budget of refusals is spent) it is not looked up at all (``ID_THROTTLED``)."""
+
+    id_refused = False
+
+    MASKERS = {"id_number": mask_id_number, "student_number": mask_student_number}
 
     categories = forms.MultipleChoiceField(
         label=_("特殊类别"),
@@ -77,15 +139,32 @@ class ChildForm(forms.ModelForm):
         field_classes = {"birth_date": BoundedDateField}
         widgets = {
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+            "student_number": forms.TextInput(
+                attrs={"autocomplete": "off", "maxlength": STUDENT_NUMBER_LENGTH}
+            ),
             "health_notes": forms.TextInput(),
             "disability": forms.TextInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, classes=None, villages=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        classes=None,
+        villages=None,
+        masked: bool = False,
+        user: AnyUser | None = None,
+        id_checks_allowed: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.mask_initial(masked)
+        self.user = user
+        self.id_checks_allowed = id_checks_allowed
         self.fields["gender"].required = False
         self.fields["birth_date"].required = False
+        # Encrypted, so a text column: the length is the form's to check.
+        self.fields["student_number"].validators.append(MaxLengthValidator(STUDENT_NUMBER_LENGTH))
         self.fields["school_class"].queryset = (
             classes if classes is not None else Org.objects.filter(kind=OrgKind.CLASS)
         )
@@ -103,19 +182,37 @@ class ChildForm(forms.ModelForm):
         return name
 
     def clean_id_number(self) -> str:
+        kept = self.kept_value("id_number")
+        if kept is not None:
+            try:  # for the gender and birth date checks only: the stored value stays
+                self._parsed_id = parse_id_number(kept, today=timezone.localdate())
+            except InvalidIdNumber:
+                pass
+            return kept
         try:
             parsed = parse_id_number(self.cleaned_data.get("id_number"), today=timezone.localdate())
         except InvalidIdNumber as exc:
             raise forms.ValidationError(str(exc), code="id_number") from None
         self._parsed_id = parsed
-        others = Child.objects.filter(id_number_hash=blind_index(parsed.value))
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
+        if self.instance.pk and parsed.value == self.instance.id_number:
+            return parsed.value  # unchanged: nothing to look up
+        if not self.id_checks_allowed:
+            raise forms.ValidationError(ID_THROTTLED, code="throttled")
+        holder = id_number_holder(
+            user=self.user, id_hash=blind_index(parsed.value), exclude_pk=self.instance.pk
+        )
+        if holder == IdHolder.VISIBLE:
             raise forms.ValidationError(
                 _("该身份证号已在系统中建档，请勿重复录入"), code="duplicate"
             )
+        if holder == IdHolder.HIDDEN:
+            self.id_refused = True
+            raise forms.ValidationError(ID_REFUSED, code="id_refused")
         return parsed.value
+
+    def clean_student_number(self) -> str:
+        kept = self.kept_value("student_number")
+        return kept if kept is not None else (self.cleaned_data.get("student_number") or "")
 
     def clean_categories(self) -> str:
         chosen = self.cleaned_data.get("categories") or []
@@ -141,8 +238,11 @@ def _class_label(org: Org) -> str:
     return org.name
 
 
-class FamilyMemberForm(forms.ModelForm):
-    """A parent or the guardian. Parents carry their latest away period."""
+class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
+    """A parent or the guardian. Parents carry their latest away period. ``masked``: see
+    ``MaskedFieldsMixin``."""
+
+    MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "employer_phone": mask_phone}
 
     away_since = date_field(_("外出时间"), required=False)
     back_since = date_field(_("返乡时间"), required=False)
@@ -198,13 +298,14 @@ class FamilyMemberForm(forms.ModelForm):
             "employer_phone": PhoneInput(),
         }
 
-    def __init__(self, *args: Any, relation: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, relation: str, masked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, prefix=relation, **kwargs)
         self.relation = relation
         keep = self.GUARDIAN_FIELDS if relation == Relation.GUARDIAN else self.PARENT_FIELDS
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
+        self.mask_initial(masked)
         if "age" in self.fields:
             self.fields["age"].validators += [MinValueValidator(14), MaxValueValidator(110)]
             self.fields["age"].widget.attrs.update({"min": 14, "max": 110})
@@ -213,6 +314,9 @@ class FamilyMemberForm(forms.ModelForm):
         return clean_name(self.cleaned_data.get("name"))
 
     def clean_id_number(self) -> str:
+        kept = self.kept_value("id_number")
+        if kept is not None:
+            return kept
         raw = self.cleaned_data.get("id_number")
         if not raw:
             return ""
@@ -222,9 +326,13 @@ class FamilyMemberForm(forms.ModelForm):
             raise forms.ValidationError(str(exc), code="id_number") from None
 
     def clean_phone(self) -> str:
-        return _clean_phone_value(self.cleaned_data.get("phone"))
+        kept = self.kept_value("phone")
+        return kept if kept is not None else _clean_phone_value(self.cleaned_data.get("phone"))
 
     def clean_employer_phone(self) -> str:
+        kept = self.kept_value("employer_phone")
+        if kept is not None:
+            return kept
         return _clean_phone_value(self.cleaned_data.get("employer_phone"))
 
     def clean(self) -> dict[str, Any]:
@@ -240,7 +348,9 @@ class FamilyMemberForm(forms.ModelForm):
         return data
 
 
-def family_forms(data: Any = None, *, child: Child | None = None) -> dict[str, FamilyMemberForm]:
+def family_forms(
+    data: Any = None, *, child: Child | None = None, masked: bool = False
+) -> dict[str, FamilyMemberForm]:
     """The three family forms of a child file, bound to existing members if any."""
     members = {m.relation: m for m in child.family.all()} if child and child.pk else {}
     forms_by_relation: dict[str, FamilyMemberForm] = {}
@@ -252,6 +362,6 @@ def family_forms(data: Any = None, *, child: Child | None = None) -> dict[str, F
             if period:
                 initial = {"away_since": period.start, "back_since": period.end}
         forms_by_relation[relation] = FamilyMemberForm(
-            data, instance=member, relation=relation, initial=initial
+            data, instance=member, relation=relation, initial=initial, masked=masked
         )
     return forms_by_relation

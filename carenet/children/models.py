@@ -95,7 +95,8 @@ class Child(models.Model):
     birth_date = models.DateField(_("出生日期"))
     id_number = EncryptedCharField(_("身份证号"))
     id_number_hash = models.CharField(max_length=64, editable=False)  # unique: see Meta
-    student_number = models.CharField(_("学籍号"), max_length=30, blank=True)
+    # The national student number is usually "G" + the ID number: encrypted like it.
+    student_number = EncryptedCharField(_("学籍号"), blank=True, default="")
     # No single-column indexes on school, class and village: the (…, status) indexes of
     # Meta serve the same lookups, and every index costs a register import its upkeep.
     school = models.ForeignKey(

@@ -111,6 +111,29 @@ def user_may(user: AnyUser, action: Action, child: Child) -> bool:
     return visible_children(user, action).filter(pk=child.pk).exists()
 
 
+class IdHolder(StrEnum):
+    """Who holds an ID number, as far as a user may know."""
+
+    NONE = "none"  # no child file has it
+    VISIBLE = "visible"  # a child the user may see
+    HIDDEN = "hidden"  # a child the user may not see (out of scope or archived)
+
+
+def id_number_holder(
+    *, user: AnyUser | None, id_hash: str, exclude_pk: int | None = None
+) -> IdHolder:
+    """Whether an ID number (its blind index) is on file, and if so whether the user may
+    see that child. No user (the command-line operator) sees nothing: a holder is HIDDEN."""
+    holders = Child.objects.filter(id_number_hash=id_hash)
+    if exclude_pk is not None:
+        holders = holders.exclude(pk=exclude_pk)
+    if not holders.exists():
+        return IdHolder.NONE
+    if user is not None and visible_children(user).filter(pk__in=holders).exists():
+        return IdHolder.VISIBLE
+    return IdHolder.HIDDEN
+
+
 def _parent_away(relation: str, as_of: dt.date) -> Exists:
     return Exists(
         AwayPeriod.objects.filter(

@@ -40,7 +40,7 @@ from carenet.children.models import (
 )
 from carenet.children.selectors import with_left_behind
 from carenet.lib.idcard import make_id_number
-from carenet.lib.phone import mask_id_number, mask_phone
+from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org, OrgKind
 from carenet.reports.pdf import render_pdf
 from carenet.web.templatetags.carenet_ui import person
@@ -261,6 +261,7 @@ def register_rows(children: QuerySet[Child], *, unmasked: bool) -> Iterator[list
     """
     phone = (lambda v: v or "") if unmasked else mask_phone
     id_number = (lambda v: v or "") if unmasked else mask_id_number
+    student_number = (lambda v: v or "") if unmasked else mask_student_number
     names = _org_names()
     gender = _labels(Gender)
     health, schooling = _labels(Health), _labels(Schooling)
@@ -281,7 +282,7 @@ def register_rows(children: QuerySet[Child], *, unmasked: bool) -> Iterator[list
                 child.ethnicity,
                 child.birth_date,
                 id_number(child.id_number),
-                child.student_number,
+                student_number(child.student_number),
                 child.school.name,
                 _parent_name(child.school_class, names),
                 child.school_class.name,

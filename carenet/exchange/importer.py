@@ -37,11 +37,15 @@ from typing import Any, Literal, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carenet.audit.refusals import id_checks_allowed, id_refusal_record, id_refusals_left
+from carenet.children.forms import ID_REFUSED, ID_THROTTLED
 from carenet.children.models import AwayPeriod, Child, FamilyMember
+from carenet.children.selectors import visible_children
 from carenet.exchange.columns import field_for_header, normalise_header
 from carenet.exchange.errors import ImportConflict
 from carenet.exchange.models import ImportBatch, ImportStatus
@@ -54,6 +58,7 @@ from carenet.lib.names import clean_name, name_pinyin
 from carenet.lib.parallel import Split
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser
 
 __all__ = [
     "CellError",
@@ -64,6 +69,7 @@ __all__ = [
     "error_workbook",
     "import_commit",
     "import_preview",
+    "import_preview_checked",
 ]
 
 Action = Literal["create", "update", "unchanged", "reject", "skip"]
@@ -103,6 +109,8 @@ class ImportPreview:
     rows: list[RowResult]
     headers: dict[int, str] = field(default_factory=dict)  # column index → header text
     header_cells: list[list[object]] = field(default_factory=list)
+    # Rows refused for an ID number on file that the user may not see (Excel numbers).
+    refused: list[int] = field(default_factory=list)
 
     def _count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -970,12 +978,52 @@ def import_preview(
     data: bytes,
     filename: str,
     school: Org,
+    user: AnyUser | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportPreview:
-    """Read and validate a whole register; say what each row would do. Writes nothing."""
+    """Read and validate a whole register; say what each row would do. Writes nothing.
+
+    A row whose ID number is on file at another school is refused: as today if ``user``
+    may see that child, else with the words of ``children.forms.ID_REFUSED`` (no user,
+    the command line: always), its row number in ``refused``."""
     with _gc_paused():
-        preview = _preview(data, filename, school, progress)
+        preview = _preview(data, filename, school, user, progress)
     release_freed_memory()  # the sheet's native cells, read
+    return preview
+
+
+def import_preview_checked(
+    *,
+    data: bytes,
+    filename: str,
+    school: Org,
+    user: AnyUser | None,
+    request: HttpRequest | None = None,
+) -> ImportPreview:
+    """``import_preview`` of a new upload (web or command line), with its refusals logged
+    and counted (``carenet.audit.refusals``): a user whose budget is spent cannot have a
+    register checked at all, and a register with more refused rows than the budget left
+    is refused whole, without saying which rows — a register is no oracle either."""
+    if not id_checks_allowed(user=user):
+        raise RegisterError(str(ID_THROTTLED))
+    preview = import_preview(data=data, filename=filename, school=school, user=user)
+    if not preview.refused:
+        return preview
+    where = _("导入花名册 %(file)s") % {"file": filename[:60]}
+    left = id_refusals_left(user=user)
+    if len(preview.refused) > left:
+        # What is left of the budget is spent, without row numbers (the log is read by
+        # county administrators, who may have uploaded the register themselves).
+        detail = _("%(where)s：%(n)d 行身份证号无法使用，超出核验次数，整表不予导入") % {
+            "where": where,
+            "n": len(preview.refused),
+        }
+        id_refusal_record(
+            request=request, user=user, details=[detail] * left, county_code=school.county_code
+        )
+        raise RegisterError(str(ID_THROTTLED))
+    details = [_("%(where)s 第 %(row)d 行") % {"where": where, "row": n} for n in preview.refused]
+    id_refusal_record(request=request, user=user, details=details, county_code=school.county_code)
     return preview
 
 
@@ -998,7 +1046,11 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _preview(
-    data: bytes, filename: str, school: Org, progress: Callable[[int, int], None] | None
+    data: bytes,
+    filename: str,
+    school: Org,
+    user: AnyUser | None,
+    progress: Callable[[int, int], None] | None,
 ) -> ImportPreview:
     sheets = read_sheets(data, filename)
     for sheet in sheets:
@@ -1071,7 +1123,7 @@ def _preview(
                 _("身份证号与第 %(row)d 行重复") % {"row": earlier},
             )
         )
-    _plan_changes(results, school, validator)
+    refused = _plan_changes(results, school, validator, user)
     # Rows rejected only now (a repeated ID number, no class, another school's child)
     # get their cells back for the error workbook.
     late = {r.row - first - 1: r for r in results if r.action == "reject" and not r.cells}
@@ -1084,6 +1136,7 @@ def _preview(
         rows=results,
         headers=texts,
         header_cells=[list(sheet.rows[r]) for r in header.rows],
+        refused=refused,
     )
 
 
@@ -1154,8 +1207,11 @@ def _chunks(items: list, size: int = 500) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _plan_changes(results: list[RowResult], school: Org, validator: _Validator) -> None:
-    """Match good rows to children on file and work out what would really change."""
+def _plan_changes(
+    results: list[RowResult], school: Org, validator: _Validator, user: AnyUser | None
+) -> list[int]:
+    """Match good rows to children on file and work out what would really change. The
+    rows refused for an ID number the user may not see (see ``import_preview``)."""
     good = [r for r in results if r.plan is not None]
     existing: dict[str, Child] = {}
     # As few queries as the backend's parameter limit allows (999 on SQLite).
@@ -1172,6 +1228,13 @@ def _plan_changes(results: list[RowResult], school: Org, validator: _Validator) 
         for period in AwayPeriod.objects.filter(child_id__in=chunk).order_by("start"):
             latest[(period.child_id, period.relation)] = period
     classes = _existing_classes(school)
+    elsewhere = [c.pk for c in existing.values() if c.school_id != school.pk]
+    seen_elsewhere: set[int] = set()
+    if user is not None:
+        for chunk in _chunks(elsewhere, size):
+            visible = visible_children(user).filter(pk__in=chunk).values_list("pk", flat=True)
+            seen_elsewhere.update(visible)
+    refused: list[int] = []
     for result in good:
         plan = result.plan
         child = existing.get(plan.id_hash)
@@ -1185,13 +1248,12 @@ def _plan_changes(results: list[RowResult], school: Org, validator: _Validator) 
         if child.school_id != school.pk:
             result.action = "reject"
             result.plan = None
-            result.errors.append(
-                CellError(
-                    "id_number",
-                    validator.column("id_number"),
-                    _("该身份证号已在其他学校建档，请原学校先办理转出后再导入"),
-                )
-            )
+            if child.pk in seen_elsewhere:
+                message = _("该身份证号已在其他学校建档，请原学校先办理转出后再导入")
+            else:
+                message = str(ID_REFUSED)
+                refused.append(result.row)
+            result.errors.append(CellError("id_number", validator.column("id_number"), message))
             continue
         plan.existing = child
         plan.family_changes, plan.away_ops = {}, []
@@ -1228,6 +1290,7 @@ def _plan_changes(results: list[RowResult], school: Org, validator: _Validator) 
             result.action = "update"
         else:
             result.action = "unchanged"
+    return refused
 
 
 def _existing_classes(school: Org) -> dict[tuple[str, str], int]:

@@ -47,7 +47,11 @@ def import_batch_process(batch_id: int) -> None:
     try:
         data = upload_read(batch=batch)
         preview = import_preview(
-            data=data, filename=batch.filename, school=batch.school, progress=progress
+            data=data,
+            filename=batch.filename,
+            school=batch.school,
+            user=batch.user,
+            progress=progress,
         )
         del data
         ImportBatch.objects.filter(pk=batch_id).update(

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carenet.exchange.errors import RegisterError
-from carenet.exchange.importer import CellError, ImportPreview, RowResult, import_preview
+from carenet.exchange.importer import CellError, ImportPreview, RowResult, import_preview_checked
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.reading import read_sheets
 from carenet.lib.crypto import decrypt_bytes, encrypt_bytes
@@ -215,11 +216,16 @@ def batch_summary(batch: ImportBatch) -> BatchSummary | None:
 # --------------------------------------------------------------------------- the batch
 
 
-def import_batch_stage(*, data: bytes, filename: str, school: Org, user) -> ImportBatch:
+def import_batch_stage(
+    *, data: bytes, filename: str, school: Org, user, request: HttpRequest | None = None
+) -> ImportBatch:
     """A pending batch for an upload that reads as a register (else RegisterError): read
-    in a child first, previewed, its upload stored encrypted and its preview kept."""
+    in a child first, previewed (its refused ID numbers logged and counted), its upload
+    stored encrypted and its preview kept."""
     register_probe(data=data, filename=filename)
-    preview = import_preview(data=data, filename=filename, school=school)
+    preview = import_preview_checked(
+        data=data, filename=filename, school=school, user=user, request=request
+    )
     batch = ImportBatch(
         user=user,
         school=school,

@@ -200,7 +200,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         filename = PurePath(upload.name).name
         try:
             batch = import_batch_stage(
-                data=data, filename=filename, school=school, user=request.user
+                data=data, filename=filename, school=school, user=request.user, request=request
             )
         except RegisterError as exc:
             form.add_error("file", str(exc))

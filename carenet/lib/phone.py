@@ -62,3 +62,15 @@ def mask_id_number(value: str) -> str:
     if not value:
         return ""
     return value[:6] + "*" * 8 + value[-4:] if len(value) == 18 else "*" * len(value)
+
+
+def mask_student_number(value: str) -> str:
+    """A student number (学籍号) masked as the ID number it carries: the national number is
+    usually a letter and the child's ID number ("G" + 18 characters), shown as
+    G340827********1234; any other form is starred whole (it may hold an ID otherwise)."""
+    if not value:
+        return ""
+    prefix, rest = value[:-18], value[-18:]
+    if len(value) >= 18 and len(prefix) <= 2 and (not prefix or prefix.isalpha()):
+        return prefix + mask_id_number(rest)
+    return "*" * len(value)

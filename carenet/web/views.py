@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from carenet.audit.models import AccessAction
+from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.audit.reveal import is_revealed
 from carenet.audit.services import audit_log
 from carenet.childplans.selectors import child_timeline, may_write_plans, plans_for_child
@@ -145,18 +146,32 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _child_form_page(
     request: HttpRequest, *, child: Child | None, classes: QuerySet[Org]
 ) -> HttpResponse:
-    """The create/edit form: all-or-nothing save, or the form again with every error."""
+    """The create/edit form: all-or-nothing save, or the form again with every error.
+
+    Opening a file's edit form is a read of the file (logged); its ID numbers and phones
+    are masked as on the file page, and left masked they keep their stored values."""
     data = request.POST if request.method == "POST" else None
+    masking = _masking(request, child) if child else {"may_reveal": False, "unmasked": True}
+    masked = not masking["unmasked"]
+    if child is not None and data is None:
+        audit_log(
+            request=request, user=request.user, action=AccessAction.VIEW_EDIT_FORM, child=child
+        )
     form = ChildForm(
         data,
         instance=child,
         classes=selectors.with_school_names(classes),
         villages=selectable_villages(request.user),
+        masked=masked,
+        user=request.user,
+        id_checks_allowed=id_checks_allowed(user=request.user),
     )
     form.fields["school_class"].label_from_instance = class_label
-    family = family_forms(data, child=child)
+    family = family_forms(data, child=child, masked=masked)
     if data is not None:
         valid = [form.is_valid(), *(member.is_valid() for member in family.values())]
+        if form.id_refused:
+            id_refusal_record(request=request, user=request.user, details=[_("档案表单")])
         if all(valid):
             saved = child_save(
                 actor=request.user,
@@ -173,5 +188,7 @@ def _child_form_page(
         "sections": child_sections(form),
         "family_sections": family_sections,
         "errors": form_errors([(_("儿童"), form), *family_sections]) if data is not None else [],
+        "masked": masked and child is not None,
+        **masking,
     }
     return render(request, "web/children/form.html", context)

@@ -87,6 +87,6 @@ def children_create(request: HttpRequest, payload: ChildIn) -> Status:
     """Create a child file, validated exactly as the web form validates it."""
     if not editable_classes(request.user).exists():
         raise HttpError(403, _("无权新建儿童档案"))
-    valid = child_validate(payload, user=request.user)
+    valid = child_validate(payload, user=request.user, request=request)
     child = child_save(actor=request.user, data=valid.data, family=valid.family)
     return Status(201, _detail(request, child.pk))

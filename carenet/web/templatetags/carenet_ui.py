@@ -11,7 +11,7 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from carenet.children.models import LeftBehindType
-from carenet.lib.phone import mask_id_number, mask_phone
+from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 
 register = template.Library()
 
@@ -26,6 +26,12 @@ def phone_for(value: str, unmasked: bool) -> str:
 def id_number_for(value: str, unmasked: bool) -> str:
     """An ID number as the viewer may see it."""
     return value if unmasked else mask_id_number(value)
+
+
+@register.filter
+def student_number_for(value: str, unmasked: bool) -> str:
+    """A student number (学籍号, often "G" + the ID number) as the viewer may see it."""
+    return value if unmasked else mask_student_number(value)
 
 
 @register.filter
