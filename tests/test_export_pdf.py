@@ -162,6 +162,6 @@ def test_the_export_page_has_a_pdf_button_for_the_same_form(world, client):
     assert f'formaction="{URL}"' in body
 
 
-def test_anonymous_users_are_sent_to_log_in(client):
+def test_anonymous_users_are_sent_to_log_in(client, world):
     response = client.get(URL, {"org": 1})
     assert response.status_code == 302 and "/login/" in response["Location"]

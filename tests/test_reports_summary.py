@@ -415,7 +415,7 @@ def test_teachers_and_strangers_are_refused(world, records, client, role):
         assert 'href="/reports/cards/"' in home
 
 
-def test_anonymous_users_are_sent_to_log_in(client):
+def test_anonymous_users_are_sent_to_log_in(client, world):
     for path in ("/reports/", "/reports/summary/", "/reports/plan/"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response["Location"]
