@@ -1,7 +1,8 @@
 """Indicators (KPIs, 工作指标) of an org on a day, computed from the records.
 
 Who is counted ("children in care", the base of every indicator): children on the roll
-(status active) who are left-behind on ``as_of`` (a father or mother away ≥ 3 months,
+on ``as_of`` (``children.selectors.on_roll``: active, or left the roll after that day) who
+are left-behind on ``as_of`` (a father or mother away ≥ 3 months,
 ``left_behind_filter``), under the org:
 
 - a county, township or school: children whose *school* is under it. Counting by school
@@ -42,7 +43,6 @@ from carenet.care.selectors import (
 from carenet.children.models import (
     AwayPeriod,
     Child,
-    ChildStatus,
     FamilyMember,
     Immunization,
     Pairing,
@@ -50,7 +50,7 @@ from carenet.children.models import (
     Relation,
     Schooling,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter
+from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter, on_roll
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import org_ids_under
@@ -114,9 +114,10 @@ def org_filter(org: Org) -> Q:
 def children_in_care(
     org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
 ) -> QuerySet[Child]:
-    """The base of every indicator: active, left-behind on ``as_of``, under ``org``."""
+    """The base of every indicator: on the roll on ``as_of`` (``on_roll``: a child who left
+    counts until the day before), left-behind on ``as_of``, under ``org``."""
     base = Child.objects.all() if children is None else children
-    return base.filter(org_filter(org), left_behind_filter(as_of), status=ChildStatus.ACTIVE)
+    return base.filter(org_filter(org), left_behind_filter(as_of), on_roll(as_of))
 
 
 def _parent_away(relation: str, as_of: dt.date) -> Q:
@@ -318,12 +319,12 @@ def _sum(counts: Iterable[Counts]) -> Counts:
     return total
 
 
-def _sees_whole(org: Org, children: QuerySet[Child] | None) -> bool:
-    """Whether ``children`` holds every active child under ``org`` (two index counts:
-    a subset as big as the whole is the whole)."""
+def _sees_whole(org: Org, children: QuerySet[Child] | None, as_of: dt.date) -> bool:
+    """Whether ``children`` holds every child on the roll on ``as_of`` under ``org`` (two
+    index counts: a subset as big as the whole is the whole)."""
     if children is None:
         return True
-    under = org_filter(org) & Q(status=ChildStatus.ACTIVE)
+    under = org_filter(org) & on_roll(as_of)
     return children.filter(under).count() == Child.objects.filter(under).count()
 
 
@@ -336,7 +337,7 @@ def counts_for(
     from carenet.indicators.figures import school_counts
 
     if org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL) and _sees_whole(
-        org, children
+        org, children, as_of
     ):
         return school_counts(org, as_of=as_of)
     base = children_in_care(org, as_of=as_of, children=children)
