@@ -43,6 +43,7 @@ from carenet.care.selectors import (
 from carenet.children.models import (
     AwayPeriod,
     Child,
+    ChildStatus,
     FamilyMember,
     Immunization,
     Pairing,
@@ -51,6 +52,7 @@ from carenet.children.models import (
     Schooling,
 )
 from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter, on_roll
+from carenet.children.services import LEAVE_SCHOOLING
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import org_ids_under
@@ -167,6 +169,17 @@ def school_age(as_of: dt.date) -> Q:
     )
 
 
+def enrolled(as_of: dt.date) -> Q:
+    """Enrolled (在校) on ``as_of``. A child who left the roll after that day was enrolled
+    then if leaving is what set their schooling (graduated, transferred: ``LEAVE_SCHOOLING``):
+    the days before they left keep the figures they had."""
+    return Q(schooling=Schooling.ENROLLED) | Q(
+        status=ChildStatus.LEFT,
+        left_on__gt=as_of,
+        schooling__in=sorted(set(LEAVE_SCHOOLING.values())),
+    )
+
+
 def mentored(as_of: dt.date) -> Q:
     """A mentor (代理家长) pairing in force on ``as_of``."""
     return Q(
@@ -229,7 +242,7 @@ def counts_by_school(
         "in_care": Count("pk"),
         "filed": Count("pk", filter=file_complete(as_of)),
         "school_age": Count("pk", filter=age),
-        "enrolled": Count("pk", filter=age & Q(schooling=Schooling.ENROLLED)),
+        "enrolled": Count("pk", filter=age & enrolled(as_of)),
         "retained": Count("pk", filter=~Q(schooling=Schooling.DROPPED_OUT)),
         "immunized": Count("pk", filter=Q(immunization=Immunization.COMPLETE)),
         "mentored": Count("pk", filter=mentored(as_of)),
