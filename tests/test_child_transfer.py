@@ -50,8 +50,7 @@ def today():
         yield AS_OF
 
 
-@pytest.fixture
-def cast(world, today):
+def cast_build(world):
     """The world, with a principal at 长岭中学, a guardian for 王子涵 (a complete file), a
     mentor for 王子涵 and a talk with 曾小雨 last Friday (on time for weekly talks).
 
@@ -74,6 +73,11 @@ def cast(world, today):
         summary="谈心",
     )
     return world
+
+
+@pytest.fixture
+def cast(world, today):
+    return cast_build(world)
 
 
 def figures(org, as_of=AS_OF):
