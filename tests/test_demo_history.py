@@ -80,7 +80,9 @@ def test_records_cover_most_left_behind_children_by_their_mentor_or_class_teache
     start, _end = term_for_history(today)
     assert start == dt.date(2026, 9, 1)
     records = list(CareRecord.objects.select_related("child__school_class", "author"))
-    assert {r.kind for r in records} == set(CareKind.values)
+    # 劝返 records only for the few children who dropped out (none in some builds).
+    kinds = {r.kind for r in records}
+    assert set(CareKind.values) - {CareKind.PERSUADE_BACK} <= kinds <= set(CareKind.values)
     assert all(start <= r.date <= today for r in records)
     mentors = {
         p.child_id: p.mentor_id

@@ -23,6 +23,7 @@ from carenet.indicators.models import SchoolFigures
 from carenet.indicators.selectors import (
     TASK_KINDS,
     children_in_care,
+    enrolled,
     file_complete,
     indicators_by_school,
     indicators_for,
@@ -60,7 +61,7 @@ def _from_scratch(org, as_of, children=None):
     figures = {
         "filing_rate": (base.filter(file_complete(as_of)).count(), in_care),
         "enrollment_rate": (
-            base.filter(age, schooling="enrolled").count(),
+            base.filter(age, enrolled(as_of)).count(),
             base.filter(age).count(),
         ),
         "retention_rate": (base.exclude(schooling="dropped_out").count(), in_care),

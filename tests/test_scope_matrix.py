@@ -208,6 +208,12 @@ SCHOOL_YEAR_PAGES = {
     "schoolyear_teachers",
     "schoolyear_teacher_confirm",
 }
+# A child's path (carenet/web/views_path.py), checked role by role in
+# tests/test_child_transfer.py and tests/test_child_dropout.py: a step on a child out of
+# sight 404, a step the role may not take 403; the transfers pages answer school managers,
+# county admins (and a teacher with requests of their own), 403 for others; a transfer out
+# of sight 404.
+PATH_PAGES = {"child_path", "transfer_list", "transfer_claim", "transfer_decide"}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -254,6 +260,7 @@ def test_every_route_is_classified(client):
         | PEOPLE_PAGES
         | set(PEOPLE_PERSON_PAGES)
         | SCHOOL_YEAR_PAGES
+        | PATH_PAGES
     )
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS

@@ -310,6 +310,7 @@ CareKindName = Literal[
     "family_call",
     "counseling",
     "assistance",
+    "persuade_back",
 ]
 DetailText = Annotated[str, Field(max_length=1000)]
 

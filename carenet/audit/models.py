@@ -40,6 +40,12 @@ class AccessAction(models.TextChoices):
     SCHOOL_YEAR = "school_year", _("学年升级")
     # An ID number on file that the user may not see was refused (no ID is logged).
     ID_REFUSED = "id_refused", _("身份证号无法使用")
+    # A child's path (carenet/web/views_path.py): transfers, dropout and return.
+    TRANSFER_REQUEST = "transfer_request", _("申请转学")
+    TRANSFER_DECIDE = "transfer_decide", _("处理转学")
+    TRANSFER_LOOKUP = "transfer_lookup", _("按身份证号申请转入")
+    DROP_OUT = "drop_out", _("登记辍学")
+    RETURN_TO_SCHOOL = "return_to_school", _("登记复学")
 
 
 class AccessLog(models.Model):

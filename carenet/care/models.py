@@ -22,6 +22,9 @@ class CareKind(models.TextChoices):
     FAMILY_CALL = "family_call", _("亲情电话")
     COUNSELING = "counseling", _("心理辅导")
     ASSISTANCE = "assistance", _("物资帮扶")
+    # A contact to bring a child who dropped out back to school (控辍保学): due while the
+    # child is out (``selectors.persuade_back_tasks``), not scheduled by the plan.
+    PERSUADE_BACK = "persuade_back", _("劝返")
 
 
 # The kinds a plan schedules (the others are logged when they happen).

@@ -21,10 +21,18 @@ from carenet.care.models import (
     Frequency,
 )
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
-from carenet.children.models import Child, ChildStatus, Pairing, PairingKind, RiskLevel
+from carenet.children.models import (
+    Child,
+    Pairing,
+    PairingKind,
+    RiskLevel,
+    Schooling,
+    SchoolingChange,
+)
 from carenet.children.selectors import (
     left_behind_filter,
     mentee_ids,
+    on_roll,
     visible_children,
 )
 from carenet.orgs.models import Org, OrgKind, Role
@@ -198,9 +206,7 @@ def care_children(children: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
     # CASE in WHERE (evaluated for every child of the county before the scope; seconds on
     # PostgreSQL). Only what a task shows: whole files took most of a school's working
     # list (bench/care_bench.py).
-    return children.filter(left_behind_filter(as_of), status=ChildStatus.ACTIVE).only(
-        *TASK_CHILD_FIELDS
-    )
+    return children.filter(left_behind_filter(as_of), on_roll(as_of)).only(*TASK_CHILD_FIELDS)
 
 
 def _attach_orgs(kids: list[Child]) -> None:
@@ -238,8 +244,10 @@ def tasks_for(
         **{LAST[kind]: _last_record(kind) for kind in SCHEDULED_KINDS}
     )
     kids = list(kids)
+    # 劝返 duties of the children who dropped out (on the roll, left-behind or not).
+    persuade = persuade_back_tasks(children, as_of=as_of, until=until)
     if not kids:
-        return []
+        return _task_order(persuade)
     _attach_orgs(kids)
     schools = {k.school_id: k.school for k in kids}
     plans = plans_in_force(schools.values(), as_of)
@@ -255,12 +263,62 @@ def tasks_for(
             if due is None or (until is not None and due > until):
                 continue
             append(Task(child=child, kind=kind, due_date=due, overdue=due < as_of))
+    return _task_order(tasks + persuade)
+
+
+def _task_order(tasks: list[Task]) -> list[Task]:
     tasks.sort(key=lambda t: (not t.overdue, RISK_ORDER.get(t.child.risk_level, 3), t.due_date))
     return tasks
 
 
+# --- 劝返 (persuade back): the duty of a child who dropped out -------------------------
+
+# A 劝返 contact is due at once (on the day of the dropout) and then a week after each
+# contact, until the child is back (控辍保学: the class teacher, the mentor and the village
+# director keep in touch every week). A constant, not a plan frequency: no plan may turn
+# it off, and it is not a care kind a plan schedules.
+PERSUADE_BACK_EVERY = dt.timedelta(days=7)
+
+
+def persuade_back_tasks(
+    children: QuerySet[Child], *, as_of: dt.date, until: dt.date | None = None
+) -> list[Task]:
+    """The 劝返 task of each child of ``children`` on the roll who dropped out.
+
+    Due on the day of the latest recorded dropout (``SchoolingChange``; without one, on
+    ``as_of``), then ``PERSUADE_BACK_EVERY`` after the latest 劝返 record since, never on
+    a holiday. Two queries; none when nobody dropped out."""
+    kind = CareKind.PERSUADE_BACK
+    dropped = SchoolingChange.objects.filter(
+        child=OuterRef("pk"), schooling_to=Schooling.DROPPED_OUT
+    ).order_by("-on", "-pk")
+    kids = list(
+        children.filter(on_roll(as_of), schooling=Schooling.DROPPED_OUT)
+        .only(*TASK_CHILD_FIELDS)
+        .annotate(
+            carenet_dropped_on=Subquery(dropped.values("on")[:1]),
+            carenet_last_persuade=_last_record(kind),
+        )
+    )
+    if not kids:
+        return []
+    _attach_orgs(kids)
+    tasks = []
+    for child in kids:
+        since, last = child.carenet_dropped_on, child.carenet_last_persuade
+        if last is not None and (since is None or last >= since):
+            due = adjust(last + PERSUADE_BACK_EVERY, kind)
+        else:
+            due = since or as_of
+        if until is not None and due > until:
+            continue
+        tasks.append(Task(child=child, kind=kind, due_date=due, overdue=due < as_of))
+    return tasks
+
+
 def my_children(user: AnyUser) -> QuerySet[Child]:
-    """The visible children a user is class teacher (班主任) or active mentor of."""
+    """The visible children a user is class teacher (班主任) or active mentor of, and for a
+    village director the children of their villages who dropped out (their 劝返 work)."""
     scope = Q(pk__in=[])
     for membership in user_memberships(user):
         if membership.role == Role.TEACHER and membership.org.kind in (
@@ -268,6 +326,10 @@ def my_children(user: AnyUser) -> QuerySet[Child]:
             OrgKind.GRADE,
         ):
             scope |= Q(school_class__in=org_ids_under(membership.org.path, OrgKind.CLASS))
+        elif membership.role == Role.VILLAGE_DIRECTOR:
+            # The village's children who dropped out: the director's 劝返 work.
+            villages = org_ids_under(membership.org.path, OrgKind.VILLAGE)
+            scope |= Q(village__in=villages, schooling=Schooling.DROPPED_OUT)
     return visible_children(user).filter(scope | Q(pk__in=mentee_ids(user)))
 
 

@@ -351,3 +351,124 @@ class Pairing(models.Model):
     def __str__(self) -> str:
         partner = self.mentor or self.buddy_name
         return f"{self.get_kind_display()} {partner} → {self.child}"
+
+
+class SchoolingChange(models.Model):
+    """A dated change of a child's schooling (辍学, 复学): the small history the 劝返 duty
+    runs from (``care.selectors.persuade_back_tasks``) and the file shows."""
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="schooling_changes", db_index=False
+    )
+    county_code = models.CharField(max_length=6)
+    on = models.DateField(_("日期"))
+    schooling_from = models.CharField(_("原就学情况"), max_length=16, choices=Schooling.choices)
+    schooling_to = models.CharField(_("就学情况"), max_length=16, choices=Schooling.choices)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("就学情况变更")
+        verbose_name_plural = _("就学情况变更")
+        indexes = [
+            models.Index(fields=["child", "schooling_to", "on"]),
+            models.Index(fields=["county_code"], name="schooling_change_county"),
+        ]
+        ordering = ["-on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.on} {self.schooling_from}→{self.schooling_to}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("待处理")
+    ACCEPTED = "accepted", _("已接收")
+    REFUSED = "refused", _("已拒绝")
+    CANCELLED = "cancelled", _("已撤回")
+
+
+class TransferSide(models.TextChoices):
+    """Who asked: the school holding the file (转出申请, the receiving school decides) or
+    the school that enrols the child (转入申请, the school holding the file consents)."""
+
+    SENDING = "sending", _("转出学校申请")
+    RECEIVING = "receiving", _("转入学校申请")
+    COUNTY = "county", _("县级管理员办理")
+
+
+class Transfer(models.Model):
+    """转学: a child's move to another school of the same county, requested by one school
+    and decided by the other (``services.transfer_*``). The file moves only on acceptance,
+    and it is the same file: records, plans and history stay with the child."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="transfers")
+    county_code = models.CharField(max_length=6)
+    side = models.CharField(
+        _("发起方"), max_length=16, choices=TransferSide.choices, default=TransferSide.SENDING
+    )
+    from_school = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", verbose_name=_("转出学校")
+    )
+    from_class = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", verbose_name=_("原班级")
+    )
+    to_school = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", verbose_name=_("转入学校")
+    )
+    to_class = models.ForeignKey(
+        Org,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("转入班级"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
+    )
+    reason = models.CharField(_("转学原因"), max_length=200, blank=True)
+    note = models.CharField(_("处理意见"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("申请人"),
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("处理人"),
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("转学")
+        verbose_name_plural = _("转学")
+        indexes = [
+            models.Index(fields=["to_school", "status"]),
+            models.Index(fields=["from_school", "status"]),
+            models.Index(fields=["county_code", "status"], name="transfer_county_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=models.Q(status="requested"),
+                name="transfer_one_open_per_child",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.from_school_id}→{self.to_school_id} {self.status}"

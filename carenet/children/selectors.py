@@ -107,6 +107,13 @@ def visible_children(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Ch
     return Child.objects.filter(children_scope(user, action)).exclude(status=ChildStatus.ARCHIVED)
 
 
+def on_roll(as_of: dt.date) -> Q:
+    """The filter on Child of the children on the roll (在册) on ``as_of``: active, or left
+    the roll after that day (``child_leave``). A child who left counts in no figure from
+    the day they left, and in every figure of the days before (indicators' base)."""
+    return Q(status=ChildStatus.ACTIVE) | Q(status=ChildStatus.LEFT, left_on__gt=as_of)
+
+
 def user_may(user: AnyUser, action: Action, child: Child) -> bool:
     return visible_children(user, action).filter(pk=child.pk).exists()
 

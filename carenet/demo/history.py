@@ -33,7 +33,7 @@ from carenet.care.models import (
     GuardianCapacity,
 )
 from carenet.care.selectors import next_due
-from carenet.children.models import Child, FamilyMember, GuardianshipQuality, Relation
+from carenet.children.models import Child, FamilyMember, GuardianshipQuality, Relation, Schooling
 from carenet.demo import data
 from carenet.orgs.models import Org
 from carenet.support.models import (
@@ -225,6 +225,12 @@ class History:
                 self._add(kid, CareKind.COUNSELING, self._day_in_term())
         if rng.random() < ASSISTANCE_SHARE:
             self._add(kid, CareKind.ASSISTANCE, self._day_in_term())
+        if kid.child.schooling == Schooling.DROPPED_OUT:
+            # 劝返: a contact every week or so since a day of the term.
+            day = self._day_in_term()
+            while day <= self.today:
+                self._add(kid, CareKind.PERSUADE_BACK, calendar.next_workday(day))
+                day += dt.timedelta(days=rng.randint(6, 10))
 
     def _day_in_term(self) -> dt.date:
         start, end = self.term
@@ -356,6 +362,10 @@ class History:
     def _counseling(self, kid: CareKid) -> tuple[str, dict[str, Any]]:
         return f"心理辅导：{self.rng.choice(data.COUNSELING_NOTES)}。", {}
 
+    def _persuade_back(self, kid: CareKid) -> tuple[str, dict[str, Any]]:
+        words = ("与监护人面谈，讲明义务教育的要求", "电话联系外出务工的父母", "请同学带去学习资料")
+        return f"劝返{self._given(kid)}：{self.rng.choice(words)}。", {}
+
     def _assistance(self, kid: CareKid) -> tuple[str, dict[str, Any]]:
         return f"为{self._given(kid)}{self.rng.choice(data.ASSISTANCE_NOTES)}。", {}
 
@@ -369,6 +379,7 @@ WRITERS: dict[str, Callable[[History, CareKid], tuple[str, dict[str, Any]]]] = {
     CareKind.LETTER: History._letter,
     CareKind.COUNSELING: History._counseling,
     CareKind.ASSISTANCE: History._assistance,
+    CareKind.PERSUADE_BACK: History._persuade_back,
 }
 
 

@@ -27,6 +27,7 @@ from carenet.indicators.selectors import (
     TASK_KINDS,
     Indicator,
     children_in_care,
+    enrolled,
     file_complete,
     indicators_by_school,
     indicators_from,
@@ -64,7 +65,7 @@ def fractions(as_of: dt.date) -> dict[str, Fraction]:
     age = school_age(as_of)
     return {
         "filing_rate": Fraction(file_complete(as_of)),
-        "enrollment_rate": Fraction(age & Q(schooling=Schooling.ENROLLED), age),
+        "enrollment_rate": Fraction(age & enrolled(as_of), age),
         "retention_rate": Fraction(~Q(schooling=Schooling.DROPPED_OUT)),
         "immunization_rate": Fraction(Q(immunization=Immunization.COMPLETE)),
         "legal_aid_rate": Fraction(legal_aid_given(as_of), legal_aid_eligible(as_of)),

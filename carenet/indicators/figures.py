@@ -36,8 +36,8 @@ import zlib
 from django.db import connection, transaction
 
 from carenet.care.models import CarePlan
-from carenet.children.models import Child, ChildStatus
-from carenet.children.selectors import left_behind_filter
+from carenet.children.models import Child
+from carenet.children.selectors import left_behind_filter, on_roll
 from carenet.indicators.models import SchoolFigures
 from carenet.indicators.selectors import (
     COUNT_NAMES,
@@ -52,7 +52,7 @@ from carenet.orgs.selectors import org_ids_under
 # Part of every kept row's stamp: bump it when what a count means changes (a filter of
 # ``selectors``), and the rows kept before are counted again. The names of the counts
 # are part of the stamp too.
-COUNTING = 2
+COUNTING = 3
 
 
 def _stamp(rules: dict) -> str:
@@ -94,9 +94,7 @@ def _count_and_keep(
             with connection.cursor() as cursor:
                 table = SchoolFigures._meta.db_table
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        base = Child.objects.filter(
-            left_behind_filter(as_of), school__in=schools, status=ChildStatus.ACTIVE
-        )
+        base = Child.objects.filter(left_behind_filter(as_of), on_roll(as_of), school__in=schools)
         found = counts_by_school(base, as_of=as_of, plans=plans)
         empty = dict.fromkeys(COUNT_NAMES, 0)
         counted = {school: found.get(school, empty) for school in schools}

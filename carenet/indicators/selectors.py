@@ -1,7 +1,8 @@
 """Indicators (KPIs, 工作指标) of an org on a day, computed from the records.
 
 Who is counted ("children in care", the base of every indicator): children on the roll
-(status active) who are left-behind on ``as_of`` (a father or mother away ≥ 3 months,
+on ``as_of`` (``children.selectors.on_roll``: active, or left the roll after that day) who
+are left-behind on ``as_of`` (a father or mother away ≥ 3 months,
 ``left_behind_filter``), under the org:
 
 - a county, township or school: children whose *school* is under it. Counting by school
@@ -50,7 +51,8 @@ from carenet.children.models import (
     Relation,
     Schooling,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter
+from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter, on_roll
+from carenet.children.services import LEAVE_SCHOOLING
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import org_ids_under
@@ -114,9 +116,10 @@ def org_filter(org: Org) -> Q:
 def children_in_care(
     org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
 ) -> QuerySet[Child]:
-    """The base of every indicator: active, left-behind on ``as_of``, under ``org``."""
+    """The base of every indicator: on the roll on ``as_of`` (``on_roll``: a child who left
+    counts until the day before), left-behind on ``as_of``, under ``org``."""
     base = Child.objects.all() if children is None else children
-    return base.filter(org_filter(org), left_behind_filter(as_of), status=ChildStatus.ACTIVE)
+    return base.filter(org_filter(org), left_behind_filter(as_of), on_roll(as_of))
 
 
 def _parent_away(relation: str, as_of: dt.date) -> Q:
@@ -163,6 +166,17 @@ def school_age(as_of: dt.date) -> Q:
     return Q(
         birth_date__lte=as_of - relativedelta(years=SCHOOL_AGE_FROM),
         birth_date__gt=as_of - relativedelta(years=SCHOOL_AGE_UNTIL),
+    )
+
+
+def enrolled(as_of: dt.date) -> Q:
+    """Enrolled (在校) on ``as_of``. A child who left the roll after that day was enrolled
+    then if leaving is what set their schooling (graduated, transferred: ``LEAVE_SCHOOLING``):
+    the days before they left keep the figures they had."""
+    return Q(schooling=Schooling.ENROLLED) | Q(
+        status=ChildStatus.LEFT,
+        left_on__gt=as_of,
+        schooling__in=sorted(set(LEAVE_SCHOOLING.values())),
     )
 
 
@@ -228,7 +242,7 @@ def counts_by_school(
         "in_care": Count("pk"),
         "filed": Count("pk", filter=file_complete(as_of)),
         "school_age": Count("pk", filter=age),
-        "enrolled": Count("pk", filter=age & Q(schooling=Schooling.ENROLLED)),
+        "enrolled": Count("pk", filter=age & enrolled(as_of)),
         "retained": Count("pk", filter=~Q(schooling=Schooling.DROPPED_OUT)),
         "immunized": Count("pk", filter=Q(immunization=Immunization.COMPLETE)),
         "mentored": Count("pk", filter=mentored(as_of)),
@@ -318,12 +332,12 @@ def _sum(counts: Iterable[Counts]) -> Counts:
     return total
 
 
-def _sees_whole(org: Org, children: QuerySet[Child] | None) -> bool:
-    """Whether ``children`` holds every active child under ``org`` (two index counts:
-    a subset as big as the whole is the whole)."""
+def _sees_whole(org: Org, children: QuerySet[Child] | None, as_of: dt.date) -> bool:
+    """Whether ``children`` holds every child on the roll on ``as_of`` under ``org`` (two
+    index counts: a subset as big as the whole is the whole)."""
     if children is None:
         return True
-    under = org_filter(org) & Q(status=ChildStatus.ACTIVE)
+    under = org_filter(org) & on_roll(as_of)
     return children.filter(under).count() == Child.objects.filter(under).count()
 
 
@@ -336,7 +350,7 @@ def counts_for(
     from carenet.indicators.figures import school_counts
 
     if org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL) and _sees_whole(
-        org, children
+        org, children, as_of
     ):
         return school_counts(org, as_of=as_of)
     base = children_in_care(org, as_of=as_of, children=children)

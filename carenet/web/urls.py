@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from carenet.web import views
+from carenet.web import views, views_path
 from carenet.web.forms import LoginForm
 
 urlpatterns = [
@@ -19,4 +19,9 @@ urlpatterns = [
     path("children/<int:pk>/", views.child_detail, name="child_detail"),
     path("children/<int:pk>/card/", views.child_card, name="child_card"),
     path("children/<int:pk>/edit/", views.child_edit, name="child_edit"),
+    # A child's path (转学, 转出县外, 迁出, 辍学, 复学, 死亡) and the transfers page.
+    path("children/<int:pk>/path/<str:step>/", views_path.child_path, name="child_path"),
+    path("transfers/", views_path.transfer_list, name="transfer_list"),
+    path("transfers/claim/", views_path.transfer_claim, name="transfer_claim"),
+    path("transfers/<int:pk>/decide/", views_path.transfer_decide, name="transfer_decide"),
 ]

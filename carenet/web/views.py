@@ -34,6 +34,7 @@ from carenet.orgs.models import Org
 from carenet.orgs.selectors import primary_membership
 from carenet.web import selectors
 from carenet.web.forms import ChildFilterForm, child_sections, class_label, form_errors
+from carenet.web.views_path import path_context
 
 PAGE_SIZE = 50
 HOME_LIST_LENGTH = 12
@@ -110,6 +111,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         plans=plans_for_child(request.user, child),
         may_write_plans=may_write_plans(request.user, child),
     )
+    context.update(path_context(request.user, child))  # a child's path (views_path)
     return render(request, "web/children/detail.html", context)
 
 
