@@ -31,10 +31,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
     until = selectors.week_end(today)
     user = request.user
     if not selectors.leads_schools(user):
-        tasks = selectors.tasks_for(selectors.my_children(user), as_of=today, until=until)
+        tasks = selectors.my_tasks(user, as_of=today, until=until)
         context = {"tasks": tasks, "today": today, "until": until, "school_view": False}
     else:
-        school_tasks = selectors.tasks_for(visible_children(user), as_of=today, until=until)
+        school_tasks = selectors.tasks_for(
+            visible_children(user), as_of=today, until=until, side=selectors.SCHOOL
+        )
         # The leader's own children are among the school's (my_children is a part of
         # visible_children): their tasks are picked out, not computed a second time.
         mine = set(selectors.my_children(user).values_list("pk", flat=True))
