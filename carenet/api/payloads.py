@@ -20,7 +20,7 @@ from carenet.api.errors import FieldError, FieldErrors
 from carenet.api.schemas import ChildIn, GuardianIn, ParentIn
 from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import Child, Relation
-from carenet.children.selectors import editable_classes, selectable_villages
+from carenet.children.selectors import editable_classes, filing_villages, selectable_villages
 
 # Form field → JSON name, where they differ.
 _JSON_NAMES = {"school_class": "class"}
@@ -102,7 +102,12 @@ def child_validate(body: ChildIn, *, user: AbstractBaseUser) -> ValidChild:
     data = _child_data(body)
     for relation in _FAMILY_KEYS:
         data.update(_member_data(relation, members[relation]))
-    form = ChildForm(data, classes=editable_classes(user), villages=selectable_villages(user))
+    form = ChildForm(
+        data,
+        classes=editable_classes(user),
+        villages=selectable_villages(user),
+        filing_villages=filing_villages(user),
+    )
     form.fields["school_class"].to_field_name = "code"
     form.fields["village"].to_field_name = "code"
     family = family_forms(data)

@@ -214,6 +214,13 @@ class Child(models.Model):
             return f"{self.school.name} {klass}".strip()
         return self.village.name if self.village_id is not None else ""
 
+    @property
+    def class_or_village(self) -> str:
+        """The class's name, or for a child not at a school the village's."""
+        if self.school_class_id is not None:
+            return self.school_class.name
+        return self.village.name if self.village_id is not None else ""
+
     def get_category_labels(self) -> list[str]:
         labels = dict(Category.choices)
         return [str(labels.get(c, c)) for c in self.category_list]
