@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from carenet.care import calendar, selectors
 from carenet.care.forms import TARGET_LABELS, CarePlanForm, PlanCreateForm, RecordForm
-from carenet.care.models import SCHEDULED_KINDS, CareKind, CarePhoto, Frequency
+from carenet.care.models import SCHEDULED_KINDS, CareGroup, CareKind, CarePhoto, Frequency
 from carenet.care.presets import DEFAULT_PRESET
 from carenet.care.services import plan_create, plan_update, record_create
 from carenet.children.selectors import visible_children
@@ -169,6 +169,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             (CareKind(k).label, Frequency(plan.frequency(k)).label) for k in SCHEDULED_KINDS
         ],
         "targets": [(TARGET_LABELS[k], plan.targets.get(k)) for k in TARGET_LABELS],
+        "care_groups": [label for value, label in CareGroup.choices if value in plan.groups],
         "months": months,
         "may_edit": selectors.plan_orgs(request.user).filter(pk=plan.org_id).exists(),
     }
