@@ -1225,7 +1225,7 @@ def _plan_changes(results: list[RowResult], school: Org, validator: _Validator) 
         }
         if plan.place is not None:
             class_id = classes.get(plan.place)
-            if class_id != child.school_class_id:
+            if class_id is None or class_id != child.school_class_id:
                 plan.child_changes["school_class"] = plan.place
             if child.school_id is None:
                 plan.child_changes["school_id"] = school.pk

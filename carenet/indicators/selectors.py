@@ -156,7 +156,8 @@ def _member_named(relation: str, *, with_phone: bool = False) -> Q:
 def file_complete(as_of: dt.date) -> Q:
     """A complete file (建档) on ``as_of``, from the required columns of REGISTER.md:
 
-    - name, ID number and gender present (birth date and class are required columns);
+    - name, ID number and gender present (birth date and class are required columns; a
+      child not at a school has no class, but a village);
     - a place of residence: a village (现居住村) or a detailed address (详细住址);
     - an entrusted guardian (委托监护人) with a name and a contact phone;
     - for each parent away on ``as_of`` (≥ 3 months), that parent's name.
@@ -166,7 +167,7 @@ def file_complete(as_of: dt.date) -> Q:
         & ~Q(id_number="")
         & ~Q(gender="")
         & Q(birth_date__isnull=False)
-        & Q(school_class__isnull=False)
+        & (Q(school_class__isnull=False) | Q(school__isnull=True, village__isnull=False))
         & (Q(village__isnull=False) | ~Q(residence_address=""))
         & _member_named(Relation.GUARDIAN, with_phone=True)
         & (~_parent_away(Relation.FATHER, as_of) | _member_named(Relation.FATHER))
