@@ -509,9 +509,8 @@ def test_the_register_export_answers_only_for_visible_orgs(world, client, role):
 def test_import_batches_answer_only_to_school_managers(world, client, role):
     from django.core.files.base import ContentFile
 
-    from carenet.exchange.models import ImportBatch, ImportStatus
-
     from carenet.children.selectors import filing_villages
+    from carenet.exchange.models import ImportBatch, ImportStatus
 
     batches = []
     # A register is imported into a school, or (children not at a school) into a village.

@@ -310,3 +310,15 @@ def test_the_kept_counts_follow_a_change_to_a_village_child(world, toddler):
     assert not SchoolFigures.objects.filter(school=world.village, as_of=as_of).exists()
     assert SchoolFigures.objects.filter(school=world.school, as_of=as_of).exists()
     assert _figures(world.county, as_of) == _from_scratch(world.county, as_of)
+
+
+def test_the_statistics_tables_count_the_village_child_in_a_row(world, toddler):
+    from carenet.reports.statistics import TOTAL, statistics_table, table_verify
+
+    for org in (world.county, world.township):
+        table = statistics_table(org, as_of=MONDAY)
+        table_verify(table)  # every child in a row: the cross-checks hold
+        assert sum(row.counts[TOTAL] for row in table.rows) == table.total.counts[TOTAL]
+    township = statistics_table(world.township, as_of=MONDAY)
+    [village_row] = [row for row in township.rows if row.code == world.village.code]
+    assert village_row.counts[TOTAL] == 1
