@@ -322,3 +322,26 @@ def test_the_statistics_tables_count_the_village_child_in_a_row(world, toddler):
     township = statistics_table(world.township, as_of=MONDAY)
     [village_row] = [row for row in township.rows if row.code == world.village.code]
     assert village_row.counts[TOTAL] == 1
+
+
+def test_the_dashboard_rows_add_up_to_the_county_with_the_village_child(world, toddler):
+    from carenet.indicators.drill import sub_org_indicators, summed
+    from carenet.indicators.selectors import indicators_for
+
+    for org in (world.county, world.township):
+        for level in ("school", None):
+            rows = sub_org_indicators(org, as_of=MONDAY, level=level)
+            whole = {i.key: (i.numerator, i.denominator) for i in indicators_for(org, as_of=MONDAY)}
+            total = {i.key: (i.numerator, i.denominator) for i in summed(org, rows, as_of=MONDAY)}
+            assert total == whole, (org, level)
+    rows = sub_org_indicators(world.county, as_of=MONDAY, level="school")
+    assert world.village in [row.org for row in rows]
+
+
+def test_the_dashboards_open_with_the_village_child(client, world, toddler):
+    client.force_login(world.user("county_admin"))
+    for code in (world.county.code, world.township.code, world.village.code):
+        assert client.get(reverse("dashboard"), {"org": code}).status_code == 200, code
+        url = reverse("dashboard_indicator_list", args=["filing_rate"])
+        response = client.get(url, {"org": code})
+        assert response.status_code == 200, code

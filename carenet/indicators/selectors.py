@@ -130,7 +130,11 @@ def unit_filter(units: list[int]) -> Q:
 def children_in_care(
     org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
 ) -> QuerySet[Child]:
-    """The base of every indicator: active, left-behind on ``as_of``, under ``org``."""
+    """The base of every indicator: active, left-behind on ``as_of``, under ``org``.
+
+    Left-behind (education-register definition) whatever the plan's care groups
+    (``CarePlan.care_groups``): a plan that also names 特困生 or 困境儿童 schedules their
+    tasks in the working lists, but the task-completion indicators do not count them yet."""
     base = Child.objects.all() if children is None else children
     return base.filter(org_filter(org), left_behind_filter(as_of), status=ChildStatus.ACTIVE)
 
