@@ -225,7 +225,8 @@ EXIT_REJECTED = 3
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import a register into a school: 0 all rows good, 3 some rows rejected."""
+    """Import a register into a school (or a village): 0 all rows good, 3 some rows
+    rejected."""
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
@@ -247,9 +248,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     except RegisterError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
 
-    school = Org.objects.filter(code=args.school, kind=OrgKind.SCHOOL).first()
-    if school is None:
-        raise UsageError(f"no school with code {args.school!r}")
+    if args.village is not None:  # children not at a school, filed under the village
+        school = Org.objects.filter(code=args.village, kind=OrgKind.VILLAGE).first()
+        if school is None:
+            raise UsageError(f"no village with code {args.village!r}")
+    else:
+        school = Org.objects.filter(code=args.school, kind=OrgKind.SCHOOL).first()
+        if school is None:
+            raise UsageError(f"no school with code {args.school!r}")
     try:
         preview = import_preview_checked(
             data=data, filename=Path(args.file).name, school=school, user=None
@@ -612,11 +618,17 @@ def build_parser() -> argparse.ArgumentParser:
         "written in one transaction. A child whose ID number is on file is updated. Blank "
         "and footer lines are skipped. Exit 0 when every row was good, 3 when some rows "
         "were rejected (the others are imported), 2 when the file is not a register or the "
-        "school is unknown (nothing is changed).",
+        "school is unknown (nothing is changed). With --village the register (children not "
+        "at a school, a civil-affairs register) is filed under a village: new children have "
+        "no school; a child already at a school keeps it (only the residence is updated).",
     )
     import_children.add_argument("file", metavar="FILE", help="the register (.xlsx/.xls/.csv)")
-    import_children.add_argument(
-        "--school", required=True, metavar="CODE", help="code of the school the register is of"
+    target = import_children.add_mutually_exclusive_group(required=True)
+    target.add_argument("--school", metavar="CODE", help="code of the school the register is of")
+    target.add_argument(
+        "--village",
+        metavar="CODE",
+        help="code of the village whose children not at a school the register lists",
     )
     import_children.add_argument(
         "--dry-run", action="store_true", help="validate and report only; write nothing"

@@ -70,9 +70,9 @@ class TestTasks:
             child = child_add(world.class_1, name=f"孩子{i}", father_away=dt.date(2025, 1, 1))
             _talk(world, child, dt.date(2026, 10, 1))
         children = visible_children(world.user("principal"))  # the scope is resolved here
-        # Children with their last records, the 劝返 duties (children who dropped out),
-        # orgs, plans.
-        with django_assert_num_queries(4):
+        # The plans' care groups, children with their last records, the 劝返 duties
+        # (children who dropped out), orgs, plans.
+        with django_assert_num_queries(5):
             tasks = tasks_for(children, as_of=monday)
         assert len({t.child.pk for t in tasks}) == 8
 

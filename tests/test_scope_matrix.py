@@ -516,16 +516,19 @@ def test_the_register_export_answers_only_for_visible_orgs(world, client, role):
 def test_import_batches_answer_only_to_school_managers(world, client, role):
     from django.core.files.base import ContentFile
 
+    from carenet.children.selectors import filing_villages
     from carenet.exchange.models import ImportBatch, ImportStatus
 
     batches = []
-    for school in (world.school, world.other_school):
+    # A register is imported into a school, or (children not at a school) into a village.
+    for school in (world.school, world.other_school, world.village):
         batch = ImportBatch(school=school, county_code=school.county_code, filename="r.csv")
         batch.file.save("r.csv", ContentFile("姓名,身份证号\n".encode()), save=True)
         batches.append(batch)
     user = world.user(role)
     client.force_login(user)
     managed = set(pairing_schools(user).values_list("pk", flat=True))
+    managed |= set(filing_villages(user).values_list("pk", flat=True))
     for batch in batches:
         for name, (method, tail) in EXCHANGE_BATCH_PAGES.items():
             status = getattr(client, method)(f"/exchange/import/{batch.pk}/{tail}").status_code

@@ -22,7 +22,7 @@ from carenet.api.schemas import ChildIn, GuardianIn, ParentIn
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import Child, Relation
-from carenet.children.selectors import editable_classes, selectable_villages
+from carenet.children.selectors import editable_classes, filing_villages, selectable_villages
 
 # Form field → JSON name, where they differ.
 _JSON_NAMES = {"school_class": "class"}
@@ -114,6 +114,7 @@ def child_validate(
         villages=selectable_villages(user),
         user=user,
         id_checks_allowed=id_checks_allowed(user=user),
+        filing_villages=filing_villages(user),
     )
     form.fields["school_class"].to_field_name = "code"
     form.fields["village"].to_field_name = "code"

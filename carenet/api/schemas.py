@@ -142,8 +142,10 @@ class ChildItemOut(Schema):
     name: str
     gender: str
     birth_date: dt.date
-    school: str = Field(description="the school's code")
-    class_: str = Field(alias="class", description="the class's code")
+    school: str | None = Field(
+        description="the school's code; null for a child not at a school (filed under a village)"
+    )
+    class_: str | None = Field(alias="class", description="the class's code; null as school")
     left_behind: bool
     left_behind_type: str
     risk_level: str

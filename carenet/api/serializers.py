@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from carenet.care.selectors import plan_in_force, tasks_for
+from carenet.care.selectors import care_unit, plan_in_force, tasks_for
 from carenet.children.models import Child, FamilyMember, LeftBehindType, Relation
 from carenet.children.services import latest_away_period
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
@@ -42,8 +42,8 @@ def child_item(child: Child) -> dict[str, Any]:
         "name": child.name,
         "gender": child.gender,
         "birth_date": child.birth_date,
-        "school": child.school.code,
-        "class": child.school_class.code,
+        "school": child.school.code if child.school_id is not None else None,
+        "class": child.school_class.code if child.school_class_id is not None else None,
         "left_behind": child.left_behind_type != LeftBehindType.NONE,
         "left_behind_type": child.left_behind_type,
         "risk_level": child.risk_level,
@@ -144,7 +144,7 @@ def care_plan_item(child: Child) -> dict[str, Any]:
     """The care plan in force at the child's school and the child's next task of each kind
     (empty for a child who is not in care, e.g. not left-behind)."""
     today = timezone.localdate()
-    plan = plan_in_force(child.school, today)
+    plan = plan_in_force(care_unit(child), today)
     tasks = tasks_for(Child.objects.filter(pk=child.pk), as_of=today)
     return {
         "name": plan.name,

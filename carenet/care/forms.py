@@ -10,7 +10,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carenet.care.models import SCHEDULED_KINDS, CareKind, CarePlan, Frequency, GuardianCapacity
+from carenet.care.models import (
+    SCHEDULED_KINDS,
+    CareGroup,
+    CareKind,
+    CarePlan,
+    Frequency,
+    GuardianCapacity,
+    default_care_groups,
+)
 from carenet.care.presets import PRESETS
 from carenet.lib.forms import date_field
 from carenet.orgs.models import Org
@@ -134,6 +142,13 @@ class CarePlanForm(forms.ModelForm):
     members = forms.CharField(
         label=_("成员"), required=False, max_length=500, help_text=_("用顿号或逗号分隔")
     )
+    care_groups = forms.MultipleChoiceField(
+        label=_("关爱对象"),
+        choices=CareGroup.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("这些儿童按上面的频次安排谈心、家访和联系家长；都不选即为留守儿童"),
+    )
     schedule_text = forms.CharField(
         label=_("月度安排"),
         required=False,
@@ -143,7 +158,7 @@ class CarePlanForm(forms.ModelForm):
 
     class Meta:
         model = CarePlan
-        fields = ["name", "mentor_min", "mentor_max"]
+        fields = ["name", "mentor_min", "mentor_max", "holiday_handover"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,6 +173,10 @@ class CarePlanForm(forms.ModelForm):
             self.fields[f"target_{key}"] = forms.IntegerField(
                 label=label, min_value=0, max_value=100, initial=plan.targets.get(key)
             )
+        self.fields["care_groups"].initial = sorted(plan.groups)
+        self.fields["holiday_handover"].help_text = _(
+            "寒暑假期间，住在村里的在校儿童的家访、联系家长和联系监护人由村儿童主任负责，开学后交回学校"
+        )
         self.fields["leader"].initial = plan.leading_group.get("leader", "")
         self.fields["members"].initial = "、".join(plan.leading_group.get("members", []))
         self.fields["schedule_text"].initial = "\n".join(
@@ -197,6 +216,9 @@ class CarePlanForm(forms.ModelForm):
             "name": data["name"],
             "mentor_min": data["mentor_min"],
             "mentor_max": data["mentor_max"],
+            "care_groups": [g for g in CareGroup.values if g in data["care_groups"]]
+            or default_care_groups(),
+            "holiday_handover": data["holiday_handover"],
             "frequencies": {str(k): data[f"freq_{k}"] for k in SCHEDULED_KINDS},
             "targets": {key: data[f"target_{key}"] for key in TARGET_LABELS},
             "leading_group": {"leader": data["leader"], "members": members},

@@ -37,6 +37,12 @@ SCHEDULED_KINDS = (
 )
 # Duties done at school by school staff: term breaks pause them.
 SCHOOL_SIDE_KINDS = frozenset({CareKind.TALK, CareKind.HOME_VISIT, CareKind.LETTER})
+# Duties a village director (村儿童主任) does: for the children of the village not at a
+# school, and for its school children during the winter and summer breaks when the plan
+# hands them over (``CarePlan.holiday_handover``). Talks and letters stay with the school.
+VILLAGE_SIDE_KINDS = frozenset(
+    {CareKind.HOME_VISIT, CareKind.PARENT_CALL, CareKind.GUARDIAN_CONTACT}
+)
 # Kind-specific fields of a record (kept in ``details``).
 DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
     CareKind.TALK: ("place", "topics", "mood", "problems", "measures", "follow_up"),
@@ -55,6 +61,24 @@ class Frequency(models.TextChoices):
     TERMLY = "termly", _("每学期")
     TERM_START_MIDDLE_END = "term_start_middle_end", _("期初、期中、期末")
     NONE = "none", _("不安排")
+
+
+class CareGroup(models.TextChoices):
+    """The children a plan schedules care for (``CarePlan.care_groups``): the left-behind
+    (either definition) and the special categories of the child file."""
+
+    LEFT_BEHIND = "left_behind", _("留守儿童（学籍口径）")
+    CIVIL_LEFT_BEHIND = "civil_left_behind", _("留守儿童（民政口径）")
+    DISTRESSED = "distressed", _("困境儿童")
+    POOR = "poor", _("特困生")
+    SINGLE_PARENT = "single_parent", _("单亲儿童")
+    POTENTIAL = "potential", _("潜能生/后进生")
+
+
+def default_care_groups() -> list[str]:
+    """Left-behind children only (the education-register definition), as before plans
+    named their groups."""
+    return [CareGroup.LEFT_BEHIND.value]
 
 
 class GuardianCapacity(models.TextChoices):
@@ -85,6 +109,11 @@ class CarePlan(models.Model):
     leading_group = models.JSONField(_("领导小组"), default=dict, blank=True)
     # [{"month": 9, "items": ["…", …]}, …]
     schedule = models.JSONField(_("月度安排"), default=list, blank=True)
+    # CareGroup values: the children who get scheduled care (tasks and reminders).
+    care_groups = models.JSONField(_("关爱对象"), default=default_care_groups, blank=True)
+    # The seeds' 寒暑假以村民组为单位: in the winter and summer breaks the village director
+    # takes over the home visits and calls of the school children living in the village.
+    holiday_handover = models.BooleanField(_("寒暑假由村儿童主任接管家访和联系"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -99,6 +128,11 @@ class CarePlan(models.Model):
 
     def frequency(self, kind: str) -> str:
         return self.frequencies.get(kind, Frequency.NONE)
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The care groups, as a set (none named: left-behind children)."""
+        return frozenset(self.care_groups or default_care_groups())
 
 
 class CareRecord(models.Model):

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import lru_cache, reduce
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carenet.care import calendar
 from carenet.care.models import (
     SCHEDULED_KINDS,
     SCHOOL_SIDE_KINDS,
+    VILLAGE_SIDE_KINDS,
+    CareGroup,
     CareKind,
     CarePlan,
     CareRecord,
@@ -30,6 +34,7 @@ from carenet.children.models import (
     SchoolingChange,
 )
 from carenet.children.selectors import (
+    civil_left_behind_filter,
     left_behind_filter,
     mentee_ids,
     on_roll,
@@ -124,19 +129,22 @@ def raw_due(frequency: str, last: dt.date | None, as_of: dt.date) -> dt.date | N
     return None
 
 
-def adjust(due: dt.date, kind: str) -> dt.date:
-    """Never due on a holiday or weekend; school-side duties wait for the term."""
-    if kind in SCHOOL_SIDE_KINDS:
+def adjust(due: dt.date, kind: str, at_school: bool = True) -> dt.date:
+    """Never due on a holiday or weekend; school-side duties wait for the term (not when
+    the village director does them: ``at_school`` false)."""
+    if at_school and kind in SCHOOL_SIDE_KINDS:
         return calendar.school_day_on_or_after(due)
     return calendar.next_workday(due)
 
 
 @lru_cache(maxsize=65536)
-def next_due(kind: str, frequency: str, last: dt.date | None, as_of: dt.date) -> dt.date | None:
+def next_due(
+    kind: str, frequency: str, last: dt.date | None, as_of: dt.date, at_school: bool = True
+) -> dt.date | None:
     # Cached: a pure function of its arguments, called for every child and kind of a
     # school's working list, with few distinct arguments (bench/care_bench.py).
     due = raw_due(frequency, last, as_of)
-    return None if due is None else adjust(due, kind)
+    return None if due is None else adjust(due, kind, at_school)
 
 
 # How far back ``on_time_from`` looks: beyond every frequency's period (a term and a
@@ -145,7 +153,9 @@ ON_TIME_SEARCH_DAYS = 5 * 366
 
 
 @lru_cache(maxsize=4096)
-def on_time_from(kind: str, frequency: str, as_of: dt.date) -> tuple[dt.date, bool] | None:
+def on_time_from(
+    kind: str, frequency: str, as_of: dt.date, at_school: bool = True
+) -> tuple[dt.date, bool] | None:
     """When a child's task of ``kind`` is not overdue on ``as_of``, as one date: None if
     the frequency schedules nothing, else ``(first, never)``: on time when the child's
     last record of the kind is on or after ``first``, or, with no record of the kind at
@@ -155,12 +165,12 @@ def on_time_from(kind: str, frequency: str, as_of: dt.date) -> tuple[dt.date, bo
     decrease as ``last`` grows (tests/test_indicators_speed.py), so one date splits the
     overdue from the on time, found by bisection. It lets the indicators count on-time
     children with an indexed ``EXISTS`` instead of building every task."""
-    without_record = next_due(kind, frequency, None, as_of)
+    without_record = next_due(kind, frequency, None, as_of, at_school)
     if without_record is None:
         return None
 
     def on_time(last: dt.date) -> bool:
-        due = next_due(kind, frequency, last, as_of)
+        due = next_due(kind, frequency, last, as_of, at_school)
         return due is not None and due >= as_of
 
     low, high = as_of - dt.timedelta(days=ON_TIME_SEARCH_DAYS), as_of
@@ -177,12 +187,17 @@ def on_time_from(kind: str, frequency: str, as_of: dt.date) -> tuple[dt.date, bo
     return first, without_record >= as_of
 
 
+# Who does a task: the school (class teacher, mentor) or the village director.
+SCHOOL, VILLAGE = "school", "village"
+
+
 @dataclass(frozen=True)
 class Task:
     child: Child
     kind: str
     due_date: dt.date
     overdue: bool
+    side: str = SCHOOL
 
     @property
     def kind_label(self) -> str:
@@ -195,30 +210,67 @@ def week_end(day: dt.date) -> dt.date:
 
 
 # The fields of a task's child the working list, the school view, the API and the
-# reminders use; any other is loaded on first use. Schools and classes are attached from
-# one shared lookup (``_attach_orgs``), not built again for every child.
-TASK_CHILD_FIELDS = ("name", "county_code", "risk_level", "status", "school", "school_class")
+# reminders use; any other is loaded on first use. Schools, classes and villages are
+# attached from one shared lookup (``_attach_orgs``), not built again for every child.
+TASK_CHILD_FIELDS = (
+    "name",
+    "county_code",
+    "risk_level",
+    "status",
+    "school",
+    "school_class",
+    "village",
+)
 
 
-def care_children(children: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
-    """The children of a queryset who get care tasks: on the roll and left-behind."""
-    # One semi-join on the away periods, not ``with_left_behind``'s four EXISTS and its
-    # CASE in WHERE (evaluated for every child of the county before the scope; seconds on
-    # PostgreSQL). Only what a task shows: whole files took most of a school's working
-    # list (bench/care_bench.py).
-    return children.filter(left_behind_filter(as_of), on_roll(as_of)).only(*TASK_CHILD_FIELDS)
+def care_group_filter(group: str, as_of: dt.date) -> Q:
+    """The filter on Child of one care group (``CareGroup``) on ``as_of``."""
+    if group == CareGroup.LEFT_BEHIND:
+        return left_behind_filter(as_of)
+    if group == CareGroup.CIVIL_LEFT_BEHIND:
+        return civil_left_behind_filter(as_of)
+    return Q(categories__contains=f",{group},")
+
+
+def care_filter(groups: Iterable[str], as_of: dt.date) -> Q:
+    """The children of any of ``groups`` on ``as_of``."""
+    return reduce(operator.or_, (care_group_filter(g, as_of) for g in sorted(groups)))
+
+
+def care_children(
+    children: QuerySet[Child],
+    as_of: dt.date,
+    groups: Iterable[str] = (CareGroup.LEFT_BEHIND,),
+) -> QuerySet[Child]:
+    """The children of a queryset who may get care tasks: on the roll and in one of the
+    care groups (by default left-behind)."""
+    # Left-behind alone is one semi-join on the away periods, not ``with_left_behind``'s
+    # four EXISTS and its CASE in WHERE (evaluated for every child of the county before
+    # the scope; seconds on PostgreSQL). Only what a task shows: whole files took most of
+    # a school's working list (bench/care_bench.py).
+    return children.filter(care_filter(groups, as_of), on_roll(as_of)).only(*TASK_CHILD_FIELDS)
 
 
 def _attach_orgs(kids: list[Child]) -> None:
-    """Set each child's school and class from one query, sharing the Org objects."""
+    """Set each child's school, class and village from one query, sharing the Org
+    objects (a child not at a school has neither school nor class)."""
     ids = {k.school_id for k in kids} | {k.school_class_id for k in kids}
+    ids |= {k.village_id for k in kids}
+    ids.discard(None)
     orgs = Org.objects.only("name", "code", "path", "kind", "county_code").in_bulk(ids)
     # Cached as ``select_related`` caches them: assigning through the descriptors
     # checked and set the ids again for every child (a tenth of a school's list).
-    school, school_class = Child.school.field, Child.school_class.field
+    fields = (Child.school.field, Child.school_class.field, Child.village.field)
     for kid in kids:
-        school.set_cached_value(kid, orgs[kid.school_id])
-        school_class.set_cached_value(kid, orgs[kid.school_class_id])
+        for field in fields:
+            pk = getattr(kid, field.attname)
+            field.set_cached_value(kid, None if pk is None else orgs[pk])
+
+
+def care_unit(child: Child) -> Org | None:
+    """The org whose plan rules a child's care: the school, else (a child not at a school)
+    the village."""
+    return child.school if child.school_id is not None else child.village
 
 
 def _last_record(kind: str) -> Subquery:
@@ -230,39 +282,109 @@ def _last_record(kind: str) -> Subquery:
 
 
 LAST = {kind: f"carenet_last_{kind}" for kind in SCHEDULED_KINDS}
+GROUP_FLAG = {group: f"carenet_in_{group}" for group in CareGroup.values}
+
+
+def duty_side(*, at_school: bool, in_village: bool, kind: str, plan: CarePlan, as_of: dt.date):
+    """Who does a child's task of ``kind`` on ``as_of`` (``SCHOOL`` or ``VILLAGE``), or None
+    when nobody is scheduled to.
+
+    A child not at a school: the village director, for the village-side kinds only
+    (``VILLAGE_SIDE_KINDS``). A school child living in a village: the village director
+    for those kinds during the winter and summer breaks when the plan hands them over
+    (``CarePlan.holiday_handover``), the school otherwise."""
+    if not at_school:
+        return VILLAGE if kind in VILLAGE_SIDE_KINDS else None
+    if (
+        in_village
+        and kind in VILLAGE_SIDE_KINDS
+        and plan.holiday_handover
+        and calendar.term_of(as_of) is None
+    ):
+        return VILLAGE
+    return SCHOOL
+
+
+def plan_groups_in_use(as_of: dt.date) -> set[frozenset[str]]:
+    """The distinct care groups of the plans of the school year of ``as_of`` (and the
+    default, for orgs without a plan). One small query."""
+    school_year = calendar.school_year_of(as_of)
+    found = {frozenset(CarePlan().groups)}
+    for groups in (
+        CarePlan.objects.filter(school_year=school_year)
+        .values_list("care_groups", flat=True)
+        .distinct()
+    ):
+        found.add(frozenset(groups or CarePlan().groups))
+    return found
 
 
 def tasks_for(
-    children: QuerySet[Child], *, as_of: dt.date, until: dt.date | None = None
+    children: QuerySet[Child],
+    *,
+    as_of: dt.date,
+    until: dt.date | None = None,
+    side: str | None = None,
 ) -> list[Task]:
-    """Each care child's next task of each kind the plan at their school schedules.
+    """Each care child's next task of each kind the plan in force for them schedules:
+    the plan at their school, or for a child not at a school at their village.
 
-    ``until`` keeps only tasks due on or before that day. Sorted overdue first, then by
-    risk (high first), then by due date. Three queries: the children with the date of
-    their last record of each kind, their schools and classes, the plans."""
-    kids = care_children(children, as_of).annotate(
+    A child is a care child when on the roll and in one of that plan's care groups
+    (``CarePlan.care_groups``). ``side`` keeps only the tasks of the school or of the
+    village director (``duty_side``); ``until`` keeps only tasks due on or before that
+    day. Sorted overdue first, then by risk (high first), then by due date. Four
+    queries: the plans' care groups, the children with the date of their last record of
+    each kind, their orgs, the plans."""
+    in_use = plan_groups_in_use(as_of)
+    every = frozenset().union(*in_use)
+    kids = care_children(children, as_of, every).annotate(
         **{LAST[kind]: _last_record(kind) for kind in SCHEDULED_KINDS}
     )
+    if len(in_use) > 1:  # plans differ in whom they care for: each child's groups
+        kids = kids.annotate(
+            **{
+                GROUP_FLAG[group]: ExpressionWrapper(
+                    care_group_filter(group, as_of), output_field=BooleanField()
+                )
+                for group in sorted(every)
+            }
+        )
     kids = list(kids)
     # 劝返 duties of the children who dropped out (on the roll, left-behind or not).
     persuade = persuade_back_tasks(children, as_of=as_of, until=until)
+    if side is not None:
+        persuade = [replace(task, side=side) for task in persuade]
     if not kids:
         return _task_order(persuade)
     _attach_orgs(kids)
-    schools = {k.school_id: k.school for k in kids}
-    plans = plans_in_force(schools.values(), as_of)
-    frequencies = {
-        school: [(str(kind), plan.frequency(kind), LAST[kind]) for kind in SCHEDULED_KINDS]
-        for school, plan in plans.items()
-    }
+    units = {unit.pk: unit for unit in map(care_unit, kids) if unit is not None}
+    plans = plans_in_force(units.values(), as_of)
+    # (unit, at school, living in a village) → [(kind, frequency, last, side)]
+    rules: dict[tuple[int, bool, bool], list[tuple[str, str, str, str]]] = {}
     tasks: list[Task] = []
     append = tasks.append
     for child in kids:
-        for kind, frequency, last in frequencies[child.school_id]:
-            due = next_due(kind, frequency, getattr(child, last), as_of)
+        unit = care_unit(child)
+        if unit is None:
+            continue
+        plan = plans[unit.pk]
+        if len(in_use) > 1 and not any(getattr(child, GROUP_FLAG[g]) for g in plan.groups):
+            continue
+        key = (unit.pk, child.school_id is not None, child.village_id is not None)
+        kinds = rules.get(key)
+        if kinds is None:
+            kinds = rules[key] = []
+            for kind in SCHEDULED_KINDS:
+                owner = duty_side(
+                    at_school=key[1], in_village=key[2], kind=kind, plan=plan, as_of=as_of
+                )
+                if owner is not None and (side is None or owner == side):
+                    kinds.append((str(kind), plan.frequency(kind), LAST[kind], owner))
+        for kind, frequency, last, owner in kinds:
+            due = next_due(kind, frequency, getattr(child, last), as_of, owner == SCHOOL)
             if due is None or (until is not None and due > until):
                 continue
-            append(Task(child=child, kind=kind, due_date=due, overdue=due < as_of))
+            append(Task(child=child, kind=kind, due_date=due, overdue=due < as_of, side=owner))
     return _task_order(tasks + persuade)
 
 
@@ -316,9 +438,8 @@ def persuade_back_tasks(
     return tasks
 
 
-def my_children(user: AnyUser) -> QuerySet[Child]:
-    """The visible children a user is class teacher (班主任) or active mentor of, and for a
-    village director the children of their villages who dropped out (their 劝返 work)."""
+def _school_scope(user: AnyUser) -> Q:
+    """The children a user is class teacher (班主任) of."""
     scope = Q(pk__in=[])
     for membership in user_memberships(user):
         if membership.role == Role.TEACHER and membership.org.kind in (
@@ -326,11 +447,45 @@ def my_children(user: AnyUser) -> QuerySet[Child]:
             OrgKind.GRADE,
         ):
             scope |= Q(school_class__in=org_ids_under(membership.org.path, OrgKind.CLASS))
-        elif membership.role == Role.VILLAGE_DIRECTOR:
+    return scope
+
+
+def _village_scope(user: AnyUser, on: dt.date) -> Q:
+    """The children a village director cares for on ``on``: those of their village not at
+    a school, and in the winter and summer breaks its school children too (whose
+    village-side duties the plan may hand over: ``duty_side``)."""
+    scope = Q(pk__in=[])
+    in_break = calendar.term_of(on) is None
+    for membership in user_memberships(user):
+        if membership.role == Role.VILLAGE_DIRECTOR:
+            villages = Q(village__in=org_ids_under(membership.org.path, OrgKind.VILLAGE))
+            scope |= villages if in_break else villages & Q(school__isnull=True)
             # The village's children who dropped out: the director's 劝返 work.
-            villages = org_ids_under(membership.org.path, OrgKind.VILLAGE)
-            scope |= Q(village__in=villages, schooling=Schooling.DROPPED_OUT)
-    return visible_children(user).filter(scope | Q(pk__in=mentee_ids(user)))
+            scope |= villages & Q(schooling=Schooling.DROPPED_OUT)
+    return scope
+
+
+def my_children(user: AnyUser, on: dt.date | None = None) -> QuerySet[Child]:
+    """The visible children a user is class teacher (班主任), active mentor or, as a
+    village director, carer of on ``on`` (default today: ``_village_scope``)."""
+    on = on or timezone.localdate()
+    scope = _school_scope(user) | Q(pk__in=mentee_ids(user)) | _village_scope(user, on)
+    return visible_children(user).filter(scope)
+
+
+def my_tasks(user: AnyUser, *, as_of: dt.date, until: dt.date | None = None) -> list[Task]:
+    """A user's working list (我的待办): the school-side tasks of their class and mentees
+    and the village-side tasks of the children they care for as a village director, with
+    the 劝返 duties of those who dropped out (once, if the user is both)."""
+    visible = visible_children(user)
+    school = visible.filter(_school_scope(user) | Q(pk__in=mentee_ids(user)))
+    tasks = tasks_for(school, as_of=as_of, until=until, side=SCHOOL)
+    village = _village_scope(user, as_of)
+    if any(m.role == Role.VILLAGE_DIRECTOR for m in user_memberships(user)):
+        seen = {(t.child.pk, t.kind) for t in tasks}
+        found = tasks_for(visible.filter(village), as_of=as_of, until=until, side=VILLAGE)
+        tasks = _task_order(tasks + [t for t in found if (t.child.pk, t.kind) not in seen])
+    return tasks
 
 
 def leads_schools(user: AnyUser) -> bool:
@@ -369,10 +524,10 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
     class_labels: dict[tuple[int, int], str] = {}
     unpaired = _("（未结对）")
     for pk, (child, count, overdue) in per_child.items():
-        where = (child.school_id, child.school_class_id)
+        where = (child.school_id, child.school_class_id, child.village_id)
         klass = class_labels.get(where)
         if klass is None:
-            klass = class_labels[where] = f"{child.school.name} {child.school_class.name}"
+            klass = class_labels[where] = child.place_label
         for groups, key in ((by_class, klass), (by_mentor, mentors.get(pk, unpaired))):
             row = groups.get(key)
             if row is None:
@@ -391,6 +546,8 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
 
 def may_read_confidential(user: AnyUser, child: Child) -> bool:
     """The school's principal, school admin or counselor (besides each record's author)."""
+    if child.school_id is None:  # a child not at a school: no school leadership
+        return False
     school_path = child.school.path
     return any(
         m.role in CONFIDENTIAL_READERS and school_path.startswith(m.org.path)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from carenet.care import calendar, selectors
 from carenet.care.forms import TARGET_LABELS, CarePlanForm, PlanCreateForm, RecordForm
-from carenet.care.models import SCHEDULED_KINDS, CareKind, CarePhoto, Frequency
+from carenet.care.models import SCHEDULED_KINDS, CareGroup, CareKind, CarePhoto, Frequency
 from carenet.care.presets import DEFAULT_PRESET
 from carenet.care.services import plan_create, plan_update, record_create
 from carenet.children.selectors import visible_children
@@ -31,10 +31,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
     until = selectors.week_end(today)
     user = request.user
     if not selectors.leads_schools(user):
-        tasks = selectors.tasks_for(selectors.my_children(user), as_of=today, until=until)
+        tasks = selectors.my_tasks(user, as_of=today, until=until)
         context = {"tasks": tasks, "today": today, "until": until, "school_view": False}
     else:
-        school_tasks = selectors.tasks_for(visible_children(user), as_of=today, until=until)
+        school_tasks = selectors.tasks_for(
+            visible_children(user), as_of=today, until=until, side=selectors.SCHOOL
+        )
         # The leader's own children are among the school's (my_children is a part of
         # visible_children): their tasks are picked out, not computed a second time.
         mine = set(selectors.my_children(user).values_list("pk", flat=True))
@@ -167,6 +169,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             (CareKind(k).label, Frequency(plan.frequency(k)).label) for k in SCHEDULED_KINDS
         ],
         "targets": [(TARGET_LABELS[k], plan.targets.get(k)) for k in TARGET_LABELS],
+        "care_groups": [label for value, label in CareGroup.choices if value in plan.groups],
         "months": months,
         "may_edit": selectors.plan_orgs(request.user).filter(pk=plan.org_id).exists(),
     }

@@ -63,14 +63,17 @@ def visible_individual_plans(user: AnyUser) -> QuerySet[IndividualPlan]:
 
 
 def helper_teachers(child: Child) -> QuerySet[AbstractBaseUser]:
-    """Who may be named on a child's plan: staff of the child's school and its mentor."""
+    """Who may be named on a child's plan: staff of the child's school (of the village, for
+    a child not at a school) and its mentor."""
     mentors = Pairing.objects.filter(
         child=child, kind=PairingKind.MENTOR, ended_on__isnull=True
     ).values("mentor_id")
+    place = child.school if child.school_id is not None else child.village
+    staff = Q(memberships__org__path__startswith=place.path) if place else Q(pk__in=[])
     return (
         get_user_model()
         .objects.filter(
-            Q(memberships__org__path__startswith=child.school.path) | Q(pk__in=mentors),
+            staff | Q(pk__in=mentors),
             is_active=True,
         )
         .distinct()

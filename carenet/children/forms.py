@@ -152,6 +152,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         *args: Any,
         classes=None,
         villages=None,
+        filing_villages=None,
         masked: bool = False,
         user: AnyUser | None = None,
         id_checks_allowed: bool = True,
@@ -161,6 +162,14 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         self.mask_initial(masked)
         self.user = user
         self.id_checks_allowed = id_checks_allowed
+        # Villages under which this user may file a child not at a school (no class).
+        self.filing_villages = (
+            filing_villages if filing_villages is not None else Org.objects.none()
+        )
+        self.fields["school_class"].required = False
+        self.fields["school_class"].help_text = _(
+            "不在校的儿童（0—5岁、辍学、送教上门）不选班级，按现居住村建档"
+        )
         self.fields["gender"].required = False
         self.fields["birth_date"].required = False
         # Encrypted, so a text column: the length is the form's to check.
@@ -220,6 +229,15 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if not data.get("school_class") and "school_class" not in self.errors:
+            village = data.get("village")
+            if village is None:
+                self.add_error("school_class", _("请选择班级；不在校的儿童请选择现居住村（社区）"))
+            elif not self.filing_villages.filter(pk=village.pk).exists():
+                self.add_error(
+                    "school_class",
+                    _("请选择班级：只有村儿童主任和县级管理员可以为不在校的儿童按村建档"),
+                )
         parsed = getattr(self, "_parsed_id", None)
         if parsed is None:
             return data

@@ -35,6 +35,8 @@ class Schooling(models.TextChoices):
     TRANSFERRED = "transferred", _("转出")
     GRADUATED = "graduated", _("毕业")
     NOT_SCHOOL_AGE = "preschool", _("未到学龄")
+    # Taught at home by visiting teachers (送教上门): filed under the village, no school.
+    HOME_TAUGHT = "home_taught", _("送教上门")
 
 
 class Immunization(models.TextChoices):
@@ -49,6 +51,7 @@ class Category(models.TextChoices):
     SPECIAL = "special", _("特殊")
     SINGLE_PARENT = "single_parent", _("单亲")
     POTENTIAL = "potential", _("潜能生")
+    DISTRESSED = "distressed", _("困境儿童")
 
 
 class RiskLevel(models.TextChoices):
@@ -99,11 +102,15 @@ class Child(models.Model):
     student_number = EncryptedCharField(_("学籍号"), blank=True, default="")
     # No single-column indexes on school, class and village: the (…, status) indexes of
     # Meta serve the same lookups, and every index costs a register import its upkeep.
+    # A child not at a school (aged 0–5, out of school, taught at home) has neither and is
+    # filed under their village (``village``), in the village director's care.
     school = models.ForeignKey(
         Org,
         on_delete=models.PROTECT,
         related_name="school_children",
         verbose_name=_("学校"),
+        null=True,
+        blank=True,
         db_index=False,
     )
     school_class = models.ForeignKey(
@@ -111,6 +118,8 @@ class Child(models.Model):
         on_delete=models.PROTECT,
         related_name="class_children",
         verbose_name=_("班级"),
+        null=True,
+        blank=True,
         db_index=False,
     )
     boarding = models.BooleanField(_("寄宿"), default=False)
@@ -192,6 +201,26 @@ class Child(models.Model):
     @property
     def category_list(self) -> list[str]:
         return [c for c in self.categories.split(",") if c]
+
+    @property
+    def at_school(self) -> bool:
+        """Filed at a school (else under a village only, in the village director's care)."""
+        return self.school_id is not None
+
+    @property
+    def place_label(self) -> str:
+        """Where the child is filed, as shown in lists: 学校 班级, or the village."""
+        if self.school_id is not None:
+            klass = self.school_class.name if self.school_class_id is not None else ""
+            return f"{self.school.name} {klass}".strip()
+        return self.village.name if self.village_id is not None else ""
+
+    @property
+    def class_or_village(self) -> str:
+        """The class's name, or for a child not at a school the village's."""
+        if self.school_class_id is not None:
+            return self.school_class.name
+        return self.village.name if self.village_id is not None else ""
 
     def get_category_labels(self) -> list[str]:
         labels = dict(Category.choices)

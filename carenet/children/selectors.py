@@ -49,7 +49,9 @@ class Action(StrEnum):
 _ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.COUNTY_ADMIN: {Action.VIEW, Action.EDIT},
     Role.TOWNSHIP_SUPERVISOR: {Action.VIEW},
-    Role.VILLAGE_DIRECTOR: {Action.VIEW, Action.CONTACTS},
+    # EDIT: only the files of the village's children not at a school (the school keeps
+    # its pupils' files).
+    Role.VILLAGE_DIRECTOR: {Action.VIEW, Action.CONTACTS, Action.EDIT},
     Role.PRINCIPAL: {Action.VIEW, Action.CONTACTS, Action.EDIT},
     Role.SCHOOL_ADMIN: {Action.VIEW, Action.CONTACTS, Action.EDIT},
     Role.TEACHER: {Action.VIEW, Action.CONTACTS, Action.EDIT},
@@ -75,7 +77,8 @@ def children_scope(user: AnyUser, action: Action = Action.VIEW) -> Q:
                 village__in=org_ids_under(org.path, OrgKind.VILLAGE)
             )
         elif membership.role == Role.VILLAGE_DIRECTOR:
-            scope |= Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+            villages = Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+            scope |= villages & Q(school__isnull=True) if action == Action.EDIT else villages
         elif membership.role in (Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.COUNSELOR):
             scope |= Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
         elif membership.role == Role.TEACHER and org.kind in (OrgKind.CLASS, OrgKind.GRADE):
@@ -217,6 +220,20 @@ def left_behind_filter(as_of: dt.date | None = None) -> Q:
     )
 
 
+def civil_left_behind_filter(as_of: dt.date | None = None) -> Q:
+    """The filter on Child keeping the civil-affairs left-behind (民政口径) on ``as_of``,
+    as ``with_left_behind``'s ``civil_left_behind``: under 16, rural, and both parents
+    away or one away and the other without guardianship capacity."""
+    as_of = as_of or timezone.localdate()
+    father, mother = Relation.FATHER, Relation.MOTHER
+    father_away, mother_away = Q(_parent_away(father, as_of)), Q(_parent_away(mother, as_of))
+    return Q(birth_date__gt=as_of - relativedelta(years=CIVIL_AGE_LIMIT), rural_hukou=True) & (
+        (father_away & mother_away)
+        | (father_away & Q(_parent_unable(mother)))
+        | (mother_away & Q(_parent_unable(father)))
+    )
+
+
 def left_behind_only(qs: QuerySet[Child]) -> QuerySet[Child]:
     """Keep the left-behind children of a queryset annotated by ``with_left_behind``."""
     return qs.exclude(left_behind_type=LeftBehindType.NONE)
@@ -304,3 +321,23 @@ def selectable_villages(user: AnyUser) -> QuerySet[Org]:
         return villages.order_by("path")
     counties = {m.org.county_code for m in user_memberships(user)}
     return villages.filter(county_code__in=counties).order_by("path")
+
+
+# Who files children not at a school under a village (a civil-affairs register, a child
+# aged 0–5): the village director for their village, the county for its villages.
+VILLAGE_FILERS = (Role.VILLAGE_DIRECTOR, Role.COUNTY_ADMIN)
+
+
+def filing_villages(user: AnyUser) -> QuerySet[Org]:
+    """The villages under which a user may file (create, import) a child not at a school:
+    ``children_scope`` for ``Action.EDIT`` read as villages."""
+    villages = Org.objects.filter(kind=OrgKind.VILLAGE)
+    if not user.is_authenticated or not user.is_active:
+        return villages.none()
+    if user.is_superuser:
+        return villages.order_by("path")
+    scope = Q(pk__in=[])
+    for membership in user_memberships(user):
+        if membership.role in VILLAGE_FILERS:
+            scope |= Q(path__startswith=membership.org.path)
+    return villages.filter(scope).order_by("path")

@@ -35,7 +35,15 @@ def _apply_child_fields(child: Child, data: dict[str, Any]) -> None:
         setattr(child, field, value)
     child.name_pinyin, child.name_initials = name_pinyin(child.name)
     child.id_number_hash = blind_index(child.id_number)
-    school_class: Org = child.school_class
+    school_class: Org | None = child.school_class
+    if school_class is None:
+        # Not at a school (aged 0–5, out of school, taught at home): filed under the village.
+        village: Org | None = child.village
+        if village is None:
+            raise ValueError("a child not at a school is filed under a village")
+        child.school = None
+        child.county_code = village.county_code
+        return
     school = school_of(school_class)
     if school is None:
         raise ValueError(f"class {school_class.code} is not under a school")

@@ -148,10 +148,20 @@ def sees_whole(user: AnyUser, org: Org) -> bool:
     )
 
 
+def _children_not_at_school(org: Org) -> bool:
+    """Whether any child on the roll under ``org`` is filed under a village, not a school."""
+    villages = org_ids_under(org.path, OrgKind.VILLAGE)
+    return Child.objects.filter(
+        school__isnull=True, village__in=villages, status=ChildStatus.ACTIVE
+    ).exists()
+
+
 def school_stamps(org: Org, as_of: dt.date) -> dict[int, str] | None:
     """Each school's kept-figures stamp under ``org`` for ``as_of``, None unless every
     school has one (``indicators_for`` keeps them for an org seen whole)."""
     schools = org_ids_under(org.path, OrgKind.SCHOOL)
+    if org.kind != OrgKind.SCHOOL and _children_not_at_school(org):
+        return None  # kept per school only: children not at a school are counted afresh
     rows = SchoolFigures.objects.filter(school__in=schools, as_of=as_of).values_list(
         "school_id", "pk", "counted_at"
     )

@@ -52,7 +52,11 @@ class ExportForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    school = forms.ModelChoiceField(queryset=Org.objects.none(), label=_("导入到学校"))
+    school = forms.ModelChoiceField(
+        queryset=Org.objects.none(),
+        label=_("导入到学校或村"),
+        help_text=_("导入到村：不在校的儿童（0—5岁、辍学、送教上门）按村建档，不分班级"),
+    )
     file = forms.FileField(
         label=_("花名册文件"),
         help_text=_("Excel（.xlsx、.xls）或 CSV 文件，不超过 20 MB。"),
@@ -62,6 +66,7 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["school"]
         field.queryset = schools
+        field.label_from_instance = org_label
         field.empty_label = None
         self.fields["file"].widget.attrs["accept"] = ",".join(IMPORT_SUFFIXES)
 

@@ -19,7 +19,12 @@ Decisions (see docs/import.md in the README section on registers):
   of the school year (1 September), at the latest three months before the import day,
   so the child counts as left-behind from the day of the import, as the register says;
 - a child already on file at another school is rejected (a transfer is done by the
-  school the child leaves, not by listing the ID number in another school's register).
+  school the child leaves, not by listing the ID number in another school's register);
+- a register may be imported into a village instead of a school (children not at a
+  school: aged 0–5, out of school, taught at home; the civil-affairs registers): new
+  children are filed under the village with no school or class; a child on file is
+  matched wherever filed, and one at a school keeps the school (only the residence is
+  updated). A child filed under a village who turns up in a school's register joins it.
 """
 
 from __future__ import annotations
@@ -1228,7 +1233,15 @@ def _plan_changes(
         for period in AwayPeriod.objects.filter(child_id__in=chunk).order_by("start"):
             latest[(period.child_id, period.relation)] = period
     classes = _existing_classes(school)
-    elsewhere = [c.pk for c in existing.values() if c.school_id != school.pk]
+    into_village = school.kind == OrgKind.VILLAGE
+    # Files the user may not see: at another school, or (a village's register) anywhere.
+    # A child filed under a village joins the school whose register names them. The command
+    # line (no user) may update any child's residence from a village's register.
+    elsewhere = [
+        c.pk
+        for c in existing.values()
+        if (c.school_id is not None and c.school_id != school.pk) or into_village
+    ]
     seen_elsewhere: set[int] = set()
     if user is not None:
         for chunk in _chunks(elsewhere, size):
@@ -1238,14 +1251,43 @@ def _plan_changes(
     for result in good:
         plan = result.plan
         child = existing.get(plan.id_hash)
+        if (
+            into_village
+            and user is not None
+            and child is not None
+            and child.pk not in seen_elsewhere
+        ):
+            result.action, result.plan = "reject", None
+            refused.append(result.row)
+            result.errors.append(
+                CellError("id_number", validator.column("id_number"), str(ID_REFUSED))
+            )
+            continue
+        if into_village:
+            plan.place = None  # filed under the village: no class
+            plan.child_values["village_id"] = school.pk
+            if child is not None and child.school_id is not None:
+                # At a school: the school keeps the file; only the residence is news.
+                plan.child_values = {
+                    f: v for f, v in plan.child_values.items() if f in _RESIDENCE_FIELDS
+                }
+                plan.family, plan.away, plan.derived_away = {}, {}, set()
         if child is None:
-            if plan.place is None:
+            if plan.place is None and not into_village:
                 result.action, result.plan = "reject", None
                 result.errors.append(
                     CellError("class", validator.column("class"), _("新建档的儿童必须填写班级"))
                 )
             continue
-        if child.school_id != school.pk:
+        if not into_village and child.school_id is None:
+            # Filed under a village (not at a school): the school's register enrolls them.
+            if plan.place is None:
+                result.action, result.plan = "reject", None
+                result.errors.append(
+                    CellError("class", validator.column("class"), _("新入校的儿童必须填写班级"))
+                )
+                continue
+        elif not into_village and child.school_id != school.pk:
             result.action = "reject"
             result.plan = None
             if child.pk in seen_elsewhere:
@@ -1264,8 +1306,10 @@ def _plan_changes(
         }
         if plan.place is not None:
             class_id = classes.get(plan.place)
-            if class_id != child.school_class_id:
+            if class_id is None or class_id != child.school_class_id:
                 plan.child_changes["school_class"] = plan.place
+            if child.school_id is None:
+                plan.child_changes["school_id"] = school.pk
         for relation, values in plan.family.items():
             member = members.get((child.pk, relation))
             if member is None:
@@ -1291,6 +1335,10 @@ def _plan_changes(
         else:
             result.action = "unchanged"
     return refused
+
+
+# What a village's register changes of a child at a school (``_plan_changes``).
+_RESIDENCE_FIELDS = ("village_id", "residence_group", "residence_address")
 
 
 def _existing_classes(school: Org) -> dict[tuple[str, str], int]:
@@ -1424,13 +1472,20 @@ def _commit(
             )
         places = {p.place for p in plans if p.place is not None}
         classes = _classes_for(places, school) if places else {}
+        # The kept indicator counts to drop: the school's (or village's), and those of
+        # the children on file, wherever they are filed (a village's register).
+        units = {school.pk}
+        for p in plans:
+            if p.existing is not None:
+                units.add(p.existing.school_id or p.existing.village_id)
+        units.discard(None)
         writer = _RawWriter(timezone.now(), user.pk if user is not None else None, reason)
         derived_start = derived_away_start(timezone.localdate())
         new = [p for p in plans if p.existing is None]
         with (
             writer.bulk_load(len(new)),
             stale_triggers_suspended(
-                connection, [m._meta.db_table for m in _BULK_TABLES], [school.pk]
+                connection, [m._meta.db_table for m in _BULK_TABLES], sorted(units)
             ),
         ):
             child_ids = writer.allocate_ids(Child, len(new))
@@ -1822,15 +1877,17 @@ def _created_rows(
     members and of their away periods (without ids: ``_RawWriter.insert_new`` gives
     them). A function of its arguments alone: a helper process may compute it."""
     children: list[dict[str, Any]] = []
+    at_school = school.kind != OrgKind.VILLAGE  # else filed under the village, no class
     for plan, pk in zip(plans, child_ids, strict=True):
-        assert plan.place is not None  # rejected by the preview otherwise
+        assert plan.place is not None or not at_school  # rejected by the preview otherwise
         values = dict(plan.child_values, id=pk)
         values["name_pinyin"], values["name_initials"] = writer.name_pinyin(values["name"])
-        values["school_class_id"] = classes[plan.place]
+        values["school_class_id"] = classes[plan.place] if at_school else None
         values["id_number_hash"] = plan.id_hash
         children.append(values)
     shared = {"county_code": school.county_code}
-    stamps = {**shared, "school_id": school.pk, "created_at": writer.now_db}
+    stamps = {**shared, "school_id": school.pk if at_school else None}
+    stamps["created_at"] = writer.now_db
     stamps["updated_at"] = writer.now_db
     members: list[dict[str, Any]] = []
     periods: list[dict[str, Any]] = []

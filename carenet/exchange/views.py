@@ -9,7 +9,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.children.models import Child
-from carenet.children.selectors import Action, visible_children
+from carenet.children.selectors import Action, filing_villages, visible_children
 from carenet.exchange.export import (
     Counted,
     TooManyRows,
@@ -47,8 +47,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def import_schools(user: AnyUser) -> QuerySet[Org]:
     """The schools whose register a user may import: the schools they manage
-    (principal, school admin at the school; county admin for every school under them)."""
-    return pairing_schools(user)
+    (principal, school admin at the school; county admin for every school under them),
+    and the villages under which they file children not at a school (village director,
+    county admin: ``filing_villages``)."""
+    schools = pairing_schools(user).values("pk")
+    villages = filing_villages(user).values("pk")
+    return Org.objects.filter(Q(pk__in=schools) | Q(pk__in=villages)).order_by("path")
 
 
 def export_children(user: AnyUser, org: Org, *, unmasked: bool) -> QuerySet[Child]:
@@ -187,7 +191,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     stored encrypted as a pending batch, with its preview."""
     schools = import_schools(request.user)
     if not schools.exists():
-        raise PermissionDenied(_("只有学校负责人和县级管理员可以导入花名册。"))
+        raise PermissionDenied(_("只有学校负责人、村儿童主任和县级管理员可以导入花名册。"))
     form = ImportForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,

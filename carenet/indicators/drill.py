@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from carenet.care.selectors import Task, plan_in_force, plans_in_force, tasks_for
-from carenet.children.models import Child, Immunization, Schooling
+from carenet.children.models import Child, ChildStatus, Immunization, Schooling
 from carenet.indicators.selectors import (
     KEYS,
     LABELS,
@@ -167,14 +167,17 @@ def sub_orgs(org: Org, level: str | None = None) -> tuple[list[Org], str | None]
     child's class). Villages and classes have none (villages count children by
     residence, not by school). ``level`` ``school`` (under a county or township) or
     ``class`` (under a school or grade) asks for every org of that kind instead."""
+    # The villages with children not at a school (whose unit they are) count as schools.
+    filed = Child.objects.filter(school__isnull=True, status=ChildStatus.ACTIVE)
+    villages = Q(kind=OrgKind.VILLAGE, pk__in=filed.values("village_id"))
     if level == OrgKind.SCHOOL and org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP):
-        schools = Org.objects.filter(path__startswith=org.path, kind=OrgKind.SCHOOL)
+        schools = Org.objects.filter(path__startswith=org.path).filter(
+            Q(kind=OrgKind.SCHOOL) | villages
+        )
         return list(schools.order_by("path")), "school"
     if org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP):
-        below = Org.objects.filter(
-            path__startswith=org.path,
-            depth=org.depth + 1,
-            kind__in=(OrgKind.TOWNSHIP, OrgKind.SCHOOL),
+        below = Org.objects.filter(path__startswith=org.path, depth=org.depth + 1).filter(
+            Q(kind__in=(OrgKind.TOWNSHIP, OrgKind.SCHOOL)) | villages
         )
         return list(below.order_by("path")), "school"
     if org.kind in (OrgKind.SCHOOL, OrgKind.GRADE):

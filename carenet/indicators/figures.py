@@ -43,8 +43,9 @@ from carenet.indicators.selectors import (
     COUNT_NAMES,
     Counts,
     counts_by_school,
-    plan_rules,
     school_plans,
+    unit_filter,
+    unit_rules,
 )
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import org_ids_under
@@ -52,26 +53,43 @@ from carenet.orgs.selectors import org_ids_under
 # Part of every kept row's stamp: bump it when what a count means changes (a filter of
 # ``selectors``), and the rows kept before are counted again. The names of the counts
 # are part of the stamp too.
-COUNTING = 3
+COUNTING = 4
+
+
+def _rule_text(rule: tuple[dt.date, bool] | None) -> str:
+    return "-" if rule is None else f"{rule[0].isoformat()}/{int(rule[1])}"
 
 
 def _stamp(rules: dict) -> str:
     """What counts were made under, as kept in ``SchoolFigures.rules``: the counting
-    version, the names of the counts and the plan's task rules."""
+    version, the names of the counts and the plan's task rules (for the children without
+    and with a village of residence, when they differ)."""
     parts = [f"v{COUNTING}.{zlib.crc32(','.join(COUNT_NAMES).encode()):08x}"]
-    for kind, rule in sorted(rules.items()):
-        parts.append(
-            f"{kind}=-" if rule is None else f"{kind}={rule[0].isoformat()}/{int(rule[1])}"
-        )
+    for kind, (without, with_village) in sorted(rules.items()):
+        text = _rule_text(without)
+        if with_village != without:
+            text += f"|{_rule_text(with_village)}"
+        parts.append(f"{kind}={text}")
     return ",".join(parts)
 
 
+def count_units(org: Org) -> list[int]:
+    """The units counted under ``org``: its schools and, under a county or township, its
+    villages (for the children not at a school)."""
+    units = org_ids_under(org.path, OrgKind.SCHOOL)
+    if org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP):
+        units += org_ids_under(org.path, OrgKind.VILLAGE)
+    return units
+
+
 def school_counts(org: Org, *, as_of: dt.date) -> dict[int, Counts]:
-    """The counts of each school under ``org`` with children in care on ``as_of`` (all
-    of its children: the caller checked that the reader sees them all)."""
-    schools = org_ids_under(org.path, OrgKind.SCHOOL)
+    """The counts of each unit under ``org`` (``count_units``: schools, and villages for
+    the children not at a school) with children in care on ``as_of`` (all of its
+    children: the caller checked that the reader sees them all)."""
+    schools = count_units(org)
     plans = school_plans(org, as_of)
-    stamps = {school: _stamp(plan_rules(plans[school], as_of)) for school in schools}
+    rules = unit_rules({school: plans[school] for school in schools}, as_of)
+    stamps = {school: _stamp(rules[school]) for school in schools}
     kept = {
         row.school_id: row.counts
         for row in SchoolFigures.objects.filter(school__in=schools, as_of=as_of).only(
@@ -94,7 +112,7 @@ def _count_and_keep(
             with connection.cursor() as cursor:
                 table = SchoolFigures._meta.db_table
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        base = Child.objects.filter(left_behind_filter(as_of), on_roll(as_of), school__in=schools)
+        base = Child.objects.filter(unit_filter(schools), left_behind_filter(as_of), on_roll(as_of))
         found = counts_by_school(base, as_of=as_of, plans=plans)
         empty = dict.fromkeys(COUNT_NAMES, 0)
         counted = {school: found.get(school, empty) for school in schools}

@@ -5,17 +5,20 @@ on ``as_of`` (``children.selectors.on_roll``: active, or left the roll after tha
 are left-behind on ``as_of`` (a father or mother away ≥ 3 months,
 ``left_behind_filter``), under the org:
 
-- a county, township or school: children whose *school* is under it. Counting by school
-  only (not "school or village of residence") is what makes the figures add up: each
-  child has exactly one school, so the schools' numerators and denominators sum to
-  their township's and their county's; a pupil living in another township's village
-  would otherwise be counted twice.
+- a county, township or school: children whose *school* is under it, and under a county
+  or township also the children not at a school (aged 0–5, out of school, taught at
+  home) filed under a village under it. Counting by school (not "school or village of
+  residence") is what makes the figures add up: each child has exactly one school or,
+  not at a school, one village — their *unit* — so the units' numerators and
+  denominators sum to their township's and their county's; a pupil living in another
+  township's village would otherwise be counted twice.
 - a grade or class: children whose class is under it;
 - a village: children whose village of residence is under it (whatever their school).
 
 ``children`` restricts the base further (the API passes ``visible_children(user)``).
 
-Speed: the figures are counted per school in one grouped query (``counts_by_school``),
+Speed: the figures are counted per unit (school, or village for the children not at a
+school; called "school" below) in one grouped query (``counts_by_school``),
 task completion included (an indexed ``EXISTS`` per kind, ``care.selectors.on_time_from``,
 instead of building every task). For a county, township or school seen whole, each
 school's counts are kept in ``SchoolFigures`` (``carenet.indicators.figures``) and only
@@ -25,17 +28,21 @@ scratch (tests/test_indicators_speed.py).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from carenet.care.models import CareKind, CarePlan, CareRecord
 from carenet.care.selectors import (
+    SCHOOL,
+    duty_side,
     on_time_from,
     plan_in_force,
     plans_in_force,
@@ -110,14 +117,27 @@ def org_filter(org: Org) -> Q:
         return Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
     if org.kind in (OrgKind.GRADE, OrgKind.CLASS):
         return Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
-    return Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
+    schools = Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
+    if org.kind == OrgKind.SCHOOL:
+        return schools
+    return schools | Q(school__isnull=True, village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+
+
+def unit_filter(units: list[int]) -> Q:
+    """The children whose unit (school, or village for a child not at a school) is one of
+    ``units``."""
+    return Q(school__in=units) | Q(school__isnull=True, village__in=units)
 
 
 def children_in_care(
     org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
 ) -> QuerySet[Child]:
     """The base of every indicator: on the roll on ``as_of`` (``on_roll``: a child who left
-    counts until the day before), left-behind on ``as_of``, under ``org``."""
+    counts until the day before), left-behind on ``as_of``, under ``org``.
+
+    Left-behind (education-register definition) whatever the plan's care groups
+    (``CarePlan.care_groups``): a plan that also names 特困生 or 困境儿童 schedules their
+    tasks in the working lists, but the task-completion indicators do not count them yet."""
     base = Child.objects.all() if children is None else children
     return base.filter(org_filter(org), left_behind_filter(as_of), on_roll(as_of))
 
@@ -143,7 +163,8 @@ def _member_named(relation: str, *, with_phone: bool = False) -> Q:
 def file_complete(as_of: dt.date) -> Q:
     """A complete file (建档) on ``as_of``, from the required columns of REGISTER.md:
 
-    - name, ID number and gender present (birth date and class are required columns);
+    - name, ID number and gender present (birth date and class are required columns; a
+      child not at a school has no class, but a village);
     - a place of residence: a village (现居住村) or a detailed address (详细住址);
     - an entrusted guardian (委托监护人) with a name and a contact phone;
     - for each parent away on ``as_of`` (≥ 3 months), that parent's name.
@@ -153,7 +174,7 @@ def file_complete(as_of: dt.date) -> Q:
         & ~Q(id_number="")
         & ~Q(gender="")
         & Q(birth_date__isnull=False)
-        & Q(school_class__isnull=False)
+        & (Q(school_class__isnull=False) | Q(school__isnull=True, village__isnull=False))
         & (Q(village__isnull=False) | ~Q(residence_address=""))
         & _member_named(Relation.GUARDIAN, with_phone=True)
         & (~_parent_away(Relation.FATHER, as_of) | _member_named(Relation.FATHER))
@@ -223,9 +244,41 @@ def _on_time(kind: str, rule: tuple[dt.date, bool]) -> Q:
     return on_time
 
 
-def plan_rules(plan: CarePlan, as_of: dt.date) -> dict[str, tuple[dt.date, bool] | None]:
-    """For each task kind the indicators count, when it is on time under ``plan``."""
-    return {kind: on_time_from(kind, plan.frequency(kind), as_of) for kind in TASK_KINDS.values()}
+Rule = tuple[dt.date, bool] | None
+
+
+def plan_rules(
+    plan: CarePlan, as_of: dt.date, *, at_school: bool = True
+) -> dict[str, tuple[Rule, Rule]]:
+    """For each task kind the indicators count, when it is on time under ``plan`` for the
+    children of a school (``at_school``) or a village: a pair, for the children without
+    and with a village of residence (who does the task, and so when it is due, may
+    differ: ``care.selectors.duty_side``). None where the kind is not scheduled."""
+    rules: dict[str, tuple[Rule, Rule]] = {}
+    for kind in TASK_KINDS.values():
+        pair = []
+        for in_village in (False, True):
+            side = duty_side(
+                at_school=at_school, in_village=in_village, kind=kind, plan=plan, as_of=as_of
+            )
+            frequency = plan.frequency(kind)
+            pair.append(
+                None if side is None else on_time_from(kind, frequency, as_of, side == SCHOOL)
+            )
+        rules[kind] = (pair[0], pair[1])
+    return rules
+
+
+def unit_rules(
+    plans: dict[int, CarePlan], as_of: dt.date
+) -> dict[int, dict[str, tuple[Rule, Rule]]]:
+    """``plan_rules`` of each unit (school or village) of ``plans``."""
+    return {
+        unit: plan_rules(
+            plan, as_of, at_school=getattr(plan, "unit_kind", OrgKind.SCHOOL) != OrgKind.VILLAGE
+        )
+        for unit, plan in plans.items()
+    }
 
 
 def counts_by_school(
@@ -236,7 +289,7 @@ def counts_by_school(
     ``base`` missing from it is looked up). The same figures as counting every child's
     ``tasks_for``: a kind is due for a child when their school's plan schedules it, and
     done when that task is not overdue on ``as_of``."""
-    rules = {school: plan_rules(plan, as_of) for school, plan in plans.items()}
+    rules = unit_rules(plans, as_of)
     age = school_age(as_of)
     columns = {
         "in_care": Count("pk"),
@@ -251,37 +304,83 @@ def counts_by_school(
         "with_guardian": Count("pk", filter=has_guardian()),
         "guardian_attended": Count("pk", filter=guardian_attended(as_of)),
     }
-    # One column per kind and distinct rule among the schools (one, unless plans differ).
-    rule_columns: dict[tuple[str, tuple[dt.date, bool]], str] = {}
+    # One column per kind and distinct rule among the units (one, unless plans differ or
+    # a break hands the village-side kinds of the children living in a village over),
+    # over all children (both rules alike) or those without / with a village.
+    groups = {None: Q(), False: Q(village__isnull=True), True: Q(village__isnull=False)}
+    rule_columns: dict[tuple[str, Rule, bool | None], str] = {}
     for kind in TASK_KINDS.values():
-        distinct = {r[kind] for r in rules.values() if r[kind] is not None}
-        for rule in sorted(distinct):
+        wanted: set[tuple[Rule, bool | None]] = set()
+        for pair in (r[kind] for r in rules.values()):
+            if pair[0] == pair[1]:
+                wanted.add((pair[0], None))
+            else:
+                wanted |= {(pair[0], False), (pair[1], True)}
+        for rule, group in sorted(wanted, key=lambda w: (w[0] is None, w[0] or (), str(w[1]))):
+            if rule is None:
+                continue
             name = f"on_time_{len(rule_columns)}"
-            rule_columns[kind, rule] = name
-            columns[name] = Count("pk", filter=_on_time(kind, rule))
+            rule_columns[kind, rule, group] = name
+            columns[name] = Count("pk", filter=_on_time(kind, rule) & groups[group])
+    if any(r[k][0] != r[k][1] for r in rules.values() for k in r):
+        columns["in_village"] = Count("pk", filter=Q(village__isnull=False))
     with without_jit():
-        rows = list(base.values("school_id").annotate(**columns).order_by())
-    missing = {row["school_id"] for row in rows} - set(plans)
+        rows = list(
+            base.values(unit=Coalesce("school_id", "village_id")).annotate(**columns).order_by()
+        )
+    missing = {row["unit"] for row in rows} - set(plans)
     if missing:  # a school outside the plans given (a child schooled in another county)
-        more = plans_in_force(Org.objects.filter(pk__in=missing), as_of)
+        outside = list(Org.objects.filter(pk__in=missing))
+        more = _marked(plans_in_force(outside, as_of), outside)
         return counts_by_school(base, as_of=as_of, plans=plans | more)
     found: dict[int, Counts] = {}
     for row in rows:
-        school = row["school_id"]
+        unit = row["unit"]
         counts = {name: row[name] for name in BASE_COUNTS}
+        in_village = row.get("in_village", 0)
         for key, kind in TASK_KINDS.items():
-            rule = rules[school][kind]
-            counts[f"{key}_due"] = 0 if rule is None else row["in_care"]
-            counts[f"{key}_done"] = 0 if rule is None else row[rule_columns[kind, rule]]
-        found[school] = counts
+            without, with_village = rules[unit][kind]
+            if without == with_village:
+                counts[f"{key}_due"] = 0 if without is None else row["in_care"]
+                counts[f"{key}_done"] = (
+                    0 if without is None else row[rule_columns[kind, without, None]]
+                )
+                continue
+            due = done = 0
+            for rule, group, size in (
+                (without, False, row["in_care"] - in_village),
+                (with_village, True, in_village),
+            ):
+                if rule is not None:
+                    due += size
+                    done += row[rule_columns[kind, rule, group]]
+            counts[f"{key}_due"], counts[f"{key}_done"] = due, done
+        found[unit] = counts
     return found
 
 
 def school_plans(org: Org, as_of: dt.date) -> dict[int, CarePlan]:
-    """The plan in force at each school of ``org``'s county (one query each)."""
+    """The plan in force at each unit (school, or village) of ``org``'s county (one query
+    each). Each plan is marked with its unit's kind (``unit_kind``)."""
     county = org.path[: Org.steplen]
-    schools = Org.objects.filter(kind=OrgKind.SCHOOL, path__startswith=county)
-    return plans_in_force(schools.only("path", "code", "kind", "county_code"), as_of)
+    units = Org.objects.filter(
+        kind__in=(OrgKind.SCHOOL, OrgKind.VILLAGE), path__startswith=county
+    ).only("path", "code", "kind", "county_code")
+    return _marked(plans_in_force(units, as_of), units)
+
+
+def _marked(plans: dict[int, CarePlan], units: Iterable[Org]) -> dict[int, CarePlan]:
+    """``plans`` (unit id → plan) with each plan's ``unit_kind`` set; a plan shared by
+    several units is copied for those of another kind."""
+    kinds = {unit.pk: unit.kind for unit in units}
+    marked: dict[int, CarePlan] = {}
+    for unit, plan in plans.items():
+        kind = kinds.get(unit, OrgKind.SCHOOL)
+        if getattr(plan, "unit_kind", kind) != kind:
+            plan = copy.copy(plan)
+        plan.unit_kind = kind
+        marked[unit] = plan
+    return marked
 
 
 def _fractions(counts: Counts) -> dict[str, tuple[int, int]]:

@@ -1,4 +1,5 @@
-"""Triggers that delete a school's kept indicator counts (``SchoolFigures``) whenever a
+"""Triggers that delete a school's kept indicator counts (``SchoolFigures``; for children
+not at a school, their village's) whenever a
 row they were counted from changes: a child, a family member, an away period, a pairing,
 a care record, a legal-aid case or a parent-school attendance or session, inserted,
 updated or deleted (see ``carenet.indicators.figures``).
@@ -45,16 +46,22 @@ def _stale(table: str, rows: str) -> str:
     by the column name): ``NEW.{col}, OLD.{col}`` on SQLite, a sub-select of a
     transition table on PostgreSQL."""
     if table == CHILDREN:
-        return f"school_id IN ({rows.format(col='school_id')})"
+        # A child not at a school is counted under their village (``figures``): the kept
+        # rows of the village go too (for a school child, needlessly but harmlessly).
+        return (
+            f"school_id IN ({rows.format(col='school_id')})"
+            f" OR school_id IN ({rows.format(col='village_id')})"
+        )
     if table == SESSIONS:
         return f"county_code IN ({rows.format(col='county_code')})"
     if table == ATTENDANCE:
         return (
-            f"school_id IN (SELECT c.school_id FROM {CHILDREN} c JOIN children_familymember m"
+            f"school_id IN (SELECT COALESCE(c.school_id, c.village_id) FROM {CHILDREN} c"
+            f" JOIN children_familymember m"
             f" ON m.child_id = c.id WHERE m.id IN ({rows.format(col='member_id')}))"
         )
     return (
-        f"school_id IN (SELECT school_id FROM {CHILDREN} WHERE id IN "
+        f"school_id IN (SELECT COALESCE(school_id, village_id) FROM {CHILDREN} WHERE id IN "
         f"({rows.format(col='child_id')}))"
     )
 

@@ -26,9 +26,11 @@ def unread_count(user: AnyUser) -> int:
 
 def reminded_users() -> QuerySet:
     """Active users who may have children in care: class teachers (a teacher at a class
-    or grade, as in ``care.selectors.my_children``) and active mentors."""
+    or grade, as in ``care.selectors.my_children``), village directors and active
+    mentors."""
     teachers = Membership.objects.filter(
-        role=Role.TEACHER, org__kind__in=(OrgKind.CLASS, OrgKind.GRADE)
+        Q(role=Role.TEACHER, org__kind__in=(OrgKind.CLASS, OrgKind.GRADE))
+        | Q(role=Role.VILLAGE_DIRECTOR)
     ).values("user_id")
     mentors = Pairing.objects.filter(kind=PairingKind.MENTOR, ended_on__isnull=True).values(
         "mentor_id"

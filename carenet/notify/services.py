@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from carenet.care.selectors import Task, my_children, tasks_for
+from carenet.care.selectors import Task, my_tasks
 from carenet.notify.models import Notification, NotificationKind
 from carenet.notify.selectors import reminded_users
 from carenet.notify.senders import get_sender
@@ -63,7 +63,7 @@ def _notification_for(user_id: int, task: Task) -> Notification:
         care_kind=task.kind,
         due_date=task.due_date,
         title=title,
-        body=f"{child.school.name} {child.school_class.name}",
+        body=child.place_label,
         dedupe_key=f"{user_id}:{child.pk}:{task.kind}:{kind}:{task.due_date.isoformat()}",
     )
 
@@ -74,7 +74,7 @@ def notifications_create(*, today: dt.date) -> int:
     until = today + dt.timedelta(days=REMIND_AHEAD_DAYS - 1)
     created = 0
     for user in reminded_users().iterator():
-        tasks = tasks_for(my_children(user), as_of=today, until=until)
+        tasks = my_tasks(user, as_of=today, until=until)
         if not tasks:
             continue
         rows = {n.dedupe_key: n for n in (_notification_for(user.pk, t) for t in tasks)}

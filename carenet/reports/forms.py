@@ -30,7 +30,7 @@ def case_label(record: CareRecord) -> str:
     text = (record.summary or "").strip().replace("\n", " ")
     if len(text) > 40:
         text = text[:40] + "…"
-    who = f"{child.name}（{child.school_class.name}）"
+    who = f"{child.name}（{child.class_or_village}）"
     return f"{record.date:%Y-%m-%d} {record.get_kind_display()} · {who}：{text}"
 
 

@@ -55,6 +55,7 @@ from django.utils.translation import gettext_lazy
 from carenet.children.models import (
     AwayPeriod,
     Child,
+    ChildStatus,
     FamilyMember,
     GuardianshipQuality,
     Relation,
@@ -161,9 +162,12 @@ def may_make_tables(user: AnyUser) -> bool:
 
 
 def row_orgs(org: Org) -> list[Org]:
-    """The rows of the table: the org's children in the tree that hold pupils."""
+    """The rows of the table: the org's children in the tree that hold pupils, and the
+    villages with children not at a school (filed under the village)."""
     children = Org.objects.filter(path__startswith=org.path, depth=org.depth + 1)
-    return list(children.filter(kind__in=ROW_KINDS).order_by("path"))
+    filed = Child.objects.filter(school__isnull=True, status=ChildStatus.ACTIVE)
+    villages = Q(kind=OrgKind.VILLAGE, pk__in=filed.values("village_id"))
+    return list(children.filter(Q(kind__in=ROW_KINDS) | villages).order_by("path"))
 
 
 # --------------------------------------------------------------------------- counting
@@ -321,7 +325,9 @@ def statistics_table(
     rows = row_orgs(org)
     by_path = {row.path: TableRow(label=row.name, code=row.code) for row in rows}
     # A county's or a township's rows contain schools; a school's rows contain classes.
-    unit = "school_class_id" if org.kind in (OrgKind.SCHOOL, OrgKind.GRADE) else "school_id"
+    unit = "school_class_id" if org.kind in (OrgKind.SCHOOL, OrgKind.GRADE) else "stat_unit"
+    # A child not at a school counts under their village (a row of a township's table).
+    base = base.annotate(stat_unit=Coalesce("school_id", "village_id"))
     with without_jit():
         combinations = list(_grouped(base, (unit,)))
     unit_paths = dict(

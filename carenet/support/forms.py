@@ -49,7 +49,7 @@ class LegalAidCloseForm(ServiceErrorsMixin, forms.Form):
 
 class _MemberChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: FamilyMember) -> str:
-        child = f"{obj.child.name}（{obj.child.school_class.name}）"
+        child = f"{obj.child.name}（{obj.child.class_or_village}）"
         return f"{child} · {obj.get_relation_display()} {obj.name or '—'}"
 
 
@@ -72,7 +72,7 @@ class ParentSessionForm(ServiceErrorsMixin, forms.Form):
 
 class _ChildChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Child) -> str:
-        label = f"{obj.name}（{obj.school_class.name}）"
+        label = f"{obj.name}（{obj.class_or_village}）"
         if getattr(obj, "left_behind", False):
             return f"{label} · {_('留守')}"
         return label

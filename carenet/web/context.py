@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from carenet.accounts.access import is_manager
-from carenet.children.selectors import editable_classes
+from carenet.children.selectors import editable_classes, filing_villages
 from carenet.orgs.school_selectors import may_administer_schools, own_school
 from carenet.orgs.selectors import primary_membership
 from carenet.pairing.selectors import pairing_schools
@@ -17,7 +17,7 @@ def navigation(request: HttpRequest) -> dict:
         return {}
     return {
         "primary_membership": primary_membership(user),
-        "can_create_child": editable_classes(user).exists(),
+        "can_create_child": editable_classes(user).exists() or filing_villages(user).exists(),
         "can_manage_pairing": pairing_schools(user).exists(),
         "may_manage_schools": may_administer_schools(user),
         "class_school": own_school(user),

@@ -169,7 +169,7 @@ def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
     elif filters.left_behind:
         qs = qs.filter(left_behind_type=filters.left_behind)
     return (
-        qs.select_related("school", "school_class")
+        qs.select_related("school", "school_class", "village")
         .prefetch_related(active_pairings(PairingKind.MENTOR, "active_mentors"))
         .order_by("school__path", "school_class__path", "name_pinyin", "pk")
     )

@@ -25,6 +25,7 @@ from carenet.children.models import Child, Relation
 from carenet.children.selectors import (
     Action,
     editable_classes,
+    filing_villages,
     left_behind_history,
     selectable_villages,
     user_may,
@@ -131,7 +132,7 @@ def child_card(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def child_create(request: HttpRequest) -> HttpResponse:
     classes = editable_classes(request.user)
-    if not classes.exists():
+    if not classes.exists() and not filing_villages(request.user).exists():
         raise PermissionDenied(_("您没有新建儿童档案的权限。"))
     return _child_form_page(request, child=None, classes=classes)
 
@@ -167,6 +168,7 @@ def _child_form_page(
         masked=masked,
         user=request.user,
         id_checks_allowed=id_checks_allowed(user=request.user),
+        filing_villages=filing_villages(request.user),
     )
     form.fields["school_class"].label_from_instance = class_label
     family = family_forms(data, child=child, masked=masked)

@@ -19,7 +19,7 @@ from carenet.api.schemas import (
     ValidationErrorOut,
 )
 from carenet.care.models import DETAIL_FIELDS, CareRecord
-from carenet.care.selectors import my_children, tasks_for, week_end
+from carenet.care.selectors import my_tasks, tasks_for, week_end
 from carenet.care.services import record_create
 from carenet.children.selectors import visible_children
 
@@ -90,10 +90,10 @@ def tasks_due(request: HttpRequest, filters: Query[TaskFilters]) -> dict:
     """Tasks due by the end of the week of ``as_of`` (overdue ones included), overdue
     first, then by the child's risk."""
     as_of = filters.as_of or timezone.localdate()
-    children = (
-        my_children(request.user) if filters.scope == "mine" else visible_children(request.user)
-    )
-    tasks = tasks_for(children, as_of=as_of, until=week_end(as_of))
+    if filters.scope == "mine":
+        tasks = my_tasks(request.user, as_of=as_of, until=week_end(as_of))
+    else:
+        tasks = tasks_for(visible_children(request.user), as_of=as_of, until=week_end(as_of))
     items = [
         {"child": t.child.pk, "kind": t.kind, "due_date": t.due_date, "overdue": t.overdue}
         for t in tasks
