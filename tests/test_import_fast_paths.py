@@ -221,6 +221,13 @@ def helped_splits():
             super().__init__(*args, **kwargs)
             made.append(self)
 
+        def results(self):
+            # A busy machine may finish a small register here before the helper has
+            # started: let it deliver a first chunk before this process competes.
+            if self._pipe is not None:
+                self._pipe.poll(30)
+            yield from super().results()
+
     with (
         mock.patch.object(importer, "BATCH", 3),
         mock.patch.object(importer, "HELPER_MIN_ROWS", 1),
