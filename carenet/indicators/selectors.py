@@ -505,7 +505,8 @@ def counts_for(
 def indicators_for(
     org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
 ) -> list[Indicator]:
-    """The indicators of ``org`` on ``as_of``, over the children in care under it.
+    """The indicators of ``org`` on ``as_of``: the care-work ones over the children their
+    plans schedule care for, the others over the children in care (left-behind).
 
     - ``filing_rate`` (建档率): children in care whose file is complete
       (``file_complete``) / children in care.
@@ -521,7 +522,10 @@ def indicators_for(
       on ``as_of`` / children in care (all of whom are left-behind).
     - ``talk_completion``, ``home_visit_completion``, ``parent_call_completion``: children
       whose next task of that kind (``tasks_for``) is not overdue on ``as_of`` / children
-      in care whose plan schedules that kind. An overdue task counts as not done.
+      whose plan schedules that kind for them: on the roll, under ``org`` and in one of
+      the care groups of the plan in force for their unit (``CarePlan.care_groups``; the
+      left-behind or not — a 特困生 when the plan names 特困生). An overdue task counts
+      as not done.
     - ``legal_aid_rate`` (法律援助): children in care with an eligible legal-aid case
       (``carenet.support.selectors.legal_aid_eligible``: opened in the 12 months up to
       ``as_of`` or still open) that got legal aid by ``as_of`` / children in care with
