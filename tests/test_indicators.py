@@ -8,8 +8,11 @@ import pytest
 import time_machine
 
 from carenet.api.services import token_issue
+from carenet.care.models import CareGroup
+from carenet.care.presets import DEFAULT_PRESET, preset_plan
+from carenet.care.selectors import tasks_for
 from carenet.care.services import record_create
-from carenet.children.models import FamilyMember, Pairing, Relation
+from carenet.children.models import Child, FamilyMember, Pairing, Relation
 from carenet.children.selectors import visible_children
 from carenet.children.services import family_member_save, pairing_start
 from carenet.indicators.selectors import KEYS, indicators_for
@@ -176,6 +179,23 @@ def test_every_indicator_equals_a_hand_count(world, kids):
     # A village counts the children living there: own_child, mentee, villager_elsewhere,
     # a and f.
     assert _figures(world.village)["filing_rate"] == (1, 5)
+
+
+def test_a_plan_naming_poor_pupils_counts_their_care_work_only(world, kids):
+    # 李明 (华阳小学, not left-behind) is 特困, and the county's plan names 特困生.
+    plan = preset_plan(DEFAULT_PRESET, org=world.county, school_year=2026)
+    plan.care_groups = [CareGroup.LEFT_BEHIND, CareGroup.POOR]
+    plan.save()
+    Child.objects.filter(pk=world.school_child.pk).update(categories=",poor,")
+    county = _figures(world.county)
+    assert county["talk_completion"] == (2, 10)  # and 李明, never talked with
+    assert county["home_visit_completion"] == (9, 10)
+    assert county["parent_call_completion"] == (1, 10)
+    assert county["filing_rate"] == (2, 9)  # the left-behind, as before
+    assert county["mentor_coverage"] == (1, 9)
+    tasks = tasks_for(Child.objects.all(), as_of=AS_OF)
+    talks = [t for t in tasks if t.kind == "talk"]
+    assert county["talk_completion"] == (sum(not t.overdue for t in talks), len(talks))
 
 
 def test_values_and_targets(world, kids):

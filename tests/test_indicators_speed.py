@@ -12,7 +12,14 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from carenet.care.models import SCHEDULED_KINDS, CareKind, CarePlan, CareRecord, Frequency
+from carenet.care.models import (
+    SCHEDULED_KINDS,
+    CareGroup,
+    CareKind,
+    CarePlan,
+    CareRecord,
+    Frequency,
+)
 from carenet.care.presets import preset_plan
 from carenet.care.selectors import next_due, on_time_from, tasks_for
 from carenet.care.services import record_create
@@ -28,6 +35,7 @@ from carenet.indicators.selectors import (
     indicators_by_school,
     indicators_for,
     mentored,
+    org_filter,
     school_age,
 )
 from carenet.orgs.models import OrgKind
@@ -55,7 +63,9 @@ AS_OF_DAYS = [
 
 
 def _from_scratch(org, as_of, children=None):
-    """The indicators as plain filters and ``tasks_for`` count them, child by child."""
+    """The indicators as plain filters and ``tasks_for`` count them, child by child: the
+    left-behind ones over the children in care, the care-work ones over every child under
+    the org (``tasks_for`` keeps those of their unit's plan's care groups)."""
     base = children_in_care(org, as_of=as_of, children=children)
     in_care = base.count()
     age = school_age(as_of)
@@ -77,7 +87,8 @@ def _from_scratch(org, as_of, children=None):
         ),
         "mentor_coverage": (base.filter(mentored(as_of)).count(), in_care),
     }
-    tasks = tasks_for(base, as_of=as_of)
+    under = (Child.objects.all() if children is None else children).filter(org_filter(org))
+    tasks = tasks_for(under, as_of=as_of)
     for key, kind in TASK_KINDS.items():
         due = {t.child.pk for t in tasks if t.kind == kind}
         done = {t.child.pk for t in tasks if t.kind == kind and not t.overdue}
@@ -108,13 +119,16 @@ def test_one_date_splits_overdue_from_on_time_tasks():
 
 @pytest.fixture
 def county(world):
-    """Two schools under different plans (monthly talks and term-point home visits at
-    华阳小学, the default weekly talks at 长岭中学) and 40 children with random families,
-    pairings and a year and a half of records around the days measured."""
+    """Two schools under different plans (monthly talks and term-point home visits for the
+    left-behind and 特困生 at 华阳小学, the default weekly talks for the left-behind at
+    长岭中学) and 40 children with random families, pairings and a year and a half of
+    records around the days measured; every third child is a 特困生 (some of them not
+    left-behind)."""
     rng = random.Random(5)
     extra = random.Random(11)  # legal aid and parent school, apart from the rest's draws
     school_year = 2026
     plan = preset_plan("monthly_talks", org=world.school, school_year=school_year)
+    plan.care_groups = [CareGroup.LEFT_BEHIND, CareGroup.POOR]
     plan.save()
     teacher = world.user("teacher")
     classes = [world.class_1, world.class_2, world.other_class]
@@ -182,6 +196,8 @@ def county(world):
             )
             for _ in range(rng.randrange(0, 12))
         )
+        if n % 3 == 0:
+            Child.objects.filter(pk=child.pk).update(categories=",poor,")
     return world
 
 
@@ -205,6 +221,9 @@ def test_every_org_counts_as_tasks_for_does(county, as_of):
         world.school, as_of, children=seen
     )
     assert _figures(world.county, as_of)["talk_completion"][1] > 0
+    # 华阳小学's plan names 特困生: its talks are due for more children than the left-behind.
+    in_care = children_in_care(world.school, as_of=as_of).count()
+    assert _figures(world.school, as_of)["talk_completion"][1] > in_care
 
 
 def test_the_schools_add_up_to_the_county(county):
@@ -294,6 +313,8 @@ def test_the_kept_counts_equal_a_count_from_scratch_after_every_change(county):
         ("a session moved to another year", lambda: ParentSchoolSession.objects.filter(
             held_on=dt.date(2026, 10, 20)).update(held_on=dt.date(2026, 5, 20)),
             {world.school, world.other_school}),
+        ("a child becomes a 特困生", lambda: Child.objects.filter(pk=a.pk).update(
+            categories=",poor,"), {world.school}),
         ("a child leaves school", lambda: Child.objects.filter(pk=a.pk).update(status="left"),
             {world.school}),
         ("a child moves school", lambda: Child.objects.filter(pk=b.pk).update(
@@ -327,6 +348,19 @@ def test_a_plan_that_schedules_differently_is_counted_again(county):
     plan.save()
     assert _figures(world.county) == _from_scratch(world.county, AS_OF)
     assert _figures(world.school)["home_visit_completion"] == (0, 0)
+
+
+def test_a_plan_that_cares_for_other_groups_is_counted_again(county):
+    world = county
+    before = _figures(world.school)
+    plan = CarePlan.objects.get(org=world.school)
+    plan.care_groups = [CareGroup.LEFT_BEHIND]
+    plan.save()
+    after = _figures(world.school)
+    assert after == _from_scratch(world.school, AS_OF)
+    assert after["talk_completion"][1] < before["talk_completion"][1]
+    assert after["filing_rate"] == before["filing_rate"]
+    assert _figures(world.county) == _from_scratch(world.county, AS_OF)
 
 
 def test_the_daily_job_counts_every_school_of_every_county(county):

@@ -36,7 +36,7 @@ from carenet.indicators.selectors import (
     LABELS,
     TASK_KINDS,
     Indicator,
-    children_in_care,
+    counted_children,
     indicators_for,
 )
 from carenet.orgs.models import Org, OrgKind
@@ -297,7 +297,7 @@ def dashboard(user: AnyUser, org: Org, *, as_of: dt.date) -> Dashboard:
         overdue = overdue_per_school(org, rows, as_of)
     else:
         indicators = indicators_for(org, as_of=as_of, children=children)
-        tasks = tasks_for(children_in_care(org, as_of=as_of, children=children), as_of=as_of)
+        tasks = tasks_for(counted_children(org, as_of=as_of, children=children), as_of=as_of)
         row_kind = OrgKind.CLASS if org.kind in (OrgKind.SCHOOL, OrgKind.GRADE) else ""
         rows = (
             sub_org_indicators(org, as_of=as_of, children=children, tasks=tasks, level=row_kind)

@@ -2,8 +2,9 @@
 orgs one level down.
 
 Both use the definitions of ``indicators.selectors`` — the base ``children_in_care``, the
-Q builders (``file_complete``, ``school_age``, ``mentored``) and ``tasks_for`` for the
-task-completion keys — so that a list holds exactly the children its figure counts, and
+Q builders (``file_complete``, ``school_age``, ``mentored``) and, for the task-completion
+keys, ``tasks_for`` over ``counted_children`` (the children of their unit's plan's care
+groups, not only the left-behind) — so that a list holds exactly the children its figure counts, and
 the rows of a table add up to the figures of their org.
 
 ``children`` restricts the base as in ``indicators_for``: pages pass
@@ -27,6 +28,7 @@ from carenet.indicators.selectors import (
     TASK_KINDS,
     Indicator,
     children_in_care,
+    counted_children,
     enrolled,
     file_complete,
     indicators_by_school,
@@ -118,12 +120,13 @@ def drill_down(
     ids (``children_page``). Raises KeyError for an unknown key."""
     if key not in LABELS:
         raise KeyError(key)
-    base = children_in_care(org, as_of=as_of, children=children)
     if key in TASK_KINDS:
+        base = counted_children(org, as_of=as_of, children=children)
         scheduled, on_time = task_children(tasks_for(base, as_of=as_of), TASK_KINDS[key])
         ordered = [pk for pk in _ordered_ids(base) if pk in scheduled]
         numerator = on_time
     else:
+        base = children_in_care(org, as_of=as_of, children=children)
         fraction = fractions(as_of)[key]
         denominator = base if fraction.denominator is None else base.filter(fraction.denominator)
         ordered = _ordered_ids(denominator)
@@ -210,8 +213,8 @@ def sub_org_indicators(
 
     Under a county or township: from ``indicators_by_school`` (the same per-school counts
     as ``indicators_for``), summed per township. Under a school or grade: one aggregate
-    grouped by class and one ``tasks_for`` over the school's children in care (or
-    ``tasks`` given, computed by the caller over ``children_in_care(org, …)``)."""
+    grouped by class and one ``tasks_for`` over the school's counted children (or
+    ``tasks`` given, computed by the caller over ``counted_children(org, …)``)."""
     below, child_field = sub_orgs(org, level)
     if not below or child_field is None:
         return []
@@ -274,7 +277,7 @@ def _class_figures(
             pair[0] += row[f"n_{key}"]
             pair[1] += row[denominator]
     if tasks is None:
-        tasks = tasks_for(base, as_of=as_of) if grouped else []
+        tasks = tasks_for(counted_children(org, as_of=as_of, children=children), as_of=as_of)
     keys = {kind: key for key, kind in TASK_KINDS.items()}
     for task in tasks:
         target = row_of(task.child.school_class)

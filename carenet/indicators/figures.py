@@ -11,9 +11,9 @@ When a kept row stops being valid:
   ``QuerySet.update()`` or raw SQL. Database triggers (migration 0002; per row on
   SQLite, per statement on PostgreSQL) delete every kept row of that school (and of
   the child's former school when a child moves);
-- the plan in force at the school changes how a counted task kind is scheduled: each
-  row stores the task rules it was counted under (``rules``) and is used only while
-  they are the plan's.
+- the plan in force at the school changes how a counted task kind is scheduled, or for
+  whom (its care groups): each row stores the task rules and care groups it was
+  counted under (``rules``) and is used only while they are the plan's.
 
 Nothing else enters the counts, so a kept row always equals a count from scratch
 (tests/test_indicators_speed.py). A table whose rows enter the counts later (legal aid,
@@ -36,12 +36,15 @@ import zlib
 from django.db import connection, transaction
 
 from carenet.care.models import CarePlan
+from carenet.care.selectors import care_filter
 from carenet.children.models import Child
-from carenet.children.selectors import left_behind_filter, on_roll
+from carenet.children.selectors import on_roll
 from carenet.indicators.models import SchoolFigures
 from carenet.indicators.selectors import (
     COUNT_NAMES,
     Counts,
+    counted,
+    counted_groups,
     counts_by_school,
     school_plans,
     unit_filter,
@@ -53,18 +56,22 @@ from carenet.orgs.selectors import org_ids_under
 # Part of every kept row's stamp: bump it when what a count means changes (a filter of
 # ``selectors``), and the rows kept before are counted again. The names of the counts
 # are part of the stamp too.
-COUNTING = 4
+COUNTING = 5
 
 
 def _rule_text(rule: tuple[dt.date, bool] | None) -> str:
     return "-" if rule is None else f"{rule[0].isoformat()}/{int(rule[1])}"
 
 
-def _stamp(rules: dict) -> str:
+def _stamp(rules: dict, groups: frozenset[str]) -> str:
     """What counts were made under, as kept in ``SchoolFigures.rules``: the counting
-    version, the names of the counts and the plan's task rules (for the children without
-    and with a village of residence, when they differ)."""
-    parts = [f"v{COUNTING}.{zlib.crc32(','.join(COUNT_NAMES).encode()):08x}"]
+    version, the names of the counts, the plan's care groups and its task rules (for the
+    children without and with a village of residence, when they differ)."""
+    parts = [
+        f"v{COUNTING}.{zlib.crc32(','.join(COUNT_NAMES).encode()):08x}",
+        # A checksum: the groups' names would not fit the column with the rules.
+        f"g{zlib.crc32('+'.join(sorted(groups)).encode()):08x}",
+    ]
     for kind, (without, with_village) in sorted(rules.items()):
         text = _rule_text(without)
         if with_village != without:
@@ -84,12 +91,12 @@ def count_units(org: Org) -> list[int]:
 
 def school_counts(org: Org, *, as_of: dt.date) -> dict[int, Counts]:
     """The counts of each unit under ``org`` (``count_units``: schools, and villages for
-    the children not at a school) with children in care on ``as_of`` (all of its
+    the children not at a school) that count anybody on ``as_of`` (``counted``; all of its
     children: the caller checked that the reader sees them all)."""
     schools = count_units(org)
     plans = school_plans(org, as_of)
     rules = unit_rules({school: plans[school] for school in schools}, as_of)
-    stamps = {school: _stamp(rules[school]) for school in schools}
+    stamps = {school: _stamp(rules[school], plans[school].groups) for school in schools}
     kept = {
         row.school_id: row.counts
         for row in SchoolFigures.objects.filter(school__in=schools, as_of=as_of).only(
@@ -100,7 +107,7 @@ def school_counts(org: Org, *, as_of: dt.date) -> dict[int, Counts]:
     stale = [school for school in schools if school not in kept]
     if stale:
         kept |= _count_and_keep(stale, as_of=as_of, plans=plans, stamps=stamps)
-    return {school: counts for school, counts in kept.items() if counts["in_care"]}
+    return {school: counts for school, counts in kept.items() if counted(counts)}
 
 
 def _count_and_keep(
@@ -112,7 +119,9 @@ def _count_and_keep(
             with connection.cursor() as cursor:
                 table = SchoolFigures._meta.db_table
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        base = Child.objects.filter(unit_filter(schools), left_behind_filter(as_of), on_roll(as_of))
+        base = Child.objects.filter(
+            unit_filter(schools), care_filter(counted_groups(as_of), as_of), on_roll(as_of)
+        )
         found = counts_by_school(base, as_of=as_of, plans=plans)
         empty = dict.fromkeys(COUNT_NAMES, 0)
         counted = {school: found.get(school, empty) for school in schools}

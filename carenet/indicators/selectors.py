@@ -1,9 +1,17 @@
 """Indicators (KPIs, 工作指标) of an org on a day, computed from the records.
 
-Who is counted ("children in care", the base of every indicator): children on the roll
-on ``as_of`` (``children.selectors.on_roll``: active, or left the roll after that day) who
-are left-behind on ``as_of`` (a father or mother away ≥ 3 months,
-``left_behind_filter``), under the org:
+Who is counted: children on the roll on ``as_of`` (``children.selectors.on_roll``:
+active, or left the roll after that day), under the org, and
+
+- for the care-work indicators (谈心/家访/联系家长完成率, ``TASK_KINDS``): in one of
+  the care groups of the plan in force for their unit (``CarePlan.care_groups``: the
+  left-behind, 困境儿童, 特困生, …) — exactly the children the working list schedules
+  (``care.selectors.tasks_for``);
+- for every other indicator ("children in care", ``children_in_care``): left-behind on
+  ``as_of`` (a father or mother away ≥ 3 months, ``left_behind_filter``).
+
+``counted_children`` holds both (left-behind, or in a care group of a plan in use).
+Under the org means:
 
 - a county, township or school: children whose *school* is under it, and under a county
   or township also the children not at a school (aged 0–5, out of school, taught at
@@ -39,11 +47,13 @@ from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from carenet.care.models import CareKind, CarePlan, CareRecord
+from carenet.care.models import CareGroup, CareKind, CarePlan, CareRecord
 from carenet.care.selectors import (
     SCHOOL,
+    care_filter,
     duty_side,
     on_time_from,
+    plan_groups_in_use,
     plan_in_force,
     plans_in_force,
 )
@@ -132,14 +142,29 @@ def unit_filter(units: list[int]) -> Q:
 def children_in_care(
     org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
 ) -> QuerySet[Child]:
-    """The base of every indicator: on the roll on ``as_of`` (``on_roll``: a child who left
-    counts until the day before), left-behind on ``as_of``, under ``org``.
-
-    Left-behind (education-register definition) whatever the plan's care groups
-    (``CarePlan.care_groups``): a plan that also names 特困生 or 困境儿童 schedules their
-    tasks in the working lists, but the task-completion indicators do not count them yet."""
+    """The base of the left-behind indicators (all but the care-work ones): on the roll on
+    ``as_of`` (``on_roll``: a child who left counts until the day before), left-behind
+    on ``as_of`` (education-register definition), under ``org``."""
     base = Child.objects.all() if children is None else children
     return base.filter(org_filter(org), left_behind_filter(as_of), on_roll(as_of))
+
+
+def counted_groups(as_of: dt.date) -> frozenset[str]:
+    """The care groups of the plans in use on ``as_of`` (``plan_groups_in_use``) and the
+    left-behind: whoever any indicator may count."""
+    return frozenset({CareGroup.LEFT_BEHIND}).union(*plan_groups_in_use(as_of))
+
+
+def counted_children(
+    org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
+) -> QuerySet[Child]:
+    """The children any indicator of ``org`` may count on ``as_of``: on the roll, under
+    ``org``, left-behind or in a care group of a plan in use (``counted_groups``). The
+    care-work indicators count those of them in their own unit's plan groups
+    (``tasks_for`` over this base gives exactly their tasks); the others the
+    left-behind (``children_in_care``)."""
+    base = Child.objects.all() if children is None else children
+    return base.filter(org_filter(org), care_filter(counted_groups(as_of), as_of), on_roll(as_of))
 
 
 def _parent_away(relation: str, as_of: dt.date) -> Q:
@@ -281,49 +306,83 @@ def unit_rules(
     }
 
 
+def _count(q: Q) -> Count:
+    return Count("pk", filter=q) if q else Count("pk")
+
+
+def counted(counts: Counts) -> bool:
+    """Whether a unit's counts count anybody (a child in care, or a care task due)."""
+    return bool(counts["in_care"]) or any(counts[f"{key}_due"] for key in TASK_KINDS)
+
+
 def counts_by_school(
     base: QuerySet[Child], *, as_of: dt.date, plans: dict[int, CarePlan]
 ) -> dict[int, Counts]:
-    """The counts of the children of ``base`` (children in care) per school, in one
-    grouped query; ``plans`` maps school ids to the plan in force there (a school of
-    ``base`` missing from it is looked up). The same figures as counting every child's
-    ``tasks_for``: a kind is due for a child when their school's plan schedules it, and
-    done when that task is not overdue on ``as_of``."""
+    """The counts of the children of ``base`` (``counted_children``, or a subset of it)
+    per unit (school, or village), in one grouped query; ``plans`` maps unit ids to the
+    plan in force there (a unit of ``base`` missing from it is looked up). Units that
+    count nobody (``counted``) are left out.
+
+    ``in_care`` and the other ``BASE_COUNTS`` count the left-behind children. The task
+    counts are the same figures as counting every child's ``tasks_for``: a kind is due
+    for a child in one of their unit's plan's care groups when that plan schedules it,
+    and done when that task is not overdue on ``as_of``."""
     rules = unit_rules(plans, as_of)
+    every = counted_groups(as_of)
+    # The base holds only children of ``every``: a filter by all of them is no filter.
+    left_behind = Q() if every == {CareGroup.LEFT_BEHIND} else left_behind_filter(as_of)
+
+    def group_filter(groups: frozenset[str]) -> Q:
+        return Q() if groups >= every else care_filter(groups, as_of)
+
     age = school_age(as_of)
     columns = {
-        "in_care": Count("pk"),
-        "filed": Count("pk", filter=file_complete(as_of)),
-        "school_age": Count("pk", filter=age),
-        "enrolled": Count("pk", filter=age & enrolled(as_of)),
-        "retained": Count("pk", filter=~Q(schooling=Schooling.DROPPED_OUT)),
-        "immunized": Count("pk", filter=Q(immunization=Immunization.COMPLETE)),
-        "mentored": Count("pk", filter=mentored(as_of)),
-        "aid_eligible": Count("pk", filter=legal_aid_eligible(as_of)),
-        "aid_given": Count("pk", filter=legal_aid_given(as_of)),
-        "with_guardian": Count("pk", filter=has_guardian()),
-        "guardian_attended": Count("pk", filter=guardian_attended(as_of)),
+        "in_care": _count(left_behind),
+        "filed": _count(left_behind & file_complete(as_of)),
+        "school_age": _count(left_behind & age),
+        "enrolled": _count(left_behind & age & enrolled(as_of)),
+        "retained": _count(left_behind & ~Q(schooling=Schooling.DROPPED_OUT)),
+        "immunized": _count(left_behind & Q(immunization=Immunization.COMPLETE)),
+        "mentored": _count(left_behind & mentored(as_of)),
+        "aid_eligible": _count(left_behind & legal_aid_eligible(as_of)),
+        "aid_given": _count(left_behind & legal_aid_given(as_of)),
+        "with_guardian": _count(left_behind & has_guardian()),
+        "guardian_attended": _count(left_behind & guardian_attended(as_of)),
     }
-    # One column per kind and distinct rule among the units (one, unless plans differ or
-    # a break hands the village-side kinds of the children living in a village over),
-    # over all children (both rules alike) or those without / with a village.
-    groups = {None: Q(), False: Q(village__isnull=True), True: Q(village__isnull=False)}
-    rule_columns: dict[tuple[str, Rule, bool | None], str] = {}
-    for kind in TASK_KINDS.values():
-        wanted: set[tuple[Rule, bool | None]] = set()
-        for pair in (r[kind] for r in rules.values()):
-            if pair[0] == pair[1]:
-                wanted.add((pair[0], None))
-            else:
-                wanted |= {(pair[0], False), (pair[1], True)}
-        for rule, group in sorted(wanted, key=lambda w: (w[0] is None, w[0] or (), str(w[1]))):
-            if rule is None:
-                continue
-            name = f"on_time_{len(rule_columns)}"
-            rule_columns[kind, rule, group] = name
-            columns[name] = Count("pk", filter=_on_time(kind, rule) & groups[group])
-    if any(r[k][0] != r[k][1] for r in rules.values() for k in r):
-        columns["in_village"] = Count("pk", filter=Q(village__isnull=False))
+    # One column per distinct (care groups, children without / with a village / all) —
+    # the children a kind is due for — and per distinct (kind, rule, …) — those on time.
+    # Few: plans seldom differ, and a break hands the village-side kinds of the children
+    # living in a village over (two rules for one unit).
+    villages = {None: Q(), False: Q(village__isnull=True), True: Q(village__isnull=False)}
+    names: dict[tuple, str] = {}
+
+    def column(key: tuple, q: Q) -> str:
+        if key not in names:
+            names[key] = f"c_{len(names)}"
+            columns[names[key]] = _count(q)
+        return names[key]
+
+    # unit → kind → [(due column, done column)]
+    parts: dict[int, dict[str, list[tuple[str, str]]]] = {}
+    for unit, plan in plans.items():
+        groups = plan.groups
+        in_groups = group_filter(groups)
+        parts[unit] = {}
+        for kind in TASK_KINDS.values():
+            without, with_village = rules[unit][kind]
+            split = [(without, None)] if without == with_village else []
+            split = split or [(without, False), (with_village, True)]
+            parts[unit][kind] = [
+                (
+                    column(("due", groups, village), in_groups & villages[village]),
+                    column(
+                        ("done", kind, rule, village, groups),
+                        _on_time(kind, rule) & villages[village] & in_groups,
+                    ),
+                )
+                for rule, village in split
+                if rule is not None
+            ]
     with without_jit():
         rows = list(
             base.values(unit=Coalesce("school_id", "village_id")).annotate(**columns).order_by()
@@ -337,25 +396,12 @@ def counts_by_school(
     for row in rows:
         unit = row["unit"]
         counts = {name: row[name] for name in BASE_COUNTS}
-        in_village = row.get("in_village", 0)
         for key, kind in TASK_KINDS.items():
-            without, with_village = rules[unit][kind]
-            if without == with_village:
-                counts[f"{key}_due"] = 0 if without is None else row["in_care"]
-                counts[f"{key}_done"] = (
-                    0 if without is None else row[rule_columns[kind, without, None]]
-                )
-                continue
-            due = done = 0
-            for rule, group, size in (
-                (without, False, row["in_care"] - in_village),
-                (with_village, True, in_village),
-            ):
-                if rule is not None:
-                    due += size
-                    done += row[rule_columns[kind, rule, group]]
-            counts[f"{key}_due"], counts[f"{key}_done"] = due, done
-        found[unit] = counts
+            pairs = parts[unit][kind]
+            counts[f"{key}_due"] = sum(row[due] for due, _done in pairs)
+            counts[f"{key}_done"] = sum(row[done] for _due, done in pairs)
+        if counted(counts):
+            found[unit] = counts
     return found
 
 
@@ -452,14 +498,15 @@ def counts_for(
         org, children, as_of
     ):
         return school_counts(org, as_of=as_of)
-    base = children_in_care(org, as_of=as_of, children=children)
+    base = counted_children(org, as_of=as_of, children=children)
     return counts_by_school(base, as_of=as_of, plans=school_plans(org, as_of))
 
 
 def indicators_for(
     org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
 ) -> list[Indicator]:
-    """The indicators of ``org`` on ``as_of``, over the children in care under it.
+    """The indicators of ``org`` on ``as_of``: the care-work ones over the children their
+    plans schedule care for, the others over the children in care (left-behind).
 
     - ``filing_rate`` (建档率): children in care whose file is complete
       (``file_complete``) / children in care.
@@ -475,7 +522,10 @@ def indicators_for(
       on ``as_of`` / children in care (all of whom are left-behind).
     - ``talk_completion``, ``home_visit_completion``, ``parent_call_completion``: children
       whose next task of that kind (``tasks_for``) is not overdue on ``as_of`` / children
-      in care whose plan schedules that kind. An overdue task counts as not done.
+      whose plan schedules that kind for them: on the roll, under ``org`` and in one of
+      the care groups of the plan in force for their unit (``CarePlan.care_groups``; the
+      left-behind or not — a 特困生 when the plan names 特困生). An overdue task counts
+      as not done.
     - ``legal_aid_rate`` (法律援助): children in care with an eligible legal-aid case
       (``carenet.support.selectors.legal_aid_eligible``: opened in the 12 months up to
       ``as_of`` or still open) that got legal aid by ``as_of`` / children in care with
