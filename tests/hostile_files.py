@@ -177,3 +177,23 @@ def two_large_sheets() -> bytes:
         sheet.write_string(99_999, 79, "x")
     book.close()
     return out.getvalue()
+
+
+def far_corner_elsewhere(path: str = "xl/data/part.bin") -> bytes:
+    """The far-corner sheet stored at ``path`` (not under xl/worksheets/), as the workbook's
+    relationships may name it: python-calamine reads it from there."""
+    source = zipfile.ZipFile(io.BytesIO(far_corner()))
+    out = io.BytesIO()
+    target = path.removeprefix("xl/")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in source.infolist():
+            data, name = source.read(part), part.filename
+            if name == "xl/worksheets/sheet1.xml":
+                name = path
+            elif name == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"worksheets/sheet1.xml", target.encode())
+            elif name == "[Content_Types].xml":
+                data = data.replace(b"/xl/worksheets/sheet1.xml", b"/" + path.encode())
+            archive.writestr(name, data)
+        archive.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4000)
+    return out.getvalue()

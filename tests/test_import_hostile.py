@@ -38,6 +38,7 @@ def _cases(huge: Path) -> dict[str, tuple[bytes, str]]:
     return {
         "far corner": (hostile_files.far_corner(), TOO_LARGE),
         "sparse rectangle": (hostile_files.sparse_rectangle(), TOO_LARGE),
+        "far corner in a part named elsewhere": (hostile_files.far_corner_elsewhere(), TOO_LARGE),
         "huge shared string": (huge.read_bytes(), UNPACKED),
         "zip bomb": (hostile_files.zip_bomb(), UNPACKED),
         "a text longer than a cell holds": (hostile_files.long_shared_string(), "32767"),
@@ -211,6 +212,8 @@ def test_the_text_of_every_cell_is_bounded_shared_or_inline(monkeypatch):
     shared.scan(b'<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" s="2" t="s"><v>1</v></c>')
     shared.scan(b'<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2"><v>1</v></c></row>')
     assert shared.total == 6_005  # the number in B2 is not a string
+    shared.scan(b'<row r="3"><c r="A3" t = \'s\'><x:v> 0 </x:v></c></row>')  # as XML allows
+    assert shared.total == 6_010
     with pytest.raises(RegisterError) as refused:
         shared.scan(b'<row r="3"><c r="A3" t="s"><v>1</v></c><c r="B3" t="s"><v>1</v></c>')
     assert MUCH_TEXT in str(refused.value)
@@ -232,7 +235,7 @@ def test_a_register_whose_strings_are_shared_passes_the_checks():
 def test_the_search_for_an_address_beyond_the_rectangle_agrees_with_the_numbers():
     import random
 
-    from carenet.exchange.bounds import _column_letters, _unusual
+    from carenet.exchange.bounds import _beyond_cell, _column_letters
 
     rng = random.Random(7)
     for _ in range(2_000):
@@ -247,7 +250,7 @@ def test_the_search_for_an_address_beyond_the_rectangle_agrees_with_the_numbers(
             _column_letters(cell_col),
             cell_row,
         )
-        found = _unusual(row, col).search(cell) is not None
+        found = _beyond_cell(row, col).search(cell) is not None
         assert found == (cell_row > row or cell_col > col), (row, col, cell)
 
 

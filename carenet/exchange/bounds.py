@@ -67,10 +67,14 @@ _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s/>]")
 _LONG_TEXT = re.compile(rb">[^<]{%d}" % MAX_TEXT_BYTES)
 # The usual sheet, as every common writer makes it: each row and cell has its address as
 # its first attribute, in capitals; a row or cell out of the rectangle found so far is
-# then found by one search (``_unusual``) for an address beyond it.
+# then found by one search (``_beyond_cell``) for an address beyond it.
+# A row or cell tag whose first attribute is not its address in capitals.
+_ODD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,3}\d{1,7}"[\s/>])[\s/>]')
+_ODD_ROW = re.compile(rb'<row(?! r="\d{1,7}"[\s/>])[\s/>]')
 _ROW_NUMBERS = re.compile(rb'<row r="(\d+)"')
 # A cell's shared string (its index) and an inline string's text runs.
-_SHARED_REFS = re.compile(rb't="s"[^>]*>\s*<v>(\d+)</v>')
+# (Any spacing and quotes calamine's XML reader accepts: t = 's', a prefixed <x:v>.)
+_SHARED_REFS = re.compile(rb"""t\s*=\s*["']s["'][^>]*>\s*<(?:[A-Za-z_][\w.-]*:)?v>\s*(\d+)\s*<""")
 _INLINE_TEXT = re.compile(rb"<t(?:>|\s[^>]*>)([^<]*)")
 _INLINE_TEXT_PREFIXED = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:>|\s[^>]*>)([^<]*)")
 # The end of a shared string (<si>...</si>, or <si/>), and the plain one: <si><t>text</t></si>.
@@ -262,19 +266,28 @@ def check_xlsx(data: bytes) -> None:
         text = _Text(strings.lengths)
         cells = 0
         for part in parts:
-            name = part.filename.lower()
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            # Any XML part may be a sheet: the workbook's relationships can name any path.
+            if part.filename.lower() != "xl/sharedstrings.xml" and not part.is_dir():
                 extent = _Extent()
-                _check_part(archive, part, extent.scan, text.scan)
+                _check_part(archive, part, extent.scan, text.scan, xml_only=True)
                 cells += extent.max_row * extent.max_col
                 if cells > MAX_CELLS:
                     raise _too_large_together()  # every sheet is read and kept
 
 
-def _check_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, *scans) -> None:
+def _check_part(
+    archive: zipfile.ZipFile, part: zipfile.ZipInfo, *scans, xml_only: bool = False
+) -> None:
+    """Read the part a chunk at a time through each scan; with ``xml_only``, a part that
+    does not begin as XML (an image, a binary part) is left unread."""
     read = 0
     try:
         with archive.open(part) as stream:
+            if xml_only:
+                head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+                if not head.startswith(b"<"):
+                    return
+                stream = _Rewound(head, stream)
             for buffer in _buffers(stream):
                 read += len(buffer)
                 if read > part.file_size + _CHUNK or read > MAX_UNCOMPRESSED_BYTES:
@@ -285,6 +298,19 @@ def _check_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, *scans) -> None
                     scan(buffer)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         raise _damaged() from None
+
+
+class _Rewound:
+    """A stream with its first bytes (already read) given back first."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head, self._stream = head, stream
+
+    def read(self, size: int) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head + self._stream.read(max(0, size - len(head)))
+        return self._stream.read(size)
 
 
 def _buffers(stream: IO[bytes]) -> Iterator[bytes]:
@@ -319,14 +345,11 @@ def _beyond(value: bytes, alphabet: bytes) -> bytes:
 
 
 @lru_cache(maxsize=256)
-def _unusual(row: int, col: int) -> re.Pattern[bytes]:
-    """A row or cell tag without its address first (or of another shape), or a cell beyond
-    row ``row`` or column number ``col`` (0: any cell)."""
+def _beyond_cell(row: int, col: int) -> re.Pattern[bytes]:
+    """A cell (its address first) beyond row ``row`` or column number ``col`` (0: any)."""
     beyond_col = _beyond(_column_letters(col), b"A-Z") if col else b"[A-Z]"
-    return re.compile(
-        rb'<(?:c(?! r="[A-Z]{1,3}\d{1,7}"[\s/>])|row(?! r="\d{1,7}"[\s/>]))[\s/>]'
-        rb'|<c r="(?:' + beyond_col + rb"\d|[A-Z]+" + _beyond(str(row).encode(), b"0-9") + b'")'
-    )
+    beyond_row = _beyond(str(row).encode(), b"0-9")
+    return re.compile(rb'<c r="(?:' + beyond_col + rb"\d|[A-Z]+" + beyond_row + b'")')
 
 
 def _column_letters(number: int) -> bytes:
@@ -362,7 +385,11 @@ class _Extent:
             self._scan_tags(buffer)  # a namespace prefix
             return
         last_row = max(self.max_row, max(map(int, _ROW_NUMBERS.findall(buffer)), default=0))
-        if _unusual(last_row, self.max_col).search(buffer):
+        if (
+            _ODD_CELL.search(buffer)
+            or _ODD_ROW.search(buffer)
+            or _beyond_cell(last_row, self.max_col).search(buffer)
+        ):
             self._scan_addressed(buffer)
             return
         # Every row and cell is addressed (``r`` first), and no cell lies beyond the last
@@ -484,7 +511,7 @@ class _Text:
         self.total = 0
 
     def scan(self, buffer: bytes) -> None:
-        if self.lengths and b't="s"' in buffer:
+        if self.lengths:
             refs = map(int, _SHARED_REFS.findall(buffer))
             try:
                 self.total += sum(map(self.lengths.__getitem__, refs))
@@ -492,7 +519,7 @@ class _Text:
                 count = len(self.lengths)
                 found = (int(ref) for ref in _SHARED_REFS.findall(buffer))
                 self.total += sum(self.lengths[ref] for ref in found if ref < count)
-        runs = _INLINE_TEXT_PREFIXED if b":t" in buffer else _INLINE_TEXT
+        runs = _INLINE_TEXT_PREFIXED if b":" in buffer else _INLINE_TEXT
         self.total += sum(map(len, runs.findall(buffer)))
         if self.total > MAX_TEXT_TOTAL:
             raise _much_text()
