@@ -63,6 +63,7 @@ _CELL = re.compile(rb"([A-Za-z]*)(\d*)")
 _CELL_REFS = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
 _ROW_REFS = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br="(\d{1,7})"')
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s/>]")
+_PREFIX_END = re.compile(rb":(?:row|c)[\s/>]")  # cheap to look for first (from each ":")
 # A text run (between a tag's ">" and the next "<") longer than a cell may hold.
 _LONG_TEXT = re.compile(rb">[^<]{%d}" % MAX_TEXT_BYTES)
 # The usual sheet, as every common writer makes it: each row and cell has its address as
@@ -73,7 +74,9 @@ _ODD_CELL = re.compile(rb'<c(?! r="[A-Z]{1,3}\d{1,7}"[\s/>])[\s/>]')
 _ODD_ROW = re.compile(rb'<row(?! r="\d{1,7}"[\s/>])[\s/>]')
 _ROW_NUMBERS = re.compile(rb'<row r="(\d+)"')
 # A cell's shared string (its index) and an inline string's text runs.
-# (Any spacing and quotes calamine's XML reader accepts: t = 's', a prefixed <x:v>.)
+_USUAL_SHARED_REFS = re.compile(rb't="s"[^>]*>\s*<v>(\d+)<')
+# Any spacing and quotes calamine's XML reader accepts (t = 's'), a prefixed <x:v>.
+_ODD_TYPE = re.compile(rb"""t(?:\s+=|=\s|=')""")
 _SHARED_REFS = re.compile(rb"""t\s*=\s*["']s["'][^>]*>\s*<(?:[A-Za-z_][\w.-]*:)?v>\s*(\d+)\s*<""")
 _INLINE_TEXT = re.compile(rb"<t(?:>|\s[^>]*>)([^<]*)")
 _INLINE_TEXT_PREFIXED = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:>|\s[^>]*>)([^<]*)")
@@ -381,7 +384,7 @@ class _Extent:
     def scan(self, buffer: bytes) -> None:
         if not self._in_data:
             self._dimension(buffer)
-        if b":" in buffer and _PREFIXED.search(buffer):
+        if b":" in buffer and _PREFIX_END.search(buffer) and _PREFIXED.search(buffer):
             self._scan_tags(buffer)  # a namespace prefix
             return
         last_row = max(self.max_row, max(map(int, _ROW_NUMBERS.findall(buffer)), default=0))
@@ -512,7 +515,8 @@ class _Text:
 
     def scan(self, buffer: bytes) -> None:
         if self.lengths:
-            refs = map(int, _SHARED_REFS.findall(buffer))
+            odd = _ODD_TYPE.search(buffer) or (b":" in buffer and b":v>" in buffer)
+            refs = map(int, (_SHARED_REFS if odd else _USUAL_SHARED_REFS).findall(buffer))
             try:
                 self.total += sum(map(self.lengths.__getitem__, refs))
             except IndexError:  # a string that is not there (the reader refuses the file)
