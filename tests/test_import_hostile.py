@@ -208,7 +208,7 @@ def test_the_text_of_every_cell_is_bounded_shared_or_inline(monkeypatch):
     from carenet.exchange import bounds
 
     monkeypatch.setattr(bounds, "MAX_TEXT_TOTAL", 10_000)
-    shared = bounds._Text(array("I", [5, 3_000]))
+    shared = bounds._Text(array("I", [5, 3_000]), exact=True)
     shared.scan(b'<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" s="2" t="s"><v>1</v></c>')
     shared.scan(b'<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2"><v>1</v></c></row>')
     assert shared.total == 6_005  # the number in B2 is not a string
@@ -217,11 +217,43 @@ def test_the_text_of_every_cell_is_bounded_shared_or_inline(monkeypatch):
     with pytest.raises(RegisterError) as refused:
         shared.scan(b'<row r="3"><c r="A3" t="s"><v>1</v></c><c r="B3" t="s"><v>1</v></c>')
     assert MUCH_TEXT in str(refused.value)
-    inline = bounds._Text(array("I"))
+    inline = bounds._Text(array("I"), exact=True)
     cell = b'<c r="A1" t="inlineStr"><is><t xml:space="preserve">' + b"y" * 4_000 + b"</t></is></c>"
     inline.scan(cell * 2)
     with pytest.raises(RegisterError):
         inline.scan(cell)
+
+
+def _inline_xlsx(rows: list[list[str]]) -> bytes:
+    """An .xlsx whose strings are inline (xlsxwriter's constant-memory mode, as CareNet's
+    own export writes them)."""
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})  # (not with in_memory)
+    sheet = book.add_worksheet("花名册")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+def test_inline_text_is_bounded_cheaply_then_counted_exactly_when_the_bound_is_over(
+    monkeypatch,
+):
+    from carenet.exchange import bounds
+
+    # 3,000 rows of about 10 bytes of text (a name, a word), in about 140 KB of markup.
+    data = _inline_xlsx([["姓名", "备注"]] + [[f"张{n}", "好"] for n in range(3_000)])
+    monkeypatch.setattr(bounds, "MAX_TEXT_TOTAL", 60_000)  # under the cheap bound
+    assert register_file_check(data=data, filename="x.xlsx") == "excel"
+    monkeypatch.setattr(bounds, "MAX_TEXT_TOTAL", 20_000)  # under the text itself
+    with pytest.raises(RegisterError) as refused:
+        register_file_check(data=data, filename="x.xlsx")
+    assert MUCH_TEXT in str(refused.value)
 
 
 def test_a_register_whose_strings_are_shared_passes_the_checks():

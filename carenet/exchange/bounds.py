@@ -276,6 +276,11 @@ def check_xlsx(data: bytes) -> None:
                 cells += extent.max_row * extent.max_col
                 if cells > MAX_CELLS:
                     raise _too_large_together()  # every sheet is read and kept
+        if text.total > MAX_TEXT_TOTAL:  # the bound of inline text is over: count it
+            exact = _Text(strings.lengths, exact=True)
+            for part in parts:
+                if part.filename.lower() != "xl/sharedstrings.xml" and not part.is_dir():
+                    _check_part(archive, part, exact.scan, xml_only=True)
 
 
 def _check_part(
@@ -507,23 +512,39 @@ def _after_last_string(data: bytes) -> int:
 
 class _Text:
     """The bytes of text a reader builds for the workbook's cells: a shared string once
-    for every cell that refers to it, an inline string by its own length."""
+    for every cell that refers to it, an inline string by its own length.
 
-    def __init__(self, lengths: array) -> None:
+    Shared strings are counted exactly. Inline text is counted run by run when ``exact``;
+    otherwise it is bounded from above, cheaply, by every byte outside the tags (each
+    tag, from its "<", is at least 3 bytes) — ``check_xlsx`` counts again exactly only
+    when that bound is over."""
+
+    def __init__(self, lengths: array, *, exact: bool = False) -> None:
         self.lengths = lengths
-        self.total = 0
+        self.exact = exact
+        self.shared = 0
+        self.inline = 0
+
+    @property
+    def total(self) -> int:
+        return self.shared + self.inline
 
     def scan(self, buffer: bytes) -> None:
         if self.lengths:
             odd = _ODD_TYPE.search(buffer) or (b":" in buffer and b":v>" in buffer)
             refs = map(int, (_SHARED_REFS if odd else _USUAL_SHARED_REFS).findall(buffer))
             try:
-                self.total += sum(map(self.lengths.__getitem__, refs))
+                self.shared += sum(map(self.lengths.__getitem__, refs))
             except IndexError:  # a string that is not there (the reader refuses the file)
                 count = len(self.lengths)
                 found = (int(ref) for ref in _SHARED_REFS.findall(buffer))
-                self.total += sum(self.lengths[ref] for ref in found if ref < count)
-        runs = _INLINE_TEXT_PREFIXED if b":" in buffer else _INLINE_TEXT
-        self.total += sum(map(len, runs.findall(buffer)))
-        if self.total > MAX_TEXT_TOTAL:
-            raise _much_text()
+                self.shared += sum(self.lengths[ref] for ref in found if ref < count)
+            if self.shared > MAX_TEXT_TOTAL:
+                raise _much_text()
+        if self.exact:
+            runs = _INLINE_TEXT_PREFIXED if b":" in buffer else _INLINE_TEXT
+            self.inline += sum(map(len, runs.findall(buffer)))
+            if self.total > MAX_TEXT_TOTAL:
+                raise _much_text()
+        else:
+            self.inline += max(0, len(buffer) - 3 * buffer.count(b"<"))
