@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -166,6 +167,28 @@ def test_an_xls_cell_far_out_is_refused_whether_or_not_its_dimensions_say_so():
         with pytest.raises(RegisterError) as refused:
             register_file_check(data=data, filename="x.xls")
         assert TOO_LARGE in str(refused.value)
+
+
+def _biff(*records: tuple[int, bytes]) -> bytes:
+    return b"".join(struct.pack("<HH", kind, len(body)) + body for kind, body in records)
+
+
+def test_a_biff_sheet_is_bounded_by_spans_old_dimensions_and_charts_within_it():
+    from carenet.exchange.bounds import _Extent, _walk_sheet
+
+    bof, eof = (0x0809, bytes(16)), (0x000A, b"")
+    mulrk = (0x00BD, struct.pack("<HH", 9, 2) + bytes(6 * 3) + struct.pack("<H", 4))
+    extent = _Extent()
+    sheet = _biff(bof, mulrk, bof, (0x00FD, struct.pack("<HHHI", 1, 50, 0, 0)), eof, eof)
+    assert _walk_sheet(sheet + _biff(bof), 0, extent) == len(sheet)  # up to its own EOF
+    assert (extent.max_row, extent.max_col) == (10, 51)  # the chart's cell counted too
+    wide = (0x00BE, struct.pack("<HH", 0, 0) + bytes(4) + struct.pack("<H", 5_000))
+    with pytest.raises(RegisterError):
+        _walk_sheet(_biff(bof, wide, eof), 0, _Extent())  # MULBLANK's last column
+    biff5 = (0x0200, struct.pack("<HHHHH", 0, 65_535, 0, 256, 0))
+    with pytest.raises(RegisterError):
+        _walk_sheet(_biff(bof, biff5, eof), 0, _Extent())
+    assert _walk_sheet(sheet, len(sheet) + 100, _Extent()) == 0  # an offset past the end
 
 
 def test_an_encrypted_xls_is_refused_as_the_reader_would():

@@ -243,7 +243,7 @@ def _walk_sheet(stream: bytes, offset: int, extent: _Extent) -> int:
             if depth <= 0:
                 break
     extent._bound(rows, cols)
-    return min(pos, len(stream)) - offset
+    return max(0, min(pos, len(stream)) - offset)
 
 
 def check_xlsx(data: bytes) -> None:

@@ -80,7 +80,8 @@ def read_sheets(data: bytes, filename: str) -> list[Sheet]:
 
 def register_file_check(*, data: bytes, filename: str) -> str:
     """``"excel"`` or ``"csv"``: what the file is, once its sizes are found bounded
-    (else RegisterError). Reads nothing into memory beyond a chunk at a time."""
+    (else RegisterError). An .xlsx is read a chunk at a time; an .xls's workbook stream
+    (no larger than the file) is read whole, then walked record by record."""
     if not data or not data.strip():
         raise RegisterError(_("文件是空的"))
     if data[:4] == b"PK\x03\x04":
