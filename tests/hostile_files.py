@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import Path
 
+import olefile
 import xlsxwriter
+
+# A genuine BIFF8 register saved by LibreOffice Calc (tests/test_import_xls.py).
+REGISTER_XLS = Path(__file__).parent / "fixtures" / "register.xls"
 
 _OOXML = "http://schemas.openxmlformats.org"
 _TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -40,10 +45,11 @@ _WORKBOOK_RELS = (
     f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
     "</Relationships>"
 )
+_SHEET_DATA = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
 _SHEET = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+    f"<sheetData>{_SHEET_DATA}</sheetData></worksheet>"
 )
 _SST_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -86,12 +92,12 @@ def huge_shared_string(path: Path, *, megabytes: int = 600) -> Path:
     return path
 
 
-def _minimal_into(archive: zipfile.ZipFile) -> None:
+def _minimal_into(archive: zipfile.ZipFile, *, sheet: str = _SHEET) -> None:
     archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
     archive.writestr("_rels/.rels", _RELS)
     archive.writestr("xl/workbook.xml", _WORKBOOK)
     archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-    archive.writestr("xl/worksheets/sheet1.xml", _SHEET)
+    archive.writestr("xl/worksheets/sheet1.xml", sheet)
 
 
 def zip_bomb(*, parts: int = 40, megabytes: int = 10) -> bytes:
@@ -112,4 +118,82 @@ def long_shared_string(*, characters: int = 200_000) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _minimal_into(archive)
         archive.writestr("xl/sharedStrings.xml", _SST_HEAD + "A" * characters + "</t></si></sst>")
+    return out.getvalue()
+
+
+def legacy_xls(
+    *,
+    dimensions: tuple[int, int] | None = None,
+    last_cell: tuple[int, int] | None = None,
+    record_types: dict[int, int] | None = None,
+) -> bytes:
+    """The genuine .xls register, its workbook stream edited in place (same length) with
+    olefile's writer: its sheet's DIMENSIONS record declaring ``dimensions`` (rows, columns:
+    the last row and column + 1), its last text cell (LABELSST) moved to ``last_cell``
+    (row, column, 0-based), records of a type retyped (``record_types``: old → new).
+
+    ``last_cell=(65_535, 255)`` (IV65536) makes python-calamine build 65,536 × 256 cells,
+    about 1 GB, from a file of 7.5 KB."""
+    raw = io.BytesIO(REGISTER_XLS.read_bytes())
+    with olefile.OleFileIO(raw, write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        pos, last_text = 0, None
+        while pos + 4 <= len(stream):
+            kind, length = struct.unpack_from("<HH", stream, pos)
+            if record_types and kind in record_types:
+                struct.pack_into("<H", stream, pos, record_types[kind])
+            if kind == 0x0200 and dimensions:
+                struct.pack_into("<IIHH", stream, pos + 4, 0, dimensions[0], 0, dimensions[1])
+            if kind == 0x00FD:
+                last_text = pos
+            pos += 4 + length
+        if last_cell:
+            struct.pack_into("<HH", stream, last_text + 4, *last_cell)
+        ole.write_stream("Workbook", bytes(stream))
+    return raw.getvalue()
+
+
+def shared_string_in_many_cells(*, characters: int = 30_000, cells: int = 20_000) -> bytes:
+    """One shared string of ``characters`` (under the 32,767 a cell holds) in ``cells``
+    cells of column A: a reader copies it into each, 600 MB of text from 60 KB."""
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="s"><v>0</v></c></row>' for n in range(1, cells + 1)
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _minimal_into(archive, sheet=_SHEET.replace(_SHEET_DATA, rows))
+        archive.writestr("xl/sharedStrings.xml", _SST_HEAD + "A" * characters + "</t></si></sst>")
+    return out.getvalue()
+
+
+def two_large_sheets() -> bytes:
+    """Two sheets, each a rectangle of 100,000 rows × 80 columns (the most one sheet may
+    have), from a cell at A1 and one at CB100000: 500 MB once both are read."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    for name in ("花名册", "备份"):
+        sheet = book.add_worksheet(name)
+        sheet.write_string(0, 0, "姓名")
+        sheet.write_string(99_999, 79, "x")
+    book.close()
+    return out.getvalue()
+
+
+def far_corner_elsewhere(path: str = "xl/data/part.bin") -> bytes:
+    """The far-corner sheet stored at ``path`` (not under xl/worksheets/), as the workbook's
+    relationships may name it: python-calamine reads it from there."""
+    source = zipfile.ZipFile(io.BytesIO(far_corner()))
+    out = io.BytesIO()
+    target = path.removeprefix("xl/")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in source.infolist():
+            data, name = source.read(part), part.filename
+            if name == "xl/worksheets/sheet1.xml":
+                name = path
+            elif name == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"worksheets/sheet1.xml", target.encode())
+            elif name == "[Content_Types].xml":
+                data = data.replace(b"/xl/worksheets/sheet1.xml", b"/" + path.encode())
+            archive.writestr(name, data)
+        archive.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4000)
     return out.getvalue()

@@ -8,6 +8,7 @@ line and exit 2, and the command stays far below 500 MB.
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from carenet.cli import main
-from carenet.exchange.reading import RegisterError, register_file_check
+from carenet.exchange.reading import RegisterError, read_sheets, register_file_check
 from tests import hostile_files
 from tests.import_files import SIMPLE_HEADER, an_id, simple_row, xlsx
 
@@ -23,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MEMORY_BOUND_KIB = 500 * 1024
 
 TOO_LARGE = "表格范围过大"
+TOGETHER = "表格范围合计过大"
 UNPACKED = "解压后过大"
+MUCH_TEXT = "文字总量过大"
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +38,24 @@ def _cases(huge: Path) -> dict[str, tuple[bytes, str]]:
     return {
         "far corner": (hostile_files.far_corner(), TOO_LARGE),
         "sparse rectangle": (hostile_files.sparse_rectangle(), TOO_LARGE),
+        "far corner in a part named elsewhere": (hostile_files.far_corner_elsewhere(), TOO_LARGE),
         "huge shared string": (huge.read_bytes(), UNPACKED),
         "zip bomb": (hostile_files.zip_bomb(), UNPACKED),
         "a text longer than a cell holds": (hostile_files.long_shared_string(), "32767"),
         "a legacy .xls of 51 MB": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(51 << 20), "50 MB"),
+        "a legacy .xls with a cell at IV65536": (
+            hostile_files.legacy_xls(last_cell=(65_535, 255)),
+            TOO_LARGE,
+        ),
+        "a legacy .xls declaring IV65536": (
+            hostile_files.legacy_xls(dimensions=(65_536, 256)),
+            TOO_LARGE,
+        ),
+        "a shared string in 20,000 cells": (
+            hostile_files.shared_string_in_many_cells(),
+            MUCH_TEXT,
+        ),
+        "two sheets each as large as one may be": (hostile_files.two_large_sheets(), TOGETHER),
         "a CSV of 51 MB": (b"a,b\n" * (51 << 18), "50 MB"),
     }
 
@@ -137,3 +154,183 @@ def test_the_command_refuses_every_hostile_file_in_well_under_500_mb(
         assert len(lines) == 1 and words in lines[0], (name, done.stderr)
         assert "Traceback" not in done.stderr
         assert peak < MEMORY_BOUND_KIB, (name, peak)
+
+
+# Legacy .xls: the workbook stream is read before calamine.
+
+
+def test_a_genuine_xls_register_passes_the_checks_even_edited_in_place():
+    assert register_file_check(data=hostile_files.REGISTER_XLS.read_bytes(), filename="x.xls")
+    assert register_file_check(data=hostile_files.legacy_xls(), filename="x.xls") == "excel"
+    # The same sheet declaring and reaching IV1000 (1,000 × 256 cells) is within bounds.
+    edited = hostile_files.legacy_xls(dimensions=(1_000, 256), last_cell=(999, 255))
+    assert register_file_check(data=edited, filename="x.xls") == "excel"
+
+
+def test_an_xls_cell_far_out_is_refused_whether_or_not_its_dimensions_say_so():
+    for data in (
+        hostile_files.legacy_xls(last_cell=(65_535, 255)),
+        hostile_files.legacy_xls(last_cell=(99, 3_000)),  # a column no BIFF8 sheet has
+        hostile_files.legacy_xls(dimensions=(65_536, 256)),
+        hostile_files.legacy_xls(dimensions=(4_000_000_000, 16)),  # rows are 32-bit here
+    ):
+        with pytest.raises(RegisterError) as refused:
+            register_file_check(data=data, filename="x.xls")
+        assert TOO_LARGE in str(refused.value)
+
+
+def _biff(*records: tuple[int, bytes]) -> bytes:
+    return b"".join(struct.pack("<HH", kind, len(body)) + body for kind, body in records)
+
+
+def test_a_biff_sheet_is_bounded_by_spans_old_dimensions_and_charts_within_it():
+    from carenet.exchange.bounds import _Extent, _walk_sheet
+
+    bof, eof = (0x0809, bytes(16)), (0x000A, b"")
+    mulrk = (0x00BD, struct.pack("<HH", 9, 2) + bytes(6 * 3) + struct.pack("<H", 4))
+    extent = _Extent()
+    sheet = _biff(bof, mulrk, bof, (0x00FD, struct.pack("<HHHI", 1, 50, 0, 0)), eof, eof)
+    assert _walk_sheet(sheet + _biff(bof), 0, extent) == len(sheet)  # up to its own EOF
+    assert (extent.max_row, extent.max_col) == (10, 51)  # the chart's cell counted too
+    wide = (0x00BE, struct.pack("<HH", 0, 0) + bytes(4) + struct.pack("<H", 5_000))
+    with pytest.raises(RegisterError):
+        _walk_sheet(_biff(bof, wide, eof), 0, _Extent())  # MULBLANK's last column
+    biff5 = (0x0200, struct.pack("<HHHHH", 0, 65_535, 0, 256, 0))
+    with pytest.raises(RegisterError):
+        _walk_sheet(_biff(bof, biff5, eof), 0, _Extent())
+    assert _walk_sheet(sheet, len(sheet) + 100, _Extent()) == 0  # an offset past the end
+
+
+def test_an_encrypted_xls_is_refused_as_the_reader_would():
+    encrypted = hostile_files.legacy_xls(record_types={0x0042: 0x002F})  # CODEPAGE → FILEPASS
+    with pytest.raises(RegisterError) as refused:
+        register_file_check(data=encrypted, filename="x.xls")
+    assert "损坏或加密" in str(refused.value)
+
+
+def test_a_file_that_only_begins_like_ole2_is_left_to_the_reader_which_refuses_it():
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"not a compound file" * 100
+    assert register_file_check(data=data, filename="x.xls") == "excel"
+    with pytest.raises(RegisterError) as refused:
+        read_sheets(data, "x.xls")
+    assert "损坏或加密" in str(refused.value)
+
+
+# Shared strings: each counted once for every cell that refers to it.
+
+
+def test_shared_string_lengths_are_read_across_chunks_rich_text_and_empty_strings():
+    from carenet.exchange.bounds import _Strings
+
+    part = (
+        b'<?xml version="1.0"?><sst count="5" uniqueCount="5"><si><t>\xe5\xbc\xa0\xe4\xb8\x89</t>'
+        b'</si><si><r><rPr><b/></rPr><t>AB</t></r><r><t xml:space="preserve"> C</t></r></si>'
+        b"<si><t/></si><si/><si><t>" + b"x" * 1000 + b"</t></si></sst>"
+    )
+    for size in (len(part), 7, 50):
+        strings = _Strings()
+        cuts = [n for n in range(size, len(part), size) if part[n - 1 : n] == b">"]
+        for start, end in zip([0, *cuts], [*cuts, len(part)], strict=True):
+            strings.scan(part[start:end])
+        assert list(strings.lengths) == [6, 4, 0, 0, 1000], size
+
+
+def test_the_text_of_every_cell_is_bounded_shared_or_inline(monkeypatch):
+    from array import array
+
+    from carenet.exchange import bounds
+
+    monkeypatch.setattr(bounds, "MAX_TEXT_TOTAL", 10_000)
+    shared = bounds._Text(array("I", [5, 3_000]), exact=True)
+    shared.scan(b'<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" s="2" t="s"><v>1</v></c>')
+    shared.scan(b'<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2"><v>1</v></c></row>')
+    assert shared.total == 6_005  # the number in B2 is not a string
+    shared.scan(b'<row r="3"><c r="A3" t = \'s\'><x:v> 0 </x:v></c></row>')  # as XML allows
+    assert shared.total == 6_010
+    with pytest.raises(RegisterError) as refused:
+        shared.scan(b'<row r="3"><c r="A3" t="s"><v>1</v></c><c r="B3" t="s"><v>1</v></c>')
+    assert MUCH_TEXT in str(refused.value)
+    inline = bounds._Text(array("I"), exact=True)
+    cell = b'<c r="A1" t="inlineStr"><is><t xml:space="preserve">' + b"y" * 4_000 + b"</t></is></c>"
+    inline.scan(cell * 2)
+    with pytest.raises(RegisterError):
+        inline.scan(cell)
+
+
+def _inline_xlsx(rows: list[list[str]]) -> bytes:
+    """An .xlsx whose strings are inline (xlsxwriter's constant-memory mode, as CareNet's
+    own export writes them)."""
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})  # (not with in_memory)
+    sheet = book.add_worksheet("花名册")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+def test_inline_text_is_bounded_cheaply_then_counted_exactly_when_the_bound_is_over(
+    monkeypatch,
+):
+    from carenet.exchange import bounds
+
+    # 3,000 rows of about 10 bytes of text (a name, a word), in about 140 KB of markup.
+    data = _inline_xlsx([["姓名", "备注"]] + [[f"张{n}", "好"] for n in range(3_000)])
+    monkeypatch.setattr(bounds, "MAX_TEXT_TOTAL", 60_000)  # under the cheap bound
+    assert register_file_check(data=data, filename="x.xlsx") == "excel"
+    monkeypatch.setattr(bounds, "MAX_TEXT_TOTAL", 20_000)  # under the text itself
+    with pytest.raises(RegisterError) as refused:
+        register_file_check(data=data, filename="x.xlsx")
+    assert MUCH_TEXT in str(refused.value)
+
+
+def test_a_register_whose_strings_are_shared_passes_the_checks():
+    rows = [SIMPLE_HEADER] + [simple_row(n, "张三", an_id()) for n in range(2_000)]
+    assert register_file_check(data=xlsx(rows), filename="x.xlsx") == "excel"
+
+
+# The usual sheet is checked by a search for an address beyond the rectangle found so far.
+
+
+def test_the_search_for_an_address_beyond_the_rectangle_agrees_with_the_numbers():
+    import random
+
+    from carenet.exchange.bounds import _beyond_cell, _column_letters
+
+    rng = random.Random(7)
+    for _ in range(2_000):
+        row, col = rng.randint(1, 120_000), rng.randint(1, 800)
+        cell_row, cell_col = rng.randint(1, 120_000), rng.randint(1, 800)
+        if rng.random() < 0.3:
+            cell_row = max(1, row + rng.choice((-1, 0, 1)))
+        if rng.random() < 0.3:
+            cell_col = max(1, col + rng.choice((-1, 0, 1)))
+        cell = b'<row r="%d"><c r="%s%d" t="s"><v>0</v></c>' % (
+            cell_row,
+            _column_letters(cell_col),
+            cell_row,
+        )
+        found = _beyond_cell(row, col).search(cell) is not None
+        assert found == (cell_row > row or cell_col > col), (row, col, cell)
+
+
+def test_a_cell_beyond_its_row_or_an_odd_address_is_found_in_the_usual_sheet():
+    from carenet.exchange.bounds import _Extent
+
+    head = b'<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>1</v></c></row>'
+    extent = _Extent()
+    extent.scan(head)
+    assert (extent.max_row, extent.max_col) == (1, 2)
+    with pytest.raises(RegisterError):
+        _Extent().scan(head + b'<row r="2"><c r="A400000"/></row>')
+    with pytest.raises(RegisterError):
+        _Extent().scan(head + b'<row r="2"><c r="KZ2"/></row>')
+    with pytest.raises(RegisterError):
+        _Extent().scan(head + b'<row r="2"><c s="1" r="ZZ2"/></row>')  # r not first
+    with pytest.raises(RegisterError):
+        _Extent().scan(head + b'<row r="2"><c\nr="ZZ2"/></row>')

@@ -19,7 +19,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from carenet.exchange.bounds import MAX_COLUMNS, MAX_ROWS, check_file_size, check_xlsx
+from carenet.exchange.bounds import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    OLE2_MAGIC,
+    check_file_size,
+    check_xls,
+    check_xlsx,
+)
 from carenet.exchange.errors import RegisterError
 from carenet.lib.memory import release_freed_memory
 
@@ -73,14 +80,15 @@ def read_sheets(data: bytes, filename: str) -> list[Sheet]:
 
 def register_file_check(*, data: bytes, filename: str) -> str:
     """``"excel"`` or ``"csv"``: what the file is, once its sizes are found bounded
-    (else RegisterError). Reads nothing into memory beyond a chunk at a time."""
+    (else RegisterError). An .xlsx is read a chunk at a time; an .xls's workbook stream
+    (no larger than the file) is read whole, then walked record by record."""
     if not data or not data.strip():
         raise RegisterError(_("文件是空的"))
     if data[:4] == b"PK\x03\x04":
         check_xlsx(data)
         return "excel"
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        check_file_size(data)
+    if data[:8] == OLE2_MAGIC:
+        check_xls(data)
         return "excel"
     if filename.lower().endswith((".xlsx", ".xls", ".xlsm", ".et")):
         raise RegisterError(_("无法读取该文件：它不是有效的 Excel 文件"))
