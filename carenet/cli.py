@@ -224,13 +224,35 @@ def cmd_export(args: argparse.Namespace) -> int:
 EXIT_REJECTED = 3
 
 
+def _read_input(path: str) -> bytes:
+    """The bytes of a file to import; a file that cannot be read is a usage error."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _county(code: str):
+    """The county of a division code (Django set up); an unknown one is a usage error."""
+    from carenet.orgs.models import Org, OrgKind
+
+    county = Org.objects.filter(code=code, kind=OrgKind.COUNTY).first()
+    if county is None:
+        raise UsageError(f"no county with code {code!r} (run 'carenet setup county' first)")
+    return county
+
+
+def _print_rejected(rows) -> None:
+    """Each rejected row of an import, by its Excel row number, with its reasons."""
+    for row in rows:
+        reasons = "；".join(f"{e.column}：{e.message}" for e in row.errors)
+        print(f"  第 {row.row} 行：{reasons}")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a register into a school (or a village): 0 all rows good, 3 some rows
     rejected."""
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    data = _read_input(args.file)
     _setup_django(migrated=True)
     import json
 
@@ -278,29 +300,21 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"无变化 {preview.unchanged} 名，跳过 {preview.skipped} 行，"
             f"拒绝 {preview.rejected} 行" + ("（试运行，未写入）" if args.dry_run else "")
         )
-        for row in preview.rejected_rows:
-            reasons = "；".join(f"{e.column}：{e.message}" for e in row.errors)
-            print(f"  第 {row.row} 行：{reasons}")
+        _print_rejected(preview.rejected_rows)
     return EXIT_REJECTED if preview.rejected else EXIT_OK
 
 
 def cmd_import_schools(args: argparse.Namespace) -> int:
     """Import a county's school list: 0 all rows good, 3 some rows rejected."""
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    data = _read_input(args.file)
     _setup_django(migrated=True)
     import json
 
     from carenet.audit.models import AccessAction
     from carenet.audit.services import audit_log
     from carenet.exchange.schools import RegisterError, schools_commit, schools_preview
-    from carenet.orgs.models import Org, OrgKind
 
-    county = Org.objects.filter(code=args.county, kind=OrgKind.COUNTY).first()
-    if county is None:
-        raise UsageError(f"no county with code {args.county!r} (run 'carenet setup county' first)")
+    county = _county(args.county)
     try:
         preview = schools_preview(data=data, filename=Path(args.file).name, county=county)
         if not args.dry_run:
@@ -325,28 +339,20 @@ def cmd_import_schools(args: argparse.Namespace) -> int:
             f"无变化 {preview.unchanged} 所，跳过 {preview.skipped} 行，"
             f"拒绝 {preview.rejected} 行" + ("（试运行，未写入）" if args.dry_run else "")
         )
-        for row in preview.rejected_rows:
-            reasons = "；".join(f"{e.column}：{e.message}" for e in row.errors)
-            print(f"  第 {row.row} 行：{reasons}")
+        _print_rejected(preview.rejected_rows)
     return EXIT_REJECTED if preview.rejected else EXIT_OK
 
 
 def cmd_import_staff(args: argparse.Namespace) -> int:
     """Import a county's staff sheet: 0 all rows good, 3 some rows rejected."""
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    data = _read_input(args.file)
     _setup_django(migrated=True)
     import json
 
     from carenet.exchange.reading import RegisterError
     from carenet.exchange.staff import staff_import
-    from carenet.orgs.models import Org, OrgKind
 
-    county = Org.objects.filter(code=args.county, kind=OrgKind.COUNTY).first()
-    if county is None:
-        raise UsageError(f"no county with code {args.county!r}")
+    county = _county(args.county)
     try:
         result = staff_import(
             data=data, filename=Path(args.file).name, county=county, dry_run=args.dry_run
@@ -363,9 +369,7 @@ def cmd_import_staff(args: argparse.Namespace) -> int:
             f"跳过 {result.count('skip')} 行，拒绝 {result.count('reject')} 行"
             + ("（试运行，未写入）" if args.dry_run else "")
         )
-        for row in result.rejected_rows:
-            reasons = "；".join(f"{e.column}：{e.message}" for e in row.errors)
-            print(f"  第 {row.row} 行：{reasons}")
+        _print_rejected(result.rejected_rows)
         if result.activations:
             print("新账户激活码（只显示这一次，请打印或抄送本人；在 /activate/ 设置密码）：")
             for issued in result.activations:
