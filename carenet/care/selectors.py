@@ -77,9 +77,15 @@ def plans_in_force(orgs: Iterable[Org], on: dt.date) -> dict[int, CarePlan]:
         ).select_related("org")
     }
     found: dict[int, CarePlan] = {}
+    defaults: dict[str, CarePlan] = {}  # one default per county, shared as a saved plan is
     for org in orgs:
         nearest = next((plans[p] for p in reversed(_path_prefixes(org.path)) if p in plans), None)
-        found[org.pk] = nearest or _default_plan(org, school_year)
+        if nearest is None:
+            county = org.path[: Org.steplen]
+            nearest = defaults.get(county)
+            if nearest is None:
+                nearest = defaults[county] = _default_plan(org, school_year)
+        found[org.pk] = nearest
     return found
 
 
