@@ -249,6 +249,26 @@ def _print_rejected(rows) -> None:
         print(f"  第 {row.row} 行：{reasons}")
 
 
+def _print_warnings(rows) -> None:
+    """Each row imported with warnings, by its Excel row number."""
+    if rows:
+        print(f"提示 {len(rows)} 行（照常导入，请核对）：")
+    for row in rows:
+        print(f"  第 {row.row} 行：" + "；".join(w.message for w in row.warnings))
+
+
+def _print_left_behind(counts) -> None:
+    """How the children created or updated will count, and by which rule."""
+    if counts is None:
+        return
+    print(
+        f"新建和更新的儿童中：双亲留守 {counts.both_parents} 名，单亲留守 {counts.one_parent} 名，"
+        f"非留守 {counts.none} 名"
+    )
+    for rule, both, one, none in counts.table():
+        print(f"  {rule}：双亲留守 {both}，单亲留守 {one}，非留守 {none}")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a register into a school (or a village): 0 all rows good, 3 some rows
     rejected."""
@@ -300,7 +320,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"无变化 {preview.unchanged} 名，跳过 {preview.skipped} 行，"
             f"拒绝 {preview.rejected} 行" + ("（试运行，未写入）" if args.dry_run else "")
         )
+        _print_left_behind(preview.left_behind)
         _print_rejected(preview.rejected_rows)
+        _print_warnings(preview.warned_rows)
     return EXIT_REJECTED if preview.rejected else EXIT_OK
 
 

@@ -18,12 +18,16 @@ def _file(tmp_path, rows, name="花名册.xlsx"):
 def test_a_clean_register_exits_0_and_prints_the_contract_json(world, tmp_path, capsys):
     path = _file(tmp_path, [SIMPLE_HEADER, simple_row(1, "甲", an_id()), []])
     assert main(["import", "children", path, "--school", world.school.code, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {
+    out = json.loads(capsys.readouterr().out)
+    # The CONTRACT's keys, and two added: the warnings and the left-behind counts.
+    assert {k: out[k] for k in ("created", "updated", "skipped", "rejected")} == {
         "created": 1,
         "updated": 0,
         "skipped": 0,
         "rejected": [],
     }
+    assert set(out) == {"created", "updated", "skipped", "rejected", "warnings", "left_behind"}
+    assert out["warnings"] == []
     assert Child.objects.filter(name="甲").exists()
 
 

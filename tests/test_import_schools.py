@@ -55,7 +55,13 @@ def test_a_list_with_title_rows_creates_schools_grades_and_classes(world):
         ["填表人：王老师"],
     ]
     preview = _import(world, xlsx(rows))
-    assert preview.as_json() == {"created": 2, "updated": 0, "skipped": 2, "rejected": []}
+    assert preview.as_json() == {
+        "created": 2,
+        "updated": 0,
+        "skipped": 2,
+        "rejected": [],
+        "warnings": [],
+    }
     school = _school("3434001001")
     assert school.name == "华阳镇中心小学" and school.stage == "primary"
     assert Org.objects.get_parent(school) == world.township
@@ -197,6 +203,7 @@ def test_the_command_prints_the_contract_json_and_exits_0(world, tmp_path, capsy
         "updated": 0,
         "skipped": 0,
         "rejected": [],
+        "warnings": [],
     }
     assert AccessLog.objects.filter(action="org_change").count() == 1
     assert main(["import", "schools", path, "--county", "340827", "--json"]) == 0

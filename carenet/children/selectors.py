@@ -144,7 +144,27 @@ def id_number_holder(
     return IdHolder.HIDDEN
 
 
+def parent_away_on(start: dt.date, end: dt.date | None, as_of: dt.date) -> bool:
+    """Whether an away period (``start``, ``end``) makes its parent count as away on
+    ``as_of``: gone at least ``AWAY_THRESHOLD`` and not back. The rule of
+    ``with_left_behind``, for periods not written yet (an import's preview)."""
+    return start <= as_of - AWAY_THRESHOLD and (end is None or end > as_of)
+
+
+def left_behind_type_of(away: set[str] | frozenset[str]) -> LeftBehindType:
+    """The type (学籍口径) of a child whose parents in ``away`` count as away (relations),
+    as ``with_left_behind`` annotates it."""
+    parents = len(away & _PARENTS)
+    if parents == 2:
+        return LeftBehindType.BOTH_PARENTS
+    return LeftBehindType.ONE_PARENT if parents else LeftBehindType.NONE
+
+
+_PARENTS = frozenset({Relation.FATHER.value, Relation.MOTHER.value})
+
+
 def _parent_away(relation: str, as_of: dt.date) -> Exists:
+    # ``parent_away_on`` as SQL.
     return Exists(
         AwayPeriod.objects.filter(
             child=OuterRef("pk"), relation=relation, start__lte=as_of - AWAY_THRESHOLD

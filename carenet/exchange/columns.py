@@ -92,6 +92,38 @@ _GUARDIAN_PLAIN = {
     "联系方式": "guardian.phone",
 }
 
+# The 2016 national form's (国发〔2016〕13号 登记表) left-behind flags, cells read as
+# 是/否/√/1/0 and the unable parent as 父亲/母亲 (``importer.leftbehind``): child columns.
+LEFT_BEHIND_FLAGS: dict[str, tuple[str, ...]] = {
+    "both_parents_away": (
+        "父母双方同时外出",
+        "父母双方外出",
+        "父母是否同时外出",
+        "父母双方是否同时外出",
+        "父母均外出",
+        "父母同时外出",
+    ),
+    "one_away_other_unable": (
+        "父母一方外出、另一方无监护能力",
+        "父母一方外出，另一方无监护能力",
+        "父母一方外出,另一方无监护能力",
+        "父母一方外出另一方无监护能力",
+        "一方外出、另一方无监护能力",
+        "一方外出另一方无监护能力",
+    ),
+    "unable_parent": ("无监护能力", "无监护能力一方", "无监护能力的一方", "无监护能力父母"),
+    "guardian_entrusted": (
+        "父母外出有无委托其他监护人",
+        "父母外出有无委托监护人",
+        "有无委托其他监护人",
+        "有无委托监护人",
+        "是否委托其他监护人",
+        "是否委托监护人",
+        "是否有委托监护人",
+    ),
+}
+CHILD_COLUMNS.update(LEFT_BEHIND_FLAGS)
+
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]|【[^】]*】")
 _NOISE = re.compile(r"[\s*※:：#]")
 

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from carenet.exchange.errors import RegisterError
 from carenet.exchange.importer import CellError, ImportPreview, RowResult, import_preview_checked
+from carenet.exchange.importer.leftbehind import LeftBehindCounts
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.reading import read_sheets
 from carenet.lib.crypto import decrypt_bytes, encrypt_bytes
@@ -153,6 +154,10 @@ def preview_summary(preview: ImportPreview) -> dict[str, Any]:
             }
             for r in preview.rejected_rows
         ],
+        "warnings": [
+            {"row": r.row, "messages": [w.message for w in r.warnings]} for r in preview.warned_rows
+        ],
+        "left_behind": preview.left_behind.as_json() if preview.left_behind else None,
     }
 
 
@@ -169,6 +174,9 @@ class BatchSummary:
     columns: dict[int, str] = field(default_factory=dict)
     headers: dict[int, str] = field(default_factory=dict)
     header_cells: list[list[object]] = field(default_factory=list)
+    # [{"row", "messages"}] of the rows imported with warnings; the left-behind counts.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    left_behind: LeftBehindCounts | None = None
 
     @property
     def rejected(self) -> int:
@@ -210,6 +218,10 @@ def batch_summary(batch: ImportBatch) -> BatchSummary | None:
         columns={int(c): key for c, key in data.get("columns", [])},
         headers={int(c): text for c, text in data.get("headers", [])},
         header_cells=[[_cell_value(v) for v in row] for row in data.get("header_cells", [])],
+        warnings=data.get("warnings", []),
+        left_behind=(
+            LeftBehindCounts.from_json(data["left_behind"]) if data.get("left_behind") else None
+        ),
     )
 
 

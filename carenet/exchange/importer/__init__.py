@@ -18,11 +18,41 @@ Decisions (see docs/import.md in the README section on registers):
 - a blank cell never erases a value already on file; a filled cell replaces it;
 - rows whose values change nothing are counted as neither created nor updated
   (``unchanged``), so a file imported twice reports 0 created, 0 updated;
-- 留守类型 is informational: left-behind status is derived from 外出时间. When it
-  says a parent is away (双亲: both; 单亲: the one parent who has a work place) but gives
-  no date, and that parent has no open away period yet, the period starts at the start
-  of the school year (1 September), at the latest three months before the import day,
-  so the child counts as left-behind from the day of the import, as the register says;
+- left-behind status is not a column: it is the away periods (a parent away ≥ 3 months,
+  ``children.selectors``). A row says where the parents are in four ways, read together
+  (``leftbehind``):
+
+  - a 外出时间: that parent is away from that date;
+  - a work place (务工地点, 当前务工地点) that is not home: that parent is away now.
+    Home is a short list of words (``leftbehind.HOME_WORDS``: 在家, 家中, 本地, 本村,
+    本乡/本镇, 本县/县城 (a decision: a parent working within the county counts as at
+    home), 务农, 无, 空 …, and what starts with 在家/本地/本村 …); such a cell is not
+    stored as a work city. 不详, 去世 … count neither way. An employer (务工单位) that is
+    not home counts as a work place for a parent with no work place cell, but it never
+    outweighs a code or flag (the 学籍 table's 工作单位 is filled for parents at home too);
+  - a 留守类型 / 是否留守儿童 code (双亲 2, 单亲 1, 非留守 0);
+  - the 2016 form's flags 父母双方同时外出 (是: both away; 否: not both) and 父母一方外出、
+    另一方无监护能力 (是: exactly one away). 无监护能力（父亲/母亲）marks that parent
+    ``can_guard = False`` (无 or blank changes nothing); with 一方外出… 是 and no parent
+    named, the parent not away is the one who cannot guard.
+    父母外出有无委托其他监护人 is ``Child.guardian_entrusted``.
+
+  Stated facts (a 外出时间, a work place away) make the away periods. A code or flag that
+  says more parents are away than the facts show opens the missing period (which parent:
+  the one not at home; for 单亲 with neither parent placed, the one whose employer is away
+  — else nobody, with a warning). A period without a date starts at the start of the
+  school year (1 September), at the latest three months before the import day
+  (``derived_away_start``), so the child counts as left-behind from the day of the
+  import, as the register says; a parent with an open period on file keeps it. Where
+  the cells disagree the row is imported with a warning naming both cells, and:
+  a code or flag saying fewer parents are away than the facts show keeps the facts
+  (留守类型为“非留守”，但父亲务工地点为“广东省东莞市”（按务工地点计为单亲留守）); a
+  parent a code says is away but whose work place says home stays home; a 外出时间 wins
+  over a work place saying home; of a code and a flag that disagree, the one saying
+  more parents are away leads. Nothing here closes a period on file (a parent back
+  home is recorded on the child's page). The preview counts the children created or
+  updated as 双亲/单亲/非留守 by the rule that decided (``LeftBehindCounts``), from the
+  away periods as they will be after the commit, as of the import day;
 - a child already on file at another school is rejected (a transfer is done by the
   school the child leaves, not by listing the ID number in another school's register);
 - a register may be imported into a village instead of a school (children not at a

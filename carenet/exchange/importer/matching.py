@@ -3,6 +3,7 @@ rows refused (another school's child, an ID number the user may not see)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.db import connection
@@ -12,8 +13,9 @@ from carenet.children.forms import ID_REFUSED
 from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.children.selectors import visible_children
 from carenet.exchange.importer.cells import placement
+from carenet.exchange.importer.leftbehind import counted_as
 from carenet.exchange.importer.results import CellError, RowResult
-from carenet.exchange.importer.validate import Validator
+from carenet.exchange.importer.validate import RowPlan, Validator
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser
 
@@ -61,11 +63,13 @@ def plan_changes(
     ids = [c.pk for c in existing.values()]
     members: dict[tuple[int, str], FamilyMember] = {}
     latest: dict[tuple[int, str], AwayPeriod] = {}
+    periods: dict[int, list[AwayPeriod]] = {}
     for chunk in chunks_of(ids, size):
         for member in FamilyMember.objects.filter(child_id__in=chunk):
             members[(member.child_id, member.relation)] = member
         for period in AwayPeriod.objects.filter(child_id__in=chunk).order_by("start"):
             latest[(period.child_id, period.relation)] = period
+            periods.setdefault(period.child_id, []).append(period)
     classes = existing_classes(school)
     into_village = school.kind == OrgKind.VILLAGE
     # Files the user may not see: at another school, or (a village's register) anywhere.
@@ -106,12 +110,17 @@ def plan_changes(
                     f: v for f, v in plan.child_values.items() if f in _RESIDENCE_FIELDS
                 }
                 plan.family, plan.away, plan.derived_away = {}, {}, set()
+                plan.derived_rules, plan.stated_rule = None, "none"
         if child is None:
             if plan.place is None and not into_village:
                 result.action, result.plan = "reject", None
                 result.errors.append(
                     CellError("class", validator.column("class"), _("新建档的儿童必须填写班级"))
                 )
+                continue
+            planned = [(r, start, None) for r, start in plan.away.items()]
+            planned += [(r, validator.derived_start, None) for r in plan.derived_away]
+            plan.counted = count(plan, planned, validator)
             continue
         if not into_village and child.school_id is None:
             # Filed under a village (not at a school): the school's register enrolls them.
@@ -163,12 +172,32 @@ def plan_changes(
                 plan.away_ops.append((relation, start, None))
             elif period.start != start:
                 plan.away_ops.append((relation, start, period))
+        plan.counted = count(plan, periods_after(periods.get(child.pk, []), plan), validator)
         plan.away, plan.derived_away = {}, set()
         if plan.child_changes or plan.family_changes or plan.away_ops:
             result.action = "update"
         else:
             result.action = "unchanged"
     return refused
+
+
+def periods_after(
+    on_file: list[AwayPeriod], plan: RowPlan
+) -> list[tuple[str, dt.date, dt.date | None]]:
+    """A child's away periods (relation, start, end) once ``plan.away_ops`` are written."""
+    moved = {period.pk: start for _r, start, period in plan.away_ops if period is not None}
+    after = [(p.relation, moved.get(p.pk, p.start), p.end) for p in on_file]
+    after += [(r, start, None) for r, start, period in plan.away_ops if period is None]
+    return after
+
+
+def count(
+    plan: RowPlan, periods: list[tuple[str, dt.date, dt.date | None]], validator: Validator
+) -> tuple[str, str]:
+    """What the child of ``plan`` will count as, with its away periods as ``periods``."""
+    rules = dict.fromkeys(plan.away, "away_since")
+    rules.update(plan.derived_rules or {})
+    return counted_as(periods, rules, plan.stated_rule, validator.today)
 
 
 # What a village's register changes of a child at a school (``plan_changes``).

@@ -15,6 +15,7 @@ from carenet.audit.refusals import id_checks_allowed, id_refusal_record, id_refu
 from carenet.children.forms import ID_THROTTLED
 from carenet.exchange.columns import field_for_header
 from carenet.exchange.importer.header import HEADER_SEARCH_ROWS, find_header
+from carenet.exchange.importer.leftbehind import LeftBehindCounts
 from carenet.exchange.importer.matching import plan_changes
 from carenet.exchange.importer.results import CellError, ImportPreview, RowResult
 from carenet.exchange.importer.validate import Validator, is_blank, is_footer
@@ -148,12 +149,12 @@ def _preview(
                 if name_column < len(cells) and field_for_header(cells[name_column]) == "name":
                     chunk.append(RowResult(number, "skip", [], []))  # the header repeated
                     continue
-            plan, errors = validator.validate(cells)
+            plan, errors, warnings = validator.validate(cells)
             # Only a rejected row's cells are shown again (the error workbook).
             chunk.append(
                 RowResult(number, "reject", errors, cells)
                 if errors
-                else RowResult(number, "create", errors, [], plan)
+                else RowResult(number, "create", errors, [], plan, tuple(warnings))
             )
         return chunk
 
@@ -197,6 +198,7 @@ def _preview(
         headers=texts,
         header_cells=[list(sheet.rows[r]) for r in header.rows],
         refused=refused,
+        left_behind=LeftBehindCounts.of(results),
     )
 
 

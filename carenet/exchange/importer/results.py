@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from carenet.exchange.importer.leftbehind import LeftBehindCounts
     from carenet.exchange.importer.validate import RowPlan
 
 
@@ -16,6 +17,9 @@ Action = Literal["create", "update", "unchanged", "reject", "skip"]
 
 @dataclass
 class CellError:
+    """A cell's error (the row is rejected), or a row's warning (it is not: its message
+    names the cells it is about, and is shown without ``column``)."""
+
     field: str
     column: str  # the header text as in the file
     message: str
@@ -28,9 +32,19 @@ class RowResult:
     errors: list[CellError]
     cells: list[object]  # the original row, kept for a rejected row only
     plan: RowPlan | None = field(default=None, repr=False)
+    # Warnings of a row that is imported all the same (most rows have none: one shared
+    # empty tuple, not a list per row).
+    warnings: tuple[CellError, ...] = ()
 
     def __reduce__(self):  # pickled by position: twice as fast to load (a helper's rows)
-        return RowResult, (self.row, self.action, self.errors, self.cells, self.plan)
+        return RowResult, (
+            self.row,
+            self.action,
+            self.errors,
+            self.cells,
+            self.plan,
+            self.warnings,
+        )
 
 
 @dataclass
@@ -43,6 +57,9 @@ class ImportPreview:
     header_cells: list[list[object]] = field(default_factory=list)
     # Rows refused for an ID number on file that the user may not see (Excel numbers).
     refused: list[int] = field(default_factory=list)
+    # The children of the rows created or updated, as they will count (a children's
+    # register; None for the school list).
+    left_behind: LeftBehindCounts | None = None
 
     def _count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -71,9 +88,15 @@ class ImportPreview:
     def rejected_rows(self) -> list[RowResult]:
         return [r for r in self.rows if r.action == "reject"]
 
+    @property
+    def warned_rows(self) -> list[RowResult]:
+        """The rows imported with warnings (a rejected row's are not shown)."""
+        return [r for r in self.rows if r.warnings and r.action != "reject"]
+
     def as_json(self) -> dict[str, Any]:
-        """The CONTRACT's ``--json`` object."""
-        return {
+        """The CONTRACT's ``--json`` object, with ``warnings`` added (and ``left_behind``
+        for a children's register)."""
+        result: dict[str, Any] = {
             "created": self.created,
             "updated": self.updated,
             "skipped": self.skipped,
@@ -87,4 +110,11 @@ class ImportPreview:
                 }
                 for r in self.rejected_rows
             ],
+            "warnings": [
+                {"row": r.row, "messages": [w.message for w in r.warnings]}
+                for r in self.warned_rows
+            ],
         }
+        if self.left_behind is not None:
+            result["left_behind"] = self.left_behind.as_json()
+        return result
