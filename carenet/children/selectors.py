@@ -144,11 +144,19 @@ def id_number_holder(
     return IdHolder.HIDDEN
 
 
-def parent_away_on(start: dt.date, end: dt.date | None, as_of: dt.date) -> bool:
+def away_cutoff(as_of: dt.date) -> dt.date:
+    """The latest start of an away period that counts on ``as_of``."""
+    return as_of - AWAY_THRESHOLD
+
+
+def parent_away_on(
+    start: dt.date, end: dt.date | None, as_of: dt.date, *, cutoff: dt.date | None = None
+) -> bool:
     """Whether an away period (``start``, ``end``) makes its parent count as away on
     ``as_of``: gone at least ``AWAY_THRESHOLD`` and not back. The rule of
-    ``with_left_behind``, for periods not written yet (an import's preview)."""
-    return start <= as_of - AWAY_THRESHOLD and (end is None or end > as_of)
+    ``with_left_behind``, for periods not written yet (an import's preview).
+    ``cutoff``: ``away_cutoff(as_of)``, computed once for many periods."""
+    return start <= (cutoff or away_cutoff(as_of)) and (end is None or end > as_of)
 
 
 def left_behind_type_of(away: set[str] | frozenset[str]) -> LeftBehindType:
@@ -167,7 +175,7 @@ def _parent_away(relation: str, as_of: dt.date) -> Exists:
     # ``parent_away_on`` as SQL.
     return Exists(
         AwayPeriod.objects.filter(
-            child=OuterRef("pk"), relation=relation, start__lte=as_of - AWAY_THRESHOLD
+            child=OuterRef("pk"), relation=relation, start__lte=away_cutoff(as_of)
         ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
     )
 
@@ -234,7 +242,7 @@ def left_behind_filter(as_of: dt.date | None = None) -> Q:
             AwayPeriod.objects.filter(
                 child=OuterRef("pk"),
                 relation__in=(Relation.FATHER, Relation.MOTHER),
-                start__lte=as_of - AWAY_THRESHOLD,
+                start__lte=away_cutoff(as_of),
             ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
         )
     )

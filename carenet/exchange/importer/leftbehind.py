@@ -14,7 +14,7 @@ away periods as they will be, by the one rule of ``children.selectors``), and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carenet.children.models import LeftBehindType
-from carenet.children.selectors import left_behind_type_of, parent_away_on
+from carenet.children.selectors import away_cutoff, left_behind_type_of, parent_away_on
 from carenet.exchange.columns import GROUP_WORDS, normalise_header
 from carenet.exchange.importer.cells import LEFT_BEHIND, cell_code, cell_text, recall
 from carenet.exchange.importer.results import CellError
@@ -136,11 +136,15 @@ _ORDER = {rule: n for n, rule in enumerate(RULES)}
 TYPES = tuple(t.value for t in LeftBehindType)  # both_parents, one_parent, none
 
 
+# A cell a warning names: (field key, the cell's value), put into words only for a warning.
+_Cell = tuple[str, object]
+
+
 class _Claim(NamedTuple):
     """A code or flag: between ``lo`` and ``hi`` parents are away."""
 
     rule: str  # "code" or "flags"
-    said: str  # 留守类型为“双亲”
+    cell: _Cell  # 留守类型 “双亲”
     lo: int
     hi: int
 
@@ -155,6 +159,9 @@ def display_label(header: str) -> str:
     return label
 
 
+_CODE_PARENTS = {"both": 2, "one": 1, "none": 0}
+
+
 class LeftBehindReader:
     """Reads a row's left-behind cells together (see the package docstring). Built once
     per register from its columns; ``active`` is False when the register has no work
@@ -166,8 +173,8 @@ class LeftBehindReader:
         at = {key: n for n, key in enumerate(family_keys)}
         self.column = column
 
-        def cells(name: str) -> list[tuple[str, int]]:
-            return [(r, at[f"{r}.{name}"]) for r in PARENTS if f"{r}.{name}" in at]
+        def cells(name: str) -> list[tuple[str, str, int]]:
+            return [(r, f"{r}.{name}", at[f"{r}.{name}"]) for r in PARENTS if f"{r}.{name}" in at]
 
         self.dates = cells("away_since")
         self.places = cells("work_place")
@@ -177,12 +184,15 @@ class LeftBehindReader:
         self.flags = [key for key in FLAG_KEYS if key in child_keys]
         self.active = bool(self.places or self.employers or self.code or self.flags)
         self._memo: dict[str, dict[object, Any]] = {}
+        self._places: dict[object, str] = {}  # work places and employers, read
 
-    def _said(self, key: str, value: object) -> str:
-        return _("%(column)s为“%(value)s”") % {
-            "column": display_label(self.column(key)),
-            "value": cell_text(value),
-        }
+    def said(self, *cells: _Cell) -> str:
+        """父亲务工地点为“广东省东莞市”、母亲务工地点为“在家”."""
+        return "、".join(
+            _("%(column)s为“%(value)s”")
+            % {"column": display_label(self.column(key)), "value": cell_text(value)}
+            for key, value in cells
+        )
 
     def _read(self, name: str, value: object, compute: Callable[[object], Any]) -> Any:
         return recall(self._memo.setdefault(name, {}), value, compute)
@@ -200,37 +210,42 @@ class LeftBehindReader:
         settles a child with no parent away, warnings). Sets the unable parents'
         ``can_guard`` in ``family`` and ``guardian_entrusted`` in ``values``."""
         warnings: list[str] = []
-        facts: dict[str, tuple[str, str]] = {}  # relation → (rule, the cell that says so)
-        home: dict[str, str] = {}  # relation → the cell saying they are at home
+        # relation → (rule, the cell that says so): away by a 外出时间 or a work place.
+        facts: dict[str, tuple[str, _Cell]] = {}
+        home: dict[str, _Cell] = {}  # relation → the cell saying they are at home
         weak_away: set[str] = set()  # only an employer says so
         weak_home: set[str] = set()
-        for relation, n in self.dates:
+        for relation, key, n in self.dates:
             if relation in away:
-                facts[relation] = ("away_since", self._said(f"{relation}.away_since", cells[n]))
+                facts[relation] = ("away_since", (key, cells[n]))
         placed: set[str] = set()
-        for relation, n in self.places:
+        memo = self._places
+        for relation, key, n in self.places:
             value = cells[n]
             if value is None or value == "":
                 continue
-            kind = self._read("place", value, lambda v: place_kind(cell_text(v)))
+            kind = recall(memo, value, _place_kind)
             if kind == "unknown":
                 continue
             placed.add(relation)
-            said = self._said(f"{relation}.work_place", value)
             if kind == "away":
-                facts.setdefault(relation, ("work_place", said))
+                facts.setdefault(relation, ("work_place", (key, value)))
             elif relation in facts:  # a date, and a work place saying home: the date wins
                 warnings.append(
                     _("%(a)s，但%(b)s（%(rule)s计）")
-                    % {"a": facts[relation][1], "b": said, "rule": RULES["away_since"]}
+                    % {
+                        "a": self.said(facts[relation][1]),
+                        "b": self.said((key, value)),
+                        "rule": RULES["away_since"],
+                    }
                 )
             else:
-                home[relation] = said
-        for relation, n in self.employers:
+                home[relation] = (key, value)
+        for relation, _key, n in self.employers:
             value = cells[n]
             if relation in placed or value is None or value == "":
                 continue
-            kind = self._read("place", value, lambda v: place_kind(cell_text(v)))
+            kind = recall(memo, value, _place_kind)
             if kind == "away" and relation not in facts:
                 weak_away.add(relation)
             elif kind == "home":
@@ -240,16 +255,16 @@ class LeftBehindReader:
         one_unable = False
         if self.code and "left_behind_type" in get:
             value = get["left_behind_type"]
-            kind = self._read("code", value, lambda v: LEFT_BEHIND.get(cell_code(v)))
+            kind = self._read("code", value, _code)
             if kind is not None:
-                lo = {"both": 2, "one": 1, "none": 0}[kind]
-                claims.append(_Claim("code", self._said("left_behind_type", value), lo, lo))
+                n = _CODE_PARENTS[kind]
+                claims.append(_Claim("code", ("left_behind_type", value), n, n))
         for key in self.flags:
             value = get.get(key)
             if value is None:
                 continue
             if key == "unable_parent":
-                relations = self._read(key, value, lambda v: UNABLE.get(cell_code(v)))
+                relations = self._read(key, value, _unable)
                 if relations is None:
                     fail(key, _("应填写“父亲”或“母亲”"))
                     continue
@@ -257,23 +272,22 @@ class LeftBehindReader:
                 for relation in relations:
                     family.setdefault(relation, {})["can_guard"] = False
                 continue
-            flag = self._read("flag", value, lambda v: FLAGS.get(cell_code(v)))
+            flag = self._read("flag", value, _flag)
             if flag is None:
                 fail(key, _("应填写“是”或“否”"))
             elif key == "guardian_entrusted":
                 values["guardian_entrusted"] = flag
             elif key == "both_parents_away":
-                claims.append(
-                    _Claim("flags", self._said(key, value), *((2, 2) if flag else (0, 1)))
-                )
+                claims.append(_Claim("flags", (key, value), *((2, 2) if flag else (0, 1))))
             elif flag:  # one_away_other_unable
                 one_unable = True
-                claims.append(_Claim("flags", self._said(key, value), 1, 1))
+                claims.append(_Claim("flags", (key, value), 1, 1))
         # Away by a work place, without a date: a period from the derived start.
-        derived = {r: "work_place" for r, (rule, _said) in facts.items() if rule == "work_place"}
+        derived = {r: "work_place" for r, (rule, _cell) in facts.items() if rule == "work_place"}
         if not claims:
-            derived.update(dict.fromkeys(weak_away, "work_place"))
-            said_where = bool(placed or weak_home or weak_away)
+            if weak_away:
+                derived.update(dict.fromkeys(weak_away, "work_place"))
+            said_where = placed or weak_home or weak_away
             stated = "away_since" if away else "work_place" if said_where else "none"
             return derived, stated, warnings
 
@@ -282,16 +296,17 @@ class LeftBehindReader:
         disagreements: list[tuple[str, str, str]] = []  # (claim, the cells against, rule)
         least = min(claims, key=lambda c: c.hi)
         if lead.lo > least.hi:
-            disagreements.append((least.said, lead.said, lead.rule))
-        facts_rule = (
-            "away_since"
-            if all(rule == "away_since" for rule, _s in facts.values())
-            else "work_place"
-        )
-        facts_said = "、".join(said for _rule, said in facts.values())
+            disagreements.append((self.said(least.cell), self.said(lead.cell), lead.rule))
         for claim in claims:
             if len(facts) > claim.hi:  # stated facts beat a code or flag
-                disagreements.append((claim.said, facts_said, facts_rule))
+                rules = {rule for rule, _cell in facts.values()}
+                disagreements.append(
+                    (
+                        self.said(claim.cell),
+                        self.said(*(cell for _rule, cell in facts.values())),
+                        "away_since" if rules == {"away_since"} else "work_place",
+                    )
+                )
         stated = lead.rule
         need = lead.lo - len(facts)
         if need > 0:
@@ -312,12 +327,14 @@ class LeftBehindReader:
                         "%(claim)s，但未说明外出的是父亲还是母亲（无法据此计为留守，"
                         "请填写父母的务工地点或外出时间）"
                     )
-                    % {"claim": lead.said}
+                    % {"claim": self.said(lead.cell)}
                 )
             else:
                 derived.update(dict.fromkeys(candidates, lead.rule))
                 if len(candidates) < need:  # a parent the code says is away is at home
-                    disagreements.append((lead.said, "、".join(home.values()), "work_place"))
+                    disagreements.append(
+                        (self.said(lead.cell), self.said(*home.values()), "work_place")
+                    )
                     stated = "work_place"
         if one_unable and not unable:
             # 一方外出、另一方无监护能力 without saying which: the one not away.
@@ -337,26 +354,54 @@ class LeftBehindReader:
         return derived, stated, warnings
 
 
+def _place_kind(value: object) -> str:
+    return place_kind(cell_text(value))
+
+
+def _code(value: object) -> str | None:
+    return LEFT_BEHIND.get(cell_code(value))
+
+
+def _unable(value: object) -> tuple[str, ...] | None:
+    return UNABLE.get(cell_code(value))
+
+
+def _flag(value: object) -> bool | None:
+    return FLAGS.get(cell_code(value))
+
+
 # ---------------------------------------------------------------------------- counts
 
 
 def counted_as(
     periods: Iterable[tuple[str, dt.date, dt.date | None]],
-    rules: dict[str, str],
+    dated: Collection[str],
+    rules: dict[str, str] | None,
     stated: str,
     as_of: dt.date,
+    cutoff: dt.date | None = None,
 ) -> tuple[str, str]:
     """(type, rule) of a child whose away periods will be ``periods`` (relation, start,
     end): the type by the one rule (``children.selectors``), the rule by which the row
-    made it — ``rules`` (relation → rule of the periods the row opens or moves), else
-    the periods on file; ``stated`` for a child with no parent away."""
-    away = {relation for relation, start, end in periods if parent_away_on(start, end, as_of)}
+    made it — "away_since" for the parents whose 外出时间 the row gives (``dated``),
+    ``rules`` for those it opens a period for without a date, else "on_file" (the
+    periods on file); ``stated`` for a child with no parent away. ``cutoff``:
+    ``away_cutoff(as_of)``, computed once for many children."""
+    cutoff = cutoff or away_cutoff(as_of)
+    away = {
+        relation
+        for relation, start, end in periods
+        if parent_away_on(start, end, as_of, cutoff=cutoff)
+    }
     kind = left_behind_type_of(away)
     if not away:
         return kind.value, stated
     # The least direct rule that made a parent count: a 双亲 child with the father's
     # 外出时间 and the mother away by the 留守类型 is 双亲 by the 留守类型.
-    rule = max((rules.get(r, "on_file") for r in away), key=_ORDER.__getitem__)
+    rule = max(
+        ((rules and rules.get(r)) or ("away_since" if r in dated else "on_file") for r in away),
+        key=_ORDER.__getitem__,
+    )
     return kind.value, rule
 
 

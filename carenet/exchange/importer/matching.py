@@ -195,9 +195,14 @@ def count(
     plan: RowPlan, periods: list[tuple[str, dt.date, dt.date | None]], validator: Validator
 ) -> tuple[str, str]:
     """What the child of ``plan`` will count as, with its away periods as ``periods``."""
-    rules = dict.fromkeys(plan.away, "away_since")
-    rules.update(plan.derived_rules or {})
-    return counted_as(periods, rules, plan.stated_rule, validator.today)
+    return counted_as(
+        periods,
+        plan.away,
+        plan.derived_rules,
+        plan.stated_rule,
+        validator.today,
+        validator.away_cutoff,
+    )
 
 
 # What a village's register changes of a child at a school (``plan_changes``).

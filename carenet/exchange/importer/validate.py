@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carenet.children.models import AwayPeriod, Child
+from carenet.children.selectors import away_cutoff
 from carenet.exchange.importer.cells import (
     CATEGORIES,
     CATEGORY_SPLIT,
@@ -132,6 +133,7 @@ class Validator:
         self.column_of = {key: texts[c] for c, key in columns.items()}
         self.today = timezone.localdate()
         self.derived_start = derived_away_start(self.today)
+        self.away_cutoff = away_cutoff(self.today)  # the periods that count (the preview's)
         self.villages = sorted(
             Org.objects.filter(kind=OrgKind.VILLAGE, county_code=school.county_code).values_list(
                 "name", "pk"
