@@ -133,6 +133,6 @@ def _set_member_fields(member: FamilyMember, values: dict[str, object]) -> None:
 def _save_with_history(obj: models.Model, user: AbstractBaseUser | None, reason: str) -> None:
     """``obj.save()``; django-simple-history's ``post_save`` writes its history row ('+'
     for a new object, '~' for a changed one) with this user and change reason."""
-    obj._history_user = user  # type: ignore[attr-defined]
-    obj._change_reason = reason  # type: ignore[attr-defined]
+    obj._history_user = user
+    obj._change_reason = reason
     obj.save()
