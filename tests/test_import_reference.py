@@ -35,8 +35,8 @@ from tests.import_files import an_id, xlsx
 
 BUILT = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
 
-# Every column of the register as the export writes it (``REGISTER_COLUMNS``), but those
-# the importer does not read into a child's file (the school is the one imported into).
+# The register's columns as the export writes them (``REGISTER_COLUMNS``), less those the
+# importer does not read into a child's file (the school is the one imported into).
 HEADER = [c for c in REGISTER_COLUMNS if c not in ("学校", "帮扶教师", "学习帮手")]
 
 
@@ -94,7 +94,7 @@ def clock():
 
 @pytest.fixture
 def world(clock, db) -> World:
-    """The cast's world, built at a frozen hour (the conftest's, built at ``BUILT``)."""
+    """The conftest's world, built at ``BUILT`` with the clock stopped."""
     return world_build()
 
 
@@ -121,8 +121,12 @@ def import_both_ways(
 ) -> tuple[State, State]:
     """The database after importing ``data`` into ``into`` (the school) with the fast
     writer and, in an identical world, with the reference writer; an hour later than the
-    world's last change. The kept counts of every school and of ``into`` are kept before:
-    an import drops those of the units it changes."""
+    world's last change.
+
+    The kept counts of every school and of ``into`` are kept before, for the import to
+    drop those of the units it changes. Not those of other villages: the triggers (the
+    reference writer's way) drop the counts of a school child's village of residence too,
+    needlessly (only children not at a school count there), and the fast writer does not."""
     into = into or world.school
     clock.shift(dt.timedelta(hours=1))
     for unit in {*Org.objects.filter(kind=OrgKind.SCHOOL), into}:
@@ -245,7 +249,7 @@ def test_a_second_import_updates_what_the_reference_updates(world, clock, fast_p
 
 
 def test_a_villages_register_updates_what_the_reference_updates(world, clock, fast_path):
-    """A village's register (村 children's director): a school child's residence, a
+    """A village's register (the village director's): a school child's residence, a
     village child's file and family, a new child filed under the village; a child the
     director may not see is refused."""
     villager = child_add(
