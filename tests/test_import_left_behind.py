@@ -306,9 +306,9 @@ def test_the_2016_flags_make_the_away_periods_and_the_unable_parent(world):
         "none": 2,
     }
     plans = {r.plan.child_values["name"]: r.plan for r in preview.rows if r.plan}
-    assert plans["双方外出"].child_values["guardian_entrusted"] is True
-    assert plans["母亲无能力"].child_values["guardian_entrusted"] is False
-    assert "guardian_entrusted" not in plans["都不是"].child_values
+    assert plans["双方外出"].guardian_entrusted is True
+    assert plans["母亲无能力"].guardian_entrusted is False
+    assert plans["都不是"].guardian_entrusted is None
 
 
 def test_one_away_and_the_other_unable_marks_the_parent_at_home(world):

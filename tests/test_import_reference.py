@@ -349,3 +349,30 @@ def test_the_comparison_finds_one_field_changed_in_one_world(world, clock, chang
     assert differences(same, forked(write)) == []
     found = differences(same, forked(lambda: write(then=change)))
     assert len(found) == 1 and difference in found[0], found
+
+
+def test_left_behind_status_from_work_places_codes_and_flags_is_written_alike(
+    world, clock, fast_path
+):
+    """Away periods opened by a work place, a 留守类型 or the 2016 form's flags (from the
+    derived start), an unable parent (``can_guard``), new and on file, written alike."""
+    header = [
+        "姓名", "身份证号", "年级", "班级", "父亲务工地点", "母亲务工地点", "留守类型",
+        "父母双方同时外出", "父母一方外出、另一方无监护能力", "无监护能力（父亲/母亲）",
+    ]  # fmt: skip
+    mentee = world.mentee  # the mother away since 2025-02-01
+    data = xlsx(
+        [
+            header,
+            ["乙一", an_id(), "三年级", "2班", "广东省东莞市", "在家", "", "", "", ""],
+            ["乙二", an_id(), "三年级", "2班", "", "", "双亲", "", "", ""],
+            ["乙三", an_id(), "三年级", "2班", "在家", "", "", "否", "是", "父亲"],
+            ["乙四", an_id(), "三年级", "2班", "北京", "", "非留守", "", "", ""],
+            [mentee.name, mentee.id_number, "", "二(1)班", "", "", "", "否", "是", "父亲"],
+        ]
+    )
+    fast, reference = import_both_ways(world, clock, data)
+    assert differences(fast, reference) == []
+    assert latest_batch(fast) == (4, 1, 0, 0)
+    unable = [m for m in fast["family"].values() if m["can_guard"] is False]
+    assert len(unable) == 2
