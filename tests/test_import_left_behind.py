@@ -5,6 +5,7 @@ counts by rule equal to what the children list says after the commit."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import pickle
 import zoneinfo
@@ -456,3 +457,26 @@ def test_the_preview_page_shows_the_counts_and_the_warnings(world, client):
     assert '<details class="card mb-3" id="warnings">' in page
     assert "第 2 行：留守类型为“非留守”，但父亲务工地点为“广东省东莞市”" in page
     assert ImportBatch.objects.get().summary["left_behind"]["one_parent"] == 1
+
+
+def test_the_error_workbook_lists_the_warnings_on_a_sheet_of_their_own(world, client):
+    from python_calamine import CalamineWorkbook
+
+    client.force_login(world.user("principal"))
+    rows = [
+        CODE_HEADER,
+        _row(1, "甲", "广东省东莞市", "在家", c="非留守"),
+        _row(2, "乙", id_number="123"),  # rejected
+    ]
+    upload = SimpleUploadedFile("花名册.xlsx", xlsx(rows))
+    client.post("/exchange/import/", {"school": world.school.pk, "file": upload})
+    batch = ImportBatch.objects.get()
+    book = CalamineWorkbook.from_filelike(
+        io.BytesIO(client.get(f"/exchange/import/{batch.pk}/errors/").content)
+    )
+    assert book.sheet_names == ["错误行", "提示"]
+    assert book.get_sheet_by_name("提示").to_python() == [
+        ["Excel 行号", "提示"],
+        [2.0, "留守类型为“非留守”，但父亲务工地点为“广东省东莞市”（按务工地点计为单亲留守）"],
+    ]
+    assert len(book.get_sheet_by_name("错误行").to_python()) == 2  # the header, row 3

@@ -192,12 +192,18 @@ class BatchSummary:
         return len(self.rejected_rows)
 
     def error_preview(self) -> ImportPreview:
-        """An ImportPreview of the rejected rows, for ``error_workbook``."""
+        """An ImportPreview of the rejected rows and the warnings, for ``error_workbook``."""
+        warned = [
+            RowResult(
+                w["row"], "create", [], [], None, tuple(CellError("", "", m) for m in w["messages"])
+            )
+            for w in self.warnings
+        ]
         return ImportPreview(
             filename=self.filename,
             header_rows=[],
             columns=self.columns,
-            rows=self.rejected_rows,
+            rows=[*self.rejected_rows, *warned],
             headers=self.headers,
             header_cells=self.header_cells,
         )

@@ -55,7 +55,8 @@ class RowPlan:
     child_values: dict[str, Any]  # Child fields (only those the file states)
     family: dict[str, dict[str, Any]]  # relation → FamilyMember fields stated
     away: dict[str, dt.date]  # relation → stated away start
-    derived_away: set[str]  # relations the 留守类型 says are away, without a date
+    # Relations away without a date (a work place, a 留守类型 or a 2016 flag says so).
+    derived_away: set[str]
     place: tuple[str, str] | None
     existing: Child | None = None
     # What would change for a child on file (``plan_changes``); None for a new child.
@@ -111,9 +112,10 @@ _MEMBER_TEXT_LIMITS = {
 
 
 def derived_away_start(today: dt.date) -> dt.date:
-    """When a parent the register says is away (留守类型, no date) left: 1 September of
-    the school year, at the latest the first of the month three months ago, so that the
-    child counts as left-behind (away ≥ 3 months) from the day of the import."""
+    """When a parent the register says is away without a date (a work place away, a
+    留守类型, a 2016 flag: ``leftbehind``) left: 1 September of the school year, at the
+    latest the first of the month three months ago, so that the child counts as
+    left-behind (away ≥ 3 months) from the day of the import."""
     school_year = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
     return min(school_year, (today - relativedelta(months=3)).replace(day=1))
 

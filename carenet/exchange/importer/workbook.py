@@ -13,7 +13,8 @@ from carenet.exchange.importer.results import ImportPreview
 
 
 def error_workbook(preview: ImportPreview) -> bytes:
-    """The header and the rejected rows, with a 错误原因 column and the bad cells in red."""
+    """The header and the rejected rows, with a 错误原因 column and the bad cells in red;
+    on a second sheet 提示, the rows imported with warnings."""
     import io
 
     import xlsxwriter
@@ -55,5 +56,13 @@ def error_workbook(preview: ImportPreview) -> bytes:
         )
         sheet.write_string(r, width, text, reason)
     sheet.set_column(width, width, 60)
+    if preview.warned_rows:  # rows imported all the same, for the user to check
+        notes = book.add_worksheet(_("提示"))
+        notes.write_string(0, 0, _("Excel 行号"), bold)
+        notes.write_string(0, 1, _("提示"), bold)
+        for r, result in enumerate(preview.warned_rows, start=1):
+            notes.write_number(r, 0, result.row)
+            notes.write_string(r, 1, "；".join(w.message for w in result.warnings), reason)
+        notes.set_column(1, 1, 80)
     book.close()
     return out.getvalue()
