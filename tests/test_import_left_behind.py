@@ -480,3 +480,27 @@ def test_the_error_workbook_lists_the_warnings_on_a_sheet_of_their_own(world, cl
         [2.0, "留守类型为“非留守”，但父亲务工地点为“广东省东莞市”（按务工地点计为单亲留守）"],
     ]
     assert len(book.get_sheet_by_name("错误行").to_python()) == 2  # the header, row 3
+
+
+def test_a_code_is_compared_with_the_parents_gone_three_months(world):
+    header = [*CODE_HEADER, "父亲外出时间"]
+    rows = [
+        header,
+        _row(1, "刚走非留守", "", "", code="非留守", d="2026-09-01"),
+        _row(2, "刚走单亲", "", "", code="单亲", d="2026-09-01"),
+        _row(3, "早走非留守", "", "", code="非留守", d="2023-02-01"),
+    ]
+    preview = _import(world, rows)
+    assert _warnings(preview) == {
+        3: [
+            "留守类型为“单亲”，但父亲外出时间为“2026-09-01”，外出不足三个月（按外出时间计为非留守）"
+        ],
+        4: ["留守类型为“非留守”，但父亲外出时间为“2023-02-01”（按外出时间计为单亲留守）"],
+    }
+    assert _starts("刚走单亲") == {"father": dt.date(2026, 9, 1)}  # no second period
+    assert preview.left_behind.by_rule["away_since"] == {
+        "both_parents": 0,
+        "one_parent": 1,
+        "none": 2,
+    }
+    assert _listed(world, ["刚走非留守", "刚走单亲", "早走非留守"]) == {"none": 2, "one_parent": 1}

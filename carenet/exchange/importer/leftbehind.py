@@ -168,10 +168,15 @@ class LeftBehindReader:
     place, employer, code or flag column (only dates, or nothing: nothing to read)."""
 
     def __init__(
-        self, child_keys: Iterable[str], family_keys: list[str], column: Callable[[str], str]
+        self,
+        child_keys: Iterable[str],
+        family_keys: list[str],
+        column: Callable[[str], str],
+        cutoff: dt.date,
     ) -> None:
         at = {key: n for n, key in enumerate(family_keys)}
         self.column = column
+        self.cutoff = cutoff  # a 外出时间 after it does not count yet (``away_cutoff``)
 
         def cells(name: str) -> list[tuple[str, str, int]]:
             return [(r, f"{r}.{name}", at[f"{r}.{name}"]) for r in PARENTS if f"{r}.{name}" in at]
@@ -297,13 +302,16 @@ class LeftBehindReader:
         least = min(claims, key=lambda c: c.hi)
         if lead.lo > least.hi:
             disagreements.append((self.said(least.cell), self.said(lead.cell), lead.rule))
+        # Parents gone less than three months by their 外出时间 do not count yet.
+        recent = {r for r, start in away.items() if start > self.cutoff}
+        counting = {r: fact for r, fact in facts.items() if r not in recent}
         for claim in claims:
-            if len(facts) > claim.hi:  # stated facts beat a code or flag
-                rules = {rule for rule, _cell in facts.values()}
+            if len(counting) > claim.hi:  # stated facts beat a code or flag
+                rules = {rule for rule, _cell in counting.values()}
                 disagreements.append(
                     (
                         self.said(claim.cell),
-                        self.said(*(cell for _rule, cell in facts.values())),
+                        self.said(*(cell for _rule, cell in counting.values())),
                         "away_since" if rules == {"away_since"} else "work_place",
                     )
                 )
@@ -344,8 +352,18 @@ class LeftBehindReader:
                 family.setdefault(other, {})["can_guard"] = False
         if away:
             stated = "away_since"
+        status = set(counting) | set(derived)
+        if recent and len(status) < lead.lo <= len(status) + len(recent):
+            disagreements.append(
+                (
+                    self.said(lead.cell),
+                    self.said(*(facts[r][1] for r in PARENTS if r in recent))
+                    + _("，外出不足三个月"),
+                    "away_since",
+                )
+            )
         if disagreements:
-            kind = left_behind_type_of(set(facts) | set(derived))
+            kind = left_behind_type_of(status)
             for claim, against, rule in disagreements:
                 warnings.append(
                     _("%(a)s，但%(b)s（%(rule)s计为%(type)s）")

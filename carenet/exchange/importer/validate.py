@@ -170,7 +170,7 @@ class Validator:
         ]
         # Work places, employers, 留守类型 and the 2016 flags, read together.
         self.left_behind = LeftBehindReader(
-            self.child_keys, [key for _c, key in family], self.column
+            self.child_keys, [key for _c, key in family], self.column, self.away_cutoff
         )
 
     def place(self, cells: tuple[object, object]) -> tuple[str, str] | None:
