@@ -27,9 +27,10 @@ Decisions (see docs/import.md in the README section on registers):
     Home is a short list of words (``leftbehind.HOME_WORDS``: 在家, 家中, 本地, 本村,
     本乡/本镇, 本县/县城 (a decision: a parent working within the county counts as at
     home), 务农, 无, 空 …, and what starts with 在家/本地/本村 …); such a cell is not
-    stored as a work city (it clears one on file, as any filled cell replaces). 不详, 去世 … count neither way. An employer (务工单位) that is
-    not home counts as a work place for a parent with no work place cell, but it never
-    outweighs a code or flag (the 学籍 table's 工作单位 is filled for parents at home too);
+    stored as a work city (it clears one on file, as any filled cell replaces). 不详,
+    去世 … count neither way. An employer (务工单位) that is not home counts as a work
+    place for a parent with no work place cell, but it never outweighs a code or flag
+    (the 学籍 table's 工作单位 is filled for parents at home too);
   - a 留守类型 / 是否留守儿童 code (双亲 2, 单亲 1, 非留守 0);
   - the 2016 form's flags 父母双方同时外出 (是: both away; 否: not both) and 父母一方外出、
     另一方无监护能力 (是: exactly one away). 无监护能力（父亲/母亲）marks that parent
