@@ -18,6 +18,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from carenet.exchange.importer import RegisterError, import_commit, import_preview
+from carenet.exchange.mapping import summary_choices
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.uploads import (
     import_uploads_expire,
@@ -52,6 +53,7 @@ def import_batch_process(batch_id: int) -> None:
             school=batch.school,
             user=batch.user,
             progress=progress,
+            mapping=summary_choices(batch.summary),  # the columns as the preview mapped them
         )
         del data
         ImportBatch.objects.filter(pk=batch_id).update(
