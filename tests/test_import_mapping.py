@@ -443,6 +443,7 @@ def test_a_remembered_choice_is_used_by_the_import_job_as_previewed(world):
         user=world.user("principal"),
     )
     ColumnMapping.objects.all().delete()  # the job does not look again
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.QUEUED)  # 确认导入
     import_batch_process(batch.pk)
     batch.refresh_from_db()
     assert batch.status == ImportStatus.COMPLETE, batch.error

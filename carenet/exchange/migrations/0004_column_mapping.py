@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exchange', '0002_upload_summary'),
+        ('exchange', '0003_batch_queued_unchanged'),
         ('orgs', '0003_grade_level_and_closing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
