@@ -297,14 +297,18 @@ class LeftBehindReader:
             return derived, stated, warnings
 
         # Codes and flags: the one saying most parents are away leads.
-        lead = max(claims, key=lambda c: c.lo)
         disagreements: list[tuple[str, str, str]] = []  # (claim, the cells against, rule)
-        least = min(claims, key=lambda c: c.hi)
-        if lead.lo > least.hi:
-            disagreements.append((self.said(least.cell), self.said(lead.cell), lead.rule))
+        if len(claims) == 1:
+            lead = claims[0]
+        else:
+            lead = max(claims, key=_lo)
+            least = min(claims, key=_hi)
+            if lead.lo > least.hi:
+                disagreements.append((self.said(least.cell), self.said(lead.cell), lead.rule))
         # Parents gone less than three months by their 外出时间 do not count yet.
-        recent = {r for r, start in away.items() if start > self.cutoff}
-        counting = {r: fact for r, fact in facts.items() if r not in recent}
+        cutoff = self.cutoff
+        recent = [r for r, start in away.items() if start > cutoff]
+        counting = {r: fact for r, fact in facts.items() if r not in recent} if recent else facts
         for claim in claims:
             if len(counting) > claim.hi:  # stated facts beat a code or flag
                 rules = {rule for rule, _cell in counting.values()}
@@ -352,7 +356,9 @@ class LeftBehindReader:
                 family.setdefault(other, {})["can_guard"] = False
         if away:
             stated = "away_since"
-        status = set(counting) | set(derived)
+        if not (recent or disagreements):
+            return derived, stated, warnings
+        status = set(counting) | set(derived)  # the parents who count as away
         if recent and len(status) < lead.lo <= len(status) + len(recent):
             disagreements.append(
                 (
@@ -362,14 +368,21 @@ class LeftBehindReader:
                     "away_since",
                 )
             )
-        if disagreements:
-            kind = left_behind_type_of(status)
-            for claim, against, rule in disagreements:
-                warnings.append(
-                    _("%(a)s，但%(b)s（%(rule)s计为%(type)s）")
-                    % {"a": claim, "b": against, "rule": RULES[rule], "type": kind.label}
-                )
+        kind = left_behind_type_of(status)
+        for claim, against, rule in disagreements:
+            warnings.append(
+                _("%(a)s，但%(b)s（%(rule)s计为%(type)s）")
+                % {"a": claim, "b": against, "rule": RULES[rule], "type": kind.label}
+            )
         return derived, stated, warnings
+
+
+def _lo(claim: _Claim) -> int:
+    return claim.lo
+
+
+def _hi(claim: _Claim) -> int:
+    return claim.hi
 
 
 def _place_kind(value: object) -> str:
