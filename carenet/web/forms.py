@@ -179,13 +179,29 @@ CHILD_SECTIONS: list[tuple[Promise, list[str]]] = [
         [
             "registered_residence",
             "rural_hukou",
+            "hukou_registered",
             "village",
             "residence_group",
             "residence_address",
             "boarding",
+            "migrant_child",
         ],
     ),
-    (_("健康与就学"), ["health", "health_notes", "disability", "schooling", "immunization"]),
+    (
+        _("健康与就学"),
+        ["health", "health_notes", "disability", "schooling", "stage", "immunization"],
+    ),
+    (
+        _("监护与救助"),
+        [
+            "guardian_entrusted",
+            "orphan",
+            "needs_aid",
+            "distress_kinds",
+            "income_sources",
+            "assistance",
+        ],
+    ),
     (_("特点与关爱"), ["interests", "personality", "categories", "risk_level", "notes"]),
 ]
 

@@ -21,6 +21,7 @@ from carenet.audit.reveal import is_revealed
 from carenet.audit.services import audit_log
 from carenet.childplans.selectors import child_timeline, may_write_plans, plans_for_child
 from carenet.children.forms import ChildForm, family_forms
+from carenet.children.models import GRANDPARENT_RELATIONS as GRANDPARENTS
 from carenet.children.models import Child, Relation
 from carenet.children.selectors import (
     Action,
@@ -86,6 +87,7 @@ def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
         "father": family.get(Relation.FATHER),
         "mother": family.get(Relation.MOTHER),
         "guardian": family.get(Relation.GUARDIAN),
+        "grandparents": [family[r] for r in GRANDPARENTS if r in family],
         "father_away": latest_away_period(child, Relation.FATHER),
         "mother_away": latest_away_period(child, Relation.MOTHER),
         "mentor": next(iter(child.active_mentors), None),
@@ -186,11 +188,17 @@ def _child_form_page(
             messages.success(request, _("%(name)s 的档案已保存。") % {"name": saved.name})
             return redirect("child_detail", pk=saved.pk)
     family_sections = [(Relation(relation).label, f) for relation, f in family.items()]
+    grandparents = [(label, f) for label, f in family_sections if f.relation in GRANDPARENTS]
     context = {
         "child": child,
         "form": form,
         "sections": child_sections(form),
-        "family_sections": family_sections,
+        "family_sections": [
+            (label, f) for label, f in family_sections if f.relation not in GRANDPARENTS
+        ],
+        # Folded away unless one is on file or has an error (most registers name none).
+        "grandparent_sections": grandparents,
+        "grandparents_open": any(f.instance.pk or f.errors for _label, f in grandparents),
         "errors": form_errors([(_("儿童"), form), *family_sections]) if data is not None else [],
         "masked": masked and child is not None,
         **masking,
