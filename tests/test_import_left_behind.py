@@ -306,10 +306,12 @@ def test_the_2016_flags_make_the_away_periods_and_the_unable_parent(world):
         "one_parent": 1,
         "none": 2,
     }
-    plans = {r.plan.child_values["name"]: r.plan for r in preview.rows if r.plan}
-    assert plans["双方外出"].guardian_entrusted is True
-    assert plans["母亲无能力"].guardian_entrusted is False
-    assert plans["都不是"].guardian_entrusted is None
+    entrusted = dict(
+        Child.objects.filter(name__in=["双方外出", "母亲无能力", "都不是"]).values_list(
+            "name", "guardian_entrusted"
+        )
+    )
+    assert entrusted == {"双方外出": True, "母亲无能力": False, "都不是": None}
 
 
 def test_one_away_and_the_other_unable_marks_the_parent_at_home(world):
@@ -391,12 +393,18 @@ def test_the_counts_are_what_the_children_list_says_after_the_commit(world):
 
 def test_an_unable_parent_on_file_is_marked_unable(world):
     child = world.mentee
-    rows = [FLAG_HEADER, _flag_row(1, child.name, "否", "是", "父亲", id_number=child.id_number)]
+    rows = [FLAG_HEADER, _flag_row(1, child.name, "否", "是", "父亲", "有", child.id_number)]
     rows[1][3], rows[1][4] = "", child.school_class.name
     preview = _import(world, rows)
     assert preview.updated == 1
     father = FamilyMember.objects.get(child=child, relation="father")
     assert father.can_guard is False
+    child.refresh_from_db()
+    assert child.guardian_entrusted is True
+    rows[1][-1] = ""  # a blank cell erases nothing
+    assert _import(world, rows).unchanged == 1
+    child.refresh_from_db()
+    assert child.guardian_entrusted is True
 
 
 # ---------------------------------------------------------------------------- faces

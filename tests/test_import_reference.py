@@ -359,16 +359,17 @@ def test_left_behind_status_from_work_places_codes_and_flags_is_written_alike(
     header = [
         "姓名", "身份证号", "年级", "班级", "父亲务工地点", "母亲务工地点", "留守类型",
         "父母双方同时外出", "父母一方外出、另一方无监护能力", "无监护能力（父亲/母亲）",
+        "父母外出有无委托其他监护人",
     ]  # fmt: skip
     mentee = world.mentee  # the mother away since 2025-02-01
     data = xlsx(
         [
             header,
-            ["乙一", an_id(), "三年级", "2班", "广东省东莞市", "在家", "", "", "", ""],
-            ["乙二", an_id(), "三年级", "2班", "", "", "双亲", "", "", ""],
-            ["乙三", an_id(), "三年级", "2班", "在家", "", "", "否", "是", "父亲"],
-            ["乙四", an_id(), "三年级", "2班", "北京", "", "非留守", "", "", ""],
-            [mentee.name, mentee.id_number, "", "二(1)班", "", "", "", "否", "是", "父亲"],
+            ["乙一", an_id(), "三年级", "2班", "广东省东莞市", "在家", "", "", "", "", ""],
+            ["乙二", an_id(), "三年级", "2班", "", "", "双亲", "", "", "", "是"],
+            ["乙三", an_id(), "三年级", "2班", "在家", "", "", "否", "是", "父亲", "否"],
+            ["乙四", an_id(), "三年级", "2班", "北京", "", "非留守", "", "", "", ""],
+            [mentee.name, mentee.id_number, "", "二(1)班", "", "", "", "否", "是", "父亲", "有"],
         ]
     )
     fast, reference = import_both_ways(world, clock, data)
@@ -376,3 +377,5 @@ def test_left_behind_status_from_work_places_codes_and_flags_is_written_alike(
     assert latest_batch(fast) == (4, 1, 0, 0)
     unable = [m for m in fast["family"].values() if m["can_guard"] is False]
     assert len(unable) == 2
+    entrusted = {c["name"]: c["guardian_entrusted"] for c in fast["children"].values()}
+    assert (entrusted["乙二"], entrusted["乙三"], entrusted[mentee.name]) == (True, False, True)

@@ -40,6 +40,7 @@ _COMPARED_CHILD_FIELDS = (
     "personality",
     "categories",
     "notes",
+    "guardian_entrusted",
 )
 
 

@@ -70,10 +70,6 @@ class RowPlan:
     derived_rules: dict[str, str] | None = None
     stated_rule: str = "none"
     counted: tuple[str, str] | None = None
-    # 父母外出有无委托其他监护人 (None: not said). TODO(issue 15): Child.guardian_entrusted
-    # is not on main yet (branch ``model``); once it is, keep it in ``child_values`` (do
-    # not pop it in ``Validator.validate``), compare it in ``matching`` and drop this.
-    guardian_entrusted: bool | None = None
 
     def __reduce__(self):  # pickled by position (a helper's rows), every field
         return RowPlan, tuple(getattr(self, name) for name in ROW_PLAN_FIELDS)
@@ -300,7 +296,6 @@ class Validator:
                 place=place,
                 derived_rules=rules,
                 stated_rule=stated,
-                guardian_entrusted=values.pop("guardian_entrusted", None),
             ),
             errors,
             warnings,
