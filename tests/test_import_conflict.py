@@ -36,7 +36,7 @@ def test_the_command_that_loses_the_race_exits_2_with_one_line(
     data = _register()
     path = tmp_path / "花名册.xlsx"
     path.write_bytes(data)
-    real_preview = importer.import_preview
+    real_preview = importer.preview.import_preview
 
     def preview_then_the_other_import_commits(**kwargs):
         preview = real_preview(**kwargs)
@@ -44,7 +44,7 @@ def test_the_command_that_loses_the_race_exits_2_with_one_line(
         import_commit(preview=other, school=world.school, actor=None)
         return preview
 
-    monkeypatch.setattr(importer, "import_preview", preview_then_the_other_import_commits)
+    monkeypatch.setattr(importer.preview, "import_preview", preview_then_the_other_import_commits)
     assert main(["import", "children", str(path), "--school", world.school.code]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and MESSAGE in err and "Traceback" not in err

@@ -11,8 +11,13 @@ import pytest
 from django.db import connection
 
 from carenet.children.models import AwayPeriod, Child, FamilyMember
-from carenet.exchange import importer
+from carenet.exchange.importer import commit as commit_module
 from carenet.exchange.importer import import_commit, import_preview
+from carenet.exchange.importer import preview as preview_module
+from carenet.exchange.importer import writer as writer_module
+from carenet.exchange.importer.results import RowResult
+from carenet.exchange.importer.validate import RowPlan
+from carenet.exchange.importer.writer import RawWriter
 from carenet.indicators.models import SchoolFigures
 from carenet.lib import parallel
 from tests.factories import child_add
@@ -62,7 +67,7 @@ def _statements(data: bytes, world) -> list[str]:
 
 @pytest.fixture
 def bulk_from_one_child():
-    with mock.patch.object(importer, "BULK_LOAD_MIN", 1):
+    with mock.patch.object(writer_module, "BULK_LOAD_MIN", 1):
         yield
 
 
@@ -110,13 +115,11 @@ def test_a_failure_during_a_bulk_load_restores_the_indexes_and_writes_nothing(
     preview = import_preview(data=data, filename="a.xlsx", school=world.school)
     if where == "history copy":
         failure = mock.patch.object(
-            importer._RawWriter, "copy_history", side_effect=RuntimeError("disk full")
+            RawWriter, "copy_history", side_effect=RuntimeError("disk full")
         )
     else:
-        original = importer._RawWriter.database_rows
-        failure = mock.patch.object(
-            importer._RawWriter, "database_rows", _fail_on_away_periods(original)
-        )
+        original = RawWriter.database_rows
+        failure = mock.patch.object(RawWriter, "database_rows", _fail_on_away_periods(original))
     with failure, pytest.raises(RuntimeError), connection.execute_wrapper(spy):
         import_commit(preview=preview, school=world.school, actor=None)
     assert bool(dropped) == (connection.vendor == "sqlite")
@@ -187,7 +190,7 @@ def test_an_import_drops_only_its_schools_kept_figures_and_keeps_the_triggers(wo
     """The per-row triggers are suspended while an import writes (SQLite): afterwards the
     school's kept figures are gone, another school's are kept, and the triggers work."""
     _keep_figures(world.school, world.other_school)
-    with mock.patch.object(importer, "BULK_LOAD_MIN", 1 if bulk else 10**9):
+    with mock.patch.object(writer_module, "BULK_LOAD_MIN", 1 if bulk else 10**9):
         _statements(_register(["己一", "己二"]), world)
     kept = set(SchoolFigures.objects.values_list("school_id", flat=True))
     assert kept == {world.other_school.pk}
@@ -200,9 +203,7 @@ def test_an_import_drops_only_its_schools_kept_figures_and_keeps_the_triggers(wo
 def test_a_failed_import_keeps_the_figures_and_the_triggers(world):
     _keep_figures(world.school)
     preview = import_preview(data=_register(["庚一"]), filename="a.xlsx", school=world.school)
-    failure = mock.patch.object(
-        importer._RawWriter, "copy_history", side_effect=RuntimeError("disk full")
-    )
+    failure = mock.patch.object(RawWriter, "copy_history", side_effect=RuntimeError("disk full"))
     with failure, pytest.raises(RuntimeError):
         import_commit(preview=preview, school=world.school, actor=None)
     assert SchoolFigures.objects.filter(school=world.school).exists()
@@ -229,9 +230,12 @@ def helped_splits():
             yield from super().results()
 
     with (
-        mock.patch.object(importer, "BATCH", 3),
-        mock.patch.object(importer, "HELPER_MIN_ROWS", 1),
-        mock.patch.object(importer, "Split", Recorded),
+        mock.patch.object(preview_module, "BATCH", 3),
+        mock.patch.object(commit_module, "BATCH", 3),
+        mock.patch.object(preview_module, "HELPER_MIN_ROWS", 1),
+        mock.patch.object(commit_module, "HELPER_MIN_ROWS", 1),
+        mock.patch.object(preview_module, "Split", Recorded),
+        mock.patch.object(commit_module, "Split", Recorded),
     ):
         yield made
 
@@ -284,7 +288,7 @@ def test_a_helper_process_validates_and_prepares_as_one_process_would(
 def test_a_plan_and_its_row_come_back_whole_from_a_helper():
     import pickle
 
-    plan = importer._RowPlan(
+    plan = RowPlan(
         id_number="x",
         id_hash="h",
         child_values={"name": "张三", "birth_date": dt.date(2015, 3, 4)},
@@ -296,6 +300,6 @@ def test_a_plan_and_its_row_come_back_whole_from_a_helper():
         family_changes={},
         away_ops=[],
     )
-    row = importer.RowResult(7, "update", [], [], plan)
+    row = RowResult(7, "update", [], [], plan)
     back = pickle.loads(pickle.dumps(row))
     assert back == row and back.plan == plan

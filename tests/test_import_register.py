@@ -19,6 +19,7 @@ from carenet.exchange.importer import (
     placement,
     split_work_place,
 )
+from carenet.exchange.importer.writer import RawWriter
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.orgs.models import Org, OrgKind
 from tests.import_files import SIMPLE_HEADER, an_id, csv_bytes, simple_row, xlsx
@@ -263,9 +264,7 @@ def test_a_failure_in_the_middle_of_the_commit_writes_nothing(world):
     preview = import_preview(data=xlsx(rows), filename="a.xlsx", school=world.school)
     before = (Child.objects.count(), FamilyMember.objects.count(), Org.objects.count())
     # The children are written, then copying their history fails.
-    failure = mock.patch.object(
-        importer._RawWriter, "copy_history", side_effect=RuntimeError("disk full")
-    )
+    failure = mock.patch.object(RawWriter, "copy_history", side_effect=RuntimeError("disk full"))
     with failure, pytest.raises(RuntimeError):
         import_commit(preview=preview, school=world.school, actor=None)
     assert before == (Child.objects.count(), FamilyMember.objects.count(), Org.objects.count())

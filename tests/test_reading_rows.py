@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from carenet.exchange.importer import _DataRows
+from carenet.exchange.importer.preview import DataRows
 from carenet.exchange.reading import HEAD_ROWS, Sheet, read_sheets
 
 _cells = st.dictionaries(
@@ -52,7 +52,7 @@ def test_data_rows_come_by_chunk_in_any_order_and_by_offset(cells, first, starts
     data = _workbook(cells)
     sheet = read_sheets(data, "a.xlsx")[0]
     whole = list(sheet.all_rows())[first:]
-    rows = _DataRows(sheet, first)
+    rows = DataRows(sheet, first)
     assert rows.count == len(whole)
     for start in starts:  # forward, back, and past the end
         assert rows.chunk(start, 4) == whole[start : start + 4]
@@ -63,10 +63,10 @@ def test_data_rows_come_by_chunk_in_any_order_and_by_offset(cells, first, starts
 def test_a_csv_sheet_is_its_rows():
     sheet = Sheet(name="csv", rows=[["a"], ["b"], ["c"]])
     assert list(sheet.all_rows()) == [["a"], ["b"], ["c"]] and sheet.height == 3
-    assert _DataRows(sheet, 1).chunk(1, 5) == [["c"]]
+    assert DataRows(sheet, 1).chunk(1, 5) == [["c"]]
 
 
 def test_the_header_is_searched_for_in_rows_read_at_once():
-    from carenet.exchange.importer import HEADER_SEARCH_ROWS
+    from carenet.exchange.importer.header import HEADER_SEARCH_ROWS
 
     assert HEADER_SEARCH_ROWS <= HEAD_ROWS

@@ -26,15 +26,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from carenet.exchange.columns import normalise_header
-from carenet.exchange.importer import (
-    _FOOTER,
-    HEADER_SEARCH_ROWS,
-    CellError,
-    ImportPreview,
-    RowResult,
-    _merge_fill,
-    _text,
-)
+from carenet.exchange.importer.cells import FOOTER, cell_text
+from carenet.exchange.importer.header import HEADER_SEARCH_ROWS, merge_fill
+from carenet.exchange.importer.results import CellError, ImportPreview, RowResult
 from carenet.exchange.reading import RegisterError, Sheet, read_sheets
 from carenet.orgs.grades import grade_level
 from carenet.orgs.models import Org, OrgKind, SchoolStage
@@ -130,13 +124,13 @@ class _Header:
 
 def _find_header(sheet: Sheet) -> _Header | None:
     rows = sheet.rows[:HEADER_SEARCH_ROWS]
-    filled = _merge_fill(sheet, HEADER_SEARCH_ROWS)
+    filled = merge_fill(sheet, HEADER_SEARCH_ROWS)
 
     def cell(r: int, c: int) -> str:
         if (r, c) in filled:
-            return _text(filled[(r, c)])
+            return cell_text(filled[(r, c)])
         row = rows[r]
-        return _text(row[c]) if c < len(row) and isinstance(row[c], str) else ""
+        return cell_text(row[c]) if c < len(row) and isinstance(row[c], str) else ""
 
     best: tuple[tuple[int, int], _Header] | None = None
     for r in range(len(rows)):
@@ -177,7 +171,7 @@ class SchoolPlan:
 
 
 def _plain(value: object) -> str:
-    return "".join(unicodedata.normalize("NFKC", _text(value)).split())
+    return "".join(unicodedata.normalize("NFKC", cell_text(value)).split())
 
 
 class _Townships:
@@ -237,7 +231,7 @@ class _Validator:
         def fail(key: str, message: str) -> None:
             errors.append(CellError(key, self.column(key), message))
 
-        name = "".join(_text(self.cell(cells, "name")).split())
+        name = "".join(cell_text(self.cell(cells, "name")).split())
         if not name:
             fail("name", _("缺少学校名称"))
         elif len(name) > 100:
@@ -313,14 +307,14 @@ class _Validator:
 
 
 def _is_blank(cells: list[object], seq: int | None) -> bool:
-    return not any(_text(v) for c, v in enumerate(cells) if c != seq)
+    return not any(cell_text(v) for c, v in enumerate(cells) if c != seq)
 
 
 def _is_footer(cells: list[object]) -> bool:
     for value in cells:
-        text = _text(value)
+        text = cell_text(value)
         if text:
-            return bool(_FOOTER.match(text))
+            return bool(FOOTER.match(text))
     return False
 
 

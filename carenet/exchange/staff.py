@@ -35,9 +35,7 @@ from carenet.accounts.services import (
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.exchange.columns import normalise_header
-from carenet.exchange.importer import _FOOTER as FOOTER
-from carenet.exchange.importer import _text as cell_text
-from carenet.exchange.importer import placement
+from carenet.exchange.importer.cells import FOOTER, cell_text, placement
 from carenet.exchange.reading import RegisterError, read_sheets
 from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone

@@ -1,0 +1,59 @@
+"""The register importer: read any real register, validate every row, commit atomically.
+
+One module per step, each with one reason to change: ``cells`` (reading a cell),
+``header`` (finding the header, mapping columns), ``validate`` (one row → a plan),
+``matching`` (plans against the children on file), ``preview``, ``commit`` with the
+fast ``writer``, and ``workbook`` (the rejected rows for the user to fix).
+
+Two steps, as rapidpro's ContactImport: ``import_preview`` reads the file, finds the
+header, normalises and validates every row and works out what each good row would
+change (it reads the database, it writes nothing); ``import_commit`` then writes all the
+good rows in one transaction, in bulk, or nothing. ``error_workbook`` gives the user
+the rejected rows back with a 错误原因 column to fix and re-upload.
+
+Validation reuses ``carenet.lib`` (ID numbers, phones, names); rows are not put through
+the Django forms one by one, which would take minutes for a county's 50,000 children.
+
+Decisions (see docs/import.md in the README section on registers):
+- a blank cell never erases a value already on file; a filled cell replaces it;
+- rows whose values change nothing are counted as neither created nor updated
+  (``unchanged``), so a file imported twice reports 0 created, 0 updated;
+- 留守类型 is informational: left-behind status is derived from 外出时间. When it
+  says a parent is away (双亲: both; 单亲: the one parent who has a work place) but gives
+  no date, and that parent has no open away period yet, the period starts at the start
+  of the school year (1 September), at the latest three months before the import day,
+  so the child counts as left-behind from the day of the import, as the register says;
+- a child already on file at another school is rejected (a transfer is done by the
+  school the child leaves, not by listing the ID number in another school's register);
+- a register may be imported into a village instead of a school (children not at a
+  school: aged 0–5, out of school, taught at home; the civil-affairs registers): new
+  children are filed under the village with no school or class; a child on file is
+  matched wherever filed, and one at a school keeps the school (only the residence is
+  updated). A child filed under a village who turns up in a school's register joins it.
+"""
+
+from carenet.exchange.errors import ImportConflict
+from carenet.exchange.importer.cells import NUMERALS, parse_date, placement, split_work_place
+from carenet.exchange.importer.commit import import_commit
+from carenet.exchange.importer.preview import import_preview, import_preview_checked
+from carenet.exchange.importer.results import CellError, ImportPreview, RowResult
+from carenet.exchange.importer.validate import derived_away_start
+from carenet.exchange.importer.workbook import error_workbook
+from carenet.exchange.reading import RegisterError
+
+__all__ = [
+    "NUMERALS",
+    "CellError",
+    "ImportConflict",
+    "ImportPreview",
+    "RegisterError",
+    "RowResult",
+    "derived_away_start",
+    "error_workbook",
+    "import_commit",
+    "import_preview",
+    "import_preview_checked",
+    "parse_date",
+    "placement",
+    "split_work_place",
+]

@@ -1,0 +1,511 @@
+"""Row validation: one row's cells → a ``RowPlan`` (the child's values, the family's,
+the away periods) or the cell errors that reject it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from carenet.children.models import AwayPeriod, Child
+from carenet.exchange.importer.cells import (
+    CATEGORIES,
+    CATEGORY_SPLIT,
+    EDUCATION,
+    FOOTER,
+    GENDERS,
+    HEALTH,
+    IMMUNIZATION,
+    LEFT_BEHIND,
+    QUALITY,
+    SCHOOLING,
+    YES_NO,
+    cell_code,
+    cell_text,
+    parse_date,
+    picker,
+    placement,
+    recall,
+    same_date,
+    split_work_place,
+)
+from carenet.exchange.importer.results import CellError
+from carenet.lib.crypto import blind_indexer
+from carenet.lib.idcard import InvalidIdNumber, parse_id_number
+from carenet.lib.names import clean_name
+from carenet.lib.phone import InvalidPhone, parse_phone
+from carenet.orgs.models import Org, OrgKind
+
+# ---------------------------------------------------------------------------- rows
+
+
+@dataclass(slots=True)
+class RowPlan:
+    id_number: str
+    id_hash: str
+    child_values: dict[str, Any]  # Child fields (only those the file states)
+    family: dict[str, dict[str, Any]]  # relation → FamilyMember fields stated
+    away: dict[str, dt.date]  # relation → stated away start
+    derived_away: set[str]  # relations the 留守类型 says are away, without a date
+    place: tuple[str, str] | None
+    existing: Child | None = None
+    # What would change for a child on file (``plan_changes``); None for a new child.
+    child_changes: dict[str, Any] | None = None
+    family_changes: dict[str, dict[str, Any]] | None = None
+    away_ops: list[tuple[str, dt.date, AwayPeriod | None]] | None = None
+
+    def __reduce__(self):  # pickled by position (a helper's rows), every field
+        return RowPlan, tuple(getattr(self, name) for name in ROW_PLAN_FIELDS)
+
+
+ROW_PLAN_FIELDS = tuple(f.name for f in fields(RowPlan))
+
+
+_TEXT_LIMITS = {
+    "ethnicity": 20,
+    "student_number": 30,
+    "registered_residence": 200,
+    "interests": 200,
+    "personality": 200,
+    "notes": 5000,
+    "disability": 200,
+}
+_CHILD_TEXT_ORDER = (
+    "ethnicity",
+    "student_number",
+    "registered_residence",
+    "disability",
+    "interests",
+    "personality",
+    "notes",
+)
+_CHILD_TEXT = set(_CHILD_TEXT_ORDER)
+_MEMBER_TEXT_LIMITS = {
+    "name": 50,
+    "employer": 100,
+    "kinship": 20,
+    "health": 50,
+    "occupation": 50,
+    "address": 200,
+}
+
+
+def derived_away_start(today: dt.date) -> dt.date:
+    """When a parent the register says is away (留守类型, no date) left: 1 September of
+    the school year, at the latest the first of the month three months ago, so that the
+    child counts as left-behind (away ≥ 3 months) from the day of the import."""
+    school_year = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    return min(school_year, (today - relativedelta(months=3)).replace(day=1))
+
+
+class Validator:
+    """Turns one row's cells into a plan, collecting cell errors."""
+
+    def __init__(self, columns: dict[int, str], texts: dict[int, str], school: Org) -> None:
+        self.columns = sorted(columns.items())
+        self.texts = texts
+        self.column_of = {key: texts[c] for c, key in columns.items()}
+        self.today = timezone.localdate()
+        self.derived_start = derived_away_start(self.today)
+        self.villages = sorted(
+            Org.objects.filter(kind=OrgKind.VILLAGE, county_code=school.county_code).values_list(
+                "name", "pk"
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
+        self.blind_index = blind_indexer()
+        # Most columns repeat a few values (a work place, a relation): see ``cached``.
+        self._memo: dict[str, dict[object, Any]] = {}
+        self.width = self.columns[-1][0] + 1
+        # A row's cells are picked in one call: the child's by key, the family's in order.
+        child = [(c, key) for c, key in self.columns if "." not in key]
+        self.child_keys = [key for _c, key in child]
+        self.pick_child = picker([c for c, _key in child])
+        family = [(c, key) for c, key in self.columns if "." in key]
+        self.pick_family = picker([c for c, _key in family])
+        # Cells read by a function of the cell alone, in the order their errors are listed.
+        readers = _child_cell_readers(self)
+        self.child_cells = [
+            (key, self._memo.setdefault(key, {}), readers[key])
+            for key in _CHILD_CELL_ORDER
+            if key in readers and key in self.child_keys
+        ]
+        self.family_columns = [
+            (key, relation, self._member_cell(name), self._memo.setdefault(key, {}))
+            for _c, key in family
+            for relation, name in [key.split(".", 1)]
+        ]
+
+    def place(self, cells: tuple[object, object]) -> tuple[str, str] | None:
+        """``placement`` of the (年级, 班级) cells."""
+        return placement(cell_text(cells[0]), cell_text(cells[1]))
+
+    def column(self, key: str) -> str:
+        return self.column_of.get(key) or {"class": "班级"}.get(key, key)
+
+    def residence(self, text: str) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, pk in self.villages:
+            at = text.find(name)
+            if name and at >= 0:
+                rest = text[at + len(name) :].strip(" /、,，-")
+                group = re.match(r"^([一二三四五六七八九十\d]{1,3}组)", rest)
+                result = {"village_id": pk}
+                if group:
+                    result["residence_group"] = group.group(1)
+                    rest = rest[group.end() :].strip(" /、,，-")
+                if rest:
+                    result["residence_address"] = rest[:200]
+                break
+        else:
+            result = {"residence_address": text[:200]}
+        return result
+
+    def cached(self, key: str, value: object, compute: Callable[[object], Any]) -> Any:
+        """``compute(value)``, once per distinct value of a column: most columns of a
+        register repeat a few values (性别, 年级, 务工地点, 与儿童关系 …)."""
+        return recall(self._memo.setdefault(key, {}), value, compute)
+
+    def validate(self, cells: list[object]) -> tuple[RowPlan | None, list[CellError]]:
+        if len(cells) < self.width:
+            cells = [*cells, *[""] * (self.width - len(cells))]
+        get: dict[str, object] = {
+            key: value
+            for key, value in zip(self.child_keys, self.pick_child(cells), strict=True)
+            if value is not None and value != ""
+        }
+        errors: list[CellError] = []
+
+        def fail(key: str, message: str) -> None:
+            errors.append(CellError(field=key, column=self.column(key), message=message))
+
+        cached = self.cached
+        name = clean_name(get.get("name"))
+        if not name:
+            fail("name", _("姓名不能为空"))
+        elif len(name) > 50:
+            fail("name", _("姓名过长（最多 50 个字）"))
+        raw_id = get.get("id_number")
+        parsed = None
+        try:
+            parsed = parse_id_number(
+                repr(raw_id) if isinstance(raw_id, float) else raw_id, today=self.today
+            )
+        except InvalidIdNumber as exc:
+            fail("id_number", str(exc))
+        values: dict[str, Any] = {"name": name}
+        if parsed is not None:
+            values["id_number"] = parsed.value
+            values["gender"] = parsed.gender
+            values["birth_date"] = parsed.birth_date
+        if "gender" in get:
+            gender = cached("gender", get["gender"], _gender)
+            if gender is None:
+                fail("gender", _("性别应填写“男”或“女”"))
+            elif parsed is not None and gender != parsed.gender:
+                fail("gender", _("性别与身份证号不符（第17位奇数为男，偶数为女）"))
+        if "birth_date" in get:
+            birth = cached("birth_date", get["birth_date"], _date_or_none)
+            if birth is None:
+                fail("birth_date", _("出生日期无法识别，请填写如 2015-03-04 的日期"))
+            elif parsed is not None and not same_date(birth, parsed.birth_date):
+                fail("birth_date", _("出生日期与身份证号不符"))
+        for key, memo, read in self.child_cells:
+            value = get.get(key)
+            if value is None:
+                continue
+            updates, error = recall(memo, value, read)
+            if error is not None:
+                fail(key, error)
+            elif updates:
+                values.update(updates)
+        place = None
+        if "class" in get:
+            place = cached("place", (get.get("grade"), get["class"]), self.place)
+            if place is None:
+                fail("class", _("无法识别班级，请同时填写年级和班级（如 三年级、2班）"))
+        family, away = self._family(self.pick_family(cells), fail)
+        derived: set[str] = set()
+        if "left_behind_type" in get:
+            kind = cached(
+                "left_behind_type", get["left_behind_type"], lambda v: LEFT_BEHIND.get(cell_code(v))
+            )
+            if kind == "both":
+                derived = {"father", "mother"}
+            elif kind == "one":
+                working = [
+                    r
+                    for r in ("father", "mother")
+                    if family.get(r, {}).get("work_city") or family.get(r, {}).get("employer")
+                ]
+                derived = set(working) if len(working) == 1 else set()
+            derived -= set(away)
+        if errors or parsed is None:
+            return None, errors
+        return (
+            RowPlan(
+                id_number=parsed.value,
+                id_hash=self.blind_index(parsed.value),
+                child_values=values,
+                family=family,
+                away=away,
+                derived_away=derived,
+                place=place,
+            ),
+            errors,
+        )
+
+    def _family(self, cells: tuple, fail: Callable[[str, str], None]):
+        """The family members' fields and away dates stated by a row's family cells."""
+        family: dict[str, dict[str, Any]] = {}
+        away: dict[str, dt.date] = {}
+        for (key, relation, read, memo), value in zip(self.family_columns, cells, strict=True):
+            if value is None or value == "":
+                continue
+            if read is None:  # an ID number: one per row, nothing to remember
+                if not (type(value) is str and len(value) == 18) and not cell_text(value):
+                    continue
+                try:
+                    id_number = parse_id_number(
+                        repr(value) if isinstance(value, float) else value, today=self.today
+                    ).value
+                except InvalidIdNumber as exc:
+                    fail(key, str(exc))
+                    continue
+                family.setdefault(relation, {})["id_number"] = id_number
+                continue
+            outcome = recall(memo, value, read)
+            if outcome is None:  # blank
+                continue
+            updates, start, error = outcome
+            if error is not None:
+                fail(key, error)
+            elif start is not None:
+                away[relation] = start
+            elif updates:
+                family.setdefault(relation, {}).update(updates)
+        return family, away
+
+    def _member_cell(self, name: str) -> Callable[[object], _MemberCell | None] | None:
+        """How a family member's cell of the column ``name`` is read: a function of the
+        cell alone (``None`` for a blank cell), so it is computed once per distinct cell."""
+        if name == "id_number":
+            return None
+
+        def read(value: object) -> _MemberCell | None:
+            if (
+                name == "phone"
+                and type(value) is str
+                and len(value) == 11
+                and value.isascii()
+                and value.isdigit()
+                and value[0] == "1"
+                and value[1] in "3456789"
+            ):
+                return {"phone": value}, None, None  # a mobile, as parse_phone gives it
+            text = clean_name(value) if name == "name" else cell_text(value)
+            if not text:
+                return None
+            if name == "phone":
+                try:
+                    return {"phone": parse_phone(value)}, None, None
+                except InvalidPhone as exc:
+                    return None, None, str(exc)
+            if name == "work_place":
+                province, city = split_work_place(text)
+                return {"work_province": province, "work_city": city}, None, None
+            if name == "away_since":
+                try:
+                    start = parse_date(value)[0]
+                except ValueError:
+                    return None, None, _("外出时间无法识别，请填写如 2023-02-01 的日期")
+                if start > self.today:
+                    return None, None, _("外出时间不能晚于今天")
+                return None, start, None
+            if name == "age":
+                try:
+                    age = int(float(unicodedata.normalize("NFKC", text).rstrip("岁")))
+                except ValueError:
+                    age = -1
+                if not 14 <= age <= 110:
+                    return None, None, _("年龄应为 14 到 110 之间的整数")
+                return {"age": age}, None, None
+            if name == "education":
+                choice = EDUCATION.get(cell_code(text))
+                if choice is None:
+                    return (
+                        None,
+                        None,
+                        _("无法识别，应为：文盲或半文盲、小学、初中、高中或中专、大专及以上"),
+                    )
+                return {"education": choice}, None, None
+            if name == "guardianship_quality":
+                choice = QUALITY.get(cell_code(text)) or QUALITY.get(cell_code(text)[:2])
+                if choice is None:
+                    return None, None, _("无法识别，应为：较好、一般、差、无人监护")
+                return {"guardianship_quality": choice}, None, None
+            limit = _MEMBER_TEXT_LIMITS.get(name, 200)
+            if len(text) > limit:
+                return None, None, _("内容过长（最多 %(n)d 个字）") % {"n": limit}
+            return {name: text}, None, None
+
+        return read
+
+
+# One family member's cell, read: (fields to set, away start, error message).
+_MemberCell = tuple[dict[str, Any] | None, dt.date | None, str | None]
+# Distinct values remembered per column: enough for the days of birth of a school, not
+# for a column of unique values (phones, student numbers) that would only fill memory.
+_SCHOOLING_CHOICES = gettext_lazy("在校、休学、辍学、转出、毕业、未到学龄")
+_IMMUNIZATION_CHOICES = gettext_lazy("已全程接种、未全程接种、不详")
+
+
+# A child's cell, read: (fields to set, error message).
+_ChildCell = tuple[dict[str, Any] | None, str | None]
+# The child's columns read by a function of the cell alone, in the order their errors
+# are listed (after the name, the ID number, the gender and the birth date).
+_CHILD_CELL_ORDER = (
+    *_CHILD_TEXT_ORDER,
+    "boarding",
+    "health",
+    "schooling",
+    "immunization",
+    "categories",
+    "residence",
+)
+
+
+def _child_cell_readers(validator: Validator) -> dict[str, Callable[[object], _ChildCell]]:
+    """How each of ``_CHILD_CELL_ORDER``'s cells is read: a function of the cell alone,
+    so that ``recall`` computes it once per distinct cell."""
+
+    def text(key: str) -> Callable[[object], _ChildCell]:
+        clean = _CHILD_TEXT_CLEANERS[key]
+
+        def read(value: object) -> _ChildCell:
+            cleaned = clean(value)
+            if cleaned is None:
+                return None, _("内容过长（最多 %(n)d 个字）") % {"n": _TEXT_LIMITS[key]}
+            return ({key: cleaned} if cleaned else None), None
+
+        return read
+
+    def choice(key: str, table: dict[str, str], label) -> Callable[[object], _ChildCell]:
+        def read(value: object) -> _ChildCell:
+            chosen = table.get(cell_code(value))
+            if chosen is None:
+                return None, _("无法识别，应为：%(choices)s") % {"choices": str(label)}
+            return {key: chosen}, None
+
+        return read
+
+    def boarding(value: object) -> _ChildCell:
+        flag = _yes_no(value)
+        if flag is None:
+            return None, _("是否寄宿应填写“是”或“否”")
+        return {"boarding": bool(flag)}, None
+
+    def categories(value: object) -> _ChildCell:
+        stored, word = _categories(value)
+        if word is not None:
+            return None, _("无法识别的特殊类别“%(word)s”，应为：特困、特长、特殊、单亲、潜能生") % {
+                "word": word
+            }
+        return {"categories": stored}, None
+
+    return {
+        **{key: text(key) for key in _CHILD_TEXT_ORDER},
+        "boarding": boarding,
+        "health": lambda value: (_health(value), None),
+        "schooling": choice("schooling", SCHOOLING, _SCHOOLING_CHOICES),
+        "immunization": choice("immunization", IMMUNIZATION, _IMMUNIZATION_CHOICES),
+        "categories": categories,
+        "residence": lambda value: (validator.residence(cell_text(value)), None),
+    }
+
+
+def _gender(value: object) -> str | None:
+    return GENDERS.get(cell_code(value))
+
+
+def _yes_no(value: object) -> str | None:
+    return YES_NO.get(cell_code(value))
+
+
+def _date_or_none(value: object) -> tuple[dt.date, str] | None:
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
+
+
+def _health(value: object) -> dict[str, Any]:
+    text = cell_text(value)
+    values: dict[str, Any] = {}
+    health = HEALTH.get(cell_code(text))
+    if health is None:
+        health = "disabled" if "残" in text else "chronic" if "病" in text else None
+        values["health_notes"] = text[:200]
+    if health:
+        values["health"] = health
+    return values
+
+
+def _categories(value: object) -> tuple[str, str | None]:
+    """(the categories as stored, the first word not understood or None)."""
+    chosen: list[str] = []
+    unknown = None
+    for word in CATEGORY_SPLIT.split(cell_text(value)):
+        if not word or word in ("无", "否"):
+            continue
+        category = CATEGORIES.get(cell_code(word))
+        if category is None:
+            unknown = word
+            break
+        if category not in chosen:
+            chosen.append(category)
+    return ("," + ",".join(chosen) + "," if chosen else ""), unknown
+
+
+def _child_text(key: str) -> Callable[[object], str | None]:
+    """A child's free-text cell as stored, or None when it is too long."""
+
+    def clean(value: object) -> str | None:
+        text = cell_text(value)
+        if key == "ethnicity" and text and not text.endswith("族") and len(text) <= 3:
+            text += "族"
+        return None if len(text) > _TEXT_LIMITS[key] else text
+
+    return clean
+
+
+_CHILD_TEXT_CLEANERS = {key: _child_text(key) for key in _CHILD_TEXT}
+
+
+def is_blank(cells: list[object], seq_column: int | None) -> bool:
+    for c, value in enumerate(cells):
+        if c == seq_column:
+            continue
+        if value is not None and value != "" and (not isinstance(value, str) or value.strip()):
+            return False
+    return True
+
+
+def is_footer(cells: list[object], id_column: int) -> bool:
+    """填表人…, 注：… below the children; the line may reach the ID column (审核人：…)."""
+    id_text = cell_text(cells[id_column]) if id_column < len(cells) else ""
+    if id_text and not FOOTER.match(id_text):
+        return False
+    for value in cells:
+        text = cell_text(value)
+        if text:
+            return bool(FOOTER.match(text))
+    return False
