@@ -139,3 +139,43 @@ def field_for_header(text: object, group: object = None) -> str | None:
         if group_label in GROUP_WORDS:
             return None  # 父亲 / 年龄: a column of the group we do not know
     return HEADERS.get(label) if label else None
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def _subcolumns(relation: str) -> dict[str, tuple[str, ...]]:
+    return GUARDIAN_SUBCOLUMNS if relation == "guardian" else PARENT_SUBCOLUMNS
+
+
+def _labels() -> dict[str, str]:
+    """Every field key → the words a user reads for it, from the tables above: a child's
+    key → its canonical header (身份证号), a family member's → group·field (父亲·联系电话)."""
+    labels = {key: names[0] for key, names in CHILD_COLUMNS.items()}
+    for relation, prefixes in GROUPS.items():
+        for key, names in _subcolumns(relation).items():
+            labels[f"{relation}.{key}"] = f"{prefixes[0]}·{names[0]}"
+    for key in HEADERS.values():  # a key only a plain header names (none today)
+        labels.setdefault(key, key)
+    return labels
+
+
+# The field keys a column can be mapped to, with their labels (the mapping's drop-down).
+FIELD_LABELS: dict[str, str] = _labels()
+
+
+def field_label(key: str | None) -> str:
+    """'guardian.phone' → '监护人·联系电话'; None (a column not used) → ''."""
+    return FIELD_LABELS.get(key, key) if key else ""
+
+
+def field_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The keys by group, as the drop-down lists them: the child's first, then each
+    family member's (group label, [(key, label)]); the child's group label is ''."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = [
+        ("", [(key, label) for key, label in FIELD_LABELS.items() if "." not in key])
+    ]
+    for relation, prefixes in GROUPS.items():
+        members = [(k, v) for k, v in FIELD_LABELS.items() if k.startswith(relation + ".")]
+        groups.append((prefixes[0], members))
+    return groups
