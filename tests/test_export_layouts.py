@@ -290,9 +290,96 @@ class TestMca2016Rows:
         row = _rows(MCA2016)["王子涵"]
         assert row["身体状况"] == "患病" and row["患病类型"] == "先天性心脏病"
 
-    def test_no_guardian_anywhere_is_no_guardianship(self, family):
-        family.own_child.family.filter(relation="guardian").update(guardianship_quality="none")
+    def test_no_guardianship_as_assessed_or_with_nobody_entrusted(self, family):
+        guardian = family.own_child.family.filter(relation="guardian")
+        guardian.update(guardianship_quality="none")
         assert _rows(MCA2016)["王子涵"]["监护类型"] == "无人监护"
+        guardian.delete()  # both parents away, nobody entrusted
+        row = _rows(MCA2016)["王子涵"]
+        assert row["监护类型"] == "无人监护" and row["有无委托监护人"] == "否"
+
+    def test_a_disability_on_file_is_the_forms_disability(self, family):
+        child = Child.objects.get(pk=family.own_child.pk)
+        child.disability = "肢体三级"
+        child.save()
+        row = _rows(MCA2016)["王子涵"]
+        assert row["身体状况"] == "残疾" and row["残疾类别及等级"] == "肢体三级"
+
+    def test_grandparents_and_parents_with_their_birth_dates(self, family):
+        own = family.own_child
+        for relation, name, born in (
+            ("grandfather", "王老汉", dt.date(1950, 2, 3)),
+            ("grandmother", "王奶奶", dt.date(1952, 4, 5)),
+            ("m_grandmother", "李外婆", dt.date(1955, 6, 7)),
+        ):
+            family_member_save(
+                actor=None, child=own, relation=relation, data={"name": name, "birth_date": born}
+            )
+        family_member_save(
+            actor=None, child=own, relation="father", data={"birth_date": dt.date(1986, 6, 1)}
+        )
+        row = _rows(MCA2016)["王子涵"]
+        assert (row["祖父姓名"], row["祖父出生日期"]) == ("王老汉", dt.date(1950, 2, 3))
+        assert (row["祖母姓名"], row["祖母出生日期"]) == ("王奶奶", dt.date(1952, 4, 5))
+        assert (row["外祖父姓名"], row["外祖父出生日期"]) == ("", None)
+        assert (row["外祖母姓名"], row["外祖母出生日期"]) == ("李外婆", dt.date(1955, 6, 7))
+        assert row["父亲出生日期"] == dt.date(1986, 6, 1) and row["母亲出生日期"] is None
+
+    def test_income_sources_and_assistance_in_the_forms_words(self, family):
+        Child.objects.filter(pk=family.own_child.pk).update(
+            income_sources=",wages,farming,", assistance=",subsistence,temporary,"
+        )
+        row = _rows(MCA2016)["王子涵"]
+        assert row["家庭经济来源"] == "打工收入、种养殖业"
+        assert row["救助帮扶情况"] == "低保、临时救助"
+
+    def test_household_registration_and_entrusting_as_the_file_says(self, family):
+        Child.objects.filter(pk=family.own_child.pk).update(
+            hukou_registered=False, guardian_entrusted=False
+        )
+        row = _rows(MCA2016)["王子涵"]
+        assert row["是否登记户口"] == "否" and row["有无委托监护人"] == "否"
+        # Not said: an ID number comes from the household register; a guardian on file
+        # was entrusted.
+        Child.objects.filter(pk=family.own_child.pk).update(
+            hukou_registered=None, guardian_entrusted=None
+        )
+        row = _rows(MCA2016)["王子涵"]
+        assert row["是否登记户口"] == "是" and row["有无委托监护人"] == "是"
+
+    @pytest.mark.parametrize(
+        ("schooling", "words"),
+        [
+            ("kindergarten", "幼儿园"),
+            ("not_in_kindergarten", "未入园"),
+            ("preschool", "未入园"),
+            ("dropped_out", "辍学"),
+            ("out_of_school", "不在学"),
+        ],
+    )
+    def test_a_child_filed_under_a_village_not_at_school(self, family, schooling, words):
+        away = dt.date(2025, 1, 1)
+        child_add(
+            None,
+            name="刘小丫",
+            village=family.village,
+            schooling=schooling,
+            father_away=away,
+            mother_away=away,
+        )
+        assert _rows(MCA2016)["刘小丫"]["就学情况"] == words
+
+    def test_a_child_filed_under_a_village_at_a_school_elsewhere_has_its_stage(self, family):
+        away = dt.date(2025, 1, 1)
+        child_add(
+            None,
+            name="刘小丫",
+            village=family.village,
+            stage="vocational",
+            father_away=away,
+            mother_away=away,
+        )
+        assert _rows(MCA2016)["刘小丫"]["就学情况"] == "中职"
 
     def test_unmasked_only_when_told(self, family):
         row = _rows(MCA2016, unmasked=True)["王子涵"]

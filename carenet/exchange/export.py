@@ -35,8 +35,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from carenet.children import models as children_models
 from carenet.children.models import (
+    Assistance,
     AwayPeriod,
     Category,
     Child,
@@ -47,16 +47,19 @@ from carenet.children.models import (
     GuardianshipQuality,
     Health,
     Immunization,
+    IncomeSource,
     LeftBehindType,
     Pairing,
     PairingKind,
     Relation,
     Schooling,
+    Stage,
+    code_labels,
 )
 from carenet.children.selectors import with_left_behind
 from carenet.lib.idcard import make_id_number
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
-from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.models import Org, OrgKind, SchoolStage
 from carenet.reports.pdf import render_pdf
 from carenet.web.templatetags.carenet_ui import person
 
@@ -434,10 +437,10 @@ def register_rows(
 MCA2016_TITLE = "农村留守儿童花名册"
 MCA2016_SIGNATURES = "单位负责人（签名）：　　　　　　复核人（签名）：　　　　　　填表人（签名）："
 _GRANDPARENTS = (
-    ("grandfather", "祖父"),
-    ("grandmother", "祖母"),
-    ("m_grandfather", "外祖父"),
-    ("m_grandmother", "外祖母"),
+    (Relation.GRANDFATHER, "祖父"),
+    (Relation.GRANDMOTHER, "祖母"),
+    (Relation.M_GRANDFATHER, "外祖父"),
+    (Relation.M_GRANDMOTHER, "外祖母"),
 )
 MCA2016_COLUMNS: list[str] = [
     "序号",
@@ -476,22 +479,23 @@ MCA2016_COLUMNS: list[str] = [
 ]
 # 就学情况 as the form words it, for the states of a child not at school.
 _MCA_SCHOOLING = {
-    "kindergarten": "幼儿园",
-    "not_in_kindergarten": "未入园",
+    Schooling.KINDERGARTEN: "幼儿园",
+    Schooling.NOT_IN_KINDERGARTEN: "未入园",
     Schooling.NOT_SCHOOL_AGE: "未入园",
     Schooling.DROPPED_OUT: "辍学",
-    "out_of_school": "不在学",
+    Schooling.OUT_OF_SCHOOL: "不在学",
 }
 # A stage of schooling in the form's words: the child's ``stage`` (filed under a village),
 # the school's stage.
 _MCA_STAGES = {
-    "primary": "小学",
-    "junior": "初中",
-    "middle": "初中",
-    "senior": "高中",
-    "vocational": "中职",
-    "teaching_point": "小学",
-    "kindergarten": "幼儿园",
+    Stage.PRIMARY: "小学",
+    Stage.JUNIOR: "初中",
+    Stage.SENIOR: "高中",
+    Stage.VOCATIONAL: "中职",
+    SchoolStage.PRIMARY: "小学",
+    SchoolStage.TEACHING_POINT: "小学",
+    SchoolStage.MIDDLE: "初中",
+    SchoolStage.KINDERGARTEN: "幼儿园",
 }
 # 监护类型: the form's five states; the guardian's guardianship quality gives most of them.
 _MCA_GUARDIANSHIP = {
@@ -517,7 +521,7 @@ def _stage(child: Child, ctx: RowContext) -> str:
         return "小学" if level <= 6 else "初中" if level <= 9 else "高中"
     if child.school is not None:
         return _MCA_STAGES.get(child.school.stage, "")
-    return _MCA_STAGES.get(getattr(child, "stage", ""), "")
+    return _MCA_STAGES.get(child.stage, "")
 
 
 def _current_work_place(child: Child, relation: str, parent: FamilyMember | None) -> str:
@@ -540,21 +544,20 @@ def _village_address(child: Child, names: dict[str, str]) -> str:
     return f"{township}{village}{detail}"
 
 
-def _code_labels(choices_name: str, value: str) -> str:
-    """The labels of a comma-wrapped code list (",wages,farming," → 打工收入、种养殖业)."""
-    choices = getattr(children_models, choices_name, None)
-    labels = dict(choices.choices) if choices is not None else {}
-    return "、".join(str(labels.get(c, c)) for c in (value or "").split(",") if c)
-
-
 def _guardianship_type(child: Child, guardian: FamilyMember | None) -> str:
+    """监护类型: 无人监护 when the guardian's assessment says so or both parents are away
+    with nobody entrusted; 父或母无监护能力 when one is away and the one at home cannot
+    guard, nobody entrusted; else the entrusted guardian's assessment."""
     quality = guardian.guardianship_quality if guardian is not None else ""
-    if quality == GuardianshipQuality.NONE:
+    nobody_entrusted = not (guardian is not None and guardian.name)
+    if quality == GuardianshipQuality.NONE or (
+        nobody_entrusted and child.father_away and child.mother_away
+    ):
         return "无人监护"
     other_unable = (child.father_away and child.mother_unable) or (
         child.mother_away and child.father_unable
     )
-    if other_unable and not (guardian and guardian.name):
+    if other_unable and nobody_entrusted:
         return "父或母无监护能力"
     return _MCA_GUARDIANSHIP.get(quality, "")
 
@@ -564,8 +567,8 @@ def _mca2016_row(number: int, child: Child, ctx: RowContext) -> list:
     family = child.export_family
     guardian = family.get(Relation.GUARDIAN)
     id_number, phone = ctx.id_number, ctx.phone
-    hukou = getattr(child, "hukou_registered", None)
-    health = _MCA_HEALTH.get(child.health, "健康")
+    hukou = child.hukou_registered
+    health = _MCA_HEALTH.get(child.health) or ("残疾" if child.disability else "健康")
     row: list = [
         number,
         child.name,
@@ -587,19 +590,19 @@ def _mca2016_row(number: int, child: Child, ctx: RowContext) -> list:
         member = family.get(relation)
         row += [
             member.name if member else "",
-            getattr(member, "birth_date", None) if member else None,
+            member.birth_date if member else None,
         ]
     for relation in (Relation.FATHER, Relation.MOTHER):
         parent = family.get(relation)
         row += [
             parent.name if parent else "",
-            getattr(parent, "birth_date", None) if parent else None,
+            parent.birth_date if parent else None,
             id_number(parent.id_number) if parent else "",
             _current_work_place(child, relation, parent),
             phone(parent.phone) if parent else "",
         ]
     unable = [w for w, f in (("父亲", child.father_unable), ("母亲", child.mother_unable)) if f]
-    entrusted = getattr(child, "guardian_entrusted", None)
+    entrusted = child.guardian_entrusted
     if entrusted is None:
         entrusted = guardian is not None and bool(guardian.name)
     row += [
@@ -616,8 +619,8 @@ def _mca2016_row(number: int, child: Child, ctx: RowContext) -> list:
         guardian.kinship if guardian else "",
         guardian.address if guardian else "",
         _guardianship_type(child, guardian),
-        _code_labels("IncomeSource", getattr(child, "income_sources", "")),
-        _code_labels("Assistance", getattr(child, "assistance", "")),
+        "、".join(code_labels(IncomeSource, child.income_sources)),
+        "、".join(code_labels(Assistance, child.assistance)),
         child.notes,
     ]
     return row
@@ -630,20 +633,6 @@ XUEJI_LEFT_BEHIND = {
     LeftBehindType.BOTH_PARENTS: "2",
 }
 XUEJI_ID_TYPE = "1"  # 居民身份证
-# The 学籍 flags CareNet keeps (1 是 / 0 否), by the child's field.
-_XUEJI_FLAGS = (
-    ("migrant_child", "是否进城务工人员随迁子女"),
-    ("orphan", "是否孤儿"),
-    ("needs_aid", "是否需要申请资助"),
-)
-
-
-def _xueji_flags() -> tuple[tuple[str, str], ...]:
-    """The flags whose field the child file has."""
-    fields = {f.name for f in Child._meta.get_fields()}
-    return tuple((name, header) for name, header in _XUEJI_FLAGS if name in fields)
-
-
 XUEJI_COLUMNS: list[str] = [
     "全国学籍号",
     "姓名",
@@ -653,7 +642,9 @@ XUEJI_COLUMNS: list[str] = [
     "年级",
     "班级",
     "是否留守儿童",
-    *(header for _name, header in _xueji_flags()),
+    "是否进城务工人员随迁子女",
+    "是否孤儿",
+    "是否需要申请资助",
 ]
 
 
@@ -669,8 +660,10 @@ def _xueji_row(number: int, child: Child, ctx: RowContext) -> list:
         _parent_name(child.school_class, ctx.names),
         child.school_class.name if child.school_class else "",
         XUEJI_LEFT_BEHIND.get(child.left_behind_type, "0"),
+        "1" if child.migrant_child else "0",
+        "1" if child.orphan else "0",
+        "1" if child.needs_aid else "0",
     ]
-    row += ["1" if getattr(child, name) else "0" for name, _header in _xueji_flags()]
     return row
 
 
