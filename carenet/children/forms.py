@@ -11,6 +11,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carenet.children.idcheck import id_number_warnings
 from carenet.children.models import (
     GRANDPARENT_RELATIONS,
     PARENT_RELATIONS,
@@ -132,9 +133,14 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
     A new or changed ID number already on file is refused: as a duplicate if the user
     may see that child, else with ``ID_REFUSED`` (``id_refused`` is then True: the caller
     logs it, ``carenet.audit.refusals``); without ``id_checks_allowed`` (the user's
-    budget of refusals is spent) it is not looked up at all (``ID_THROTTLED``)."""
+    budget of refusals is spent) it is not looked up at all (``ID_THROTTLED``).
+
+    A new or changed ID number that is valid but worth a second look (a county code not in
+    the division table, a birth before 2000) leaves its sentences in ``id_warnings``: the
+    caller shows them after the save, they block nothing (``carenet.children.idcheck``)."""
 
     id_refused = False
+    id_warnings: list[str]
 
     MASKERS = {"id_number": mask_id_number, "student_number": mask_student_number}
 
@@ -207,6 +213,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.mask_initial(masked)
+        self.id_warnings = []
         self.user = user
         self.id_checks_allowed = id_checks_allowed
         # Villages under which this user may file a child not at a school (no class).
@@ -267,6 +274,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         if holder == IdHolder.HIDDEN:
             self.id_refused = True
             raise forms.ValidationError(ID_REFUSED, code="id_refused")
+        self.id_warnings = id_number_warnings(parsed)
         return parsed.value
 
     def clean_student_number(self) -> str:

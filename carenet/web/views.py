@@ -190,7 +190,14 @@ def _child_form_page(
                 data=form.cleaned_data,
                 family={relation: member.cleaned_data for relation, member in family.items()},
             )
-            messages.success(request, _("%(name)s 的档案已保存。") % {"name": saved.name})
+            if form.id_warnings:
+                messages.warning(
+                    request,
+                    _("%(name)s 的档案已保存。请核对：%(warnings)s")
+                    % {"name": saved.name, "warnings": "；".join(form.id_warnings)},
+                )
+            else:
+                messages.success(request, _("%(name)s 的档案已保存。") % {"name": saved.name})
             return redirect("child_detail", pk=saved.pk)
     layout = family_layout(family)
     context = {
