@@ -512,3 +512,28 @@ def test_a_code_is_compared_with_the_parents_gone_three_months(world):
         "none": 2,
     }
     assert _listed(world, ["刚走非留守", "刚走单亲", "早走非留守"]) == {"none": 2, "one_parent": 1}
+
+
+# ---------------------------------------------------------------------------- ID numbers
+
+
+def test_an_id_number_worth_a_second_look_is_imported_with_a_warning_naming_its_column(world):
+    from carenet.lib.idcard import make_id_number
+
+    header = ["姓名", "公民身份号码", "年级", "班级"]
+    rows = [
+        header,
+        ["旧代码", make_id_number("349999", dt.date(2015, 3, 4), 11, "M"), "三年级", "2班"],
+        ["现行代码", make_id_number("340828", dt.date(2015, 3, 4), 13, "M"), "三年级", "2班"],
+        ["九九年", make_id_number("340828", dt.date(1999, 12, 31), 15, "M"), "三年级", "2班"],
+        ["零零年", make_id_number("340828", dt.date(2000, 1, 1), 17, "M"), "三年级", "2班"],
+        ["错号", "34082820150304001X", "三年级", "2班"],
+    ]
+    preview = _import(world, rows)
+    assert (preview.created, preview.rejected) == (4, 1)
+    warnings = _warnings(preview)
+    assert set(warnings) == {2, 4}
+    assert warnings[2] == [
+        "公民身份号码：身份证号中的县级代码 349999 不在现行区划代码表中（旧代码也可能有效，请核对）"
+    ]
+    assert warnings[4][0].startswith("公民身份号码：身份证号显示出生于 1999 年")

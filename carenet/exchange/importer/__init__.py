@@ -54,6 +54,11 @@ Decisions (see docs/import.md in the README section on registers):
   home is recorded on the child's page). The preview counts the children created or
   updated as 双亲/单亲/非留守 by the rule that decided (``LeftBehindCounts``), from the
   away periods as they will be after the commit, as of the import day;
+- a row may be imported with warnings (``RowResult.warnings``, each message naming its
+  cells): the left-behind cells that disagree, and an ID number accepted but worth a
+  second look (``children.idcheck``: a county code not in the division table, a birth
+  before 2000). The preview lists them (``warned_rows``; ``as_json()["warnings"]``), the
+  error workbook on a sheet 提示;
 - a child already on file at another school is rejected (a transfer is done by the
   school the child leaves, not by listing the ID number in another school's register);
 - the user may correct the mapping of the columns (``ColumnChoice``: this column is

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carenet.children.idcheck import id_number_warnings
 from carenet.children.models import AwayPeriod, Child
 from carenet.children.rules import id_disagreements
 from carenet.children.selectors import away_cutoff
@@ -40,7 +41,7 @@ from carenet.exchange.importer.cells import (
 from carenet.exchange.importer.leftbehind import LeftBehindReader, place_kind
 from carenet.exchange.importer.results import CellError
 from carenet.lib.crypto import blind_indexer
-from carenet.lib.idcard import IdNumber, InvalidIdNumber, parse_id_number
+from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind
@@ -114,16 +115,6 @@ def derived_away_start(today: dt.date) -> dt.date:
     left-behind (away ≥ 3 months) from the day of the import."""
     school_year = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
     return min(school_year, (today - relativedelta(months=3)).replace(day=1))
-
-
-def id_warnings(parsed: IdNumber, column: str) -> list[str]:
-    """The warnings about a child's ID number accepted by ``parse_id_number`` (a county
-    code not in the division table, a birth before 2000), each naming the column."""
-    # TODO(issue 15, item 4): ``carenet.children.idcheck.id_number_warnings(parsed)`` is
-    # not on main yet (branch ``ids``); once it is, return its messages here:
-    #     return [_("%(column)s：%(message)s") % {"column": column, "message": m}
-    #             for m in id_number_warnings(parsed)]
-    return []
 
 
 class Validator:
@@ -270,10 +261,17 @@ class Validator:
         family, away = self._family(family_cells, fail)
         warnings: list[CellError] = []
         if parsed is not None:
-            warnings.extend(
-                CellError("id_number", self.column("id_number"), message)
-                for message in id_warnings(parsed, self.column("id_number"))
-            )
+            said = id_number_warnings(parsed)  # two set lookups: every row may pay for it
+            if said:
+                column = self.column("id_number")
+                warnings.extend(
+                    CellError(
+                        "id_number",
+                        column,
+                        _("%(column)s：%(message)s") % {"column": column, "message": message},
+                    )
+                    for message in said
+                )
         derived: set[str] = set()
         rules: dict[str, str] | None = None
         stated = "away_since" if away else "none"
