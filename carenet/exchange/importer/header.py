@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from carenet.exchange.columns import field_for_header, normalise_header
+from carenet.exchange.columns import (
+    field_for_header,
+    header_rank,
+    normalise_header,
+    settle_columns,
+)
 from carenet.exchange.importer.cells import cell_text
 from carenet.exchange.reading import Sheet
 
@@ -47,7 +52,7 @@ def find_header(sheet: Sheet) -> Header | None:
         return cell_text(row[c]) if c < len(row) and isinstance(row[c], str) else ""
 
     def mapping(sub: int, group: int | None) -> tuple[dict[int, str], dict[int, str]]:
-        columns: dict[int, str] = {}
+        found: list[tuple[int, str, int]] = []  # (column, key, rank)
         texts: dict[int, str] = {}
         width = max(len(rows[sub]), len(rows[group]) if group is not None else 0)
         for c in range(min(width, 200)):
@@ -55,13 +60,14 @@ def find_header(sheet: Sheet) -> Header | None:
             if not label:
                 label, upper = upper, ""
             key = field_for_header(label, upper or None)
-            if key and key not in columns.values():
-                columns[c] = key
+            if key:
+                found.append((c, key, header_rank(label, upper or None)))
                 both = normalise_header(upper) and normalise_header(upper) != normalise_header(
                     label
                 )
                 texts[c] = f"{upper}/{label}" if both else label
-        return columns, texts
+        columns = settle_columns(found)  # one column per field: the most specific
+        return columns, {c: text for c, text in texts.items() if c in columns}
 
     best: tuple[tuple[int, int], Header] | None = None
     for r in range(len(rows)):

@@ -13,7 +13,7 @@ from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.children.selectors import visible_children
 from carenet.exchange.importer.cells import placement
 from carenet.exchange.importer.results import CellError, RowResult
-from carenet.exchange.importer.validate import Validator
+from carenet.exchange.importer.validate import ADD_CATEGORY, RowPlan, Validator
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser
 
@@ -38,6 +38,15 @@ _COMPARED_CHILD_FIELDS = (
     "personality",
     "categories",
     "notes",
+    "rural_hukou",
+    "hukou_registered",
+    "stage",
+    "migrant_child",
+    "orphan",
+    "needs_aid",
+    "income_sources",
+    "assistance",
+    "distress_kinds",
 )
 
 
@@ -85,6 +94,8 @@ def plan_changes(
     for result in good:
         plan = result.plan
         child = existing.get(plan.id_hash)
+        if validator.distress:
+            _add_category(plan, child)
         if (
             into_village
             and user is not None
@@ -110,7 +121,11 @@ def plan_changes(
             if plan.place is None and not into_village:
                 result.action, result.plan = "reject", None
                 result.errors.append(
-                    CellError("class", validator.column("class"), _("新建档的儿童必须填写班级"))
+                    CellError(
+                        "class",
+                        validator.column("class"),
+                        _("新建档的儿童必须填写班级（村（社区）登记的花名册请导入到所在村）"),
+                    )
                 )
             continue
         if not into_village and child.school_id is None:
@@ -169,6 +184,21 @@ def plan_changes(
         else:
             result.action = "unchanged"
     return refused
+
+
+def _add_category(plan: RowPlan, child: Child | None) -> None:
+    """A 困境类型 makes the child a 困境儿童: the category is added to those the row states
+    (特殊类别), or else to those the child has on file."""
+    category = plan.child_values.pop(ADD_CATEGORY, None)
+    if category is None:
+        return
+    if "categories" in plan.child_values:
+        stated = plan.child_values["categories"]
+    else:
+        stated = child.categories if child is not None else ""
+    if f",{category}," not in stated:
+        stated = (stated or ",") + category + ","
+    plan.child_values["categories"] = stated
 
 
 # What a village's register changes of a child at a school (``plan_changes``).
