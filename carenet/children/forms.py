@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Category, Child, FamilyMember, Relation
+from carenet.children.rules import id_disagreements
 from carenet.children.selectors import IdHolder, id_number_holder
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
@@ -241,13 +242,14 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         parsed = getattr(self, "_parsed_id", None)
         if parsed is None:
             return data
-        if data.get("gender") and data["gender"] != parsed.gender:
-            self.add_error("gender", _("性别与身份证号不符（第17位奇数为男，偶数为女）"))
-        elif not data.get("gender"):
+        disagreements = id_disagreements(
+            parsed, gender=data.get("gender"), birth_date=data.get("birth_date")
+        )
+        for name, message in disagreements.items():
+            self.add_error(name, message)
+        if not data.get("gender"):
             data["gender"] = parsed.gender
-        if data.get("birth_date") and data["birth_date"] != parsed.birth_date:
-            self.add_error("birth_date", _("出生日期与身份证号不符"))
-        elif not data.get("birth_date"):
+        if not data.get("birth_date"):
             data["birth_date"] = parsed.birth_date
         return data
 

@@ -74,15 +74,6 @@ def parse_date(value: object) -> tuple[dt.date, str]:
     raise ValueError(text)
 
 
-def same_date(given: tuple[dt.date, str], actual: dt.date) -> bool:
-    day, precision = given
-    if precision == "year":
-        return day.year == actual.year
-    if precision == "month":
-        return (day.year, day.month) == (actual.year, actual.month)
-    return day == actual
-
-
 def _words(mapping: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {cell_code(word): value for value, words in mapping.items() for word in words}
 

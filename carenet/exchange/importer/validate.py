@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carenet.children.models import AwayPeriod, Child
+from carenet.children.rules import id_disagreements
 from carenet.exchange.importer.cells import (
     CATEGORIES,
     CATEGORY_SPLIT,
@@ -45,7 +46,6 @@ from carenet.exchange.importer.cells import (
     picker,
     placement,
     recall,
-    same_date,
     split_work_place,
     work_place_in,
 )
@@ -247,18 +247,24 @@ class Validator:
             values["id_number"] = parsed.value
             values["gender"] = parsed.gender
             values["birth_date"] = parsed.birth_date
+        gender = birth = None
         if "gender" in get:
             gender = cached("gender", get["gender"], _gender)
             if gender is None:
                 fail("gender", _("性别应填写“男”或“女”"))
-            elif parsed is not None and gender != parsed.gender:
-                fail("gender", _("性别与身份证号不符（第17位奇数为男，偶数为女）"))
         if "birth_date" in get:
             birth = cached("birth_date", get["birth_date"], _date_or_none)
             if birth is None:
                 fail("birth_date", _("出生日期无法识别，请填写如 2015-03-04 的日期"))
-            elif parsed is not None and not same_date(birth, parsed.birth_date):
-                fail("birth_date", _("出生日期与身份证号不符"))
+        if parsed is not None and (gender is not None or birth is not None):
+            disagreements = id_disagreements(
+                parsed,
+                gender=gender,
+                birth_date=birth[0] if birth else None,
+                precision=birth[1] if birth else "day",
+            )
+            for key, message in disagreements.items():
+                fail(key, message)
         for key, memo, read in self.child_cells:
             value = get.get(key)
             if value is None:
