@@ -173,6 +173,7 @@ MEMBER_SUBCOLUMNS: dict[str, tuple[str, ...]] = {
     "phone": _PHONE,
     "is_guardian": ("是否监护人",),
     "employer": ("工作单位", "工作单位名称", "单位"),
+    "address": ("现住址", "住址", "家庭住址"),
     "id_type": ("身份证件类型", "证件类型"),
     "id_number": _ID,
 }
@@ -182,6 +183,7 @@ MEMBER_PREFIXES = ("成员", "家庭成员")
 _GUARDIAN_PLAIN = {
     "与儿童关系": "guardian.kinship",
     "与被监护人关系": "guardian.kinship",
+    "居住地地址": "guardian.address",  # the 2016 form's: the child's is 现居住地
     "监护类型": "guardian.guardianship_quality",
     "监护状况": "guardian.guardianship_quality",
     "监护情况": "guardian.guardianship_quality",

@@ -781,7 +781,7 @@ def _other_document(value: object) -> str | None:
 
 
 def _gender(value: object) -> str | None:
-    return GENDERS.get(cell_code(value))
+    return GENDERS.get(cell_code(value)) or GENDERS.get(cell_code(code_label(cell_text(value))))
 
 
 def _yes_no(value: object) -> str | None:
