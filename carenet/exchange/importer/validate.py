@@ -830,6 +830,8 @@ def _child_text(key: str) -> Callable[[object], str | None]:
         text = cell_text(value)
         if key == "ethnicity" and text and not text.endswith("族") and len(text) <= 3:
             text += "族"
+        elif key == "disability" and text in DASHES:
+            text = ""  # 无 / —: none
         return None if len(text) > _TEXT_LIMITS[key] else text
 
     return clean
