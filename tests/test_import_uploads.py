@@ -139,6 +139,19 @@ class TestDeleted:
         again = import_uploads_expire(now=timezone.now(), hours=settings.IMPORT_UPLOAD_HOURS)
         assert (again.abandoned, again.files) == (0, 0)
 
+    def test_a_confirmed_batch_the_worker_never_took_is_closed_too(self, pending, client):
+        from carenet.exchange.tasks import import_batch_process
+
+        ImportBatch.objects.filter(pk=pending.pk).update(status=ImportStatus.QUEUED)
+        old = timezone.now() - dt.timedelta(hours=settings.IMPORT_UPLOAD_HOURS + 1)
+        ImportBatch.objects.filter(pk=pending.pk).update(created_at=old)
+        result = import_uploads_expire(now=timezone.now(), hours=settings.IMPORT_UPLOAD_HOURS)
+        assert (result.abandoned, result.files) == (1, 1)
+        import_batch_process(pending.pk)  # the job comes too late: it does nothing
+        pending.refresh_from_db()
+        assert pending.status == ImportStatus.FAILED and _stored() == []
+        assert not Child.objects.filter(name="刘一").exists()
+
     def test_the_retention_command_deletes_abandoned_uploads_and_stray_files(self, pending, capsys):
         stray = Path(settings.MEDIA_ROOT) / "imports" / "left-by-a-crash.bin"
         stray.write_bytes(b"x")

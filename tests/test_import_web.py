@@ -2,13 +2,19 @@
 
 import datetime as dt
 import io
+import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from carenet.children.models import Child
 from carenet.exchange.models import ImportBatch, ImportStatus
+from carenet.exchange.progress import Stage, job_progress_clear, job_progress_get, job_progress_put
+from carenet.exchange.views import children_url
 from carenet.lib.idcard import make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +36,26 @@ def _register() -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def _text(page: str, element_id: str) -> str:
+    """The text of the element with that id (tags dropped, spaces squeezed)."""
+    start = page.rindex("<", 0, page.index(f'id="{element_id}"'))
+    depth, end = 0, start
+    for tag in re.finditer(r"<(/?)(section|div|p)\b", page[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            end = start + tag.start()
+            break
+    text = re.sub(r"<[^>]+>", " ", page[page.index(">", start) + 1 : end])
+    return " ".join(text.split())
+
+
 def _upload(client, school, data: bytes, name: str = "花名册.csv"):
     upload = SimpleUploadedFile(name, data, content_type="text/csv")
     return client.post("/exchange/import/", {"school": school.pk, "file": upload})
 
 
 class TestImportFlow:
-    def test_upload_preview_confirm_creates_the_children(
+    def test_upload_preview_confirm_follows_the_job_to_its_result(
         self, world, client, django_capture_on_commit_callbacks
     ):
         client.force_login(world.user("principal"))
@@ -48,7 +67,7 @@ class TestImportFlow:
 
         preview = client.get(response["Location"]).content.decode()
         assert "第 5 行" in preview and "第 6 行" in preview  # the rejected rows, as Excel
-        assert "确认导入" in preview
+        assert "确认导入" in preview and "尚未写入任何数据" in preview
 
         errors = client.get(f"/exchange/import/{batch.pk}/errors/")
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(errors.content))
@@ -57,20 +76,108 @@ class TestImportFlow:
 
         with django_capture_on_commit_callbacks(execute=True):
             done = client.post(f"/exchange/import/{batch.pk}/commit/")
-        assert done.status_code == 302
+        assert done.status_code == 302 and done["Location"] == f"/exchange/import/{batch.pk}/"
         batch.refresh_from_db()
         assert batch.status == ImportStatus.COMPLETE, batch.error
-        assert (batch.created, batch.rejected) == (2, 2)
+        assert (batch.created, batch.updated, batch.unchanged, batch.rejected) == (2, 0, 0, 2)
         assert set(Child.objects.filter(school=world.school).values_list("name", flat=True)) >= {
             "刘一",
             "陈二",
         }
+        page = client.get(done["Location"]).content.decode()
+        assert "尚未写入任何数据" not in page and "hx-trigger" not in page
+        result = _text(page, "result")
+        for label, n in (("新建", 2), ("更新", 0), ("未变", 0), ("跳过", 0), ("未导入", 2)):
+            assert f"{label} {n}" in result, (label, result)
+        children = f"/children/?school={world.school.pk}"
+        assert f'href="{children}"' in page
+        assert 'href="/exchange/import/#past-imports"' in page
+        listing = client.get(children).content.decode()
+        assert "刘一" in listing and "陈二" in listing
+
+        history = client.get("/exchange/import/").content.decode()
+        assert "花名册.csv" in history
+
+    def test_after_confirm_the_page_follows_the_job_before_the_worker_takes_it(
+        self, world, client, django_capture_on_commit_callbacks
+    ):
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        batch = ImportBatch.objects.get()
+        with django_capture_on_commit_callbacks() as queued:
+            client.post(f"/exchange/import/{batch.pk}/commit/")
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.QUEUED and len(queued) == 1
         page = client.get(f"/exchange/import/{batch.pk}/").content.decode()
-        assert 'id="result"' in page and "hx-trigger" not in page
+        assert "尚未写入任何数据" not in page and f"/{batch.pk}/commit/" not in page
+        assert 'hx-trigger="every 1s"' in page and "等待后台开始写入" in page
+        assert "spinner-border" in page
+        # Without JavaScript: the page reloads itself, and a link does the same.
+        assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page
+        assert f'href="/exchange/import/{batch.pk}/" id="refresh"' in page
+        status = client.get(f"/exchange/import/{batch.pk}/status/", HTTP_HX_REQUEST="true")
+        assert "HX-Redirect" not in status and "等待后台开始写入" in status.content.decode()
 
-        listing = client.get("/exchange/import/").content.decode()
-        assert "花名册.csv" in listing
+        queued[0]()  # the queue worker takes the job
+        status = client.get(f"/exchange/import/{batch.pk}/status/", HTTP_HX_REQUEST="true")
+        assert status["HX-Redirect"] == f"/exchange/import/{batch.pk}/"
+        page = client.get(status["HX-Redirect"]).content.decode()
+        assert "新建 2" in _text(page, "result") and "http-equiv" not in page
 
+    def test_the_page_shows_the_jobs_stage_and_rows(self, world, client):
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        batch = ImportBatch.objects.get()
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.PROCESSING)
+        url = f"/exchange/import/{batch.pk}/status/"
+        page = client.get(f"/exchange/import/{batch.pk}/").content.decode()
+        assert 'hx-trigger="every 1s"' in page and "正在读取文件" in page
+        job_progress_put(batch_id=batch.pk, stage=Stage.CHECKING, done=50, total=100)
+        status = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        assert "再次核对" in status and "cn-bar-50" in status and "已处理 50 / 100 行" in status
+        job_progress_put(batch_id=batch.pk, stage=Stage.WRITING, done=30, total=40)
+        status = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        assert "正在写入" in status and "cn-bar-75" in status and "30 / 40" in status
+        assert "spinner-border" not in status
+        job_progress_clear(batch_id=batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.COMPLETE)
+        status = client.get(url, HTTP_HX_REQUEST="true")
+        assert status["HX-Redirect"] == f"/exchange/import/{batch.pk}/"
+
+    def test_the_job_reports_its_checking_and_its_writing(
+        self, world, client, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        from carenet.exchange import tasks
+
+        reports: list[tuple[str, int, int]] = []
+
+        def recorded(*, batch_id, stage, done, total):
+            reports.append((stage, done, total))
+            job_progress_put(batch_id=batch_id, stage=stage, done=done, total=total)
+
+        monkeypatch.setattr(tasks, "job_progress_put", recorded)
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        batch = ImportBatch.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/exchange/import/{batch.pk}/commit/")
+        assert (Stage.CHECKING, 4, 4) in reports
+        assert reports[-1] == (Stage.WRITING, 2, 2)  # the two good rows, written
+        assert job_progress_get(batch_id=batch.pk) is None  # cleared when done
+
+    def test_a_failed_batch_says_so(self, world, client):
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        ImportBatch.objects.update(status=ImportStatus.FAILED, error="出错了")
+        page = client.get(f"/exchange/import/{ImportBatch.objects.get().pk}/").content.decode()
+        assert "导入失败" in page and "出错了" in page and "重新上传" in page
+
+    def test_a_village_import_links_to_the_villages_children(self, world):
+        assert children_url(world.village) == f"/children/?org={world.village.code}"
+        assert children_url(world.school) == f"/children/?school={world.school.pk}"
+
+
+class TestConfirmRefused:
     def test_a_second_confirm_does_not_import_again(
         self, world, client, django_capture_on_commit_callbacks
     ):
@@ -79,30 +186,165 @@ class TestImportFlow:
         batch = ImportBatch.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
             client.post(f"/exchange/import/{batch.pk}/commit/")
-            client.post(f"/exchange/import/{batch.pk}/commit/")
-        assert Child.objects.filter(name="刘一").count() == 1
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            again = client.post(f"/exchange/import/{batch.pk}/commit/", follow=True)
+        assert not queued and Child.objects.filter(name="刘一").count() == 1
+        assert "已经导入，没有再次导入" in again.content.decode()
 
-    def test_progress_polls_while_running_and_redirects_when_done(self, world, client):
+    def test_two_clicks_before_the_worker_queue_one_job(
+        self, world, client, django_capture_on_commit_callbacks
+    ):
         client.force_login(world.user("principal"))
         _upload(client, world.school, _register())
         batch = ImportBatch.objects.get()
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportStatus.PROCESSING, processed=50, total=100
-        )
-        page = client.get(f"/exchange/import/{batch.pk}/").content.decode()
-        assert 'hx-trigger="every 1s"' in page and "cn-bar-50" in page
-        status = client.get(f"/exchange/import/{batch.pk}/status/", HTTP_HX_REQUEST="true")
-        assert "HX-Redirect" not in status and "50%" in status.content.decode()
-        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.COMPLETE)
-        status = client.get(f"/exchange/import/{batch.pk}/status/", HTTP_HX_REQUEST="true")
-        assert status["HX-Redirect"] == f"/exchange/import/{batch.pk}/"
+        with django_capture_on_commit_callbacks() as queued:
+            client.post(f"/exchange/import/{batch.pk}/commit/")
+            client.post(f"/exchange/import/{batch.pk}/commit/")
+        assert len(queued) == 1
+        queued[0]()
+        assert Child.objects.filter(name="刘一").count() == 1
 
-    def test_a_failed_batch_says_so(self, world, client):
+    def test_a_cancelled_batch_is_not_imported(
+        self, world, client, django_capture_on_commit_callbacks
+    ):
         client.force_login(world.user("principal"))
         _upload(client, world.school, _register())
-        ImportBatch.objects.update(status=ImportStatus.FAILED, error="出错了")
-        page = client.get(f"/exchange/import/{ImportBatch.objects.get().pk}/").content.decode()
-        assert "导入失败" in page and "出错了" in page
+        batch = ImportBatch.objects.get()
+        client.post(f"/exchange/import/{batch.pk}/cancel/")
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            response = client.post(f"/exchange/import/{batch.pk}/commit/", follow=True)
+        assert response.status_code == 200 and not queued
+        assert "这次导入已取消" in response.content.decode()
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.CANCELLED
+        assert not Child.objects.filter(name="刘一").exists()
+
+    def test_an_expired_upload_is_refused_and_deleted(
+        self, world, client, django_capture_on_commit_callbacks
+    ):
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        batch = ImportBatch.objects.get()
+        stored = Path(settings.MEDIA_ROOT) / batch.file.name
+        old = timezone.now() - dt.timedelta(hours=settings.IMPORT_UPLOAD_HOURS, minutes=1)
+        ImportBatch.objects.filter(pk=batch.pk).update(created_at=old)
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            response = client.post(f"/exchange/import/{batch.pk}/commit/", follow=True)
+        assert response.status_code == 200 and not queued
+        page = response.content.decode()
+        assert "导入失败，没有写入任何数据" in page and "小时未完成导入" in page
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.FAILED and batch.file.name == ""
+        assert not stored.exists() and not Child.objects.filter(name="刘一").exists()
+
+    def test_an_upload_gone_from_the_disk_is_refused(
+        self, world, client, django_capture_on_commit_callbacks
+    ):
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        batch = ImportBatch.objects.get()
+        (Path(settings.MEDIA_ROOT) / batch.file.name).unlink()
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            response = client.post(f"/exchange/import/{batch.pk}/commit/", follow=True)
+        assert not queued and "上传的文件已删除，请重新上传" in response.content.decode()
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.FAILED
+
+    def test_a_commit_that_fails_writes_nothing_and_says_so_in_chinese(
+        self, world, client, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        batch = ImportBatch.objects.get()
+        before = Child.objects.count()
+
+        written: list[bool] = []
+
+        def broken(self, *args, **kwargs):  # the commit's last write, after every child's
+            written.append(Child.objects.filter(name="刘一").exists())
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(ImportBatch, "save", broken)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/exchange/import/{batch.pk}/commit/")
+        monkeypatch.undo()
+        response = client.get(f"/exchange/import/{batch.pk}/")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "导入失败，没有写入任何数据" in page and "处理时出现意外错误" in page
+        assert "disk full" not in page and "RuntimeError" not in page
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.FAILED and batch.file.name == ""
+        assert written == [True]  # the children were written, then rolled back
+        assert Child.objects.count() == before and not Child.objects.filter(name="刘一").exists()
+
+
+class TestPreviewKeptOnTheBatch:
+    def test_the_preview_and_the_error_workbook_never_validate_the_file_again(
+        self, world, client, monkeypatch
+    ):
+        from carenet.exchange import importer, tasks, uploads
+
+        calls: list[str] = []
+        checked = uploads.import_preview_checked
+
+        def counted(**kwargs):
+            calls.append(kwargs["filename"])
+            return checked(**kwargs)
+
+        monkeypatch.setattr(uploads, "import_preview_checked", counted)
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        assert calls == ["花名册.csv"]  # validated once, when uploaded
+        batch = ImportBatch.objects.get()
+
+        def validated(**kwargs):
+            raise AssertionError("the file was validated again")
+
+        for module, name in (
+            (uploads, "import_preview_checked"),
+            (tasks, "import_preview"),
+            (importer, "import_preview"),
+            (importer, "import_preview_checked"),
+        ):
+            monkeypatch.setattr(module, name, validated)
+        # And the stored file cannot be read any more.
+        (Path(settings.MEDIA_ROOT) / batch.file.name).write_bytes(b"not the upload")
+
+        for _ in range(2):
+            page = client.get(f"/exchange/import/{batch.pk}/")
+            assert page.status_code == 200
+            text = page.content.decode()
+            assert "第 5 行" in text and "第 6 行" in text and "身份证号" in text
+            assert _text(text, "counts").split() == [
+                "新建", "2", "更新", "0", "无变化", "0", "跳过（空行、表尾）", "0", "拒绝", "2",
+            ]  # fmt: skip
+            errors = client.get(f"/exchange/import/{batch.pk}/errors/")
+            assert errors.status_code == 200
+            rows = CalamineWorkbook.from_filelike(io.BytesIO(errors.content))
+            cells = rows.get_sheet_by_index(0).to_python()
+            assert cells[0][:5] == ["序号", "姓名", "性别", "出生日期", "身份证号"]
+            assert cells[0][-1] == "错误原因"
+            assert [row[1] for row in cells[1:]] == ["错三", ""]
+            assert BAD_ID in str(cells[1]) and "第5行" in cells[1][-1]
+        assert calls == ["花名册.csv"]
+
+    def test_the_batch_keeps_the_counts_header_mapping_and_rejected_rows(self, world, client):
+        client.force_login(world.user("principal"))
+        _upload(client, world.school, _register())
+        kept = ImportBatch.objects.get().summary
+        assert (kept["created"], kept["updated"], kept["unchanged"], kept["skipped"]) == (
+            2,
+            0,
+            0,
+            0,
+        )
+        assert dict(kept["columns"])[4] == "id_number"
+        assert dict(kept["headers"])[4] == "身份证号"
+        assert kept["header_cells"][0][4] == "身份证号"
+        assert [r["row"] for r in kept["rejected_rows"]] == [5, 6]
+        assert kept["rejected_rows"][0]["cells"][4] == BAD_ID
+        assert kept["rejected_rows"][0]["errors"][0][0] == "id_number"
 
 
 class TestUploadRefusals:

@@ -1,12 +1,14 @@
 """A register import (导入批次): who imported which file into which school, and how it went.
 
-Status machine (as rapidpro's ContactImport): pending → processing → complete | failed,
-or pending → cancelled. A batch is created ``pending`` with its upload stored encrypted
-(``carenet.exchange.uploads``) and the preview's result kept on the row (``summary``,
-encrypted: the rejected rows hold ID numbers); the background job claims it with a
-conditional update (so two workers never run it twice), validates the whole sheet, then
-commits the good rows atomically. The upload is deleted once the batch is finished,
-cancelled or abandoned (``settings.IMPORT_UPLOAD_HOURS``).
+Status machine (as rapidpro's ContactImport): pending → queued → processing → complete |
+failed, or pending → cancelled. A batch is created ``pending`` with its upload stored
+encrypted (``carenet.exchange.uploads``) and the preview's result kept on the row
+(``summary``, encrypted: the rejected rows hold ID numbers); 确认导入 makes it ``queued``
+(the page follows the job from then on, before the queue worker has taken it); the
+background job claims it with a conditional update (so two workers never run it twice),
+checks the sheet again against the children on file now, then commits the good rows
+atomically. The upload is deleted once the batch is finished, cancelled or abandoned
+(``settings.IMPORT_UPLOAD_HOURS``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from carenet.orgs.models import Org
 
 
 class ImportStatus(models.TextChoices):
-    PENDING = "pending", _("等待处理")
+    PENDING = "pending", _("等待确认")
+    QUEUED = "queued", _("等待写入")
     PROCESSING = "processing", _("正在导入")
     COMPLETE = "complete", _("已完成")
     FAILED = "failed", _("失败")
@@ -54,6 +57,7 @@ class ImportBatch(models.Model):
     )
     created = models.PositiveIntegerField(_("新建"), default=0)
     updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变"), default=0)
     skipped = models.PositiveIntegerField(_("跳过"), default=0)
     rejected = models.PositiveIntegerField(_("拒绝"), default=0)
     processed = models.PositiveIntegerField(_("已处理行数"), default=0)

@@ -12,9 +12,12 @@ An uploaded register holds a school's ID numbers and phones in clear. It is:
   still pending ``settings.IMPORT_UPLOAD_HOURS`` after the upload (``import_uploads_expire``,
   hourly and from ``carenet manage retention``).
 
-What the pages show is kept on the batch (``ImportBatch.summary``, encrypted): the counts,
-the header and the rejected rows, from which the error workbook is made on demand. They
-go too once the batch is that many hours old.
+The upload is validated once, when it is staged. What the preview page and the error
+workbook show is kept on the batch then (``ImportBatch.summary``, encrypted): the counts
+by action, the header (texts, cells, column mapping) and the rejected rows with their
+cells and errors; neither page reads the file again. They go too once the batch is that
+many hours old. (The job that commits a confirmed batch checks the rows again, against
+the children on file by then, and keeps what it found in place of the preview.)
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import datetime as dt
 import os
 import secrets
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +107,11 @@ def upload_read(*, batch: ImportBatch) -> bytes:
         return decrypt_bytes(blob)
     except (OSError, ValueError):
         raise gone from None
+
+
+def upload_present(*, batch: ImportBatch) -> bool:
+    """Whether the batch's upload is still stored (its job can read it)."""
+    return bool(batch.file.name) and (Path(settings.MEDIA_ROOT) / batch.file.name).is_file()
 
 
 def upload_delete(*, batch: ImportBatch) -> None:
@@ -255,6 +264,46 @@ def import_batch_cancel(*, batch: ImportBatch) -> bool:
     return bool(claimed)
 
 
+class Confirmed(StrEnum):
+    """What 确认导入 did to a batch."""
+
+    QUEUED = "queued"  # pending → queued: the caller queues its job
+    ALREADY = "already"  # queued or running already (the button pressed twice)
+    COMPLETE = "complete"  # imported already: not again
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # failed before, or now: its upload expired or is gone
+
+
+def _expired_message(hours: int) -> str:
+    return _("上传后 %(hours)d 小时未完成导入，上传的文件已删除，请重新上传") % {"hours": hours}
+
+
+def import_batch_confirm(*, batch: ImportBatch, now: dt.datetime, hours: int) -> Confirmed:
+    """确认导入: a pending batch whose upload is still there (and less than ``hours`` old)
+    becomes queued, claimed by a conditional update (two clicks queue it once). An
+    expired or missing upload fails the batch with a Chinese sentence, and its upload is
+    deleted. The batch is refreshed from the database."""
+    pending = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PENDING)
+    problem = ""
+    if batch.created_at < now - dt.timedelta(hours=hours):
+        problem = _expired_message(hours)
+    elif not upload_present(batch=batch):
+        problem = _("上传的文件已删除，请重新上传")
+    if problem:
+        if pending.update(status=ImportStatus.FAILED, error=problem, finished_at=now):
+            upload_delete(batch=batch)
+    elif pending.update(status=ImportStatus.QUEUED):
+        batch.refresh_from_db()
+        return Confirmed.QUEUED
+    batch.refresh_from_db()
+    return {
+        ImportStatus.QUEUED: Confirmed.ALREADY,
+        ImportStatus.PROCESSING: Confirmed.ALREADY,
+        ImportStatus.COMPLETE: Confirmed.COMPLETE,
+        ImportStatus.CANCELLED: Confirmed.CANCELLED,
+    }.get(batch.status, Confirmed.FAILED)
+
+
 @dataclass
 class ExpiryResult:
     abandoned: int = 0  # pending batches given up, their uploads deleted
@@ -275,15 +324,12 @@ def import_uploads_expire(*, now: dt.datetime, hours: int) -> ExpiryResult:
     Safe to run twice, and while imports run."""
     result = ExpiryResult()
     cutoff = now - dt.timedelta(hours=hours)
-    message = _("上传后 %(hours)d 小时未完成导入，上传的文件已删除，请重新上传") % {"hours": hours}
+    message = _expired_message(hours)
     old = ImportBatch.objects.filter(created_at__lt=cutoff)
-    for pk in old.filter(status__in=[ImportStatus.PENDING, ImportStatus.PROCESSING]).values_list(
-        "pk", flat=True
-    ):
+    open_ = [ImportStatus.PENDING, ImportStatus.QUEUED, ImportStatus.PROCESSING]
+    for pk in old.filter(status__in=open_).values_list("pk", flat=True):
         result.abandoned += (
-            ImportBatch.objects.filter(
-                pk=pk, status__in=[ImportStatus.PENDING, ImportStatus.PROCESSING]
-            )
+            ImportBatch.objects.filter(pk=pk, status__in=open_)
             .filter(created_at__lt=cutoff)
             .update(status=ImportStatus.FAILED, error=message, finished_at=now)
         )

@@ -6,6 +6,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -35,9 +36,16 @@ from carenet.exchange.export import (
 from carenet.exchange.forms import ExportForm, ExportFormat, ImportForm
 from carenet.exchange.importer import RegisterError, error_workbook
 from carenet.exchange.models import ImportBatch, ImportStatus
+from carenet.exchange.progress import batch_progress
 from carenet.exchange.tasks import import_batch_enqueue
-from carenet.exchange.uploads import batch_summary, import_batch_cancel, import_batch_stage
-from carenet.orgs.models import Org
+from carenet.exchange.uploads import (
+    Confirmed,
+    batch_summary,
+    import_batch_cancel,
+    import_batch_confirm,
+    import_batch_stage,
+)
+from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.pairing.selectors import pairing_schools
 
@@ -215,35 +223,46 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "exchange/import.html", context)
 
 
-def _progress_context(batch: ImportBatch) -> dict[str, Any]:
-    percent = 100 if batch.is_finished else 0
-    if not batch.is_finished and batch.total:
-        percent = min(99, round(100 * batch.processed / batch.total))
-    return {"batch": batch, "percent": percent, "bar": 5 * round(percent / 5)}
+def children_url(org: Org) -> str:
+    """The child list narrowed to the children of the school (or village) imported into."""
+    if org.kind == OrgKind.VILLAGE:
+        return f"{reverse('child_list')}?org={quote(org.code)}"
+    return f"{reverse('child_list')}?school={org.pk}"
+
+
+def _status_context(batch: ImportBatch) -> dict[str, Any]:
+    return {
+        "batch": batch,
+        "progress": batch_progress(batch),
+        "children_url": children_url(batch.school),
+    }
 
 
 @login_required
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A pending batch's preview (kept on the batch: the file is not read again), a
-    running batch's progress, a finished batch's result."""
+    """A pending batch's preview (kept on the batch: the file is not read again); once
+    confirmed, the batch's status page: the job followed, then its result."""
     batch = _batch_or_404(request, pk)
-    preview = batch_summary(batch)
-    if batch.status == ImportStatus.PENDING and preview is not None:
+    if batch.status == ImportStatus.PENDING:
+        preview = batch_summary(batch)
+        if preview is None:
+            messages.error(request, _("导入的检查结果已按规定删除，请重新上传文件"))
+            return redirect("exchange_import")
         context = {"batch": batch, "preview": preview}
         context["changes"] = preview.created + preview.updated
         return render(request, "exchange/preview.html", context)
-    return render(request, "exchange/batch.html", _progress_context(batch))
+    return render(request, "exchange/batch.html", _status_context(batch))
 
 
 @login_required
 @require_GET
 def batch_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar (polled by htmx every second); a finished batch sends the page
-    to its result."""
+    """The job's stage and progress (polled by htmx every second); a finished batch
+    sends the page to its result."""
     batch = _batch_or_404(request, pk)
-    response = render(request, "exchange/_progress.html", _progress_context(batch))
-    if batch.is_finished:
+    response = render(request, "exchange/_progress.html", _status_context(batch))
+    if batch.is_finished or batch.status == ImportStatus.PENDING:
         response["HX-Redirect"] = reverse("exchange_batch", args=[batch.pk])
     return response
 
@@ -268,10 +287,19 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def batch_commit(request: HttpRequest, pk: int) -> HttpResponse:
-    """确认导入: queue the batch's job once this request's transaction has committed."""
+    """确认导入: the batch is queued, and its job queued once this request's transaction
+    has committed; the page then follows the job. A batch imported, cancelled, expired or
+    already running is not queued again."""
     batch = _batch_or_404(request, pk)
-    if batch.status == ImportStatus.PENDING:
+    confirmed = import_batch_confirm(
+        batch=batch, now=timezone.now(), hours=settings.IMPORT_UPLOAD_HOURS
+    )
+    if confirmed == Confirmed.QUEUED:
         import_batch_enqueue(batch)
+    elif confirmed == Confirmed.COMPLETE:
+        messages.info(request, _("这个文件已经导入，没有再次导入。"))
+    elif confirmed == Confirmed.CANCELLED:
+        messages.error(request, _("这次导入已取消，没有写入任何数据。请重新上传文件。"))
     return redirect("exchange_batch", pk=batch.pk)
 
 
