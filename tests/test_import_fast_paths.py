@@ -20,6 +20,7 @@ from carenet.exchange.importer.validate import RowPlan
 from carenet.exchange.importer.writer import RawWriter
 from carenet.indicators.models import SchoolFigures
 from carenet.lib import parallel
+from tests.database_state import State, database_state, differences, forked
 from tests.factories import child_add
 from tests.import_files import SIMPLE_HEADER, an_id, simple_row, xlsx
 
@@ -52,7 +53,7 @@ def _register(names: list[str]) -> bytes:
     return xlsx([SIMPLE_HEADER] + [simple_row(n, name, an_id()) for n, name in enumerate(names)])
 
 
-def _statements(data: bytes, world) -> list[str]:
+def _statements(data: bytes, world, writer: str = "fast") -> list[str]:
     seen: list[str] = []
 
     def spy(execute, sql, params, many, context):
@@ -61,8 +62,28 @@ def _statements(data: bytes, world) -> list[str]:
 
     preview = import_preview(data=data, filename="a.xlsx", school=world.school)
     with connection.execute_wrapper(spy):
-        import_commit(preview=preview, school=world.school, actor=world.user("principal"))
+        import_commit(
+            preview=preview, school=world.school, actor=world.user("principal"), writer=writer
+        )
     return seen
+
+
+def _reference(data: bytes, world) -> State:
+    """The database after importing ``data`` with the reference writer, rolled back."""
+    return forked(lambda: _statements(data, world, writer="reference"), times=False)
+
+
+def _written(state: State, prefix: str) -> tuple[int, ...]:
+    """The children named ``prefix``…: how many, their family members, away periods and
+    history rows (children's and family members')."""
+    keys = {k for k, child in state["children"].items() if child["name"].startswith(prefix)}
+    return (
+        len(keys),
+        sum(child in keys for child, _relation in state["family"]),
+        sum(period["child"] in keys for period in state["away_periods"]),
+        sum(len(state["child_history"][k]) for k in keys),
+        sum(len(rows) for (child, _r), rows in state["family_history"].items() if child in keys),
+    )
 
 
 @pytest.fixture
@@ -73,14 +94,16 @@ def bulk_from_one_child():
 
 def test_a_large_first_import_rebuilds_every_index_it_dropped(world, bulk_from_one_child):
     before = _indexes()
+    data = _register([f"甲{n}" for n in range(40)])
+    reference = _reference(data, world)
     # More children than the world's tables hold: their indexes are dropped and rebuilt.
-    statements = _statements(_register([f"甲{n}" for n in range(40)]), world)
+    statements = _statements(data, world)
     assert _indexes() == before
     dropped = [s for s in statements if s.startswith("DROP INDEX")]
     assert bool(dropped) == (connection.vendor == "sqlite")  # PostgreSQL keeps them
-    assert Child.objects.filter(name__startswith="甲").count() == 40
-    assert FamilyMember.objects.filter(child__name__startswith="甲").count() == 80
-    assert AwayPeriod.objects.filter(child__name__startswith="甲").count() == 40
+    fast = database_state(times=False)
+    assert differences(fast, reference) == []
+    assert _written(fast, "甲") == (40, 80, 40, 40, 80)
 
 
 def test_tables_already_larger_than_the_import_keep_their_indexes(world, bulk_from_one_child):
@@ -136,18 +159,24 @@ def test_new_rows_take_ids_the_database_does_not_give_again(world):
 
 
 def test_every_new_row_has_one_history_row_copied_from_it(world):
-    _statements(_register(["戊一", "戊二"]), world)
-    for child in Child.objects.filter(name__startswith="戊"):
-        (history,) = child.history.all()
-        assert (history.history_type, history.id_number, history.name) == (
-            "+",
-            child.id_number,
-            child.name,
-        )
-        assert history.history_user.username == "principal"
-        for member in child.family.all():
-            (row,) = member.history.all()
-            assert (row.history_type, row.phone, row.child_id) == ("+", member.phone, child.pk)
+    """The rows django-simple-history's ``post_save`` would make (the reference writer's),
+    each with every tracked field as in the row it was copied from."""
+    data = _register(["戊一", "戊二"])
+    reference = _reference(data, world)
+    _statements(data, world)
+    fast = database_state(times=False)
+    assert differences(fast, reference) == []
+    assert _written(fast, "戊") == (2, 4, 2, 2, 4)
+    new = {k for k, child in fast["children"].items() if child["name"].startswith("戊")}
+    copied = [(fast["child_history"][k], fast["children"][k]) for k in new]
+    copied += [
+        (h, fast["family"][key]) for key, h in fast["family_history"].items() if key[0] in new
+    ]
+    for (history,), row in copied:
+        assert (history["history_type"], history["history_user"]) == ("+", "principal")
+        tracked = [f for f in row if f in history]
+        assert len(tracked) > 10
+        assert {f: history[f] for f in tracked} == {f: row[f] for f in tracked}
 
 
 def test_cells_equal_as_numbers_but_not_as_text_are_read_apart(world):
@@ -270,17 +299,24 @@ def test_a_helper_process_validates_and_prepares_as_one_process_would(
     assert all(r.cells for r in helped.rejected_rows)  # kept for the error workbook
 
     before = Child.objects.count()
-    import_commit(preview=helped, school=world.school, actor=world.user("principal"))
-    assert helped_splits[-1].helped > 0  # the new children's rows, prepared by the helper
+    principal = world.user("principal")
+    # One process's plans written the obvious way (rolled back), then the helper's plans
+    # by the fast writer, the new children's rows prepared by the helper.
+    reference = forked(
+        lambda: import_commit(
+            preview=alone, school=world.school, actor=principal, writer="reference"
+        ),
+        times=False,
+    )
+    import_commit(preview=helped, school=world.school, actor=principal)
+    assert helped_splits[-1].helped > 0
+    fast = database_state(times=False)
+    assert differences(fast, reference) == []
     assert Child.objects.count() == before + 19
+    assert _written(fast, "学生") == (19, 38, 19, 19, 38)
     new = Child.objects.filter(name__startswith="学生")
-    assert new.count() == 19
-    assert FamilyMember.objects.filter(child__in=new, relation="father").count() == 19
-    assert {m.phone for m in FamilyMember.objects.filter(child__in=new, relation="father")} == {
-        "13812345678"
-    }
-    assert AwayPeriod.objects.filter(child__in=new).count() == 19
-    assert Child.history.filter(name__startswith="学生", history_type="+").count() == 19
+    fathers = FamilyMember.objects.filter(child__in=new, relation="father")
+    assert (fathers.count(), {m.phone for m in fathers}) == (19, {"13812345678"})
     assert Child.objects.filter(name="新名字").count() == 1
     assert {c.school_class.name for c in new} == {"三(2)班"}
 

@@ -166,6 +166,7 @@ EXCHANGE_BATCH_PAGES = {
     "exchange_batch": ("get", ""),
     "exchange_batch_status": ("get", "status/"),
     "exchange_batch_errors": ("get", "errors/"),
+    "exchange_batch_mapping": ("post", "mapping/"),
     "exchange_batch_commit": ("post", "commit/"),
     "exchange_batch_cancel": ("post", "cancel/"),
 }

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 # Child columns: field key → the header texts that mean it (the first is canonical).
 CHILD_COLUMNS: dict[str, tuple[str, ...]] = {
     "seq": ("序号", "编号", "序"),
@@ -324,3 +326,60 @@ def settle_columns(found: list[tuple[int, str, int]]) -> dict[int, str]:
         if any(key.startswith("member") and key.endswith(".phone") for key in best):
             del best["guardian.phone"]
     return {column: key for key, (column, _rank) in sorted(best.items(), key=lambda i: i[1])}
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def _subcolumns(relation: str) -> dict[str, tuple[str, ...]]:
+    if relation.startswith("member"):
+        return MEMBER_SUBCOLUMNS
+    return _SUBCOLUMNS.get(relation, GRANDPARENT_SUBCOLUMNS)
+
+
+def _labels() -> dict[str, str]:
+    """Every field key → the words a user reads for it, from the tables above: a child's
+    key → its canonical header (身份证号), a family member's → group·field (父亲·联系电话),
+    a 学籍 family member's → 成员1·姓名, a ticked choice's → 家庭经济来源·打工收入."""
+    labels = {key: names[0] for key, names in CHILD_COLUMNS.items()}
+    for relation, prefixes in GROUPS.items():
+        for key, names in _subcolumns(relation).items():
+            labels[f"{relation}.{key}"] = f"{prefixes[0]}·{names[0] or '姓名'}"
+    for n in range(1, MEMBERS + 1):
+        for key, names in MEMBER_SUBCOLUMNS.items():
+            labels[f"member{n}.{key}"] = f"{MEMBER_PREFIXES[0]}{n}·{names[0]}"
+    for group, (field, words) in _MARK_GROUPS.items():
+        for word in words:
+            labels.setdefault(f"{field}:{word}", f"{group}·{word}")
+    for key in HEADERS.values():  # a key only a plain header names (none today)
+        labels.setdefault(key, key)
+    return labels
+
+
+# The field keys a column can be mapped to, with their labels (the mapping's drop-down).
+FIELD_LABELS: dict[str, str] = _labels()
+
+
+def field_label(key: str | None) -> str:
+    """'guardian.phone' → '监护人·联系电话'; None (a column not used) → ''."""
+    return FIELD_LABELS.get(key, key) if key else ""
+
+
+def field_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The keys by group, as the drop-down lists them: the child's first, then each
+    family member's (group label, [(key, label)]); the child's group label is ''. Then
+    the 学籍 table's 成员1… and the choices ticked under a group cell (家庭经济来源 over
+    打工收入 …), each its own group."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = [
+        ("", [(k, v) for k, v in FIELD_LABELS.items() if "." not in k and ":" not in k])
+    ]
+    for relation, prefixes in GROUPS.items():
+        members = [(k, v) for k, v in FIELD_LABELS.items() if k.startswith(relation + ".")]
+        groups.append((prefixes[0], members))
+    for n in range(1, MEMBERS + 1):
+        members = [(k, v) for k, v in FIELD_LABELS.items() if k.startswith(f"member{n}.")]
+        groups.append((f"{MEMBER_PREFIXES[0]}{n}", members))
+    for group, (field, _words) in _MARK_GROUPS.items():
+        ticks = [(k, v) for k, v in FIELD_LABELS.items() if k.startswith(f"{field}:")]
+        groups.append((_("%(group)s（勾选）") % {"group": group}, ticks))
+    return groups

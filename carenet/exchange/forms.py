@@ -8,6 +8,9 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from carenet.exchange.columns import field_groups, field_label
+from carenet.exchange.importer import ColumnChoice, HeaderColumn
+from carenet.exchange.importer.header import REQUIRED_KEYS
 from carenet.orgs.models import Org
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -77,3 +80,78 @@ class ImportForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("文件超过 20 MB，请拆分后分批导入。"))
         return upload
+
+
+def mapping_field_choices() -> list[tuple[str, object]]:
+    """The drop-down of a column: 未使用, then the fields by group (儿童 / 父亲 / …)."""
+    choices: list[tuple[str, object]] = [("", _("未使用"))]
+    for group, fields in field_groups():
+        choices.append((group or _("儿童"), fields))
+    return choices
+
+
+class MappingForm(forms.Form):
+    """列对应: for each column of the header, the field it is, or 未使用. A field chosen
+    for two columns, a field that does not exist, or no 姓名 / 身份证号 column is an
+    error; ``choices()`` gives the mapping for ``import_preview``."""
+
+    def __init__(self, *args, columns: list[HeaderColumn], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.columns = columns
+        options = mapping_field_choices()
+        for column in columns:
+            # The column's own text in the message: "%" escaped for the params Django adds.
+            text = column.text.replace("%", "%%")
+            self.fields[self.name_of(column)] = forms.ChoiceField(
+                choices=options,
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select"}),
+                label=column.text,
+                initial=column.key or "",
+                error_messages={
+                    "invalid_choice": _("“%(column)s”列选择的字段不存在，请从列表中选择")
+                    % {"column": text}
+                },
+            )
+
+    @staticmethod
+    def name_of(column: HeaderColumn) -> str:
+        return f"c{column.column}"
+
+    def rows(self) -> list[tuple[HeaderColumn, forms.BoundField]]:
+        """Each column with its drop-down, in the file's order."""
+        return [(column, self[self.name_of(column)]) for column in self.columns]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        seen: dict[str, str] = {}
+        for column in self.columns:
+            key = cleaned.get(self.name_of(column))
+            if not key:
+                continue
+            if key in seen:
+                self.add_error(
+                    self.name_of(column),
+                    _("“%(field)s”已选给了“%(other)s”列，每个字段只能对应一列")
+                    % {"field": field_label(key), "other": seen[key]},
+                )
+            seen[key] = column.text
+        missing = [field_label(key) for key in REQUIRED_KEYS if key not in seen]
+        if missing and not self.errors:
+            raise forms.ValidationError(
+                _("请指出哪一列是%(fields)s：这两列是导入必需的")
+                % {"fields": "、".join(f"“{m}”" for m in missing)}
+            )
+        return cleaned
+
+    def choices(self) -> list[ColumnChoice]:
+        """Every column as chosen: a column left as CareNet took it stays automatic, one
+        left as remembered stays remembered, any other is the user's choice."""
+        chosen = []
+        for column in self.columns:
+            key = self.cleaned_data.get(self.name_of(column)) or None
+            origin = column.origin if key == column.key else "user"
+            chosen.append(ColumnChoice(column.column, column.text, key, origin))
+        return chosen

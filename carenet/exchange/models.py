@@ -77,3 +77,37 @@ class ImportBatch(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.COMPLETE, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+class ColumnMapping(models.Model):
+    """What a user said the columns of a register are (列对应), remembered for the school
+    (or the village) it was imported into and offered again for a file with the same
+    header. Header texts and field keys only, never a child's data."""
+
+    org = models.ForeignKey(
+        Org, on_delete=models.CASCADE, related_name="column_mappings", verbose_name=_("单位")
+    )
+    # sha256 of the header's texts, normalised, in order (``carenet.exchange.mapping``).
+    signature = models.CharField(_("表头特征"), max_length=64)
+    # Header text (normalised; "#2" for its second column) → field key, or "": not used.
+    mapping = models.JSONField(_("列对应"), default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("修改人"),
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("列对应")
+        verbose_name_plural = _("列对应")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "signature"], name="column_mapping_per_header")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}:{self.signature[:8]}"

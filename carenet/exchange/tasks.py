@@ -25,6 +25,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from carenet.exchange.importer import RegisterError, import_commit, import_preview
+from carenet.exchange.mapping import summary_choices
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.progress import Stage, job_progress_clear, job_progress_put
 from carenet.exchange.uploads import (
@@ -62,6 +63,7 @@ def import_batch_process(batch_id: int) -> None:
             school=batch.school,
             user=batch.user,
             progress=reporter(Stage.CHECKING),
+            mapping=summary_choices(batch.summary),  # the columns as the preview mapped them
         )
         del data
         summary = preview_summary(preview)

@@ -35,8 +35,24 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carenet.exchange.columns import field_label
 from carenet.exchange.errors import RegisterError
-from carenet.exchange.importer import CellError, ImportPreview, RowResult, import_preview_checked
+from carenet.exchange.importer import (
+    CellError,
+    ColumnChoice,
+    HeaderColumn,
+    HeaderNotFound,
+    ImportPreview,
+    RowResult,
+    import_preview_checked,
+)
+from carenet.exchange.importer.header import REQUIRED_KEYS
+from carenet.exchange.mapping import (
+    columns_json,
+    mapping_recall,
+    mapping_summary,
+    summary_columns,
+)
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.reading import read_sheets
 from carenet.lib.crypto import decrypt_bytes, encrypt_bytes
@@ -154,6 +170,7 @@ def preview_summary(preview: ImportPreview) -> dict[str, Any]:
         "columns": [[c, key] for c, key in preview.columns.items()],
         "headers": [[c, text] for c, text in preview.headers.items()],
         "header_cells": [[_cell_json(v) for v in row] for row in preview.header_cells],
+        "header_columns": columns_json(preview.header_columns),
         "rejected_rows": [
             {
                 "row": r.row,
@@ -178,10 +195,28 @@ class BatchSummary:
     columns: dict[int, str] = field(default_factory=dict)
     headers: dict[int, str] = field(default_factory=dict)
     header_cells: list[list[object]] = field(default_factory=list)
+    # The header's columns as mapped (列对应); needs_mapping: no 姓名 or ID column found
+    # yet, nothing validated until the user says which they are.
+    header_columns: list[HeaderColumn] = field(default_factory=list)
+    needs_mapping: bool = False
 
     @property
     def rejected(self) -> int:
         return len(self.rejected_rows)
+
+    @property
+    def missing(self) -> list[str]:
+        """The labels of the required columns not mapped (姓名, 身份证号)."""
+        keys = {c.key for c in self.header_columns}
+        return [field_label(key) for key in REQUIRED_KEYS if key not in keys]
+
+    @property
+    def unused(self) -> int:
+        return sum(1 for c in self.header_columns if not c.key)
+
+    @property
+    def remembered(self) -> int:
+        return sum(1 for c in self.header_columns if c.origin == "remembered")
 
     def error_preview(self) -> ImportPreview:
         """An ImportPreview of the rejected rows, for ``error_workbook``."""
@@ -219,6 +254,8 @@ def batch_summary(batch: ImportBatch) -> BatchSummary | None:
         columns={int(c): key for c, key in data.get("columns", [])},
         headers={int(c): text for c, text in data.get("headers", [])},
         header_cells=[[_cell_value(v) for v in row] for row in data.get("header_cells", [])],
+        header_columns=summary_columns(data),
+        needs_mapping=bool(data.get("needs_mapping")),
     )
 
 
@@ -230,18 +267,32 @@ def import_batch_stage(
 ) -> ImportBatch:
     """A pending batch for an upload that reads as a register (else RegisterError): read
     in a child first, previewed (its refused ID numbers logged and counted), its upload
-    stored encrypted and its preview kept."""
+    stored encrypted and its preview kept. The columns are mapped as the user chose
+    for a header like this one at this school before (``mapping_recall``); a file whose
+    header is not found is kept with its likeliest header row, for the user to map."""
     register_probe(data=data, filename=filename)
-    preview = import_preview_checked(
-        data=data, filename=filename, school=school, user=user, request=request
-    )
+    try:
+        preview = import_preview_checked(
+            data=data,
+            filename=filename,
+            school=school,
+            user=user,
+            request=request,
+            recall=mapping_recall(school),
+        )
+    except HeaderNotFound as exc:
+        if exc.header is None:
+            raise
+        total, summary = 0, mapping_summary(exc.header.cells)
+    else:
+        total, summary = len(preview.rows), preview_summary(preview)
     batch = ImportBatch(
         user=user,
         school=school,
         county_code=school.county_code,
         filename=filename[:255],
-        total=len(preview.rows),
-        summary=preview_summary(preview),
+        total=total,
+        summary=summary,
     )
     upload_store(batch=batch, data=data)
     try:
@@ -250,6 +301,38 @@ def import_batch_stage(
         upload_delete(batch=batch)
         raise
     return batch
+
+
+def import_batch_remap(
+    *,
+    batch: ImportBatch,
+    choices: list[ColumnChoice],
+    user,
+    request: HttpRequest | None = None,
+) -> None:
+    """重新核对: validate a pending batch's upload again with the user's ``choices`` (its
+    refused ID numbers logged and counted, as for an upload) and keep the new preview
+    on the batch. RegisterError, the batch unchanged, when the file cannot be used so or
+    the batch is no longer pending."""
+    data = upload_read(batch=batch)
+    try:
+        preview = import_preview_checked(
+            data=data,
+            filename=batch.filename,
+            school=batch.school,
+            user=user,
+            request=request,
+            mapping=choices,
+        )
+    except HeaderNotFound:
+        raise RegisterError(_("仍找不到“姓名”和“身份证号”列，请在列对应中指出这两列")) from None
+    summary = preview_summary(preview)
+    kept = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PENDING).update(
+        summary=summary, total=len(preview.rows)
+    )
+    if not kept:
+        raise RegisterError(_("这次导入已经开始或已结束，不能再修改列对应"))
+    batch.summary, batch.total = summary, len(preview.rows)
 
 
 def import_batch_cancel(*, batch: ImportBatch) -> bool:

@@ -33,16 +33,19 @@ from carenet.exchange.export import (
     render_template_xlsx,
     render_xlsx,
 )
-from carenet.exchange.forms import ExportForm, ExportFormat, ImportForm
+from carenet.exchange.forms import ExportForm, ExportFormat, ImportForm, MappingForm
 from carenet.exchange.importer import RegisterError, error_workbook
+from carenet.exchange.mapping import batch_mapping_remember
 from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.exchange.progress import batch_progress
 from carenet.exchange.tasks import import_batch_enqueue
 from carenet.exchange.uploads import (
+    BatchSummary,
     Confirmed,
     batch_summary,
     import_batch_cancel,
     import_batch_confirm,
+    import_batch_remap,
     import_batch_stage,
 )
 from carenet.orgs.models import Org, OrgKind
@@ -249,10 +252,46 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if preview is None:
             messages.error(request, _("导入的检查结果已按规定删除，请重新上传文件"))
             return redirect("exchange_import")
-        context = {"batch": batch, "preview": preview}
-        context["changes"] = preview.created + preview.updated
-        return render(request, "exchange/preview.html", context)
+        return _preview_page(request, batch, preview)
     return render(request, "exchange/batch.html", _status_context(batch))
+
+
+def _preview_page(
+    request: HttpRequest,
+    batch: ImportBatch,
+    preview: BatchSummary,
+    *,
+    mapping_form: MappingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A pending batch's preview, with its columns' mapping (列对应) to correct."""
+    context = {"batch": batch, "preview": preview, "changes": preview.created + preview.updated}
+    context["mapping_form"] = mapping_form or MappingForm(columns=preview.header_columns)
+    return render(request, "exchange/preview.html", context, status=status)
+
+
+@login_required
+@require_POST
+def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """重新核对: the columns as the user mapped them; the upload is validated again with
+    them and the preview replaced. A bad mapping is shown again with its errors."""
+    batch = _batch_or_404(request, pk)
+    preview = batch_summary(batch)
+    if batch.status != ImportStatus.PENDING or preview is None:
+        messages.error(request, _("这次导入已经开始或已结束，不能再修改列对应"))
+        return redirect("exchange_batch", pk=batch.pk)
+    form = MappingForm(request.POST, columns=preview.header_columns)
+    if form.is_valid():
+        try:
+            import_batch_remap(
+                batch=batch, choices=form.choices(), user=request.user, request=request
+            )
+        except RegisterError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已按新的列对应重新核对"))
+            return redirect("exchange_batch", pk=batch.pk)
+    return _preview_page(request, batch, preview, mapping_form=form, status=400)
 
 
 @login_required
@@ -291,10 +330,16 @@ def batch_commit(request: HttpRequest, pk: int) -> HttpResponse:
     has committed; the page then follows the job. A batch imported, cancelled, expired or
     already running is not queued again."""
     batch = _batch_or_404(request, pk)
+    if batch.status == ImportStatus.PENDING:
+        preview = batch_summary(batch)
+        if preview is not None and preview.needs_mapping:
+            messages.error(request, _("请先在列对应中指出“姓名”和“身份证号”列，再重新核对"))
+            return redirect("exchange_batch", pk=batch.pk)
     confirmed = import_batch_confirm(
         batch=batch, now=timezone.now(), hours=settings.IMPORT_UPLOAD_HOURS
     )
     if confirmed == Confirmed.QUEUED:
+        batch_mapping_remember(batch=batch, user=request.user)
         import_batch_enqueue(batch)
     elif confirmed == Confirmed.COMPLETE:
         messages.info(request, _("这个文件已经导入，没有再次导入。"))

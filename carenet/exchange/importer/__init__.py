@@ -25,6 +25,10 @@ Decisions (see docs/import.md in the README section on registers):
   so the child counts as left-behind from the day of the import, as the register says;
 - a child already on file at another school is rejected (a transfer is done by the
   school the child leaves, not by listing the ID number in another school's register);
+- the user may correct the mapping of the columns (``ColumnChoice``: this column is
+  监护人·联系电话, that one is not used); a file with no header CareNet recognises is
+  not refused on the web, its likeliest header row is shown to be mapped
+  (``HeaderNotFound.header``);
 - a register may be imported into a village instead of a school (children not at a
   school: aged 0–5, out of school, taught at home; the civil-affairs registers): new
   children are filed under the village with no school or class; a child on file is
@@ -44,8 +48,14 @@ Decisions (see docs/import.md in the README section on registers):
 from carenet.exchange.errors import ImportConflict
 from carenet.exchange.importer.cells import NUMERALS, parse_date, placement, split_work_place
 from carenet.exchange.importer.commit import import_commit
-from carenet.exchange.importer.preview import import_preview, import_preview_checked
-from carenet.exchange.importer.results import CellError, ImportPreview, RowResult
+from carenet.exchange.importer.header import ColumnChoice, HeaderNotFound, MappingError
+from carenet.exchange.importer.preview import (
+    NoDataRows,
+    Recall,
+    import_preview,
+    import_preview_checked,
+)
+from carenet.exchange.importer.results import CellError, HeaderColumn, ImportPreview, RowResult
 from carenet.exchange.importer.validate import derived_away_start
 from carenet.exchange.importer.workbook import error_workbook
 from carenet.exchange.reading import RegisterError
@@ -53,8 +63,14 @@ from carenet.exchange.reading import RegisterError
 __all__ = [
     "NUMERALS",
     "CellError",
+    "ColumnChoice",
+    "HeaderColumn",
+    "HeaderNotFound",
     "ImportConflict",
     "ImportPreview",
+    "MappingError",
+    "NoDataRows",
+    "Recall",
     "RegisterError",
     "RowResult",
     "derived_away_start",

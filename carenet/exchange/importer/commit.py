@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -14,6 +15,7 @@ from carenet.exchange.errors import ImportConflict
 from carenet.exchange.importer.cells import NUMERALS
 from carenet.exchange.importer.matching import chunks_of, existing_classes
 from carenet.exchange.importer.preview import BATCH, HELPER_MIN_ROWS, gc_paused
+from carenet.exchange.importer.reference import write_plans as write_plans_reference
 from carenet.exchange.importer.results import ImportPreview
 from carenet.exchange.importer.validate import RowPlan, derived_away_start
 from carenet.exchange.importer.writer import (
@@ -91,11 +93,16 @@ def import_commit(
     actor,
     progress: Callable[[int, int], None] | None = None,
     batch: ImportBatch | None = None,
+    writer: Literal["fast", "reference"] = "fast",
 ) -> ImportBatch:
     """Write every good row of a preview in one transaction: all of them or nothing.
 
     Records the import as an ``ImportBatch`` (complete); a given ``batch`` (the web's,
     already ``processing``) is filled in instead of creating one.
+
+    ``writer="reference"`` writes the same rows the obvious way instead, one model
+    instance at a time through the ORM (``reference``): the specification the fast
+    writer is tested against, not a way to import a county.
 
     The rows are written with raw ``executemany`` (``COPY`` on PostgreSQL) over values
     prepared here (encrypted, blind-indexed, timestamped), not through model instances
@@ -117,7 +124,7 @@ def import_commit(
     # Raw COPY on PostgreSQL raises the driver's own error, not Django's wrapper.
     duplicate = (IntegrityError, connection.Database.IntegrityError)
     try:
-        return _commit(preview, school, user, reason, plans, progress, batch)
+        return _commit(preview, school, user, reason, plans, progress, batch, writer)
     except duplicate:
         # Another import (the same file, twice at once) created one of these children
         # after this preview was made: everything here was rolled back.
@@ -132,8 +139,8 @@ def _commit(
     plans: list[RowPlan],
     progress: Callable[[int, int], None] | None,
     batch: ImportBatch | None,
+    writer: Literal["fast", "reference"],
 ) -> ImportBatch:
-    total = len(plans)
     with gc_paused(), transaction.atomic():
         if batch is None:
             batch = ImportBatch(
@@ -144,59 +151,18 @@ def _commit(
             )
         places = {p.place for p in plans if p.place is not None}
         classes = classes_for(places, school) if places else {}
-        # The kept indicator counts to drop: the school's (or village's), and those of
-        # the children on file, wherever they are filed (a village's register).
-        units = {school.pk}
-        for p in plans:
-            if p.existing is not None:
-                units.add(p.existing.school_id or p.existing.village_id)
-        units.discard(None)
-        writer = RawWriter(timezone.now(), user.pk if user is not None else None, reason)
-        derived_start = derived_away_start(timezone.localdate())
-        new = [p for p in plans if p.existing is None]
-        with (
-            writer.bulk_load(len(new)),
-            stale_triggers_suspended(
-                connection, [m._meta.db_table for m in BULK_TABLES], sorted(units)
-            ),
-        ):
-            child_ids = writer.allocate_ids(Child, len(new))
-
-            def prepare_chunk(index: int) -> list[tuple[type, DatabaseRows]]:
-                """The database rows of chunk ``index`` of the new children."""
-                start = index * BATCH
-                return created_rows(
-                    new[start : start + BATCH],
-                    child_ids[start : start + BATCH],
-                    school,
-                    classes,
-                    writer,
-                    derived_start,
-                )
-
-            done = 0
-
-            def insert(prepared: list[tuple[type, DatabaseRows]]) -> None:
-                nonlocal done
-                for model, rows in prepared:
-                    writer.insert_new(model, rows)
-                    if model is Child:
-                        done += len(rows.rows)
-                if progress:
-                    progress(done, total)
-
-            chunks = -(-len(new) // BATCH)
-            # Many new children: a helper process prepares chunks' rows (the values
-            # encrypted, the pinyin) while this one writes those already prepared.
-            with Split(prepare_chunk, chunks, helper=len(new) >= HELPER_MIN_ROWS) as split:
-                for _index, prepared in split.results():
-                    insert(prepared)
-            changed = [p for p in plans if p.existing is not None]
-            for chunk in chunks_of(changed, BATCH):
-                write_changes(chunk, classes, writer)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
+        if writer == "reference":
+            write_plans_reference(
+                plans,
+                school=school,
+                classes=classes,
+                user=user,
+                reason=reason,
+                derived_start=derived_away_start(timezone.localdate()),
+                progress=progress,
+            )
+        else:
+            _write_fast(plans, school, classes, user, reason, progress)
         batch.created = preview.created
         batch.updated = preview.updated
         batch.skipped = preview.skipped
@@ -207,3 +173,68 @@ def _commit(
         batch.finished_at = timezone.now()
         batch.save()
     return batch
+
+
+def _write_fast(
+    plans: list[RowPlan],
+    school: Org,
+    classes: dict[tuple[str, str], int],
+    user,
+    reason: str,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """The rows of ``plans`` written in bulk by ``RawWriter`` (see ``import_commit``)."""
+    total = len(plans)
+    # The kept indicator counts to drop: the school's (or village's), and those of
+    # the children on file, wherever they are filed (a village's register).
+    units = {school.pk}
+    for p in plans:
+        if p.existing is not None:
+            units.add(p.existing.school_id or p.existing.village_id)
+    units.discard(None)
+    writer = RawWriter(timezone.now(), user.pk if user is not None else None, reason)
+    derived_start = derived_away_start(timezone.localdate())
+    new = [p for p in plans if p.existing is None]
+    with (
+        writer.bulk_load(len(new)),
+        stale_triggers_suspended(
+            connection, [m._meta.db_table for m in BULK_TABLES], sorted(units)
+        ),
+    ):
+        child_ids = writer.allocate_ids(Child, len(new))
+
+        def prepare_chunk(index: int) -> list[tuple[type, DatabaseRows]]:
+            """The database rows of chunk ``index`` of the new children."""
+            start = index * BATCH
+            return created_rows(
+                new[start : start + BATCH],
+                child_ids[start : start + BATCH],
+                school,
+                classes,
+                writer,
+                derived_start,
+            )
+
+        done = 0
+
+        def insert(prepared: list[tuple[type, DatabaseRows]]) -> None:
+            nonlocal done
+            for model, rows in prepared:
+                writer.insert_new(model, rows)
+                if model is Child:
+                    done += len(rows.rows)
+            if progress:
+                progress(done, total)
+
+        chunks = -(-len(new) // BATCH)
+        # Many new children: a helper process prepares chunks' rows (the values
+        # encrypted, the pinyin) while this one writes those already prepared.
+        with Split(prepare_chunk, chunks, helper=len(new) >= HELPER_MIN_ROWS) as split:
+            for _index, prepared in split.results():
+                insert(prepared)
+        changed = [p for p in plans if p.existing is not None]
+        for chunk in chunks_of(changed, BATCH):
+            write_changes(chunk, classes, writer)
+            done += len(chunk)
+            if progress:
+                progress(done, total)

@@ -4,19 +4,29 @@ process for a large one) and say what each good row would do. Writes nothing."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record, id_refusals_left
 from carenet.children.forms import ID_THROTTLED
 from carenet.exchange.columns import field_for_header
-from carenet.exchange.importer.header import HEADER_SEARCH_ROWS, find_header
+from carenet.exchange.importer.cells import cell_text
+from carenet.exchange.importer.header import (
+    HEADER_SEARCH_ROWS,
+    ColumnChoice,
+    Header,
+    HeaderNotFound,
+    check_choices,
+    find_header,
+    guess_header,
+)
 from carenet.exchange.importer.matching import plan_changes
-from carenet.exchange.importer.results import CellError, ImportPreview, RowResult
+from carenet.exchange.importer.results import CellError, HeaderColumn, ImportPreview, RowResult
 from carenet.exchange.importer.validate import Validator, is_blank, is_footer
 from carenet.exchange.reading import MAX_ROWS, RegisterError, Sheet, read_sheets
 from carenet.lib.memory import release_freed_memory
@@ -29,6 +39,17 @@ BATCH = 2000
 # core; ``carenet.lib.parallel``): below it, forking costs more than it saves.
 HELPER_MIN_ROWS = 10_000
 
+# What the user chose before for a header like this one (``carenet.exchange.mapping``):
+# given the header's columns, the choices to apply (none: the automatic mapping).
+Recall = Callable[[list[HeaderColumn]], list[ColumnChoice]]
+
+
+NO_DATA_ROWS = gettext_lazy("表格只有表头，没有儿童数据行")
+
+
+class NoDataRows(RegisterError):
+    """A header and no child below it."""
+
 
 # ---------------------------------------------------------------------------- preview
 
@@ -40,14 +61,22 @@ def import_preview(
     school: Org,
     user: AnyUser | None = None,
     progress: Callable[[int, int], None] | None = None,
+    mapping: Sequence[ColumnChoice] | None = None,
+    recall: Recall | None = None,
 ) -> ImportPreview:
     """Read and validate a whole register; say what each row would do. Writes nothing.
 
     A row whose ID number is on file at another school is refused: as today if ``user``
     may see that child, else with the words of ``children.forms.ID_REFUSED`` (no user,
-    the command line: always), its row number in ``refused``."""
+    the command line: always), its row number in ``refused``.
+
+    ``mapping``: what the user says some columns are (``ColumnChoice``; MappingError if a
+    key is unknown or chosen twice). Without it, ``recall`` may give the choices made
+    before for the header found. HeaderNotFound (with the likeliest header row, for the
+    user to map) when no header has 姓名 and an ID number; NoDataRows when nothing is
+    below the header."""
     with gc_paused():
-        preview = _preview(data, filename, school, user, progress)
+        preview = _preview(data, filename, school, user, progress, mapping or (), recall)
     release_freed_memory()  # the sheet's native cells, read
     return preview
 
@@ -59,6 +88,8 @@ def import_preview_checked(
     school: Org,
     user: AnyUser | None,
     request: HttpRequest | None = None,
+    mapping: Sequence[ColumnChoice] | None = None,
+    recall: Recall | None = None,
 ) -> ImportPreview:
     """``import_preview`` of a new upload (web or command line), with its refusals logged
     and counted (``carenet.audit.refusals``): a user whose budget is spent cannot have a
@@ -66,7 +97,9 @@ def import_preview_checked(
     is refused whole, without saying which rows — a register is no oracle either."""
     if not id_checks_allowed(user=user):
         raise RegisterError(str(ID_THROTTLED))
-    preview = import_preview(data=data, filename=filename, school=school, user=user)
+    preview = import_preview(
+        data=data, filename=filename, school=school, user=user, mapping=mapping, recall=recall
+    )
     if not preview.refused:
         return preview
     where = _("导入花名册 %(file)s") % {"file": filename[:60]}
@@ -111,27 +144,25 @@ def _preview(
     school: Org,
     user: AnyUser | None,
     progress: Callable[[int, int], None] | None,
+    choices: Sequence[ColumnChoice],
+    recall: Recall | None,
 ) -> ImportPreview:
+    check_choices(choices)
     sheets = read_sheets(data, filename)
-    for sheet in sheets:
-        header = find_header(sheet)
-        if header is not None:
-            break
-    else:
-        raise RegisterError(
-            _("这不是儿童花名册：表格前 %(n)d 行里找不到同时含“姓名”和“身份证号”的表头行")
-            % {"n": HEADER_SEARCH_ROWS}
-        )
+    sheet, header = _header(sheets, choices, recall)
     columns, texts = header.columns, header.texts
     by_key = {key: c for c, key in columns.items()}
     validator = Validator(columns, texts, school)
     first = header.rows[-1] + 1
     data_rows = DataRows(sheet, first)
     total = data_rows.count
+    if not total:
+        raise NoDataRows(str(NO_DATA_ROWS))
     if total > MAX_ROWS:
         raise RegisterError(_("文件超过 %(n)d 行，请拆分后分批导入") % {"n": MAX_ROWS})
     seq_column, id_column = by_key.get("seq"), by_key["id_number"]
     name_column = by_key["name"]
+    name_text = texts[name_column].rsplit("/", 1)[-1]
 
     def validate_chunk(index: int) -> list[RowResult]:
         """The results of the rows of chunk ``index`` (``BATCH`` rows)."""
@@ -145,7 +176,8 @@ def _preview(
                 if is_blank(cells, seq_column) or is_footer(cells, id_column):
                     chunk.append(RowResult(number, "skip", [], []))
                     continue
-                if name_column < len(cells) and field_for_header(cells[name_column]) == "name":
+                name = cells[name_column] if name_column < len(cells) else None
+                if field_for_header(name) == "name" or cell_text(name) == name_text:
                     chunk.append(RowResult(number, "skip", [], []))  # the header repeated
                     continue
             plan, errors = validator.validate(cells)
@@ -166,6 +198,8 @@ def _preview(
             if progress:
                 progress(min(total, len(validated) * BATCH), total)
     results = [result for index in range(chunks) for result in validated.pop(index)]
+    if all(result.action == "skip" for result in results):
+        raise NoDataRows(str(NO_DATA_ROWS))
     seen: dict[str, int] = {}
     for result in results:
         plan = result.plan
@@ -197,7 +231,56 @@ def _preview(
         headers=texts,
         header_cells=[list(sheet.rows[r]) for r in header.rows],
         refused=refused,
+        header_columns=header.cells,
     )
+
+
+def _header(
+    sheets: list[Sheet], choices: Sequence[ColumnChoice], recall: Recall | None
+) -> tuple[Sheet, Header]:
+    """The sheet with the register and its header, the ``choices`` (or those ``recall``
+    gives) applied; HeaderNotFound with the likeliest header row when there is none."""
+    found = _find(sheets, choices)
+    if recall is not None and not choices:
+        seen = found or _guess(sheets, choices)
+        remembered = recall(seen[1].cells) if seen else []
+        if remembered:
+            choices = remembered
+            found = _find(sheets, choices) or found
+    if found is not None:
+        return found
+    guess = _guess(sheets, choices)
+    if guess is not None:
+        sheet, header = guess
+        if not _has_rows_below(sheet, header.rows[-1] + 1):
+            raise NoDataRows(str(NO_DATA_ROWS))
+    raise HeaderNotFound(
+        _("这不是儿童花名册：表格前 %(n)d 行里找不到同时含“姓名”和“身份证号”的表头行")
+        % {"n": HEADER_SEARCH_ROWS},
+        guess[1] if guess else None,
+    )
+
+
+def _find(sheets: list[Sheet], choices: Sequence[ColumnChoice]) -> tuple[Sheet, Header] | None:
+    for sheet in sheets:
+        header = find_header(sheet, choices)
+        if header is not None:
+            return sheet, header
+    return None
+
+
+def _guess(sheets: list[Sheet], choices: Sequence[ColumnChoice]) -> tuple[Sheet, Header] | None:
+    """The likeliest header row of all the sheets (the first of equals)."""
+    best: tuple[tuple[int, int], Sheet, Header] | None = None
+    for sheet in sheets:
+        guess = guess_header(sheet, choices)
+        if guess is not None and (best is None or guess[0] > best[0]):
+            best = (guess[0], sheet, guess[1])
+    return (best[1], best[2]) if best else None
+
+
+def _has_rows_below(sheet: Sheet, first: int) -> bool:
+    return any(not is_blank(cells, None) for cells in islice(sheet.all_rows(), first, None))
 
 
 class DataRows:

@@ -34,6 +34,17 @@ class RowResult:
 
 
 @dataclass
+class HeaderColumn:
+    """A column of the header, as the preview shows it for the user to correct."""
+
+    column: int  # 0-based
+    text: str  # the header text ("父亲/联系电话" under a group cell)
+    key: str | None  # the field taken, or None: not used (未使用)
+    auto: str | None  # the field CareNet would have taken by itself
+    origin: str = "auto"  # "auto", "user" (chosen now) or "remembered" (chosen before)
+
+
+@dataclass
 class ImportPreview:
     filename: str
     header_rows: list[int]  # Excel row numbers of the header (two for a two-level header)
@@ -43,6 +54,8 @@ class ImportPreview:
     header_cells: list[list[object]] = field(default_factory=list)
     # Rows refused for an ID number on file that the user may not see (Excel numbers).
     refused: list[int] = field(default_factory=list)
+    # Every column of the header with a text: what CareNet took it for, and who said so.
+    header_columns: list[HeaderColumn] = field(default_factory=list)
 
     def _count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
