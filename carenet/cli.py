@@ -180,15 +180,21 @@ def _write_private(path: Path, content: bytes) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """The register of every child in care under an org, as .xlsx or .csv (by suffix)."""
+    """The register of every child in care under an org, as .xlsx or .csv (by suffix), in
+    the chosen layout."""
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise UsageError(f"the output must end in .xlsx or .csv: {args.out}")
     _setup_django(migrated=True)
+    from django.utils import timezone
+
     from carenet.audit.models import AccessAction
     from carenet.audit.services import audit_log
     from carenet.exchange.export import (
+        CANONICAL,
+        LAYOUTS,
         Counted,
+        PaperForm,
         children_under,
         register_rows,
         render_csv,
@@ -199,25 +205,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     org = Org.objects.filter(code=args.org).first()
     if org is None:
         raise UsageError(f"no org with code {args.org!r}")
-    rows = Counted(register_rows(children_under(org), unmasked=args.unmasked))
+    layout = LAYOUTS[args.layout]
+    only = False if args.all_children else None
+    rows = Counted(
+        register_rows(
+            children_under(org), unmasked=args.unmasked, layout=layout, left_behind_only=only
+        )
+    )
     if suffix == ".csv":
-        content = render_csv(rows)
+        content = render_csv(rows, header=layout.header)
     else:
-        content = render_xlsx(rows, title=f"{org.name}留守儿童花名册")
+        title = f"{org.name}{layout.title}"
+        paper = PaperForm(unit=org.name, on=timezone.localdate())
+        content = render_xlsx(rows, title=title, layout=layout, paper=paper)
     try:
         _write_private(Path(args.out), content)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     masked = "unmasked" if args.unmasked else "ID numbers and phones masked"
     note = "（未打码）" if args.unmasked else ""
+    layout_note = "" if layout is CANONICAL else f" {layout.key}"
     audit_log(
         request=None,
         user=None,
         action=AccessAction.EXPORT,
-        detail=f"命令行导出花名册 {org.code} {rows.count} 人{note}",
+        detail=f"命令行导出花名册 {org.code}{layout_note} {rows.count} 人{note}",
         county_code=org.county_code,
     )
-    print(f"{rows.count} children of {org.name} ({org.code}) written to {args.out} ({masked})")
+    print(
+        f"{rows.count} children of {org.name} ({org.code}) written to {args.out} "
+        f"({layout.key} layout, {masked})"
+    )
     return EXIT_OK
 
 
@@ -587,14 +605,33 @@ def build_parser() -> argparse.ArgumentParser:
     export_children = export_kinds.add_parser(
         "children",
         help="the register of every child in care under an org",
-        description="Write the register of every child in care under an org (its schools, "
-        "classes and villages) as .xlsx or .csv, chosen by the output's suffix. Run as an "
-        "operator: no user scope applies. ID numbers and phones are masked "
-        "(340827********1234, 138****5678) unless --unmasked.",
+        description="Write the register of every child in care under an org (its schools,\n"
+        "classes and villages) as .xlsx or .csv, chosen by the output's suffix, in one of\n"
+        "three layouts (--layout). Run as an operator: no user scope applies. ID numbers\n"
+        "and phones are masked (340827********1234, 138****5678) unless --unmasked.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="layouts:\n"
+        "  canonical  关爱网花名册: the columns of REGISTER.md, every child (the default)\n"
+        "  mca2016    民政部2016农村留守儿童花名册: the civil-affairs form of the 2016 survey\n"
+        "             (title, 填报单位/填报日期, signature footer); only the children left\n"
+        "             behind by the civil-affairs definition unless --all-children\n"
+        "  xueji      学籍系统留守儿童标识: the 学籍 system's flags for the children at a\n"
+        "             school, 是否留守儿童 coded 0 非留守 / 1 单亲留守 / 2 双亲留守",
     )
     export_children.add_argument("--org", required=True, metavar="CODE", help="org code")
     export_children.add_argument(
         "-o", "--out", required=True, metavar="OUT", help="output file, .xlsx or .csv"
+    )
+    export_children.add_argument(
+        "--layout",
+        choices=("canonical", "mca2016", "xueji"),
+        default="canonical",
+        help="the columns to write: canonical (default), mca2016 or xueji (see below)",
+    )
+    export_children.add_argument(
+        "--all-children",
+        action="store_true",
+        help="mca2016: list every child in care, not only the left-behind ones",
     )
     export_children.add_argument(
         "--unmasked",

@@ -202,3 +202,16 @@ def test_a_body_of_the_wrong_shape_is_a_422(client, world, body):
 
 def test_a_nul_character_in_a_name_is_refused(client, world):
     assert "name" in _fields(_post(client, world, _body(world, name="刘\u0000洋")))
+
+
+def test_a_province_code_that_does_not_exist_is_a_422_on_id_number(client, world):
+    bad = make_id_number("200827", dt.date(2016, 5, 6), 101, "M")
+    errors = _fields(_post(client, world, _body(world, id_number=bad)))
+    assert errors["id_number"] == "身份证号前两位（20）不是有效的省级行政区划代码"
+    assert not Child.objects.filter(name="刘洋").exists()
+
+
+def test_an_old_county_code_is_created(client, world):
+    old = make_id_number("342827", dt.date(2016, 5, 6), 101, "M")
+    response = _post(client, world, _body(world, id_number=old))
+    assert response.status_code == 201, response.content

@@ -1,12 +1,19 @@
 """GB 11643 ID numbers: check digit, embedded birth date, normalisation."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carenet.lib.idcard import InvalidIdNumber, check_digit, make_id_number, parse_id_number
+from carenet.lib.idcard import (
+    PROVINCE_CODES,
+    InvalidIdNumber,
+    check_digit,
+    make_id_number,
+    parse_id_number,
+)
 
 VALID = "11010519491231002X"  # the example of GB 11643-1999
 
@@ -56,6 +63,39 @@ def test_it_explains_an_id_number_excel_turned_into_a_number():
 def test_it_accepts_a_division_code_created_after_2014():
     # 340882 (潜山市) was created in 2018; we check structure, not the code list.
     parse_id_number(make_id_number("340882", dt.date(2019, 5, 6), 12, "F"))
+
+
+@pytest.mark.parametrize(
+    "code", ["00", "10", "16", "20", "24", "30", "38", "40", "47", "55", "66", "99"]
+)
+def test_it_rejects_a_province_code_that_does_not_exist(code):
+    value = make_id_number(f"{code}0827", dt.date(2015, 3, 4), 1, "M")
+    with pytest.raises(InvalidIdNumber) as raised:
+        parse_id_number(value)
+    assert str(raised.value) == f"身份证号前两位（{code}）不是有效的省级行政区划代码"
+
+
+def test_the_province_is_checked_on_the_normalising_path_too():
+    value = make_id_number("990827", dt.date(2015, 3, 4), 1, "M")
+    with pytest.raises(InvalidIdNumber, match="省级行政区划代码"):
+        parse_id_number(f" {value} ")
+
+
+@pytest.mark.parametrize("division", ["110105", "150102", "230102", "650102", "460105"])
+def test_it_accepts_the_first_and_last_provinces_of_each_region(division):
+    parse_id_number(make_id_number(division, dt.date(2015, 3, 4), 1, "M"))
+
+
+@pytest.mark.parametrize("division", ["710000", "810000", "820000", "830000"])
+def test_it_accepts_taiwan_hong_kong_macao_and_the_residence_permits(division):
+    parse_id_number(make_id_number(division, dt.date(2015, 3, 4), 1, "M"))
+
+
+def test_the_province_codes_are_the_34_of_gb_2260_and_the_taiwan_residence_permits():
+    assert len(PROVINCE_CODES) == 35
+    table = Path(__file__).resolve().parents[1] / "carenet/orgs/data/counties.tsv"
+    mainland = {line[:2] for line in table.read_text(encoding="utf-8").splitlines()}
+    assert PROVINCE_CODES - {"71", "81", "82", "83"} == mainland
 
 
 @given(

@@ -225,3 +225,58 @@ def test_form_sections_cover_every_field_of_the_child_form(client, world):
     response = client.get(reverse("child_create"))
     shown = [field.name for section in response.context["sections"] for field in section.fields]
     assert sorted(shown) == sorted(response.context["form"].fields)
+
+
+def test_a_province_code_that_does_not_exist_is_refused_on_the_id_field(client, world):
+    bad = make_id_number("990827", BIRTH, 101, "F")
+    response = _post_create(client, world.user("teacher"), _form_data(world, id_number=bad))
+    assert response.status_code == 200
+    assert _summary(response) == ["儿童 · 身份证号：身份证号前两位（99）不是有效的省级行政区划代码"]
+    assert not Child.objects.filter(name="陈思雨").exists()
+
+
+def _saved_message(client, response):
+    assert response.status_code == 302, _summary(response)
+    page = client.get(response.url)
+    return [(m.level_tag, str(m)) for m in page.context["messages"]]
+
+
+def test_an_old_county_code_saves_and_asks_to_check_it(client, world):
+    old = make_id_number("342827", BIRTH, 101, "F")
+    response = _post_create(client, world.user("teacher"), _form_data(world, id_number=old))
+    assert _saved_message(client, response) == [
+        (
+            "warning",
+            "陈思雨 的档案已保存。请核对：身份证号中的县级代码 342827 不在现行区划代码表中"
+            "（旧代码也可能有效，请核对）",
+        )
+    ]
+    assert Child.objects.get(name="陈思雨").id_number == old
+
+
+def test_a_birth_on_the_last_day_of_1999_saves_and_asks_to_check_it(client, world):
+    old = make_id_number("340827", dt.date(1999, 12, 31), 101, "F")
+    response = _post_create(client, world.user("teacher"), _form_data(world, id_number=old))
+    [(level, text)] = _saved_message(client, response)
+    assert level == "warning"
+    assert text.endswith(
+        "请核对：身份证号显示出生于 1999 年（2000 年以前），请核对是否为儿童本人的身份证号"
+    )
+    assert Child.objects.get(name="陈思雨").birth_date == dt.date(1999, 12, 31)
+
+
+def test_a_birth_on_the_first_day_of_2000_saves_without_a_warning(client, world):
+    new = make_id_number("340827", dt.date(2000, 1, 1), 101, "F")
+    response = _post_create(client, world.user("teacher"), _form_data(world, id_number=new))
+    assert _saved_message(client, response) == [("success", "陈思雨 的档案已保存。")]
+
+
+def test_an_unchanged_id_number_is_not_warned_about_again(client, world):
+    old = make_id_number("342827", BIRTH, 101, "F")
+    created = _post_create(client, world.user("teacher"), _form_data(world, id_number=old))
+    assert _saved_message(client, created)[0][0] == "warning"
+    child = Child.objects.get(name="陈思雨")
+    response = client.post(
+        reverse("child_edit", args=[child.pk]), _form_data(world, id_number=old, notes="复核")
+    )
+    assert _saved_message(client, response) == [("success", "陈思雨 的档案已保存。")]

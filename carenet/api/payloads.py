@@ -1,9 +1,10 @@
 """A child file posted as JSON, validated by the web UI's own forms.
 
 The JSON body is turned into the form data the web page would post (prefixes
-``father-``, ``mother-``, ``guardian-``; org codes for the class and village), then
-``ChildForm`` and ``family_forms`` decide. Their errors come back under the body's
-names: ``class`` for the class, ``father.phone`` for a family member's field.
+``father-``, ``mother-``, ``guardian-``, ``grandmother-`` …; org codes for the class and
+village), then ``ChildForm`` and ``family_forms`` decide. Their errors come back under
+the body's names: ``class`` for the class, ``father.phone`` for a family member's field,
+``grandmother.birth_date`` for a grandparent's.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from carenet.api.errors import FieldError, FieldErrors
-from carenet.api.schemas import ChildIn, GuardianIn, ParentIn
+from carenet.api.schemas import ChildIn, GrandparentIn, GuardianIn, ParentIn
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record
-from carenet.children.forms import ChildForm, family_forms
-from carenet.children.models import Child, Relation
+from carenet.children.forms import FAMILY_RELATIONS, ChildForm, family_forms
+from carenet.children.models import PARENT_RELATIONS, Child
 from carenet.children.selectors import editable_classes, filing_villages, selectable_villages
 
 # Form field → JSON name, where they differ.
 _JSON_NAMES = {"school_class": "class"}
-_FAMILY_KEYS = ("father", "mother", "guardian")
+Member = ParentIn | GuardianIn | GrandparentIn
 
 
 @dataclass(frozen=True)
@@ -51,36 +52,36 @@ def _model_default(field: str) -> Any:
 
 
 def _child_data(body: ChildIn) -> dict[str, Any]:
-    values = body.model_dump(exclude={"father", "mother", "guardian", "family"})
+    values = body.model_dump(exclude={"father", "mother", "guardian", "family", "grandparents"})
     data: dict[str, Any] = {}
     for field, value in values.items():
         if field == "class_":
             field = "school_class"
-        elif value is None and field in ChildForm.Meta.fields and field != "categories":
+        elif field in ChildForm.CODE_LISTS:
+            data[field] = value or []
+            continue
+        elif value is None and field in ChildForm.Meta.fields:
             value = _model_default(field)
         data[field] = _form_value(value)
-    data["categories"] = values.get("categories") or []
     return data
 
 
-def _member_data(relation: str, member: ParentIn | GuardianIn | None) -> dict[str, Any]:
+def _member_data(relation: str, member: Member | None) -> dict[str, Any]:
     values = member.model_dump(exclude={"relation"}) if member is not None else {}
-    if relation != Relation.GUARDIAN and values.get("can_guard") is None:
+    if relation in PARENT_RELATIONS and values.get("can_guard") is None:
         # An absent parent keeps the model's default: able to guard.
         values["can_guard"] = True
     return {f"{relation}-{field}": _form_value(value) for field, value in values.items()}
 
 
-def _members(body: ChildIn) -> dict[str, ParentIn | GuardianIn | None]:
-    members: dict[str, ParentIn | GuardianIn | None] = {
-        "father": body.father,
-        "mother": body.mother,
-        "guardian": body.guardian,
-    }
-    for index, entry in enumerate(body.family or []):
-        if members[entry.relation] is not None:
-            raise FieldErrors.one(f"family.{index}.relation", _("同一家庭成员填写了两次"))
-        members[entry.relation] = entry
+def _members(body: ChildIn) -> dict[str, Member | None]:
+    members: dict[str, Member | None] = dict.fromkeys(FAMILY_RELATIONS)
+    members.update(father=body.father, mother=body.mother, guardian=body.guardian)
+    for key, entries in (("family", body.family), ("grandparents", body.grandparents)):
+        for index, entry in enumerate(entries or []):
+            if members[entry.relation] is not None:
+                raise FieldErrors.one(f"{key}.{index}.relation", _("同一家庭成员填写了两次"))
+            members[entry.relation] = entry
     return members
 
 
@@ -106,8 +107,8 @@ def child_validate(
     """
     members = _members(body)
     data = _child_data(body)
-    for relation in _FAMILY_KEYS:
-        data.update(_member_data(relation, members[relation]))
+    for relation, member in members.items():
+        data.update(_member_data(relation, member))
     form = ChildForm(
         data,
         classes=editable_classes(user),

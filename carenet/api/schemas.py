@@ -164,6 +164,7 @@ class ParentOut(Schema):
     relation: str
     name: str
     id_number: str
+    birth_date: dt.date | None
     phone: str
     work_province: str
     work_city: str
@@ -185,6 +186,14 @@ class GuardianOut(Schema):
     occupation: str
     address: str
     guardianship_quality: str
+
+
+class GrandparentOut(Schema):
+    relation: str = Field(description="grandfather, grandmother, m_grandfather, m_grandmother")
+    name: str
+    birth_date: dt.date | None
+    phone: str
+    health: str
 
 
 class ContactOut(Schema):
@@ -219,6 +228,8 @@ class ChildOut(ChildItemOut):
     boarding: bool
     registered_residence: str
     rural_hukou: bool
+    hukou_registered: bool | None = Field(description="是否登记户口; null: not stated")
+    migrant_child: bool
     village: str | None = Field(description="the village's code")
     residence_group: str
     residence_address: str
@@ -226,15 +237,26 @@ class ChildOut(ChildItemOut):
     health_notes: str
     disability: str
     schooling: str
+    stage: str = Field(
+        description="primary, junior, senior, vocational: the stage of a child filed under a "
+        "village who is at school elsewhere; empty otherwise"
+    )
     immunization: str
     interests: str
     personality: str
     categories: list[str]
+    guardian_entrusted: bool | None = Field(description="父母外出已委托监护人; null: not stated")
+    orphan: bool
+    needs_aid: bool
+    income_sources: list[str] = Field(description="家庭经济来源, codes")
+    assistance: list[str] = Field(description="救助帮扶情况, codes")
+    distress_kinds: list[str] = Field(description="困境类型, codes")
     notes: str
     status: str
     civil_left_behind: bool
     family: list[ParentOut]
     guardian: GuardianOut | None
+    grandparents: list[GrandparentOut]
     care_plan: CarePlanOut
     contacts: list[ContactOut]
 
@@ -242,6 +264,7 @@ class ChildOut(ChildItemOut):
 class ParentIn(In):
     name: str | None = None
     id_number: str | None = None
+    birth_date: FormDate | None = None
     phone: str | None = None
     work_province: str | None = None
     work_city: str | None = None
@@ -254,6 +277,14 @@ class ParentIn(In):
 
 class FamilyEntryIn(ParentIn):
     relation: Literal["father", "mother"]
+
+
+class GrandparentIn(In):
+    relation: Literal["grandfather", "grandmother", "m_grandfather", "m_grandmother"]
+    name: str | None = None
+    birth_date: FormDate | None = None
+    phone: str | None = None
+    health: str | None = None
 
 
 class GuardianIn(In):
@@ -281,16 +312,25 @@ class ChildIn(In):
     boarding: bool | None = False
     registered_residence: str | None = None
     rural_hukou: bool | None = True
+    hukou_registered: bool | None = Field(None, description="是否登记户口; null: not stated")
+    migrant_child: bool | None = False
     residence_group: str | None = None
     residence_address: str | None = None
     health: str | None = Health.HEALTHY.value
     health_notes: str | None = None
     disability: str | None = None
     schooling: str | None = Schooling.ENROLLED.value
+    stage: str | None = None
     immunization: str | None = Immunization.UNKNOWN.value
     interests: str | None = None
     personality: str | None = None
     categories: list[str] | None = None
+    guardian_entrusted: bool | None = Field(None, description="父母外出已委托监护人")
+    orphan: bool | None = False
+    needs_aid: bool | None = False
+    income_sources: list[str] | None = None
+    assistance: list[str] | None = None
+    distress_kinds: list[str] | None = None
     risk_level: str | None = RiskLevel.LOW.value
     notes: str | None = None
     father: ParentIn | None = None
@@ -298,6 +338,9 @@ class ChildIn(In):
     guardian: GuardianIn | None = None
     family: list[FamilyEntryIn] | None = Field(
         None, description='parents as in the child file: [{"relation": "father", …}]'
+    )
+    grandparents: list[GrandparentIn] | None = Field(
+        None, description='as in the child file: [{"relation": "grandmother", …}]'
     )
 
 

@@ -13,12 +13,19 @@ from typing import Any
 from django.utils import timezone
 
 from carenet.care.selectors import care_unit, plan_in_force, tasks_for
-from carenet.children.models import Child, FamilyMember, LeftBehindType, Relation
+from carenet.children.models import (
+    GRANDPARENT_RELATIONS,
+    PARENT_RELATIONS,
+    Child,
+    FamilyMember,
+    LeftBehindType,
+    Relation,
+)
 from carenet.children.services import latest_away_period
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org
 
-PARENTS = (Relation.FATHER, Relation.MOTHER)
+PARENTS = PARENT_RELATIONS
 
 
 def org_item(org: Org, parent_code: str | None) -> dict[str, Any]:
@@ -71,6 +78,7 @@ def _parent(child: Child, member: FamilyMember, mask: _Masker) -> dict[str, Any]
         "relation": member.relation,
         "name": member.name,
         "id_number": mask.id_number(member.id_number),
+        "birth_date": member.birth_date,
         "phone": mask.phone(member.phone),
         "work_province": member.work_province,
         "work_city": member.work_city,
@@ -97,11 +105,23 @@ def _guardian(member: FamilyMember, mask: _Masker) -> dict[str, Any]:
     }
 
 
+def _grandparent(member: FamilyMember, mask: _Masker) -> dict[str, Any]:
+    return {
+        "relation": member.relation,
+        "name": member.name,
+        "birth_date": member.birth_date,
+        "phone": mask.phone(member.phone),
+        "health": member.health,
+    }
+
+
 def child_detail(child: Child, *, contacts_visible: bool) -> dict[str, Any]:
     """The child file, from a child of ``selectors.child_file``.
 
     ``family`` lists the parents (father first) with their latest away period;
-    ``contacts`` lists whom to call — parents and guardian who have a phone.
+    ``grandparents`` the grandparents on file (祖父, 祖母, 外祖父, 外祖母, in that order);
+    ``contacts`` lists whom to call — parents and guardian who have a phone. The
+    registers' multiple choices (``income_sources`` …) are lists of codes.
     """
     mask = _Masker(contacts_visible)
     members = {m.relation: m for m in child.family.all()}
@@ -119,6 +139,8 @@ def child_detail(child: Child, *, contacts_visible: bool) -> dict[str, Any]:
         "boarding": child.boarding,
         "registered_residence": child.registered_residence,
         "rural_hukou": child.rural_hukou,
+        "hukou_registered": child.hukou_registered,
+        "migrant_child": child.migrant_child,
         "village": child.village.code if child.village else None,
         "residence_group": child.residence_group,
         "residence_address": child.residence_address,
@@ -126,15 +148,25 @@ def child_detail(child: Child, *, contacts_visible: bool) -> dict[str, Any]:
         "health_notes": child.health_notes,
         "disability": child.disability,
         "schooling": child.schooling,
+        "stage": child.stage,
         "immunization": child.immunization,
         "interests": child.interests,
         "personality": child.personality,
         "categories": child.category_list,
+        "guardian_entrusted": child.guardian_entrusted,
+        "orphan": child.orphan,
+        "needs_aid": child.needs_aid,
+        "income_sources": child.income_source_list,
+        "assistance": child.assistance_list,
+        "distress_kinds": child.distress_kind_list,
         "notes": child.notes,
         "status": child.status,
         "civil_left_behind": child.civil_left_behind,
         "family": [_parent(child, members[r], mask) for r in PARENTS if r in members],
         "guardian": _guardian(guardian, mask) if guardian else None,
+        "grandparents": [
+            _grandparent(members[r], mask) for r in GRANDPARENT_RELATIONS if r in members
+        ],
         "care_plan": care_plan_item(child),
         "contacts": contacts,
     }

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
-from carenet.children.models import Child, FamilyMember, Relation
+from carenet.children.models import CODE_LIST_FIELDS, Child, FamilyMember, Relation, code_labels
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org
 
@@ -48,6 +48,8 @@ def _display(model: type[models.Model], name: str, value: Any, unmasked: bool) -
     model_field = model._meta.get_field(name)
     if name in MASKERS:
         return str(value) if unmasked else MASKERS[name](str(value))
+    if model is Child and name in CODE_LIST_FIELDS:
+        return "、".join(code_labels(CODE_LIST_FIELDS[name], str(value))) or "—"
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.BooleanField):

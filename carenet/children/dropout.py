@@ -14,7 +14,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from carenet.children.models import Child, ChildStatus, Schooling, SchoolingChange
+from carenet.children.models import (
+    OUT_OF_SCHOOL_STATES,
+    Child,
+    ChildStatus,
+    Schooling,
+    SchoolingChange,
+)
 
 
 class SchoolingError(Exception):
@@ -50,6 +56,8 @@ def child_drop_out(
         raise SchoolingError(_("该儿童已不在册。"))
     if child.schooling == Schooling.DROPPED_OUT:
         raise SchoolingError(_("该儿童已登记为辍学。"))
+    if child.schooling == Schooling.OUT_OF_SCHOOL:
+        raise SchoolingError(_("该儿童登记为不在学，无需登记辍学。"))
     if not (reason or "").strip():
         raise SchoolingError(_("请填写辍学原因。"))
     return _change(child, Schooling.DROPPED_OUT, on=on, reason=reason, actor=actor)
@@ -60,12 +68,12 @@ def child_return(
     *, child: Child, on: dt.date, note: str = "", actor: AbstractBaseUser | None
 ) -> SchoolingChange:
     """The child is back at school on ``on`` (复学: schooling → enrolled); the 劝返 duty
-    ends."""
+    ends. A child out of school (不在学, as a register said) goes to school the same way."""
     child = Child.objects.select_for_update().get(pk=child.pk)
     if child.status != ChildStatus.ACTIVE:
         raise SchoolingError(_("该儿童已不在册。"))
-    if child.schooling != Schooling.DROPPED_OUT:
-        raise SchoolingError(_("该儿童未登记为辍学。"))
+    if child.schooling not in OUT_OF_SCHOOL_STATES:
+        raise SchoolingError(_("该儿童未登记为辍学或不在学。"))
     dropped = dropped_out_on(child)
     if dropped is not None and on < dropped:
         raise SchoolingError(_("复学日期不能早于辍学日期。"))

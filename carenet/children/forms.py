@@ -11,7 +11,20 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carenet.children.models import Category, Child, FamilyMember, Relation
+from carenet.children.idcheck import id_number_warnings
+from carenet.children.models import (
+    GRANDPARENT_RELATIONS,
+    PARENT_RELATIONS,
+    Assistance,
+    Category,
+    Child,
+    DistressKind,
+    FamilyMember,
+    IncomeSource,
+    Relation,
+    code_list,
+    code_list_value,
+)
 from carenet.children.rules import id_disagreements
 from carenet.children.selectors import IdHolder, id_number_holder
 from carenet.children.services import latest_away_period
@@ -82,6 +95,29 @@ class MaskedFieldsMixin:
         return None
 
 
+class UnknownYesNo(forms.NullBooleanSelect):
+    """是 / 否 / 未知 for a register's yes-or-no that may be unstated (None)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", _("未知")), ("true", _("是")), ("false", _("否"))]
+
+
+def _code_choices(label: Any, choices: Any) -> forms.MultipleChoiceField:
+    """A code-list column (``Child.categories`` and the like) as checkboxes."""
+    return forms.MultipleChoiceField(
+        label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+def with_distress_category(categories: str, distress_kinds: str) -> str:
+    """The special categories, with 困境儿童 when the file names a 困境类型: a child with a
+    kind of distress is a child in distress (the plans' care group ``distressed``)."""
+    if not code_list(distress_kinds):
+        return categories
+    return code_list_value([*code_list(categories), Category.DISTRESSED])
+
+
 def _clean_phone_value(value: Any) -> str:
     try:
         return parse_phone(value)
@@ -97,18 +133,23 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
     A new or changed ID number already on file is refused: as a duplicate if the user
     may see that child, else with ``ID_REFUSED`` (``id_refused`` is then True: the caller
     logs it, ``carenet.audit.refusals``); without ``id_checks_allowed`` (the user's
-    budget of refusals is spent) it is not looked up at all (``ID_THROTTLED``)."""
+    budget of refusals is spent) it is not looked up at all (``ID_THROTTLED``).
+
+    A new or changed ID number that is valid but worth a second look (a county code not in
+    the division table, a birth before 2000) leaves its sentences in ``id_warnings``: the
+    caller shows them after the save, they block nothing (``carenet.children.idcheck``)."""
 
     id_refused = False
+    id_warnings: list[str]
 
     MASKERS = {"id_number": mask_id_number, "student_number": mask_student_number}
 
-    categories = forms.MultipleChoiceField(
-        label=_("特殊类别"),
-        choices=Category.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    categories = _code_choices(_("特殊类别"), Category.choices)
+    income_sources = _code_choices(_("家庭经济来源"), IncomeSource.choices)
+    assistance = _code_choices(_("救助帮扶情况"), Assistance.choices)
+    distress_kinds = _code_choices(_("困境类型"), DistressKind.choices)
+    # The code-list fields: posted as lists, stored as ",a,b," (``code_list_value``).
+    CODE_LISTS = ("categories", "income_sources", "assistance", "distress_kinds")
 
     class Meta:
         model = Child
@@ -123,6 +164,8 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
             "boarding",
             "registered_residence",
             "rural_hukou",
+            "hukou_registered",
+            "migrant_child",
             "village",
             "residence_group",
             "residence_address",
@@ -130,7 +173,14 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
             "health_notes",
             "disability",
             "schooling",
+            "stage",
             "immunization",
+            "guardian_entrusted",
+            "orphan",
+            "distress_kinds",
+            "income_sources",
+            "assistance",
+            "needs_aid",
             "interests",
             "personality",
             "categories",
@@ -139,6 +189,8 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         ]
         field_classes = {"birth_date": BoundedDateField}
         widgets = {
+            "hukou_registered": UnknownYesNo(),
+            "guardian_entrusted": UnknownYesNo(),
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
             "student_number": forms.TextInput(
                 attrs={"autocomplete": "off", "maxlength": STUDENT_NUMBER_LENGTH}
@@ -161,6 +213,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.mask_initial(masked)
+        self.id_warnings = []
         self.user = user
         self.id_checks_allowed = id_checks_allowed
         # Villages under which this user may file a child not at a school (no class).
@@ -182,8 +235,11 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         self.fields["village"].queryset = (
             villages if villages is not None else Org.objects.filter(kind=OrgKind.VILLAGE)
         )
+        self.fields["stage"].help_text = _("不在本系统学校就读、按村建档的在校儿童填写")
+        self.fields["distress_kinds"].help_text = _("填写困境类型即列为困境儿童")
         if self.instance.pk:
-            self.initial["categories"] = self.instance.category_list
+            for name in self.CODE_LISTS:
+                self.initial[name] = code_list(getattr(self.instance, name))
 
     def clean_name(self) -> str:
         name = clean_name(self.cleaned_data.get("name"))
@@ -218,6 +274,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         if holder == IdHolder.HIDDEN:
             self.id_refused = True
             raise forms.ValidationError(ID_REFUSED, code="id_refused")
+        self.id_warnings = id_number_warnings(parsed)
         return parsed.value
 
     def clean_student_number(self) -> str:
@@ -225,11 +282,21 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         return kept if kept is not None else (self.cleaned_data.get("student_number") or "")
 
     def clean_categories(self) -> str:
-        chosen = self.cleaned_data.get("categories") or []
-        return "," + ",".join(chosen) + "," if chosen else ""
+        return code_list_value(self.cleaned_data.get("categories") or [])
+
+    def clean_income_sources(self) -> str:
+        return code_list_value(self.cleaned_data.get("income_sources") or [])
+
+    def clean_assistance(self) -> str:
+        return code_list_value(self.cleaned_data.get("assistance") or [])
+
+    def clean_distress_kinds(self) -> str:
+        return code_list_value(self.cleaned_data.get("distress_kinds") or [])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if "categories" in data and "distress_kinds" in data:
+            data["categories"] = with_distress_category(data["categories"], data["distress_kinds"])
         if not data.get("school_class") and "school_class" not in self.errors:
             village = data.get("village")
             if village is None:
@@ -259,8 +326,8 @@ def _class_label(org: Org) -> str:
 
 
 class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
-    """A parent or the guardian. Parents carry their latest away period. ``masked``: see
-    ``MaskedFieldsMixin``."""
+    """A parent, the guardian or a grandparent. Parents carry their latest away period.
+    ``masked``: see ``MaskedFieldsMixin``."""
 
     MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "employer_phone": mask_phone}
 
@@ -270,6 +337,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
     PARENT_FIELDS = [
         "name",
         "id_number",
+        "birth_date",
         "phone",
         "work_province",
         "work_city",
@@ -291,12 +359,15 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
         "address",
         "guardianship_quality",
     ]
+    # The 2016 form's 祖父 / 祖母 / 外祖父 / 外祖母: name and birth date, and how to reach them.
+    GRANDPARENT_FIELDS = ["name", "birth_date", "phone", "health"]
 
     class Meta:
         model = FamilyMember
         fields = [
             "name",
             "id_number",
+            "birth_date",
             "phone",
             "work_province",
             "work_city",
@@ -321,7 +392,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
     def __init__(self, *args: Any, relation: str, masked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, prefix=relation, **kwargs)
         self.relation = relation
-        keep = self.GUARDIAN_FIELDS if relation == Relation.GUARDIAN else self.PARENT_FIELDS
+        keep = self.fields_for(relation)
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -330,8 +401,22 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
             self.fields["age"].validators += [MinValueValidator(14), MaxValueValidator(110)]
             self.fields["age"].widget.attrs.update({"min": 14, "max": 110})
 
+    @classmethod
+    def fields_for(cls, relation: str) -> list[str]:
+        if relation == Relation.GUARDIAN:
+            return cls.GUARDIAN_FIELDS
+        if relation in GRANDPARENT_RELATIONS:
+            return cls.GRANDPARENT_FIELDS
+        return cls.PARENT_FIELDS
+
     def clean_name(self) -> str:
         return clean_name(self.cleaned_data.get("name"))
+
+    def clean_birth_date(self) -> dt.date | None:
+        born = self.cleaned_data.get("birth_date")
+        if born is not None and born > timezone.localdate():
+            raise forms.ValidationError(_("出生日期不能晚于今天"), code="future")
+        return born
 
     def clean_id_number(self) -> str:
         kept = self.kept_value("id_number")
@@ -368,16 +453,26 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
         return data
 
 
+# The family forms in the order the form shows them.
+FAMILY_RELATIONS: tuple[str, ...] = (
+    Relation.FATHER,
+    Relation.MOTHER,
+    Relation.GUARDIAN,
+    *GRANDPARENT_RELATIONS,
+)
+
+
 def family_forms(
     data: Any = None, *, child: Child | None = None, masked: bool = False
 ) -> dict[str, FamilyMemberForm]:
-    """The three family forms of a child file, bound to existing members if any."""
+    """The family forms of a child file (father, mother, guardian, then the four
+    grandparents), bound to existing members if any."""
     members = {m.relation: m for m in child.family.all()} if child and child.pk else {}
     forms_by_relation: dict[str, FamilyMemberForm] = {}
-    for relation in (Relation.FATHER, Relation.MOTHER, Relation.GUARDIAN):
+    for relation in FAMILY_RELATIONS:
         member = members.get(relation)
         initial: dict[str, dt.date | None] = {}
-        if member is not None and relation != Relation.GUARDIAN:
+        if member is not None and relation in PARENT_RELATIONS:
             period = latest_away_period(child, relation)
             if period:
                 initial = {"away_since": period.start, "back_since": period.end}

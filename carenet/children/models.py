@@ -6,6 +6,8 @@ Left-behind status is not a column: it is derived from the away periods by
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +39,35 @@ class Schooling(models.TextChoices):
     NOT_SCHOOL_AGE = "preschool", _("未到学龄")
     # Taught at home by visiting teachers (送教上门): filed under the village, no school.
     HOME_TAUGHT = "home_taught", _("送教上门")
+    # The 2016 national survey form's (国发〔2016〕13号) states of a child not at school:
+    # in a kindergarten, of kindergarten age and in none, and out of school (不在学: never
+    # enrolled, or past compulsory education and in no school).
+    KINDERGARTEN = "kindergarten", _("幼儿园")
+    NOT_IN_KINDERGARTEN = "not_in_kindergarten", _("未入园")
+    OUT_OF_SCHOOL = "out_of_school", _("不在学")
+
+
+# Schooling read as "not yet at school" (the school's routines treat them alike) and as
+# "out of school" (辍学, 不在学: what the retention figures count against). One home each,
+# so that every figure and screen groups the states the same way.
+PRESCHOOL_STATES: tuple[str, ...] = (
+    Schooling.NOT_SCHOOL_AGE,
+    Schooling.KINDERGARTEN,
+    Schooling.NOT_IN_KINDERGARTEN,
+)
+OUT_OF_SCHOOL_STATES: tuple[str, ...] = (Schooling.DROPPED_OUT, Schooling.OUT_OF_SCHOOL)
+# The longest schooling code ("not_in_kindergarten") and some room.
+SCHOOLING_LENGTH = 24
+
+
+class Stage(models.TextChoices):
+    """The stage a child filed under a village (no school in CareNet) is at school in: the
+    2016 form's 就学情况 小学/初中/高中/中职."""
+
+    PRIMARY = "primary", _("小学")
+    JUNIOR = "junior", _("初中")
+    SENIOR = "senior", _("高中")
+    VOCATIONAL = "vocational", _("中职")
 
 
 class Immunization(models.TextChoices):
@@ -52,6 +83,58 @@ class Category(models.TextChoices):
     SINGLE_PARENT = "single_parent", _("单亲")
     POTENTIAL = "potential", _("潜能生")
     DISTRESSED = "distressed", _("困境儿童")
+
+
+class IncomeSource(models.TextChoices):
+    """家庭经济来源 (the 2016 form; several may apply)."""
+
+    WAGES = "wages", _("打工收入")
+    FARMING = "farming", _("种养殖业")
+    GOVERNMENT = "government", _("政府救助")
+    RELATIVES = "relatives", _("亲朋接济")
+    OTHER = "other", _("其他")
+
+
+class Assistance(models.TextChoices):
+    """救助帮扶情况 (the 2016 form and the civil-affairs register; several may apply)."""
+
+    SUBSISTENCE = "subsistence", _("低保")
+    TEMPORARY = "temporary", _("临时救助")
+    MEDICAL = "medical", _("医疗救助")
+    HOUSING = "housing", _("住房救助")
+    EXTREME_POVERTY = "extreme_poverty", _("特困供养")
+    ORPHAN_ALLOWANCE = "orphan_allowance", _("孤儿基本生活保障")
+    UNSUPPORTED_ALLOWANCE = "unsupported_allowance", _("事实无人抚养儿童保障")
+    EDUCATION = "education", _("教育资助")
+    OTHER = "other", _("其他救助")
+
+
+class DistressKind(models.TextChoices):
+    """困境类型 of a child in distress (困境儿童, the civil-affairs register)."""
+
+    POVERTY = "poverty", _("家庭经济困难")
+    DISABILITY = "disability", _("自身残疾")
+    ILLNESS = "illness", _("重病")
+    UNSUPPORTED = "unsupported", _("事实无人抚养")
+    GUARDIANSHIP = "guardianship", _("监护缺失或不当")
+    OTHER = "other", _("其他")
+
+
+def code_list(value: str) -> list[str]:
+    """The codes of a code-list column (",poor,gifted," → ["poor", "gifted"])."""
+    return [code for code in (value or "").split(",") if code]
+
+
+def code_list_value(codes: Iterable[str]) -> str:
+    """A code-list column's value: ",a,b," (each code once, in the given order), or "" for
+    none, so that one ``LIKE '%,a,%'`` finds a code on any database."""
+    kept = list(dict.fromkeys(code for code in codes if code))
+    return "," + ",".join(kept) + "," if kept else ""
+
+
+def code_labels(choices: type[models.TextChoices], value: str) -> list[str]:
+    labels = dict(choices.choices)
+    return [str(labels.get(code, code)) for code in code_list(value)]
 
 
 class RiskLevel(models.TextChoices):
@@ -125,6 +208,12 @@ class Child(models.Model):
     boarding = models.BooleanField(_("寄宿"), default=False)
     registered_residence = models.CharField(_("户籍地"), max_length=200, blank=True)
     rural_hukou = models.BooleanField(_("农村户籍"), default=True)
+    # 是否登记户口 (the 2016 form): None when the register does not say.
+    hukou_registered = models.BooleanField(_("已登记户口"), null=True, blank=True)
+    # The 学籍 table's flags.
+    migrant_child = models.BooleanField(_("进城务工人员随迁子女"), default=False)
+    orphan = models.BooleanField(_("孤儿"), default=False)
+    needs_aid = models.BooleanField(_("需要申请资助"), default=False)
     village = models.ForeignKey(
         Org,
         on_delete=models.PROTECT,
@@ -142,8 +231,13 @@ class Child(models.Model):
     health_notes = EncryptedCharField(_("健康说明"), blank=True, default="")
     disability = EncryptedCharField(_("残疾类别等级"), blank=True, default="")
     schooling = models.CharField(
-        _("就学情况"), max_length=16, choices=Schooling.choices, default=Schooling.ENROLLED
+        _("就学情况"),
+        max_length=SCHOOLING_LENGTH,
+        choices=Schooling.choices,
+        default=Schooling.ENROLLED,
     )
+    # For a child filed under a village (no school in CareNet) who is at school somewhere.
+    stage = models.CharField(_("就读学段"), max_length=16, choices=Stage.choices, blank=True)
     immunization = models.CharField(
         _("计划免疫接种"),
         max_length=16,
@@ -154,6 +248,12 @@ class Child(models.Model):
     personality = models.CharField(_("性格特征"), max_length=200, blank=True)
     # Special categories as ",poor,gifted," so one LIKE finds a category on any database.
     categories = models.CharField(_("特殊类别"), max_length=100, blank=True, default="")
+    # The national registers' multiple choices, stored like the categories (``code_list``).
+    income_sources = models.CharField(_("家庭经济来源"), max_length=100, blank=True, default="")
+    assistance = models.CharField(_("救助帮扶情况"), max_length=200, blank=True, default="")
+    distress_kinds = models.CharField(_("困境类型"), max_length=100, blank=True, default="")
+    # 父母外出有无委托其他监护人 (the 2016 form): None when the register does not say.
+    guardian_entrusted = models.BooleanField(_("父母外出已委托监护人"), null=True, blank=True)
     risk_level = models.CharField(
         _("风险等级"), max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
     )
@@ -200,7 +300,19 @@ class Child(models.Model):
 
     @property
     def category_list(self) -> list[str]:
-        return [c for c in self.categories.split(",") if c]
+        return code_list(self.categories)
+
+    @property
+    def income_source_list(self) -> list[str]:
+        return code_list(self.income_sources)
+
+    @property
+    def assistance_list(self) -> list[str]:
+        return code_list(self.assistance)
+
+    @property
+    def distress_kind_list(self) -> list[str]:
+        return code_list(self.distress_kinds)
 
     @property
     def at_school(self) -> bool:
@@ -223,14 +335,45 @@ class Child(models.Model):
         return self.village.name if self.village_id is not None else ""
 
     def get_category_labels(self) -> list[str]:
-        labels = dict(Category.choices)
-        return [str(labels.get(c, c)) for c in self.category_list]
+        return code_labels(Category, self.categories)
+
+    def get_income_source_labels(self) -> list[str]:
+        return code_labels(IncomeSource, self.income_sources)
+
+    def get_assistance_labels(self) -> list[str]:
+        return code_labels(Assistance, self.assistance)
+
+    def get_distress_kind_labels(self) -> list[str]:
+        return code_labels(DistressKind, self.distress_kinds)
+
+
+# The code-list columns of a child file and the choices their codes come from.
+CODE_LIST_FIELDS: dict[str, type[models.TextChoices]] = {
+    "categories": Category,
+    "income_sources": IncomeSource,
+    "assistance": Assistance,
+    "distress_kinds": DistressKind,
+}
 
 
 class Relation(models.TextChoices):
     FATHER = "father", _("父亲")
     MOTHER = "mother", _("母亲")
     GUARDIAN = "guardian", _("委托监护人")
+    # Grandparents (the 2016 form's 家庭情况): never parents, never the left-behind rule's.
+    GRANDFATHER = "grandfather", _("祖父")
+    GRANDMOTHER = "grandmother", _("祖母")
+    M_GRANDFATHER = "m_grandfather", _("外祖父")
+    M_GRANDMOTHER = "m_grandmother", _("外祖母")
+
+
+PARENT_RELATIONS: tuple[str, ...] = (Relation.FATHER, Relation.MOTHER)
+GRANDPARENT_RELATIONS: tuple[str, ...] = (
+    Relation.GRANDFATHER,
+    Relation.GRANDMOTHER,
+    Relation.M_GRANDFATHER,
+    Relation.M_GRANDMOTHER,
+)
 
 
 class GuardianshipQuality(models.TextChoices):
@@ -249,7 +392,8 @@ class Education(models.TextChoices):
 
 
 class FamilyMember(models.Model):
-    """A parent or the entrusted guardian (委托监护人) of a child."""
+    """A parent, the entrusted guardian (委托监护人) or a grandparent of a child, one row
+    per relation. Only the parents' rows (and their away periods) make a child left-behind."""
 
     # The unique (child, relation) constraint's index serves lookups by child.
     child = models.ForeignKey(
@@ -261,6 +405,8 @@ class FamilyMember(models.Model):
     id_number = EncryptedCharField(_("身份证号"), blank=True, default="")
     id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     phone = EncryptedCharField(_("联系电话"), blank=True, default="")
+    # Parents and grandparents (the 2016 form).
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     # Parents
     work_province = models.CharField(_("务工省份"), max_length=20, blank=True)
     work_city = models.CharField(_("务工城市"), max_length=30, blank=True)
@@ -271,7 +417,7 @@ class FamilyMember(models.Model):
         default=True,
         help_text=_("去世、服刑、重残、失联等情形请取消勾选"),
     )
-    # Guardian
+    # Guardian (``health`` for the grandparents too)
     kinship = models.CharField(_("与儿童关系"), max_length=20, blank=True)
     age = models.PositiveSmallIntegerField(_("年龄"), null=True, blank=True)
     health = models.CharField(_("身体状况"), max_length=50, blank=True)
@@ -391,8 +537,12 @@ class SchoolingChange(models.Model):
     )
     county_code = models.CharField(max_length=6)
     on = models.DateField(_("日期"))
-    schooling_from = models.CharField(_("原就学情况"), max_length=16, choices=Schooling.choices)
-    schooling_to = models.CharField(_("就学情况"), max_length=16, choices=Schooling.choices)
+    schooling_from = models.CharField(
+        _("原就学情况"), max_length=SCHOOLING_LENGTH, choices=Schooling.choices
+    )
+    schooling_to = models.CharField(
+        _("就学情况"), max_length=SCHOOLING_LENGTH, choices=Schooling.choices
+    )
     reason = models.CharField(_("原因"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from carenet.children.models import (
+    PARENT_RELATIONS,
     AwayPeriod,
     Child,
     ChildStatus,
@@ -242,7 +243,7 @@ def left_behind_only(qs: QuerySet[Child]) -> QuerySet[Child]:
 def left_behind_history(child: Child) -> list[tuple[dt.date, dt.date | None, str]]:
     """The child's left-behind type over time, as (from, to, type) periods, from the
     parents' away periods. ``to`` is None for the period still running."""
-    periods = list(child.away_periods.all())
+    periods = [p for p in child.away_periods.all() if p.relation in PARENT_RELATIONS]
     edges: set[dt.date] = set()
     for p in periods:
         edges.add(p.start + AWAY_THRESHOLD)

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import translation
 
 from carenet.children.models import (
+    PARENT_RELATIONS,
     AwayPeriod,
     Child,
     ChildStatus,
@@ -19,7 +20,6 @@ from carenet.children.models import (
     LeaveReason,
     Pairing,
     PairingKind,
-    Relation,
     Schooling,
 )
 from carenet.lib.crypto import blind_index
@@ -27,7 +27,8 @@ from carenet.lib.names import name_pinyin
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import school_of
 
-PARENTS = (Relation.FATHER, Relation.MOTHER)
+# Only the parents have away periods (grandparents and the guardian never do).
+PARENTS = PARENT_RELATIONS
 
 
 def _apply_child_fields(child: Child, data: dict[str, Any]) -> None:
@@ -61,8 +62,9 @@ def child_save(
 ) -> Child:
     """Create or update a child file with its family members, all or nothing.
 
-    ``data`` holds Child fields; ``family`` maps ``father``/``mother``/``guardian`` to the
-    member's fields, where parents may carry ``away_since`` and ``back_since``.
+    ``data`` holds Child fields; ``family`` maps a relation (``father``, ``mother``,
+    ``guardian``, a grandparent) to the member's fields, where parents may carry
+    ``away_since`` and ``back_since``.
     """
     child = child or Child()
     _apply_child_fields(child, data)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from carenet.exchange.columns import field_groups, field_label
+from carenet.exchange.export import CANONICAL, LAYOUTS
 from carenet.exchange.importer import ColumnChoice, HeaderColumn
 from carenet.exchange.importer.header import REQUIRED_KEYS
 from carenet.orgs.models import Org
@@ -37,6 +38,21 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(
         choices=ExportFormat.choices, initial=ExportFormat.XLSX, label=_("格式")
     )
+    layout = forms.ChoiceField(
+        choices=[(key, layout.label) for key, layout in LAYOUTS.items()],
+        initial=CANONICAL.key,
+        required=False,
+        label=_("表格样式"),
+        help_text=_(
+            "民政部花名册只列出民政口径的农村留守儿童（不满16周岁、农村户籍，父母双方外出或"
+            "一方外出另一方无监护能力）；学籍系统标识只列出在校学生，是否留守儿童按 0 非留守、"
+            "1 单亲留守、2 双亲留守填写。"
+        ),
+    )
+    all_children = forms.BooleanField(
+        required=False,
+        label=_("民政部花名册也列出非留守儿童"),
+    )
     unmasked = forms.BooleanField(
         required=False,
         label=_("显示完整身份证号和电话"),
@@ -52,6 +68,9 @@ class ExportForm(forms.Form):
         field.queryset = orgs
         field.label_from_instance = org_label
         field.empty_label = None
+
+    def clean_layout(self) -> str:
+        return self.cleaned_data.get("layout") or CANONICAL.key
 
 
 class ImportForm(forms.Form):

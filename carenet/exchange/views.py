@@ -23,7 +23,12 @@ from carenet.audit.services import audit_log
 from carenet.children.models import Child
 from carenet.children.selectors import Action, filing_villages, visible_children
 from carenet.exchange.export import (
+    CANONICAL,
+    LAYOUTS,
+    MCA2016_SIGNATURES,
     Counted,
+    Layout,
+    PaperForm,
     TooManyRows,
     children_under,
     print_groups,
@@ -91,8 +96,12 @@ def _export_org(request: HttpRequest, orgs: QuerySet[Org]) -> Org:
         raise Http404 from None
 
 
-def _export_log(request: HttpRequest, org: Org, kind: str, count: int, unmasked: bool) -> None:
+def _export_log(
+    request: HttpRequest, org: Org, kind: str, count: int, unmasked: bool, layout: Layout
+) -> None:
     note = "（未打码）" if unmasked else ""
+    if layout is not CANONICAL:
+        kind = f"{kind} {layout.key}"
     audit_log(
         request=request,
         user=request.user,
@@ -102,8 +111,22 @@ def _export_log(request: HttpRequest, org: Org, kind: str, count: int, unmasked:
     )
 
 
-def _export_title(org: Org) -> str:
-    return _("%(org)s留守儿童花名册") % {"org": org.name}
+def _export_title(org: Org, layout: Layout) -> str:
+    if layout is CANONICAL:
+        return _("%(org)s留守儿童花名册") % {"org": org.name}
+    return f"{org.name}{layout.title}"
+
+
+def _export_rows(request: HttpRequest, org: Org, form: ExportForm) -> tuple[Counted, Layout]:
+    """The rows of the export the form asks for: the user's children under the org, in
+    the chosen layout, masked unless asked otherwise."""
+    unmasked = form.cleaned_data["unmasked"]
+    layout = LAYOUTS[form.cleaned_data["layout"]]
+    children = export_children(request.user, org, unmasked=unmasked)
+    # 民政部花名册也列出非留守儿童: every child, not only the layout's left-behind ones.
+    only = False if form.cleaned_data["all_children"] else None
+    rows = register_rows(children, unmasked=unmasked, layout=layout, left_behind_only=only)
+    return Counted(rows), layout
 
 
 @login_required
@@ -126,23 +149,26 @@ def export(request: HttpRequest) -> HttpResponse:
         return render(request, "exchange/export.html", {"form": form}, status=400)
     unmasked = form.cleaned_data["unmasked"]
     kind = form.cleaned_data["format"]
-    children = export_children(request.user, org, unmasked=unmasked)
-    title = _export_title(org)
-    rows = Counted(register_rows(children, unmasked=unmasked))
-    stem = f"{title}_{timezone.localdate():%Y%m%d}"
+    rows, layout = _export_rows(request, org, form)
+    title = _export_title(org, layout)
+    today = timezone.localdate()
+    stem = f"{title}_{today:%Y%m%d}"
     if kind == ExportFormat.CSV:
+        content = render_csv(rows, header=layout.header)
         response = attachment(
-            render_csv(rows), filename=f"{stem}.csv", content_type="text/csv; charset=utf-8"
+            content, filename=f"{stem}.csv", content_type="text/csv; charset=utf-8"
         )
     elif kind == ExportFormat.PRINT:
-        cells, pages = print_groups(rows)
+        cells, pages = print_groups(rows, layout.header)
         context = {"title": title, "org": org, "pages": pages, "count": len(cells)}
-        context.update(today=timezone.localdate(), unmasked=unmasked)
+        context.update(today=today, unmasked=unmasked)
+        context["signatures"] = MCA2016_SIGNATURES if layout.paper_form else ""
         response = render(request, "exchange/register_print.html", context)
     else:
-        content = render_xlsx(rows, title=title)
+        paper = PaperForm(unit=org.name, on=today)
+        content = render_xlsx(rows, title=title, layout=layout, paper=paper)
         response = attachment(content, filename=f"{stem}.xlsx", content_type=XLSX)
-    _export_log(request, org, kind, rows.count, unmasked)
+    _export_log(request, org, kind, rows.count, unmasked, layout)
     return response
 
 
@@ -161,19 +187,20 @@ def export_pdf(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "exchange/export.html", {"form": form}, status=400)
     unmasked = form.cleaned_data["unmasked"]
-    children = export_children(request.user, org, unmasked=unmasked)
-    title = _export_title(org)
+    rows, layout = _export_rows(request, org, form)
+    title = _export_title(org, layout)
     today = timezone.localdate()
-    rows = Counted(register_rows(children, unmasked=unmasked))
     try:
-        content = render_pdf_register(rows, title=title, org=org, today=today, unmasked=unmasked)
+        content = render_pdf_register(
+            rows, title=title, org=org, today=today, unmasked=unmasked, layout=layout
+        )
     except TooManyRows as error:
         form.add_error(None, str(error))
         return render(request, "exchange/export.html", {"form": form}, status=400)
     response = attachment(
         content, filename=f"{title}_{today:%Y%m%d}.pdf", content_type="application/pdf"
     )
-    _export_log(request, org, "pdf", rows.count, unmasked)
+    _export_log(request, org, "pdf", rows.count, unmasked, layout)
     return response
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from carenet.care.selectors import Task, plan_in_force, plans_in_force, tasks_for
-from carenet.children.models import Child, ChildStatus, Immunization, Schooling
+from carenet.children.models import Child, ChildStatus, Immunization
 from carenet.indicators.selectors import (
     KEYS,
     LABELS,
@@ -34,6 +34,7 @@ from carenet.indicators.selectors import (
     indicators_by_school,
     indicators_from,
     mentored,
+    retained,
     school_age,
 )
 from carenet.orgs.models import Org, OrgKind
@@ -68,7 +69,7 @@ def fractions(as_of: dt.date) -> dict[str, Fraction]:
     return {
         "filing_rate": Fraction(file_complete(as_of)),
         "enrollment_rate": Fraction(age & enrolled(as_of), age),
-        "retention_rate": Fraction(~Q(schooling=Schooling.DROPPED_OUT)),
+        "retention_rate": Fraction(retained()),
         "immunization_rate": Fraction(Q(immunization=Immunization.COMPLETE)),
         "legal_aid_rate": Fraction(legal_aid_given(as_of), legal_aid_eligible(as_of)),
         "parent_education_rate": Fraction(guardian_attended(as_of), has_guardian()),

@@ -58,6 +58,7 @@ from carenet.care.selectors import (
     plans_in_force,
 )
 from carenet.children.models import (
+    OUT_OF_SCHOOL_STATES,
     AwayPeriod,
     Child,
     ChildStatus,
@@ -226,6 +227,12 @@ def enrolled(as_of: dt.date) -> Q:
     )
 
 
+def retained() -> Q:
+    """Kept in schooling (巩固率's numerator): neither dropped out nor out of school (the
+    2016 form's 不在学, ``OUT_OF_SCHOOL_STATES``); a child not yet of school age counts."""
+    return ~Q(schooling__in=OUT_OF_SCHOOL_STATES)
+
+
 def mentored(as_of: dt.date) -> Q:
     """A mentor (代理家长) pairing in force on ``as_of``."""
     return Q(
@@ -341,7 +348,7 @@ def counts_by_school(
         "filed": _count(left_behind & file_complete(as_of)),
         "school_age": _count(left_behind & age),
         "enrolled": _count(left_behind & age & enrolled(as_of)),
-        "retained": _count(left_behind & ~Q(schooling=Schooling.DROPPED_OUT)),
+        "retained": _count(left_behind & retained()),
         "immunized": _count(left_behind & Q(immunization=Immunization.COMPLETE)),
         "mentored": _count(left_behind & mentored(as_of)),
         "aid_eligible": _count(left_behind & legal_aid_eligible(as_of)),
@@ -514,8 +521,8 @@ def indicators_for(
       is "enrolled" / school-age children in care.
     - ``retention_rate`` (巩固率): properly, pupils enrolled at the start of the school
       year who are still enrolled. Schooling has no history yet, so this is approximated
-      by the present state: children in care whose schooling is not "dropped out" /
-      children in care.
+      by the present state: children in care whose schooling is neither "dropped out"
+      nor "out of school" (``retained``) / children in care.
     - ``immunization_rate`` (计划免疫接种率): immunization "complete" / children in care
       ("unknown" counts as not complete).
     - ``mentor_coverage`` (代理家长结对率): children in care with a mentor pairing in force

@@ -1,7 +1,10 @@
 """Resident ID numbers (公民身份号码, GB 11643-1999): normalisation and the check digit.
 
 Written by hand: the packaged validators are slow or reject division codes created
-after 2014. We check the structure, the check digit and the embedded birth date only.
+after 2014. We check the structure, the province (the first two digits), the check digit
+and the embedded birth date. The county code is not checked here: codes are abolished
+and created every year and an old one stays on its holder's card for life, so an unknown
+county is a warning for the caller (``carenet.children.idcheck``), never a rejection.
 """
 
 from __future__ import annotations
@@ -18,6 +21,19 @@ _CHECK = "10X98765432"
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＸｘＡ"}
 # sum(ASCII code × weight) is sum(digit × weight) + 48 × sum(weights).
 _ASCII_OFFSET = ord("0") * sum(_WEIGHTS)
+
+
+# The province-level codes of GB/T 2260 (the first two digits of every division code):
+# 11–15 North, 21–23 North-East, 31–37 East, 41–46 Centre-South, 50–54 South-West,
+# 61–65 North-West, 71 台湾, 81 香港, 82 澳门; and 83, the address code of the residence
+# permits of Taiwan residents (830000; those of Hong Kong and Macao residents use 810000 and
+# 820000: 《港澳台居民居住证申领发放办法》, 2018).
+PROVINCE_CODES = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23"}
+    | {"31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46"}
+    | {"50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+    | {"71", "81", "82", "83"}
+)
 
 
 class InvalidIdNumber(ValueError):
@@ -76,6 +92,10 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdNumber:
         if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
             raise InvalidIdNumber(_("身份证号只能由数字和末位X组成"))
         expected = check_digit(value[:17])
+    if value[:2] not in PROVINCE_CODES:
+        raise InvalidIdNumber(
+            _("身份证号前两位（%(code)s）不是有效的省级行政区划代码") % {"code": value[:2]}
+        )
     birth = _birth_date(value[6:14])
     if birth is None:
         raise InvalidIdNumber(_("身份证号中的出生日期不是有效日期"))

@@ -10,8 +10,8 @@ schools, a school's grades), a total row, and the columns:
   is still counted by the education register; the column keeps the parts summing up);
 - 按留守类型 — only the father away, only the mother away, both away (≥ 3 months);
 - 按监护情况 — the entrusted guardian's relation (``combination_columns``);
-- 按就学情况 — in school, not yet of school age, suspended, dropped out, transferred
-  or graduated.
+- 按就学情况 — in school, not yet of school age (in a kindergarten or none), suspended,
+  dropped out or out of school, transferred or graduated.
 
 Counting is one aggregate query: ``GROUP BY`` the school (or class) and the dimensions
 (age band, which parents are away, which cannot guard, the guardian's kind, schooling),
@@ -53,6 +53,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carenet.children.models import (
+    OUT_OF_SCHOOL_STATES,
+    PRESCHOOL_STATES,
     AwayPeriod,
     Child,
     ChildStatus,
@@ -129,7 +131,7 @@ GROUPS: tuple[ColumnGroup, ...] = (
             ("school_in", gettext_lazy("在校")),
             ("school_pre", gettext_lazy("未到学龄")),
             ("school_suspended", gettext_lazy("休学")),
-            ("school_dropped", gettext_lazy("辍学")),
+            ("school_dropped", gettext_lazy("辍学或不在学")),
             ("school_other", gettext_lazy("转出或毕业")),
         ),
     ),
@@ -239,9 +241,11 @@ _DIMENSIONS = ("d_age", "d_away", "d_unable", "d_guardian", "schooling")
 _TYPES = {1: "father_only", 2: "mother_only", 3: "both"}
 _SCHOOLING = {
     Schooling.ENROLLED: "school_in",
-    Schooling.NOT_SCHOOL_AGE: "school_pre",
     Schooling.SUSPENDED: "school_suspended",
-    Schooling.DROPPED_OUT: "school_dropped",
+    # 幼儿园 and 未入园 (the 2016 form) are not yet of school age, like 未到学龄; 不在学
+    # is out of school, like 辍学.
+    **dict.fromkeys(PRESCHOOL_STATES, "school_pre"),
+    **dict.fromkeys(OUT_OF_SCHOOL_STATES, "school_dropped"),
 }
 
 

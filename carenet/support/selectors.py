@@ -188,8 +188,8 @@ def org_children(org: Org) -> Q:
 
 def offered_members(user: AnyUser, org: Org) -> QuerySet[FamilyMember]:
     """The family members a writer may tick as attendees of an org's session: the
-    guardians and parents of the org's children on the roll that the user may see, by
-    class, child and relation (guardian first)."""
+    guardians, parents and grandparents (祖辈家长) of the org's children on the roll that
+    the user may see, by class, child and relation (guardian first, grandparents last)."""
     children = visible_children(user).filter(org_children(org), status=ChildStatus.ACTIVE)
     return (
         FamilyMember.objects.filter(child__in=children)
@@ -198,11 +198,14 @@ def offered_members(user: AnyUser, org: Org) -> QuerySet[FamilyMember]:
             rank=Case(
                 When(relation=Relation.GUARDIAN, then=Value(0)),
                 When(relation=Relation.FATHER, then=Value(1)),
-                default=Value(2),
+                When(relation=Relation.MOTHER, then=Value(2)),
+                default=Value(3),
                 output_field=IntegerField(),
             )
         )
-        .order_by("child__school_class__path", "child__name_pinyin", "child__pk", "rank")
+        .order_by(
+            "child__school_class__path", "child__name_pinyin", "child__pk", "rank", "relation"
+        )
     )
 
 

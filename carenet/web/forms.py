@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.care.models import CareKind
 from carenet.children.models import (
+    GRANDPARENT_RELATIONS,
     Category,
     ChildStatus,
     GuardianshipQuality,
     LeftBehindType,
     Pairing,
+    Relation,
     RiskLevel,
 )
 from carenet.children.selectors import visible_children
@@ -179,19 +181,62 @@ CHILD_SECTIONS: list[tuple[Promise, list[str]]] = [
         [
             "registered_residence",
             "rural_hukou",
+            "hukou_registered",
             "village",
             "residence_group",
             "residence_address",
             "boarding",
+            "migrant_child",
         ],
     ),
-    (_("健康与就学"), ["health", "health_notes", "disability", "schooling", "immunization"]),
+    (
+        _("健康与就学"),
+        ["health", "health_notes", "disability", "schooling", "stage", "immunization"],
+    ),
+    (
+        _("监护与救助"),
+        [
+            "guardian_entrusted",
+            "orphan",
+            "needs_aid",
+            "distress_kinds",
+            "income_sources",
+            "assistance",
+        ],
+    ),
     (_("特点与关爱"), ["interests", "personality", "categories", "risk_level", "notes"]),
 ]
 
 
 def child_sections(form: forms.BaseForm) -> list[Section]:
     return [Section(title, [form[name] for name in names]) for title, names in CHILD_SECTIONS]
+
+
+@dataclass(frozen=True)
+class FamilyLayout:
+    """The family forms of the child form as the page shows them, each with its title:
+    the parents and the guardian, then the grandparents in a folded section, open when
+    one is on file or has an error (most registers name none)."""
+
+    sections: list[tuple[Promise, forms.BaseForm]]
+    grandparents: list[tuple[Promise, forms.BaseForm]]
+
+    @property
+    def grandparents_open(self) -> bool:
+        return any(f.instance.pk or f.errors for _title, f in self.grandparents)
+
+    @property
+    def all(self) -> list[tuple[Promise, forms.BaseForm]]:
+        return [*self.sections, *self.grandparents]
+
+
+def family_layout(family: dict[str, Any]) -> FamilyLayout:
+    """Lay out ``children.forms.family_forms`` (relation → form)."""
+    titled = [(Relation(relation).label, form) for relation, form in family.items()]
+    return FamilyLayout(
+        sections=[(t, f) for t, f in titled if f.relation not in GRANDPARENT_RELATIONS],
+        grandparents=[(t, f) for t, f in titled if f.relation in GRANDPARENT_RELATIONS],
+    )
 
 
 def class_label(org: Org) -> str:

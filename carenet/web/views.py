@@ -21,7 +21,7 @@ from carenet.audit.reveal import is_revealed
 from carenet.audit.services import audit_log
 from carenet.childplans.selectors import child_timeline, may_write_plans, plans_for_child
 from carenet.children.forms import ChildForm, family_forms
-from carenet.children.models import Child, Relation
+from carenet.children.models import GRANDPARENT_RELATIONS, Child, Relation
 from carenet.children.selectors import (
     Action,
     editable_classes,
@@ -34,7 +34,13 @@ from carenet.children.services import child_save, latest_away_period
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import primary_membership
 from carenet.web import selectors
-from carenet.web.forms import ChildFilterForm, child_sections, class_label, form_errors
+from carenet.web.forms import (
+    ChildFilterForm,
+    child_sections,
+    class_label,
+    family_layout,
+    form_errors,
+)
 from carenet.web.views_path import path_context
 
 PAGE_SIZE = 50
@@ -86,6 +92,7 @@ def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
         "father": family.get(Relation.FATHER),
         "mother": family.get(Relation.MOTHER),
         "guardian": family.get(Relation.GUARDIAN),
+        "grandparents": [family[r] for r in GRANDPARENT_RELATIONS if r in family],
         "father_away": latest_away_period(child, Relation.FATHER),
         "mother_away": latest_away_period(child, Relation.MOTHER),
         "mentor": next(iter(child.active_mentors), None),
@@ -183,15 +190,24 @@ def _child_form_page(
                 data=form.cleaned_data,
                 family={relation: member.cleaned_data for relation, member in family.items()},
             )
-            messages.success(request, _("%(name)s 的档案已保存。") % {"name": saved.name})
+            if form.id_warnings:
+                messages.warning(
+                    request,
+                    _("%(name)s 的档案已保存。请核对：%(warnings)s")
+                    % {"name": saved.name, "warnings": "；".join(form.id_warnings)},
+                )
+            else:
+                messages.success(request, _("%(name)s 的档案已保存。") % {"name": saved.name})
             return redirect("child_detail", pk=saved.pk)
-    family_sections = [(Relation(relation).label, f) for relation, f in family.items()]
+    layout = family_layout(family)
     context = {
         "child": child,
         "form": form,
         "sections": child_sections(form),
-        "family_sections": family_sections,
-        "errors": form_errors([(_("儿童"), form), *family_sections]) if data is not None else [],
+        "family_sections": layout.sections,
+        "grandparent_sections": layout.grandparents,
+        "grandparents_open": layout.grandparents_open,
+        "errors": form_errors([(_("儿童"), form), *layout.all]) if data is not None else [],
         "masked": masked and child is not None,
         **masking,
     }

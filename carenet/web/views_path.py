@@ -29,9 +29,9 @@ from carenet.audit.models import AccessAction, AccessLog
 from carenet.audit.services import audit_log
 from carenet.children import dropout, path_access, transfers
 from carenet.children.models import (
+    OUT_OF_SCHOOL_STATES,
     Child,
     LeaveReason,
-    Schooling,
     Transfer,
     TransferStatus,
 )
@@ -75,9 +75,10 @@ def available_steps(user: Any, child: Child) -> list[tuple[str, Promise]]:
             continue
         if step == "transfer" and waiting:
             continue
-        if step == "drop_out" and child.schooling == Schooling.DROPPED_OUT:
+        # Out of school (辍学, 不在学): no dropout to record, a return (复学) to record.
+        if step == "drop_out" and child.schooling in OUT_OF_SCHOOL_STATES:
             continue
-        if step == "return" and child.schooling != Schooling.DROPPED_OUT:
+        if step == "return" and child.schooling not in OUT_OF_SCHOOL_STATES:
             continue
         steps.append((step, label))
     return steps

@@ -63,6 +63,8 @@ _WIDGET_CLASSES = {
     "checkboxselectmultiple": "",
     "select": "form-select",
     "selectmultiple": "form-select",
+    "nullbooleanselect": "form-select",
+    "unknownyesno": "form-select",  # carenet.children.forms.UnknownYesNo: 是 / 否 / 未知
 }
 
 
