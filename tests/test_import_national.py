@@ -493,3 +493,40 @@ def test_the_distress_register_files_distress_kinds_aid_and_guardian(world, froz
     # A child at a school: the village's register updates the residence only.
     on_file.refresh_from_db()
     assert on_file.residence_group == "六组" and on_file.categories == ",poor,"
+
+
+def test_each_national_layout_imported_twice_changes_nothing_the_second_time(world, frozen):
+    survey = survey_register_two_level(_survey_children())
+    pupils = xueji_table(
+        [
+            _pupil(
+                "再来一次",
+                an_id(),
+                入学年月="202109",
+                班号="1",
+                成员1姓名="王大山",
+                成员1关系="父亲",
+                成员1工作单位="广东省东莞市某厂",
+                成员2姓名="李秀英",
+                成员2关系="祖母",
+                成员2是否监护人="1",
+            )
+        ]
+    )
+    distress = distress_register(
+        [
+            {
+                "儿童姓名": "孙困困",
+                "身份证号码": an_id(dt.date(2014, 5, 6), "F"),
+                "困境类型": "家庭经济困难",
+                "保障情况": "低保",
+                "监护人姓名": "孙大爷",
+                "与儿童关系": "祖父",
+            }
+        ]
+    )
+    for org, data in ((world.village, survey), (world.school, pupils), (world.village, distress)):
+        first, _batch = _import(org, data, world.user("county_admin"))
+        assert first.created >= 1 and first.rejected == 0, first.as_json()
+        again, _batch = _import(org, data, world.user("county_admin"))
+        assert (again.created, again.updated, again.rejected) == (0, 0, 0), again.as_json()
