@@ -151,6 +151,46 @@ def test_the_xueji_table_imports_its_codes_family_and_classes(world, frozen):
     assert Child.objects.get(name="林港生").id_number == hk_resident
 
 
+def test_xueji_members_without_a_marked_guardian_and_with_other_documents(world, frozen):
+    rows = [
+        _pupil(
+            "赵一",
+            an_id(),
+            入学年月="202109",
+            班号="1",
+            成员1姓名="赵大",
+            成员1关系="父亲",
+            成员1身份证件类型="A-护照",
+            成员1身份证件号="E98765432",  # not a resident ID: not kept, the row is good
+            成员1是否监护人="",
+            成员2姓名="赵姑",
+            成员2关系="姑姑",
+            成员2是否监护人="",
+            成员2联系电话="13512345678",
+        ),
+        _pupil("赵二", an_id(), 入学年月="202109", 班号="1", 成员1关系="祖父"),  # no one
+        _pupil(
+            "赵三",
+            an_id(),
+            入学年月="202109",
+            班号="1",
+            成员1姓名="赵三父",
+            成员1关系="父亲",
+            成员1身份证件号="340828198501010000",
+        ),
+    ]
+    preview, _batch = _import(world.school, xueji_table(rows), world.user("principal"))
+    rejected = _rejected(preview)
+    assert list(rejected) == [4]
+    assert rejected[4][0]["column"] == "成员1身份证件号"
+    family = _family(Child.objects.get(name="赵一"))
+    assert set(family) == {"father", "guardian"}
+    assert family["father"].id_number == ""
+    guardian = family["guardian"]
+    assert (guardian.name, guardian.kinship, guardian.phone) == ("赵姑", "姑姑", "13512345678")
+    assert not Child.objects.get(name="赵二").family.exists()
+
+
 def test_other_documents_and_bad_ids_reject_their_rows_naming_the_document(world, frozen):
     entered = {"入学年月": "202109", "班号": "1"}
     rows = [

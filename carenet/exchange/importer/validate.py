@@ -326,7 +326,7 @@ class Validator:
         """The choices ticked (√) in a row's mark columns, read as their field's text."""
         ticked: dict[str, list[str]] = {}
         for (field, word, memo), value in zip(self.marks, self.pick_marks(cells), strict=True):
-            if value is not None and value != "" and recall(memo, value, _ticked):
+            if value is not None and value != "" and recall(memo, value, _is_ticked):
                 ticked.setdefault(field, []).append(word)
         for field, words in ticked.items():
             read, memo = self.mark_readers[field]
@@ -429,7 +429,7 @@ class Validator:
                     ).value
                 except InvalidIdNumber as exc:
                     fail(f"{member}.id_number", str(exc))
-            if not values and not kinship:
+            if not values:  # a relation and nothing else: no one to file
                 continue
             if relation is not None:
                 held = family.setdefault(relation, {})
@@ -756,7 +756,7 @@ def _multi_choice(field: str) -> Callable[[object], _ChildCell]:
 ADD_CATEGORY = "+categories"
 
 
-def _ticked(value: object) -> bool:
+def _is_ticked(value: object) -> bool:
     """A mark column's cell ticked: √, (√), 是, 1 …"""
     code = cell_code(value).strip("()[]")
     return YES_NO.get(code) == "1"
