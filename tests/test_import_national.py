@@ -5,6 +5,7 @@ village). The files are built from the published column lists (tests.national_re
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 
 import pytest
@@ -570,3 +571,21 @@ def test_each_national_layout_imported_twice_changes_nothing_the_second_time(wor
         assert first.created >= 1 and first.rejected == 0, first.as_json()
         again, _batch = _import(org, data, world.user("county_admin"))
         assert (again.created, again.updated, again.rejected) == (0, 0, 0), again.as_json()
+
+
+def test_the_command_line_files_a_2016_register_under_its_village(world, frozen, tmp_path, capsys):
+    from carenet.cli import main
+
+    path = tmp_path / "农村留守儿童花名册.xlsx"
+    path.write_bytes(survey_register(_survey_children()[:2]))
+    code = main(["import", "children", str(path), "--village", world.village.code, "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "created": 2,
+        "updated": 0,
+        "skipped": 5,
+        "rejected": [],
+    }
+    assert set(
+        Child.objects.filter(village=world.village, school=None).values_list("name", flat=True)
+    ) >= {"刘洋", "刘小妹"}
