@@ -537,3 +537,37 @@ def test_an_id_number_worth_a_second_look_is_imported_with_a_warning_naming_its_
         "公民身份号码：身份证号中的县级代码 349999 不在现行区划代码表中（旧代码也可能有效，请核对）"
     ]
     assert warnings[4][0].startswith("公民身份号码：身份证号显示出生于 1999 年")
+
+
+# ---------------------------------------------------------------------------- 学籍 table
+
+
+def test_the_xueji_code_picks_the_parent_whose_work_place_is_away(world):
+    """是否留守儿童 1 (单亲) picks the member parent whose 工作单位 names a place away, or
+    the one who is not at home (务农); 0 with a 工作单位 away is no disagreement (a 工作单位
+    never outweighs the code)."""
+    from tests.national_registers import xueji_table
+    from tests.test_import_national import _pupil
+
+    def pupil(name, code, *members):
+        cells = {}
+        for n, (relation, employer) in enumerate(members, 1):
+            cells |= {f"成员{n}姓名": name + relation, f"成员{n}关系": relation}
+            cells |= {f"成员{n}工作单位": employer, f"成员{n}是否监护人": "0"}
+        return _pupil(name, an_id(), 入学年月="202109", 班号="1", 是否留守儿童=code, **cells)
+
+    rows = [
+        pupil("甲", "1", ("父亲", "广东省东莞市长安镇某电子厂"), ("母亲", "")),
+        pupil("乙", "1", ("母亲", "务农"), ("父亲", "")),
+        pupil("丙", "0", ("父亲", "广东省东莞市长安镇某电子厂")),
+        pupil("丁", "2", ("父亲", ""), ("母亲", "")),
+    ]
+    preview = import_preview(data=xueji_table(rows), filename="学籍.xlsx", school=world.school)
+    assert preview.rejected == 0, preview.as_json()
+    import_commit(preview=preview, school=world.school, actor=world.user("principal"))
+    assert _starts("甲") == {"father": DERIVED}
+    assert _starts("乙") == {"father": DERIVED}
+    assert _starts("丙") == {}
+    assert _starts("丁") == {"father": DERIVED, "mother": DERIVED}
+    assert _warnings(preview) == {}
+    assert preview.left_behind.by_rule["code"] == {"both_parents": 1, "one_parent": 2, "none": 1}

@@ -61,7 +61,16 @@ class TestLabels:
         assert field_label(None) == ""
         grouped = [key for _group, fields in field_groups() for key, _label in fields]
         assert sorted(grouped) == sorted(FIELD_LABELS)
-        assert [group for group, _fields in field_groups()] == ["", "父亲", "母亲", "监护人"]
+        assert [group for group, _fields in field_groups()][:8] == [
+            "",
+            "父亲",
+            "母亲",
+            "监护人",
+            "祖父",
+            "祖母",
+            "外祖父",
+            "外祖母",
+        ]
 
 
 class TestMappingInThePreview:
@@ -113,14 +122,17 @@ class TestMappingInThePreview:
         assert (old.key, old.auto) == (None, "guardian.phone")
 
     def test_a_plain_list_whose_pupils_phone_is_not_used_takes_the_parents_phone(self, world):
-        # The pupil's own 手机号 comes first, so it is taken for the guardian's phone;
-        # said to be 未使用, the 家长联系电话 column takes its place by itself.
+        # The pupil's own 手机号 comes first, but the more specific 家长联系电话 is the
+        # guardian's phone (``columns.settle_columns``); said to be the guardian's phone
+        # by the user, the 手机号 column takes it and 家长联系电话 is not used.
         header = ["姓名", "身份证号", "班级", "手机号", "家长联系电话"]
         data = xlsx([header, ["甲", an_id(), "三(2)班", "13700000001", "13700000002"]])
-        assert _guardian_phone(_preview(world, data)) == "13700000001"
-        preview = _preview(world, data, mapping=[ColumnChoice(3, "手机号", None)])
+        preview = _preview(world, data)
         assert _guardian_phone(preview) == "13700000002"
-        assert _column(preview, 4).key == "guardian.phone"
+        assert (_column(preview, 3).key, _column(preview, 3).auto) == (None, None)
+        preview = _preview(world, data, mapping=[ColumnChoice(3, "手机号", "guardian.phone")])
+        assert _guardian_phone(preview) == "13700000001"
+        assert _column(preview, 4).key is None
 
     def test_one_key_chosen_for_two_columns_is_refused(self, world):
         choices = [

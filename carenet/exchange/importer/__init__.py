@@ -70,6 +70,15 @@ Decisions (see docs/import.md in the README section on registers):
   children are filed under the village with no school or class; a child on file is
   matched wherever filed, and one at a school keeps the school (only the residence is
   updated). A child filed under a village who turns up in a school's register joins it.
+- the national layouts are read as they are sent (``carenet.exchange.columns``): the
+  学籍 student table with its codes (性别 1/2, 民族 01…, 户口性质, 就读方式, 是否… 0/1),
+  its family as 成员1… / 成员2… (placed by each row's 成员N关系 and 是否监护人) and its
+  班号, whose grade follows from 入学年月 and the school year where there is no 年级; a
+  身份证件类型 other than a resident ID's (居民身份证, 户口簿, 港澳台居民居住证) rejects
+  the row. The 2016 survey form (flat or two-level, choices written out or ticked) and the
+  困境儿童 register fill the grandparents, 家庭经济来源, 救助帮扶 and 困境类型 as fields;
+- where several columns could be one field, the most specific is used (家长联系电话 over
+  联系电话 over 手机号); a pupil's own phone (学生手机号, the 学籍 联系电话) is no one's.
 """
 
 from carenet.exchange.errors import ImportConflict

@@ -41,6 +41,7 @@ def cell_code(value: object) -> str:
 _DATE_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DATE_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_DATE_COMPACT_MONTH = re.compile(r"^(\d{4})(\d{2})$")  # 201409: the 学籍 入学年月
 _DATE_YEAR = re.compile(r"^(\d{4})\s*年?$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -63,6 +64,7 @@ def parse_date(value: object) -> tuple[dt.date, str]:
         (_DATE_FULL, "day"),
         (_DATE_COMPACT, "day"),
         (_DATE_MONTH, "month"),
+        (_DATE_COMPACT_MONTH, "month"),
         (_DATE_YEAR, "year"),
     ):
         match = pattern.match(text)
@@ -76,12 +78,15 @@ def _words(mapping: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {cell_code(word): value for value, words in mapping.items() for word in words}
 
 
-GENDERS = _words(
-    {"M": ("男", "男性", "男生", "m", "male"), "F": ("女", "女性", "女生", "f", "female")}
+GENDERS = _words(  # with the codes of GB/T 2261.1 that the 学籍 table uses: 1 男, 2 女
+    {
+        "M": ("男", "男性", "男生", "m", "male", "1"),
+        "F": ("女", "女性", "女生", "f", "female", "2"),
+    }
 )
 YES_NO = _words(
     {
-        "1": ("是", "寄宿", "住校", "寄宿生", "y", "yes", "1", "√", "✓", "true", "有"),
+        "1": ("是", "寄宿", "住校", "寄宿生", "y", "yes", "1", "√", "✓", "✔", "true", "有"),
         "": ("否", "走读", "不寄宿", "非寄宿", "走读生", "n", "no", "0", "×", "false", "无"),
     }
 )
@@ -93,6 +98,19 @@ SCHOOLING = _words(
         "transferred": ("转出", "转学", "已转出", "transferred"),
         "graduated": ("毕业", "已毕业", "graduated"),
         "preschool": ("未到学龄", "学龄前", "未入学", "preschool"),
+        # The 2016 survey form's 就学情况 (幼儿园/未入园/小学/初中/高中/中职/辍学/不在学).
+        "kindergarten": ("幼儿园", "在园", "入园", "kindergarten"),
+        "not_in_kindergarten": ("未入园", "not_in_kindergarten"),
+        "out_of_school": ("不在学", "未在学", "out_of_school"),
+    }
+)
+# 就学情况 words that also say the stage of schooling (Child.stage); schooling: enrolled.
+STAGES = _words(
+    {
+        "primary": ("小学", "在读小学", "小学在读"),
+        "junior": ("初中", "在读初中", "初中在读"),
+        "senior": ("高中", "普通高中", "在读高中", "高中在读"),
+        "vocational": ("中职", "职高", "中专", "技校", "职业高中"),
     }
 )
 IMMUNIZATION = _words(
@@ -113,9 +131,10 @@ EDUCATION = _words(
 )
 QUALITY = _words(
     {
-        "good": ("较好", "好", "良好"),
-        "fair": ("一般",),
-        "poor": ("差", "较差"),
+        "good": ("较好", "好", "良好", "监护情况较好", "监情况较好"),
+        "fair": ("一般", "监护情况一般"),
+        # The 2016 form's 监护类型: both kinds of 差 (its 监护情况评估).
+        "poor": ("差", "较差", "父或母无监护能力", "受委托监护人监护能力不足", "监护能力不足"),
         "none": ("无人监护", "无"),
     }
 )
@@ -130,25 +149,171 @@ CATEGORIES = _words(
 )
 HEALTH = _words(
     {
-        "healthy": ("健康", "良好", "好", "正常", "健康良好"),
-        "fair": ("一般",),
+        # The 学籍 健康状况 codes (GB/T 2261.3: 1 健康或良好, 2 一般或较弱, 3 有慢性病,
+        # 6 残疾), as one or two digits, and the 2016 form's 身体情况 (健康/残疾/患病).
+        "healthy": ("健康", "良好", "好", "正常", "健康良好", "健康或良好", "1", "10"),
+        "fair": ("一般", "一般或较弱", "较弱", "2", "20"),
         "poor": ("较差", "差", "体弱"),
-        "chronic": ("慢性病",),
-        "disabled": ("残疾",),
+        "chronic": ("慢性病", "有慢性病", "患病", "3", "30"),
+        "disabled": ("残疾", "有生理缺陷", "6", "60"),
     }
 )
 LEFT_BEHIND = _words(
     {
-        "both": ("双亲", "双亲留守", "2", "父母均外出", "父母外出"),
-        "one": ("单亲", "单亲留守", "1", "父亲外出", "母亲外出"),
-        "none": ("非留守", "否", "0", "无", "不是"),
+        # The 学籍 是否留守儿童: 0 非留守儿童 / 1 单亲留守儿童 / 2 双亲留守儿童.
+        "both": ("双亲", "双亲留守", "2", "父母均外出", "父母外出", "双亲留守儿童"),
+        "one": ("单亲", "单亲留守", "1", "父亲外出", "母亲外出", "单亲留守儿童"),
+        "none": ("非留守", "否", "0", "无", "不是", "非留守儿童"),
     }
 )
 CATEGORY_SPLIT = re.compile(r"[、,，/;；\s]+")
+# Lines below the children: signatures (the 2016 form's 单位负责人（签名）/复核人（签名）/
+# 填表人（签名）), notes (注：1. … and the numbered lines that follow it), totals.
 FOOTER = re.compile(
     r"^(填表人|填报人|审核人|审核|制表人|制表|负责人|校长签字|联系人|注[:：]|注\s|备注[:：]|"
-    r"说明[:：]|合计|总计|填表日期|填报日期|统计人|经办人)"
+    r"说明[:：]|合计|总计|填表日期|填报日期|统计人|经办人|单位负责人|复核人|审批人|"
+    r"[^\s(（]{0,8}(（|\()(签名|签字|盖章)|\d{1,2}\s*[.、．]\s*[^\d\s.、．])"
 )
+# A cell struck out (the 2016 form: "—" for a grandparent or parent who died).
+DASHES = frozenset({"—", "——", "-", "--", "－", "/", "／", "\\", "无", "—/—"})
+
+# ------------------------------------------------------------------ national codes
+
+# The ethnic groups by their GB 3304 code (the 学籍 table's 民族: 01 汉族 …).
+ETHNICITIES = dict(
+    enumerate(
+        (
+            "汉族 蒙古族 回族 藏族 维吾尔族 苗族 彝族 壮族 布依族 朝鲜族 满族 侗族 瑶族 白族 "
+            "土家族 哈尼族 哈萨克族 傣族 黎族 傈僳族 佤族 畲族 高山族 拉祜族 水族 东乡族 纳西族 "
+            "景颇族 柯尔克孜族 土族 达斡尔族 仫佬族 羌族 布朗族 撒拉族 毛南族 仡佬族 锡伯族 "
+            "阿昌族 普米族 塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 "
+            "塔塔尔族 独龙族 鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
+        ).split(),
+        start=1,
+    )
+)
+ETHNICITIES.update({97: "其他", 98: "外国血统中国籍人士"})
+
+# 身份证件类型: the documents whose number is a resident ID number (GB 11643): the
+# resident ID card, the household register (户口簿) and the residence permits of Hong
+# Kong, Macao and Taiwan residents (numbers beginning 81/82/83).
+RESIDENT_ID_TYPES = frozenset(
+    cell_code(word)
+    for word in (
+        "1",
+        "01",
+        "居民身份证",
+        "中华人民共和国居民身份证",
+        "身份证",
+        "公民身份证",
+        "居民身份证(户口簿)",
+        "户口簿",
+        "户口本",
+        "户籍簿",
+        "居民户口簿",
+        "港澳台居民居住证",
+        "港澳居民居住证",
+        "台湾居民居住证",
+    )
+)
+# The other types of the 学籍 table, by code (its 身份证件类型 code list).
+OTHER_ID_TYPES = {
+    "6": "香港特区护照/身份证明",
+    "7": "澳门特区护照/身份证明",
+    "8": "台湾居民来往大陆通行证",
+    "9": "境外永久居住证",
+    "a": "护照",
+    "z": "其他",
+}
+# 户口性质 → Child.rural_hukou (学籍: 1 农业户口, 2 非农业户口).
+HUKOU = _words(
+    {
+        "1": ("1", "农业", "农业户口", "农村", "农村户口", "农村户籍", "农业户籍"),
+        "": ("2", "非农业", "非农业户口", "城镇", "城镇户口", "城市", "城市户口", "非农户口"),
+    }
+)
+# 户口性质 values that say nothing of rural or urban (the unified 居民户口 since 2014).
+HUKOU_UNSTATED = frozenset(cell_code(w) for w in ("居民户口", "居民", "统一居民户口", "家庭户"))
+# 就读方式 → Child.boarding (学籍: 1 走读, 2 住校).
+COMMUTE = _words({"": ("1", "走读", "走读生"), "1": ("2", "住校", "寄宿", "住读", "住校生")})
+# A family member's relation (学籍 成员N关系) → FamilyMember.relation.
+KINSHIP = _words(
+    {
+        "father": ("父亲", "父", "爸爸", "生父", "继父", "养父"),
+        "mother": ("母亲", "母", "妈妈", "生母", "继母", "养母"),
+        "grandfather": ("祖父", "爷爷"),
+        "grandmother": ("祖母", "奶奶"),
+        "m_grandfather": ("外祖父", "外公", "姥爷"),
+        "m_grandmother": ("外祖母", "外婆", "姥姥"),
+    }
+)
+# Multiple-choice cells (家庭经济来源 / 救助帮扶情况 / 困境类型): the code of each word, in
+# the order the codes are stored (",a,b,").
+INCOME_SOURCES = {
+    "wages": ("打工收入", "打工", "务工收入", "务工", "外出务工", "工资", "工资收入"),
+    "farming": ("种养殖业", "种养殖", "种植业", "养殖业", "种植", "养殖", "务农", "农业收入"),
+    "government": ("政府救助", "政府补助", "政府补贴", "救助"),
+    "relatives": ("亲朋接济", "亲友接济", "亲戚接济", "接济"),
+    "other": ("其他", "其它", "其他收入"),
+}
+ASSISTANCE = {
+    "subsistence": ("享受低保", "低保", "最低生活保障", "城乡低保", "农村低保", "低保户"),
+    "temporary": ("临时救助",),
+    "medical": ("医疗救助", "大病救助"),
+    "housing": ("住房救助", "危房改造"),
+    "extreme_poverty": ("特困供养", "特困人员供养", "特困人员救助供养", "特困"),
+    "orphan_allowance": ("孤儿基本生活保障", "孤儿基本生活费", "孤儿保障", "孤儿津贴"),
+    "unsupported_allowance": (
+        "事实无人抚养儿童保障",
+        "事实无人抚养儿童基本生活保障",
+        "事实无人抚养儿童基本生活补贴",
+        "事实无人抚养儿童生活补贴",
+    ),
+    "education": ("教育资助", "教育救助", "助学金", "学生资助", "资助"),
+    "other": ("其他救助", "其他", "其它"),
+}
+DISTRESS_KINDS = {
+    "poverty": ("家庭经济困难", "家庭贫困", "贫困", "经济困难", "家庭困难", "困难"),
+    "disability": ("自身残疾", "残疾", "残疾儿童"),
+    "illness": ("重病", "患重病", "重病儿童", "大病", "重特大疾病"),
+    "unsupported": ("事实无人抚养", "事实无人抚养儿童"),
+    "guardianship": (
+        "监护缺失或不当",
+        "监护缺失",
+        "监护不当",
+        "家庭监护缺失",
+        "家庭监护缺失或监护不当",
+        "受虐待",
+    ),
+    "other": ("其他", "其它"),
+}
+MULTI_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "income_sources": INCOME_SOURCES,
+    "assistance": ASSISTANCE,
+    "distress_kinds": DISTRESS_KINDS,
+}
+_CODE_LABEL = re.compile(r"^[0-9A-Za-z]{1,3}\s*[-－—:：.、]\s*(?=\D)")
+
+
+def code_label(text: str) -> str:
+    """The label of a coded value as code lists print them: '1-男' → '男', '01-汉族' →
+    '汉族', 'A-护照' → '护照'; other text as it is."""
+    return _CODE_LABEL.sub("", text, count=1)
+
+
+def work_place_in(text: str) -> tuple[str, str] | None:
+    """(province, city) when a text (an employer's) begins with one: '广东省东莞市某电子厂'
+    → ('广东省', '东莞市'), '北京市朝阳区…' → ('北京市', '北京市'); else None."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    for prefix, full in _PROVINCE_PREFIXES:
+        if text.startswith(prefix):
+            if full[:2] in _MUNICIPALITIES:
+                return full, full
+            city = re.match(r"^(.{1,8}?(市|自治州|州|地区|盟))", text[len(prefix) :])
+            return (full, city.group(1)) if city else None
+    return None
+
+
 _MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
 _PROVINCES = {
     **{

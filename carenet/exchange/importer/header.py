@@ -16,7 +16,14 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from carenet.exchange.columns import FIELD_LABELS, field_for_header, field_label, normalise_header
+from carenet.exchange.columns import (
+    FIELD_LABELS,
+    field_for_header,
+    field_label,
+    header_rank,
+    normalise_header,
+    settle_columns,
+)
 from carenet.exchange.errors import RegisterError
 from carenet.exchange.importer.cells import cell_text
 from carenet.exchange.importer.results import HeaderColumn
@@ -113,8 +120,11 @@ class _Top:
         return cell_text(row[c]) if c < len(row) and isinstance(row[c], str) else ""
 
     def labels(self, sub: int, group: int | None) -> list[tuple[int, str, str | None]]:
-        """(column, header text, the key the text means) of each column with a text."""
+        """(column, header text, the key the text means) of each column with a text.
+        Where several columns mean one key, only the most specific means it (家长联系电话
+        over 联系电话 over 手机号: ``columns.settle_columns``); the others mean nothing."""
         found = []
+        ranked: list[tuple[int, str, int]] = []
         width = max(len(self.rows[sub]), len(self.rows[group]) if group is not None else 0)
         for c in range(min(width, 200)):
             label, upper = self.cell(sub, c), self.cell(group, c) if group is not None else ""
@@ -123,9 +133,12 @@ class _Top:
             if not label:
                 continue
             key = field_for_header(label, upper or None)
+            if key:
+                ranked.append((c, key, header_rank(label, upper or None)))
             both = normalise_header(upper) and normalise_header(upper) != normalise_header(label)
             found.append((c, f"{upper}/{label}" if both else label, key))
-        return found
+        settled = settle_columns(ranked)
+        return [(c, text, settled.get(c)) for c, text, _key in found]
 
 
 def _same_text(a: str, b: str) -> bool:

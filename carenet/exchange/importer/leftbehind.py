@@ -173,6 +173,7 @@ class LeftBehindReader:
         family_keys: list[str],
         column: Callable[[str], str],
         cutoff: dt.date,
+        members: bool = False,
     ) -> None:
         at = {key: n for n, key in enumerate(family_keys)}
         self.column = column
@@ -187,7 +188,10 @@ class LeftBehindReader:
         child_keys = set(child_keys)
         self.code = "left_behind_type" in child_keys
         self.flags = [key for key in FLAG_KEYS if key in child_keys]
-        self.active = bool(self.places or self.employers or self.code or self.flags)
+        # The 学籍 table's 成员1… (``Validator._members``): a parent's 工作单位 is known only
+        # once the row says whose it is, from the family's values.
+        self.members = members
+        self.active = bool(self.places or self.employers or self.code or self.flags or members)
         self._memo: dict[str, dict[object, Any]] = {}
         self._places: dict[object, str] = {}  # work places and employers, read
 
@@ -255,6 +259,18 @@ class LeftBehindReader:
                 weak_away.add(relation)
             elif kind == "home":
                 weak_home.add(relation)
+        if self.members:
+            for relation in PARENTS:
+                held = family.get(relation)
+                if not held or relation in placed or relation in facts:
+                    continue
+                text = held.get("work_city") or held.get("employer")
+                if text and relation not in weak_away and relation not in weak_home:
+                    kind = recall(memo, text, _place_kind)
+                    if kind == "away":
+                        weak_away.add(relation)
+                    elif kind == "home":
+                        weak_home.add(relation)
         claims: list[_Claim] = []
         unable: tuple[str, ...] = ()
         one_unable = False

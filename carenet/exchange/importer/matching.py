@@ -15,7 +15,7 @@ from carenet.children.selectors import visible_children
 from carenet.exchange.importer.cells import placement
 from carenet.exchange.importer.leftbehind import counted_as
 from carenet.exchange.importer.results import CellError, RowResult
-from carenet.exchange.importer.validate import RowPlan, Validator
+from carenet.exchange.importer.validate import ADD_CATEGORY, RowPlan, Validator
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser
 
@@ -41,6 +41,15 @@ _COMPARED_CHILD_FIELDS = (
     "categories",
     "notes",
     "guardian_entrusted",
+    "rural_hukou",
+    "hukou_registered",
+    "stage",
+    "migrant_child",
+    "orphan",
+    "needs_aid",
+    "income_sources",
+    "assistance",
+    "distress_kinds",
 )
 
 
@@ -90,6 +99,8 @@ def plan_changes(
     for result in good:
         plan = result.plan
         child = existing.get(plan.id_hash)
+        if validator.distress:
+            _add_category(plan, child)
         if (
             into_village
             and user is not None
@@ -116,7 +127,11 @@ def plan_changes(
             if plan.place is None and not into_village:
                 result.action, result.plan = "reject", None
                 result.errors.append(
-                    CellError("class", validator.column("class"), _("新建档的儿童必须填写班级"))
+                    CellError(
+                        "class",
+                        validator.column("class"),
+                        _("新建档的儿童必须填写班级（村（社区）登记的花名册请导入到所在村）"),
+                    )
                 )
                 continue
             planned = [(r, start, None) for r, start in plan.away.items()]
@@ -204,6 +219,21 @@ def count(
         validator.today,
         validator.away_cutoff,
     )
+
+
+def _add_category(plan: RowPlan, child: Child | None) -> None:
+    """A 困境类型 makes the child a 困境儿童: the category is added to those the row states
+    (特殊类别), or else to those the child has on file."""
+    category = plan.child_values.pop(ADD_CATEGORY, None)
+    if category is None:
+        return
+    if "categories" in plan.child_values:
+        stated = plan.child_values["categories"]
+    else:
+        stated = child.categories if child is not None else ""
+    if f",{category}," not in stated:
+        stated = (stated or ",") + category + ","
+    plan.child_values["categories"] = stated
 
 
 # What a village's register changes of a child at a school (``plan_changes``).
