@@ -40,8 +40,9 @@ Decisions (see docs/import.md in the README section on registers):
 
   Stated facts (a 外出时间, a work place away) make the away periods. A code or flag that
   says more parents are away than the facts show opens the missing period (which parent:
-  the one not at home; for 单亲 with neither parent placed, the one whose employer is away
-  — else nobody, with a warning). A period without a date starts at the start of the
+  the one not at home; for 单亲 with neither parent placed, the one whose employer — a
+  学籍 member's 工作单位 — is away, or else the one whose employer is not home — else
+  nobody, with a warning). A period without a date starts at the start of the
   school year (1 September), at the latest three months before the import day
   (``derived_away_start``), so the child counts as left-behind from the day of the
   import, as the register says; a parent with an open period on file keeps it. Where
