@@ -169,7 +169,7 @@ def left_behind_type_of(away: set[str] | frozenset[str]) -> LeftBehindType:
     return LeftBehindType.ONE_PARENT if parents else LeftBehindType.NONE
 
 
-_PARENTS = frozenset({Relation.FATHER.value, Relation.MOTHER.value})
+_PARENTS = frozenset(str(r) for r in PARENT_RELATIONS)
 
 
 def _parent_away(relation: str, as_of: dt.date) -> Exists:
