@@ -683,7 +683,14 @@ def build_parser() -> argparse.ArgumentParser:
         "were rejected (the others are imported), 2 when the file is not a register or the "
         "school is unknown (nothing is changed). With --village the register (children not "
         "at a school, a civil-affairs register) is filed under a village: new children have "
-        "no school; a child already at a school keeps it (only the residence is updated).",
+        "no school; a child already at a school keeps it (only the residence is updated). "
+        "The national layouts are read unedited: the 学籍 system's student table (its codes, "
+        "身份证件类型, 成员1…/成员2…, 班号 and 入学年月), the 2016 survey's 登记表/花名册 and "
+        "the civil-affairs 困境儿童 register. Left-behind status comes from the 外出时间, "
+        "the parents' work places (a place that is not home means away now), the "
+        "留守类型/是否留守儿童 code and the 2016 flags read together; where they disagree "
+        "the row is imported with a warning naming both cells. The output counts the "
+        "children as 双亲留守/单亲留守/非留守 by rule.",
     )
     import_children.add_argument("file", metavar="FILE", help="the register (.xlsx/.xls/.csv)")
     target = import_children.add_mutually_exclusive_group(required=True)
@@ -705,7 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
     import_children.add_argument(
         "--json",
         action="store_true",
-        help='print {"created","updated","skipped","rejected":[{"row","errors"}]} as JSON',
+        help='print {"created","updated","skipped","rejected":[{"row","errors"}],'
+        '"warnings":[{"row","messages"}],"left_behind":{"both_parents","one_parent","none",'
+        '"by_rule"}} as JSON',
     )
     import_children.set_defaults(func=cmd_import)
     import_schools = import_kinds.add_parser(
