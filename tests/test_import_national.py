@@ -594,3 +594,29 @@ def test_the_command_line_files_a_2016_register_under_its_village(world, frozen,
     assert set(
         Child.objects.filter(village=world.village, school=None).values_list("name", flat=True)
     ) >= {"刘洋", "刘小妹"}
+
+
+@pytest.mark.parametrize(
+    ("code", "health"),
+    [
+        ("1", "healthy"),
+        ("10", "healthy"),
+        ("20", "fair"),
+        ("30", "chronic"),
+        ("40", "disabled"),
+        ("50", "disabled"),
+        ("6", "disabled"),
+        ("有生理缺陷", "disabled"),
+    ],
+)
+def test_the_xueji_health_codes_of_both_printed_forms(code, health):
+    """学籍 forms print 健康状况 as GB/T 2261.3's 1/2/3/6 or as 10/20/30/40/50."""
+    from carenet.exchange.importer.cells import HEALTH, cell_code
+
+    assert HEALTH[cell_code(code)] == health
+
+
+def test_an_unknown_health_code_is_kept_as_a_note_not_a_state():
+    from carenet.exchange.importer.cells import HEALTH, cell_code
+
+    assert cell_code("70") not in HEALTH

@@ -150,12 +150,13 @@ CATEGORIES = _words(
 HEALTH = _words(
     {
         # The 学籍 健康状况 codes (GB/T 2261.3: 1 健康或良好, 2 一般或较弱, 3 有慢性病,
-        # 6 残疾), as one or two digits, and the 2016 form's 身体情况 (健康/残疾/患病).
+        # 6 残疾), as one or two digits; the 学籍 forms that print 40 有生理缺陷 and
+        # 50 残疾; and the 2016 form's 身体情况 (健康/残疾/患病).
         "healthy": ("健康", "良好", "好", "正常", "健康良好", "健康或良好", "1", "10"),
         "fair": ("一般", "一般或较弱", "较弱", "2", "20"),
         "poor": ("较差", "差", "体弱"),
         "chronic": ("慢性病", "有慢性病", "患病", "3", "30"),
-        "disabled": ("残疾", "有生理缺陷", "6", "60"),
+        "disabled": ("残疾", "有生理缺陷", "4", "40", "5", "50", "6", "60"),
     }
 )
 LEFT_BEHIND = _words(
