@@ -504,7 +504,7 @@ def _combination(schooling: str) -> dict:
     return {
         "d_age": "age_6_13",
         "d_away": 1,
-        "d_unable": 0,
+        "d_care": "mother",
         "d_guardian": "",
         "schooling": schooling,
     }

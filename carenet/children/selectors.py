@@ -28,6 +28,7 @@ from carenet.children.models import (
     Child,
     ChildStatus,
     FamilyMember,
+    GuardianshipQuality,
     LeftBehindType,
     Pairing,
     PairingKind,
@@ -181,6 +182,12 @@ def _parent_away(relation: str, as_of: dt.date) -> Exists:
     )
 
 
+def parent_away_filter(relation: str, as_of: dt.date) -> Q:
+    """The filter on Child of the children whose father (or mother: ``relation``) counts
+    as away on ``as_of`` (``parent_away_on``)."""
+    return Q(_parent_away(relation, as_of))
+
+
 def _parent_unable(relation: str) -> Exists:
     return Exists(
         FamilyMember.objects.filter(child=OuterRef("pk"), relation=relation, can_guard=False)
@@ -266,6 +273,59 @@ def civil_left_behind_filter(as_of: dt.date | None = None) -> Q:
 def left_behind_only(qs: QuerySet[Child]) -> QuerySet[Child]:
     """Keep the left-behind children of a queryset annotated by ``with_left_behind``."""
     return qs.exclude(left_behind_type=LeftBehindType.NONE)
+
+
+class CareBy(StrEnum):
+    """Who looks after a child day to day (监护情况), as ``care_by_filters`` finds it."""
+
+    GUARDIAN = "guardian"  # the entrusted guardian (委托监护人) on file
+    FATHER = "father"  # no guardian; the mother away, the father at home and able
+    MOTHER = "mother"  # no guardian; the father away, the mother at home and able
+    PARENTS = "parents"  # no guardian; neither parent away
+    NOBODY = "nobody"  # no guardian; both away, or the parent at home cannot guard
+
+
+def guardian_on_file() -> Q:
+    """The filter on Child of the children with an entrusted guardian (委托监护人) on file:
+    a guardian row with a name, or one recorded as not guarding (无人监护)."""
+    return Q(
+        Exists(
+            FamilyMember.objects.filter(child=OuterRef("pk"), relation=Relation.GUARDIAN).filter(
+                ~Q(name="") | Q(guardianship_quality=GuardianshipQuality.NONE)
+            )
+        )
+    )
+
+
+def care_by_filters(as_of: dt.date | None = None) -> dict[CareBy, Q]:
+    """Who cares for each child on ``as_of`` (监护情况): one filter on Child per ``CareBy``,
+    each child in exactly one. The one rule of the statistics table's 按监护情况 and of
+    建档率's "a person responsible for daily care" (``indicators.selectors.filing_gaps``).
+
+    谁负责孩子的日常照料：登记了委托监护人的，由委托监护人（``GUARDIAN``，统计表按其与
+    儿童的关系分为祖辈、其他亲属、委托他人、无人监护）；未登记委托监护人时，父母一方
+    外出、另一方在家且具备监护能力的，由在家的父亲或母亲（``FATHER`` / ``MOTHER``，
+    统计表的“父（母）一方监护”）；父母都不在外的，由父母（``PARENTS``）；其余——父母
+    均外出，或在家的一方不具备监护能力——无人负责（``NOBODY``，“监护人未登记”）。
+
+    A parent counts as away as in the left-behind rule (≥ 3 months on ``as_of``); a parent
+    without a row on file is taken as able to guard (``FamilyMember.can_guard``)."""
+    as_of = as_of or timezone.localdate()
+    father, mother = Relation.FATHER, Relation.MOTHER
+    guardian = guardian_on_file()
+    father_away = parent_away_filter(father, as_of)
+    mother_away = parent_away_filter(mother, as_of)
+    father_unable, mother_unable = Q(_parent_unable(father)), Q(_parent_unable(mother))
+    father_cares = mother_away & ~father_away & ~father_unable
+    mother_cares = father_away & ~mother_away & ~mother_unable
+    parents = ~father_away & ~mother_away
+    return {
+        CareBy.GUARDIAN: guardian,
+        CareBy.FATHER: ~guardian & father_cares,
+        CareBy.MOTHER: ~guardian & mother_cares,
+        CareBy.PARENTS: ~guardian & parents,
+        CareBy.NOBODY: ~guardian & ~father_cares & ~mother_cares & ~parents,
+    }
 
 
 def left_behind_history(child: Child) -> list[tuple[dt.date, dt.date | None, str]]:

@@ -42,7 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -59,7 +59,6 @@ from carenet.care.selectors import (
 )
 from carenet.children.models import (
     OUT_OF_SCHOOL_STATES,
-    AwayPeriod,
     Child,
     ChildStatus,
     FamilyMember,
@@ -69,7 +68,13 @@ from carenet.children.models import (
     Relation,
     Schooling,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, left_behind_filter, on_roll
+from carenet.children.selectors import (
+    CareBy,
+    care_by_filters,
+    left_behind_filter,
+    on_roll,
+    parent_away_filter,
+)
 from carenet.children.services import LEAVE_SCHOOLING
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
@@ -98,6 +103,29 @@ LABELS: dict[str, Promise] = {
     "parent_call_completion": _("联系家长完成率"),
 }
 KEYS = tuple(LABELS)
+# What each indicator counts over what, in one sentence: shown next to the indicator
+# and at the top of its drill-down (the rules are ``indicators_for``'s).
+DEFINITIONS: dict[str, Promise] = {
+    "filing_rate": _(
+        "档案完整的留守儿童数 ÷ 在册留守儿童数；档案完整指儿童本人信息齐全、外出的父母有"
+        "姓名，且负责日常照料的人（委托监护人，未委托时为在家的父亲或母亲）有姓名和联系电话。"
+    ),
+    "enrollment_rate": _("在校的学龄（6–15周岁）留守儿童数 ÷ 学龄留守儿童数。"),
+    "retention_rate": _("未辍学、未不在学的留守儿童数 ÷ 在册留守儿童数（按当前就学状态计）。"),
+    "immunization_rate": _(
+        "计划免疫接种已完成的留守儿童数 ÷ 在册留守儿童数（接种情况不明的按未完成计）。"
+    ),
+    "legal_aid_rate": _(
+        "已获法律援助的留守儿童数 ÷ 近12个月内（或仍未结案）有符合援助条件案件的留守儿童数。"
+    ),
+    "parent_education_rate": _(
+        "委托监护人本学年参加过家长学校的留守儿童数 ÷ 登记了委托监护人的留守儿童数。"
+    ),
+    "mentor_coverage": _("统计日有代理家长结对的留守儿童数 ÷ 在册留守儿童数。"),
+    "talk_completion": _("谈心未逾期的儿童数 ÷ 关爱计划安排谈心的儿童数。"),
+    "home_visit_completion": _("家访未逾期的儿童数 ÷ 关爱计划安排家访的儿童数。"),
+    "parent_call_completion": _("联系家长未逾期的儿童数 ÷ 关爱计划安排联系家长的儿童数。"),
+}
 # Task-completion indicators: key → the care kind whose tasks they count.
 TASK_KINDS = {
     "talk_completion": CareKind.TALK,
@@ -114,6 +142,11 @@ class Indicator:
     denominator: int
     value: float | None  # percentage, 1 decimal; None when the denominator is 0
     target: float | None  # the plan's target percentage, None if the plan sets none
+
+    @property
+    def definition(self) -> Promise:
+        """What the indicator counts over what, in Chinese (``DEFINITIONS``)."""
+        return DEFINITIONS[self.key]
 
 
 def percentage(numerator: int, denominator: int) -> float | None:
@@ -168,16 +201,6 @@ def counted_children(
     return base.filter(org_filter(org), care_filter(counted_groups(as_of), as_of), on_roll(as_of))
 
 
-def _parent_away(relation: str, as_of: dt.date) -> Q:
-    return Q(
-        Exists(
-            AwayPeriod.objects.filter(
-                child=OuterRef("pk"), relation=relation, start__lte=as_of - AWAY_THRESHOLD
-            ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
-        )
-    )
-
-
 def _member_named(relation: str, *, with_phone: bool = False) -> Q:
     members = FamilyMember.objects.filter(child=OuterRef("pk"), relation=relation).exclude(name="")
     if with_phone:
@@ -186,26 +209,135 @@ def _member_named(relation: str, *, with_phone: bool = False) -> Q:
     return Q(Exists(members))
 
 
-def file_complete(as_of: dt.date) -> Q:
-    """A complete file (建档) on ``as_of``, from the required columns of REGISTER.md:
+def _member_with_phone(relation: str) -> Q:
+    members = FamilyMember.objects.filter(child=OuterRef("pk"), relation=relation)
+    return Q(Exists(members.exclude(phone="")))
 
-    - name, ID number and gender present (birth date and class are required columns; a
-      child not at a school has no class, but a village);
-    - a place of residence: a village (现居住村) or a detailed address (详细住址);
-    - an entrusted guardian (委托监护人) with a name and a contact phone;
-    - for each parent away on ``as_of`` (≥ 3 months), that parent's name.
+
+@dataclass(frozen=True)
+class FilingItem:
+    """One item a complete file needs: ``missing`` keeps the children without it, and
+    ``label`` says so in Chinese (the reason a child is not counted by 建档率)."""
+
+    key: str
+    label: Promise
+    missing: Q
+
+
+# For each person who cares for the child (``care_by_filters``), what the file needs of
+# them: (key, label when missing, the filter of the children who have it). A child cared
+# for by nobody lacks the guardian itself.
+_CARER_NEEDS: dict[CareBy, tuple[tuple[str, Promise, Q], ...]] = {
+    CareBy.GUARDIAN: (
+        ("guardian_name", _("缺少委托监护人姓名"), _member_named(Relation.GUARDIAN)),
+        ("guardian_phone", _("缺少委托监护人联系电话"), _member_with_phone(Relation.GUARDIAN)),
+    ),
+    CareBy.FATHER: (
+        ("father_home_name", _("缺少在家父亲的姓名"), _member_named(Relation.FATHER)),
+        ("father_home_phone", _("缺少在家父亲的联系电话"), _member_with_phone(Relation.FATHER)),
+    ),
+    CareBy.MOTHER: (
+        ("mother_home_name", _("缺少在家母亲的姓名"), _member_named(Relation.MOTHER)),
+        ("mother_home_phone", _("缺少在家母亲的联系电话"), _member_with_phone(Relation.MOTHER)),
+    ),
+    CareBy.PARENTS: (
+        (
+            "parents_phone",
+            _("缺少父亲或母亲的姓名和联系电话"),
+            _member_named(Relation.FATHER, with_phone=True)
+            | _member_named(Relation.MOTHER, with_phone=True),
+        ),
+    ),
+    CareBy.NOBODY: (
+        ("guardian", _("缺少委托监护人（父母均外出或在家一方无监护能力）"), Q(pk__in=[])),
+    ),
+}
+
+
+def _own_items(as_of: dt.date) -> list[FilingItem]:
+    """The items of a complete file about the child and the parents away."""
+    father_away = parent_away_filter(Relation.FATHER, as_of)
+    mother_away = parent_away_filter(Relation.MOTHER, as_of)
+    return [
+        FilingItem("name", _("缺少姓名"), Q(name="")),
+        # Encrypted, but an empty ID number is stored empty: this comparison is exact.
+        FilingItem("id_number", _("缺少身份证号"), Q(id_number="")),
+        FilingItem("gender", _("缺少性别"), Q(gender="")),
+        FilingItem("birth_date", _("缺少出生日期"), Q(birth_date__isnull=True)),
+        FilingItem("class", _("缺少班级"), Q(school__isnull=False, school_class__isnull=True)),
+        # A child not at a school is filed under the village they live in.
+        FilingItem("village", _("缺少现居住村"), Q(school__isnull=True, village__isnull=True)),
+        FilingItem(
+            "residence",
+            _("缺少现居住村或详细住址"),
+            Q(school__isnull=False, village__isnull=True, residence_address=""),
+        ),
+        FilingItem(
+            "father_name", _("缺少外出父亲的姓名"), father_away & ~_member_named(Relation.FATHER)
+        ),
+        FilingItem(
+            "mother_name", _("缺少外出母亲的姓名"), mother_away & ~_member_named(Relation.MOTHER)
+        ),
+    ]
+
+
+def filing_items(as_of: dt.date) -> list[FilingItem]:
+    """What a complete file (建档) needs on ``as_of``, item by item — the one rule of
+    建档率: ``file_complete`` keeps the children missing none of them, and the drill-down
+    lists the items each child not counted misses (``filing_gaps``).
+
+    档案完整（建档）：
+
+    - 儿童本人：姓名、身份证号、性别、出生日期；在校的有班级，并有现居住村或详细住址；
+      不在校的（按村建档）有现居住村；
+    - 外出（满3个月）的父亲、母亲有姓名；
+    - 负责日常照料的人有姓名和联系电话（``care_by_filters``，与统计表“按监护情况”同一
+      口径）：登记了委托监护人的，为委托监护人；未登记委托监护人、父母一方外出、另一方
+      在家且具备监护能力的，为在家的父亲或母亲（“父（母）一方监护”，无须另登记委托
+      监护人）；父母都不在外的，为父亲或母亲之一；父母均外出或在家一方无监护能力而未
+      登记委托监护人的，缺少委托监护人。
     """
-    return (
-        ~Q(name="")
-        & ~Q(id_number="")
-        & ~Q(gender="")
-        & Q(birth_date__isnull=False)
-        & (Q(school_class__isnull=False) | Q(school__isnull=True, village__isnull=False))
-        & (Q(village__isnull=False) | ~Q(residence_address=""))
-        & _member_named(Relation.GUARDIAN, with_phone=True)
-        & (~_parent_away(Relation.FATHER, as_of) | _member_named(Relation.FATHER))
-        & (~_parent_away(Relation.MOTHER, as_of) | _member_named(Relation.MOTHER))
-    )
+    items = _own_items(as_of)
+    for care, q in care_by_filters(as_of).items():
+        for key, label, has in _CARER_NEEDS[care]:
+            items.append(FilingItem(key, label, q & ~has))
+    return items
+
+
+def file_complete(as_of: dt.date) -> Q:
+    """The filter on Child of a complete file (建档) on ``as_of``: no item of
+    ``filing_items`` missing. Written as the child's own items and, for the person who
+    cares for the child, all their needs met (the same ``_CARER_NEEDS``: one semi-join
+    per need instead of one per missing item)."""
+    complete = Q()
+    for item in _own_items(as_of):
+        complete &= ~item.missing
+    carers = Q(pk__in=[])
+    for care, q in care_by_filters(as_of).items():
+        needs = _CARER_NEEDS[care]
+        if care == CareBy.NOBODY:
+            continue  # nobody to reach: never complete
+        met = q
+        for _key, _label, has in needs:
+            met &= has
+        carers |= met
+    return complete & carers
+
+
+def filing_gaps(children: QuerySet[Child], as_of: dt.date) -> dict[int, list[str]]:
+    """The items of ``filing_items`` each child of ``children`` (a page: the query
+    evaluates every item for each) misses, as Chinese labels in the rule's order; a
+    child with a complete file maps to an empty list."""
+    items = filing_items(as_of)
+    flags = {
+        f"gap_{n}": ExpressionWrapper(item.missing, output_field=BooleanField())
+        for n, item in enumerate(items)
+    }
+    rows = children.order_by().annotate(**flags).values("pk", *flags)
+    return {
+        row["pk"]: [str(item.label) for n, item in enumerate(items) if row[f"gap_{n}"]]
+        for row in rows
+    }
 
 
 def school_age(as_of: dt.date) -> Q:

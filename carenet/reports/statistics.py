@@ -9,13 +9,14 @@ schools, a school's grades), a total row, and the columns:
 - 按年龄段 — full years on ``as_of``: 0–5, 6–13, 14–16 and 17 and over (a pupil of 17
   is still counted by the education register; the column keeps the parts summing up);
 - 按留守类型 — only the father away, only the mother away, both away (≥ 3 months);
-- 按监护情况 — the entrusted guardian's relation (``combination_columns``);
+- 按监护情况 — who cares for the child (``care_by_filters``, 建档率's rule too) and the
+  entrusted guardian's relation (``combination_columns``);
 - 按就学情况 — in school, not yet of school age (in a kindergarten or none), suspended,
   dropped out or out of school, transferred or graduated.
 
 Counting is one aggregate query: ``GROUP BY`` the school (or class) and the dimensions
-(age band, which parents are away, which cannot guard, the guardian's kind, schooling),
-a few hundred combinations for a county, mapped to the columns in Python
+(age band, which parents are away, who cares for the child, the guardian's kind,
+schooling), a few hundred combinations for a county, mapped to the columns in Python
 (``combination_columns``). ``table_check`` verifies, before any file is written, that
 each group of columns sums to the total of its row and that the rows sum to the total
 row; a failure names the row and the rule in Chinese.
@@ -58,12 +59,11 @@ from carenet.children.models import (
     AwayPeriod,
     Child,
     ChildStatus,
-    FamilyMember,
     GuardianshipQuality,
     Relation,
     Schooling,
 )
-from carenet.children.selectors import AWAY_THRESHOLD
+from carenet.children.selectors import AWAY_THRESHOLD, CareBy, care_by_filters
 from carenet.indicators.selectors import children_in_care
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Membership, Org, OrgKind, Role
@@ -192,16 +192,14 @@ def _relation_code(qs: QuerySet) -> Coalesce:
 
 def _dimensions(qs: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
     """Annotate what the columns are read from, one value per child each: the age band,
-    which parents are away (``away``: 1 father, 2 mother, 3 both), which parents cannot
-    guard (``unable``, same code), the entrusted guardian's kind (``guardian_kind``, from
-    the joined guardian row) and the schooling. ``combination_columns`` maps them."""
+    which parents are away (``d_away``: 1 father, 2 mother, 3 both), who cares for the
+    child (``d_care``: ``care_by_filters``, the rule 建档率 uses too), the entrusted
+    guardian's kind (``d_guardian``, from the joined guardian row) and the schooling.
+    ``combination_columns`` maps them."""
     years = {n: as_of - relativedelta(years=n) for n in (6, 14, 17)}
     away = AwayPeriod.objects.filter(
         start__lte=as_of - AWAY_THRESHOLD, relation__in=(Relation.FATHER, Relation.MOTHER)
     ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
-    unable = FamilyMember.objects.filter(
-        can_guard=False, relation__in=(Relation.FATHER, Relation.MOTHER)
-    )
     named = Q(guardian__name__gt="")
     text = CharField()
     return qs.annotate(
@@ -215,7 +213,10 @@ def _dimensions(qs: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
             output_field=text,
         ),
         d_away=_relation_code(away),
-        d_unable=_relation_code(unable),
+        d_care=Case(
+            *(When(q, then=Value(str(care))) for care, q in care_by_filters(as_of).items()),
+            output_field=text,
+        ),
         d_guardian=Case(
             When(
                 guardian__guardianship_quality=GuardianshipQuality.NONE,
@@ -237,7 +238,7 @@ def _dimensions(qs: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
     )
 
 
-_DIMENSIONS = ("d_age", "d_away", "d_unable", "d_guardian", "schooling")
+_DIMENSIONS = ("d_age", "d_away", "d_care", "d_guardian", "schooling")
 _TYPES = {1: "father_only", 2: "mother_only", 3: "both"}
 _SCHOOLING = {
     Schooling.ENROLLED: "school_in",
@@ -249,24 +250,31 @@ _SCHOOLING = {
 }
 
 
+# The guardianship column of the children not in the care of a guardian on file.
+_CARE_COLUMNS = {
+    CareBy.FATHER: "guard_parent",
+    CareBy.MOTHER: "guard_parent",
+    CareBy.PARENTS: "guard_parent",
+    CareBy.NOBODY: "guard_unknown",
+}
+
+
 def combination_columns(combination: dict) -> list[str]:
     """The columns a group of children with these dimensions counts in (besides the total).
 
-    Guardianship without a named guardian: a one-parent left-behind child whose other
-    parent can guard is in the care of that parent (父（母）一方监护); otherwise the
-    guardian is not on file (监护人未登记). A child with no parent away (impossible in
-    the base, which keeps left-behind children only) counts in no type column, so the
-    cross-check refuses the table instead of hiding it.
+    Guardianship follows who cares for the child (``d_care``, ``care_by_filters``): the
+    entrusted guardian on file by their relation to the child (``d_guardian``); with no
+    guardian on file, a parent at home able to guard (a one-parent left-behind child) is
+    父（母）一方监护, and nobody is 监护人未登记 — the children 建档率 finds without a
+    guardian (``indicators.selectors.filing_items``). A child with no parent away
+    (impossible in the base, which keeps left-behind children only) counts in no type
+    column, so the cross-check refuses the table instead of hiding it.
     """
-    away, unable = combination["d_away"], combination["d_unable"]
+    away, care = combination["d_away"], combination["d_care"]
     columns = [combination["d_age"]]
     if away in _TYPES:
         columns.append(_TYPES[away])
-    guardian = combination["d_guardian"]
-    if not guardian:
-        at_home = {1: 2, 2: 1}.get(away)  # the parent who is not away
-        guardian = "guard_parent" if at_home and not unable & at_home else "guard_unknown"
-    columns.append(guardian)
+    columns.append(_CARE_COLUMNS.get(care) or combination["d_guardian"] or "guard_other")
     columns.append(_SCHOOLING.get(combination["schooling"], "school_other"))
     return columns
 
