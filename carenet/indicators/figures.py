@@ -56,7 +56,7 @@ from carenet.orgs.selectors import org_ids_under
 # Part of every kept row's stamp: bump it when what a count means changes (a filter of
 # ``selectors``), and the rows kept before are counted again. The names of the counts
 # are part of the stamp too.
-COUNTING = 6
+COUNTING = 7
 
 
 def _rule_text(rule: tuple[dt.date, bool] | None) -> str:
