@@ -10,8 +10,13 @@ from django.shortcuts import render
 from carenet.children.selectors import Action, visible_children
 from carenet.dashboards import selectors
 from carenet.dashboards.forms import DashboardQuery
-from carenet.indicators.drill import children_page, drill_down, sub_org_indicators
-from carenet.indicators.selectors import LABELS, indicators_for
+from carenet.indicators.drill import (
+    children_page,
+    drill_down,
+    not_counted_reasons,
+    sub_org_indicators,
+)
+from carenet.indicators.selectors import DEFINITIONS, LABELS, indicators_for
 from carenet.orgs.models import Org
 
 LIST_PAGE_SIZE = 50
@@ -65,11 +70,15 @@ def indicator_list(request: HttpRequest, key: str) -> HttpResponse:
     drill = drill_down(org, key, as_of=context["as_of"], children=children)
     ids = drill.counted if context["counted"] else drill.not_counted
     page = Paginator(ids, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = children_page(list(page.object_list))
+    reasons = {} if context["counted"] else not_counted_reasons(key, shown, as_of=context["as_of"])
     context.update(
         key=key,
         label=LABELS[key],
+        definition=DEFINITIONS[key],
         drill=drill,
         page=page,
-        children=children_page(list(page.object_list)),
+        children=shown,
+        rows=[(child, reasons.get(child.pk, [])) for child in shown],
     )
     return render(request, "dashboards/indicator_list.html", context)

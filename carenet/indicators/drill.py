@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from carenet.care.models import CareKind
 from carenet.care.selectors import Task, plan_in_force, plans_in_force, tasks_for
 from carenet.children.models import Child, ChildStatus, Immunization
 from carenet.indicators.selectors import (
@@ -31,6 +33,7 @@ from carenet.indicators.selectors import (
     counted_children,
     enrolled,
     file_complete,
+    filing_gaps,
     indicators_by_school,
     indicators_from,
     mentored,
@@ -141,6 +144,45 @@ def drill_down(
 
 def _ordered_ids(children: QuerySet[Child]) -> list[int]:
     return list(children.order_by(*LIST_ORDER).values_list("pk", flat=True))
+
+
+def _schooling(label: str) -> Callable[[Child], str]:
+    return lambda child: label % {"value": child.get_schooling_display()}
+
+
+def _constant(label: str) -> Callable[[Child], str]:
+    return lambda child: label
+
+
+def _reasons() -> dict[str, Callable[[Child], str]]:
+    """For each indicator but 建档率, why a child of its denominator is not in its
+    numerator: the negation of its one condition (with the child's value where it says
+    more). 建档率 names the items missing (``filing_gaps``)."""
+    return {
+        "enrollment_rate": _schooling(_("未在校（%(value)s）")),
+        "retention_rate": _schooling(_("就学情况为%(value)s")),
+        "immunization_rate": lambda child: (
+            _("计划免疫接种：%(value)s") % {"value": child.get_immunization_display()}
+        ),
+        "legal_aid_rate": _constant(_("符合条件的案件尚未获得法律援助")),
+        "parent_education_rate": _constant(_("委托监护人本学年未参加家长学校")),
+        "mentor_coverage": _constant(_("统计日没有在结对的代理家长")),
+        **{
+            key: _constant(_("%(kind)s已逾期") % {"kind": CareKind(kind).label})
+            for key, kind in TASK_KINDS.items()
+        },
+    }
+
+
+def not_counted_reasons(key: str, children: list[Child], *, as_of: dt.date) -> dict[int, list[str]]:
+    """Why each child of ``children`` (a page of ``drill_down(…).not_counted``) is not
+    counted by indicator ``key`` on ``as_of``, in Chinese: for 建档率 the items of a
+    complete file the child misses (``filing_gaps``, the rule ``file_complete`` counts
+    by), for the others the condition not met."""
+    if key == "filing_rate":
+        return filing_gaps(Child.objects.filter(pk__in=[c.pk for c in children]), as_of)
+    reason = _reasons()[key]
+    return {child.pk: [reason(child)] for child in children}
 
 
 def children_page(ids: list[int]) -> list[Child]:
