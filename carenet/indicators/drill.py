@@ -7,6 +7,9 @@ keys, ``tasks_for`` over ``counted_children`` (the children of their unit's plan
 groups, not only the left-behind) — so that a list holds exactly the children its figure counts, and
 the rows of a table add up to the figures of their org.
 
+Each child not counted has its reasons (``not_counted_reasons``): for 建档率 the items of
+a complete file missing, from the rule the count uses (``filing_items``).
+
 ``children`` restricts the base as in ``indicators_for``: pages pass
 ``visible_children(user, Action.VIEW)``.
 """
