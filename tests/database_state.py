@@ -22,6 +22,7 @@ from django.db import models, transaction
 
 from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.exchange.models import ImportBatch
+from carenet.indicators.kept import unit_versions
 from carenet.indicators.models import SchoolFigures
 from carenet.orgs.models import Org
 
@@ -56,9 +57,13 @@ def database_state(*, times: bool = True) -> State:
         "child_history": _by_object(_rows(child_history, names, times, tracked=children)),
         "family_history": _by_object(_rows(member_history, names, times, tracked=members)),
         "import_batches": _rows(ImportBatch, names, times),
+        # The kept counts still valid (counted at their unit's current version).
         "kept_figures": sorted(
             (names[Org][school], as_of)
-            for school, as_of in SchoolFigures.objects.values_list("school_id", "as_of")
+            for school, as_of, version in SchoolFigures.objects.values_list(
+                "school_id", "as_of", "version"
+            )
+            if version == unit_versions([school])[school]
         ),
     }
 

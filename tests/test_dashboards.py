@@ -512,8 +512,9 @@ def _from_scratch(org, user):
 def test_kept_chart_counts_always_equal_a_count_from_scratch(data, client):
     """The county's chart counts are kept per school between requests; every change to
     what they count shows at the next request."""
-    from carenet.dashboards.counts import chart_counts, school_stamps
+    from carenet.dashboards.counts import chart_counts
     from carenet.dashboards.models import SchoolChartCounts
+    from carenet.indicators.kept import valid_units
 
     admin = data.user("county_admin")
 
@@ -524,11 +525,16 @@ def test_kept_chart_counts_always_equal_a_count_from_scratch(data, client):
 
     first = shown()
     assert first == _from_scratch(data.county, admin)
-    stamps = school_stamps(data.county, AS_OF)
-    assert set(stamps) == {data.school.pk, data.other_school.pk}
-    kept = {row.school_id: row.stamp for row in SchoolChartCounts.objects.filter(as_of=AS_OF)}
-    assert kept == stamps
+    schools = {data.school.pk, data.other_school.pk}
+    assert valid_units(SchoolChartCounts, schools, as_of=AS_OF) == schools
     assert shown() == first
+    # A home visit changes one school's rows: its kept counts stop being valid.
+    record_create(
+        actor=data.user("teacher"), child=data.mentee, kind="home_visit", date=AS_OF,
+        summary="家访",
+    )  # fmt: skip
+    assert valid_units(SchoolChartCounts, schools, as_of=AS_OF) == schools - {data.mentee.school_id}
+    first = shown()
     record_create(
         actor=data.user("teacher"),
         child=data.mentee,
@@ -549,29 +555,30 @@ def test_kept_chart_counts_always_equal_a_count_from_scratch(data, client):
     assert after["lb:total"] == first["lb:total"] + 1
     board = _dashboard(client, data, "county_admin").context["board"]
     assert _bars(board.provinces)["广东省"] == 3
-    # Kept counts of another time are never used: the stamps changed with the data.
-    assert set(SchoolChartCounts.objects.values_list("stamp", flat=True)) == set(
-        school_stamps(data.county, AS_OF).values()
-    )
-    assert not set(stamps.values()) & set(school_stamps(data.county, AS_OF).values())
+    # Counted again at the schools' new versions: valid again.
+    assert valid_units(SchoolChartCounts, schools, as_of=AS_OF) == schools
 
 
 def test_the_daily_job_keeps_every_county_and_purges_old_days(data):
-    from carenet.dashboards.counts import KEEP_DAYS, school_stamps
     from carenet.dashboards.models import SchoolChartCounts
     from carenet.dashboards.tasks import dashboards_daily
+    from carenet.indicators.kept import KEEP_DAYS, valid_units
 
-    old = SchoolChartCounts.objects.create(
-        school=data.school,
-        county_code=data.school.county_code,
-        as_of=AS_OF - dt.timedelta(days=KEEP_DAYS + 1),
-        stamp="x",
-        counts={},
-    )
+    def kept_on(days_before: int) -> SchoolChartCounts:
+        return SchoolChartCounts.objects.create(
+            school=data.school,
+            county_code=data.school.county_code,
+            as_of=AS_OF - dt.timedelta(days=days_before),
+            rules="x",
+            counts={},
+        )
+
+    old, recent = kept_on(KEEP_DAYS + 1), kept_on(KEEP_DAYS)
     assert dashboards_daily.call_local() == 2
     assert not SchoolChartCounts.objects.filter(pk=old.pk).exists()
-    kept = {row.school_id: row.stamp for row in SchoolChartCounts.objects.filter(as_of=AS_OF)}
-    assert kept == school_stamps(data.county, AS_OF)
+    assert SchoolChartCounts.objects.filter(pk=recent.pk).exists()
+    schools = {data.school.pk, data.other_school.pk}
+    assert valid_units(SchoolChartCounts, schools, as_of=AS_OF) == schools
     admin = data.user("county_admin")
     rows = {row.school_id: row.counts for row in SchoolChartCounts.objects.filter(as_of=AS_OF)}
     assert sum(rows[data.school.pk].get(k, 0) for k in ("lb:total",)) == 3

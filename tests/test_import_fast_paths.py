@@ -18,6 +18,7 @@ from carenet.exchange.importer import writer as writer_module
 from carenet.exchange.importer.results import RowResult
 from carenet.exchange.importer.validate import RowPlan
 from carenet.exchange.importer.writer import RawWriter
+from carenet.indicators.kept import unit_versions, valid_units
 from carenet.indicators.models import SchoolFigures
 from carenet.lib import parallel
 from tests.database_state import State, database_state, differences, forked
@@ -206,12 +207,20 @@ def test_cells_equal_as_numbers_but_not_as_text_are_read_apart(world):
     assert notes == ["1", "是", "1"]
 
 
+KEPT_ON = dt.date(2026, 11, 2)
+
+
 def _keep_figures(*schools) -> None:
     for school in schools:
-        SchoolFigures.objects.create(
-            school=school, county_code=school.county_code, as_of=dt.date(2026, 11, 2),
-            rules="r", counts={},
+        SchoolFigures.objects.update_or_create(
+            school=school, as_of=KEPT_ON, defaults=dict(county_code=school.county_code,
+            rules="r", counts={}, version=unit_versions([school.pk])[school.pk]),
         )  # fmt: skip
+
+
+def _valid() -> set[int]:
+    schools = SchoolFigures.objects.values_list("school_id", flat=True)
+    return valid_units(SchoolFigures, schools, as_of=KEPT_ON)
 
 
 @pytest.mark.parametrize("bulk", [False, True])
@@ -221,12 +230,13 @@ def test_an_import_drops_only_its_schools_kept_figures_and_keeps_the_triggers(wo
     _keep_figures(world.school, world.other_school)
     with mock.patch.object(writer_module, "BULK_LOAD_MIN", 1 if bulk else 10**9):
         _statements(_register(["己一", "己二"]), world)
-    kept = set(SchoolFigures.objects.values_list("school_id", flat=True))
+    kept = _valid()
     assert kept == {world.other_school.pk}
     _keep_figures(world.school)
+    assert _valid() == {world.school.pk, world.other_school.pk}
     child = Child.objects.get(name="己一")
     FamilyMember.objects.filter(child=child, relation="father").update(name="己父")
-    assert set(SchoolFigures.objects.values_list("school_id", flat=True)) == kept
+    assert _valid() == kept
 
 
 def test_a_failed_import_keeps_the_figures_and_the_triggers(world):
@@ -235,9 +245,9 @@ def test_a_failed_import_keeps_the_figures_and_the_triggers(world):
     failure = mock.patch.object(RawWriter, "copy_history", side_effect=RuntimeError("disk full"))
     with failure, pytest.raises(RuntimeError):
         import_commit(preview=preview, school=world.school, actor=None)
-    assert SchoolFigures.objects.filter(school=world.school).exists()
+    assert _valid() == {world.school.pk}
     child = child_add(world.class_1, name="庚二", father_away=dt.date(2024, 3, 1))
-    assert not SchoolFigures.objects.filter(school=world.school).exists()
+    assert _valid() == set()
     assert child.pk
 
 

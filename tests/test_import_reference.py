@@ -27,6 +27,7 @@ from carenet.exchange.importer import commit as commit_module
 from carenet.exchange.importer import import_commit, import_preview
 from carenet.exchange.importer import preview as preview_module
 from carenet.exchange.importer import writer as writer_module
+from carenet.indicators.kept import unit_versions
 from carenet.indicators.models import SchoolFigures
 from carenet.orgs.models import Org, OrgKind
 from tests.database_state import State, database_state, differences, forked
@@ -131,8 +132,9 @@ def import_both_ways(
     clock.shift(dt.timedelta(hours=1))
     for unit in {*Org.objects.filter(kind=OrgKind.SCHOOL), into}:
         SchoolFigures.objects.create(
-            school=unit, county_code=unit.county_code, as_of=BUILT.date(), rules="r", counts={}
-        )
+            school=unit, county_code=unit.county_code, as_of=BUILT.date(), rules="r", counts={},
+            version=unit_versions([unit.pk])[unit.pk],
+        )  # fmt: skip
     user = world.user(actor)
     states = {}
     for writer in ("fast", "reference"):

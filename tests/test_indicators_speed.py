@@ -26,6 +26,7 @@ from carenet.care.services import record_create
 from carenet.children.models import AwayPeriod, Child, FamilyMember, Pairing, Relation
 from carenet.children.selectors import visible_children
 from carenet.children.services import pairing_start
+from carenet.indicators.kept import valid_units
 from carenet.indicators.models import SchoolFigures
 from carenet.indicators.selectors import (
     TASK_KINDS,
@@ -38,7 +39,7 @@ from carenet.indicators.selectors import (
     org_filter,
     school_age,
 )
-from carenet.orgs.models import OrgKind
+from carenet.orgs.models import Org, OrgKind
 from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
 from carenet.support.selectors import (
     guardian_attended,
@@ -259,9 +260,10 @@ def test_a_second_reader_gets_the_kept_counts_without_counting(county):
 
 
 def _kept_schools():
-    """The schools with kept counts (villages keep theirs too: tests/test_village_children.py)."""
-    kept = SchoolFigures.objects.filter(as_of=AS_OF, school__kind=OrgKind.SCHOOL)
-    return set(kept.values_list("school_id", flat=True))
+    """The schools with valid kept counts (villages keep theirs too:
+    tests/test_village_children.py)."""
+    schools = Org.objects.filter(kind=OrgKind.SCHOOL).values_list("pk", flat=True)
+    return valid_units(SchoolFigures, schools, as_of=AS_OF)
 
 
 def _child_in_care_with_talks(school):

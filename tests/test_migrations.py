@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from carenet.children.models import AwayPeriod, Child, FamilyMember
+from carenet.indicators.kept import unit_versions, valid_units
 from carenet.indicators.models import SchoolFigures
 from tests.factories import child_add
 
@@ -16,12 +17,14 @@ def _rows() -> tuple[int, int, int]:
 
 
 def _triggers_fire(school) -> bool:
+    as_of = dt.date(2026, 11, 2)
     SchoolFigures.objects.create(
-        school=school, county_code=school.county_code, as_of=dt.date(2026, 11, 2),
-        rules="r", counts={},
+        school=school, county_code=school.county_code, as_of=as_of, rules="r", counts={},
+        version=unit_versions([school.pk])[school.pk],
     )  # fmt: skip
+    assert valid_units(SchoolFigures, [school.pk], as_of=as_of) == {school.pk}
     FamilyMember.objects.filter(child__school=school).update(name="改名")
-    return not SchoolFigures.objects.filter(school=school).exists()
+    return not valid_units(SchoolFigures, [school.pk], as_of=as_of)
 
 
 @pytest.mark.django_db(transaction=True)

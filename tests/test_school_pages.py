@@ -16,6 +16,7 @@ from carenet.care.services import record_create
 from carenet.children.models import Child
 from carenet.children.selectors import visible_children
 from carenet.indicators.figures import school_counts
+from carenet.indicators.kept import valid_units
 from carenet.indicators.models import SchoolFigures
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.schools import classes_set, school_create
@@ -197,7 +198,7 @@ def test_a_merge_moves_children_classes_records_and_history_and_closes_the_schoo
     assert _fresh(world.school).closed_on == AS_OF
     assert _logged("学校合并") == 1
     # The kept counts of both schools were dropped, and equal a count from scratch.
-    assert not SchoolFigures.objects.filter(school__in=[world.school, target]).exists()
+    assert not valid_units(SchoolFigures, [world.school.pk, target.pk], as_of=AS_OF)
     kept = school_counts(county, as_of=AS_OF)
     SchoolFigures.objects.all().delete()
     assert school_counts(county, as_of=AS_OF) == kept

@@ -15,6 +15,7 @@ from carenet.care.services import record_create
 from carenet.children.models import Child, Schooling
 from carenet.children.selectors import visible_children
 from carenet.cli import main
+from carenet.indicators.kept import valid_units
 from carenet.indicators.models import SchoolFigures
 from carenet.lib.idcard import make_id_number
 from tests.factories import child_add
@@ -299,7 +300,8 @@ def test_the_indicators_count_the_village_child_where_it_belongs(world, toddler)
 def test_the_kept_counts_follow_a_change_to_a_village_child(world, toddler):
     as_of = MONDAY
     _figures(world.county, as_of)
-    assert SchoolFigures.objects.filter(school=world.village, as_of=as_of).exists()
+    units = [world.village.pk, world.school.pk]
+    assert valid_units(SchoolFigures, units, as_of=as_of) == set(units)
     record_create(
         actor=world.user("village_director"),
         child=toddler,
@@ -307,8 +309,7 @@ def test_the_kept_counts_follow_a_change_to_a_village_child(world, toddler):
         date=as_of,
         summary="电话联系祖母",
     )
-    assert not SchoolFigures.objects.filter(school=world.village, as_of=as_of).exists()
-    assert SchoolFigures.objects.filter(school=world.school, as_of=as_of).exists()
+    assert valid_units(SchoolFigures, units, as_of=as_of) == {world.school.pk}
     assert _figures(world.county, as_of) == _from_scratch(world.county, as_of)
 
 

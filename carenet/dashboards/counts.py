@@ -3,14 +3,12 @@
 Each chart's counts are made per school in grouped queries (``counts_by_school``) and
 summed for the org. A county's 2.5 million care records take seconds to count, so for an
 org seen whole (every child under it visible) each school's counts are kept in
-``SchoolChartCounts``, stamped with the school's row of ``indicators.models.SchoolFigures``
-for the day (its id and time of counting). That row is deleted by database triggers
-whenever a row of one of the school's children changes — the child, a family member, an
-away period, a pairing, a care record (``indicators.figures``) — and is counted anew with
-a new id, so kept counts are used only while nothing they count has changed: the figures
-always equal a count from scratch (tests/test_dashboards.py). Everything else — a class,
-a village, a partial view — is counted from scratch. The daily queue job
-``dashboards_daily`` (``tasks.py``) counts every county for the new day.
+``SchoolChartCounts`` through the indicators' helper (``indicators.kept.read_through``):
+a kept row is used only while the school's version — bumped by database triggers
+whenever a row of one of the school's children changes — is the one it was counted at,
+so the figures always equal a count from scratch (tests/test_dashboards.py). Everything
+else — a class, a village, a partial view — is counted from scratch. The daily queue
+job ``dashboards_daily`` (``tasks.py``) counts every county for the new day.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import datetime as dt
 from collections import Counter
 
 from dateutil.relativedelta import relativedelta
-from django.db import transaction
 from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.functions import Cast, Substr
 
@@ -33,15 +30,16 @@ from carenet.children.models import (
 from carenet.children.selectors import left_behind_filter, with_left_behind
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS, guardian_age_filter
 from carenet.dashboards.models import SchoolChartCounts
-from carenet.indicators.models import SchoolFigures
+from carenet.indicators.kept import purge, read_through
 from carenet.indicators.selectors import org_filter
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
 
 # The months of the care-work trend.
 TREND_MONTHS = 12
-# Kept counts of past days are deleted after this many days (``purge_kept``).
-KEEP_DAYS = 7
+# Part of every kept row's stamp: bump it when what a count means changes, and the rows
+# kept before are counted again.
+CHART_COUNTING = "charts-2"
 
 # Count names: "trend:<kind>:<YYYY-MM>", "lb:both|either|total", "age:<band>",
 # "quality:<value or ''>", "province:<name>".
@@ -156,44 +154,10 @@ def _children_not_at_school(org: Org) -> bool:
     ).exists()
 
 
-def school_stamps(org: Org, as_of: dt.date) -> dict[int, str] | None:
-    """Each school's kept-figures stamp under ``org`` for ``as_of``, None unless every
-    school has one (``indicators_for`` keeps them for an org seen whole)."""
-    schools = org_ids_under(org.path, OrgKind.SCHOOL)
-    if org.kind != OrgKind.SCHOOL and _children_not_at_school(org):
-        return None  # kept per school only: children not at a school are counted afresh
-    rows = SchoolFigures.objects.filter(school__in=schools, as_of=as_of).values_list(
-        "school_id", "pk", "counted_at"
-    )
-    stamps = {school: f"{pk}:{counted.timestamp()}" for school, pk, counted in rows}
-    return stamps if len(stamps) == len(schools) else None
-
-
-def _count_and_keep(
-    under: QuerySet[Child], schools: list[int], *, as_of: dt.date, stamps: dict[int, str]
-) -> dict[int, Counts]:
-    """Count ``schools`` from scratch and keep their counts under ``stamps`` (read before
-    counting: a change while counting deletes the stamp's row, so what is kept under it
-    is never used)."""
-    counted = counts_by_school(under.filter(school__in=schools), as_of=as_of)
-    fresh = {school: counted.get(school, Counter()) for school in schools}
-    county_codes = dict(Org.objects.filter(pk__in=schools).values_list("pk", "county_code"))
-    with transaction.atomic():
-        SchoolChartCounts.objects.filter(school__in=schools, as_of=as_of).delete()
-        SchoolChartCounts.objects.bulk_create(
-            [
-                SchoolChartCounts(
-                    school_id=school,
-                    county_code=county_codes[school],
-                    as_of=as_of,
-                    stamp=stamps[school],
-                    counts=dict(counts),
-                )
-                for school, counts in fresh.items()
-            ],
-            ignore_conflicts=True,  # a request counting the same school at once
-        )
-    return fresh
+def keeps(org: Org) -> bool:
+    """Whether the chart counts under ``org`` (seen whole) are kept per school: not when
+    a child on the roll under it is filed under a village (counted afresh)."""
+    return org.kind == OrgKind.SCHOOL or not _children_not_at_school(org)
 
 
 def chart_counts(
@@ -201,21 +165,20 @@ def chart_counts(
 ) -> Counts:
     """The chart counts of the children under ``org`` that ``children`` holds, summed
     over their schools. ``whole``: ``children`` holds every child under ``org`` (see
-    ``sees_whole``); then each school's counts are kept while its figures are
-    (``indicators_for`` or ``indicators_by_school`` keep them: call one first)."""
+    ``sees_whole``); then each school's counts are kept while exact."""
     under = children.filter(org_filter(org))
-    stamps = school_stamps(org, as_of) if whole else None
-    if stamps is None:
-        per_school = counts_by_school(under, as_of=as_of)
+    if whole and org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL) and keeps(org):
+        schools = org_ids_under(org.path, OrgKind.SCHOOL)
+
+        def count(stale: list[int]) -> dict[int, Counts]:
+            counted = counts_by_school(under.filter(school__in=stale), as_of=as_of)
+            return {school: counted.get(school, Counter()) for school in stale}
+
+        rules = dict.fromkeys(schools, CHART_COUNTING)
+        kept = read_through(SchoolChartCounts, schools, as_of=as_of, rules=rules, count=count)
+        per_school = {school: Counter(counts) for school, counts in kept.items()}
     else:
-        per_school = {
-            row.school_id: Counter(row.counts)
-            for row in SchoolChartCounts.objects.filter(school__in=list(stamps), as_of=as_of)
-            if row.stamp == stamps[row.school_id]
-        }
-        missing = [school for school in stamps if school not in per_school]
-        if missing:
-            per_school |= _count_and_keep(under, missing, as_of=as_of, stamps=stamps)
+        per_school = counts_by_school(under, as_of=as_of)
     total: Counts = Counter()
     for one in per_school.values():
         total.update(one)
@@ -223,21 +186,15 @@ def chart_counts(
 
 
 def keep_all(as_of: dt.date) -> int:
-    """Count and keep every county's schools for ``as_of`` (after the indicators' own
-    counts, which it makes if they are missing); returns the schools counted."""
-    from carenet.indicators.selectors import indicators_for
-
+    """Count and keep every county's schools for ``as_of``; returns the schools kept."""
     total = 0
     for county in Org.objects.filter(kind=OrgKind.COUNTY):
-        indicators_for(county, as_of=as_of)
-        stamps = school_stamps(county, as_of)
-        if stamps:
-            total += len(stamps)
+        if keeps(county):
+            total += len(org_ids_under(county.path, OrgKind.SCHOOL))
             chart_counts(county, as_of=as_of, children=Child.objects.all(), whole=True)
     return total
 
 
 def purge_kept(as_of: dt.date) -> int:
-    """Delete kept counts of days more than ``KEEP_DAYS`` before ``as_of``."""
-    old = SchoolChartCounts.objects.filter(as_of__lt=as_of - dt.timedelta(days=KEEP_DAYS))
-    return old.delete()[0]
+    """Delete the kept counts of past days (``indicators.kept.purge``)."""
+    return purge(SchoolChartCounts, as_of)

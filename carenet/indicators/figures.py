@@ -2,30 +2,23 @@
 
 ``school_counts(org, as_of=…)`` answers each school's counts under a county, township or
 school from the kept rows, and counts the schools without a valid row from scratch
-(``selectors.counts_by_school``, one grouped query for all of them) and keeps them.
+(``selectors.counts_by_school``, one grouped query for all of them) and keeps them
+(``kept.read_through``, which says why it is exact without a lock).
 
-When a kept row stops being valid:
+A kept row stops being valid when
 
-- a row of a school's child changes — the child, a family member, an away period, a
-  pairing, a care record: inserted, updated or deleted, by the app, an import, a
-  ``QuerySet.update()`` or raw SQL. Database triggers (migration 0002; per row on
-  SQLite, per statement on PostgreSQL) delete every kept row of that school (and of
-  the child's former school when a child moves);
+- a row its school's counts are made from changes (``selectors.COUNTED_TABLES``: the
+  child, a family member, an away period, a pairing, a care record, …): the database
+  triggers bump the school's version (``triggers.py``);
 - the plan in force at the school changes how a counted task kind is scheduled, or for
   whom (its care groups): each row stores the task rules and care groups it was
   counted under (``rules``) and is used only while they are the plan's.
 
 Nothing else enters the counts, so a kept row always equals a count from scratch
-(tests/test_indicators_speed.py). A table whose rows enter the counts later (legal aid,
-parent school) needs the same triggers.
-
-Counting and keeping run in one transaction; on PostgreSQL it first takes a lock that
-waits for writers in flight (their triggers hold a conflicting lock until they commit)
-and holds back new ones until it commits, so no count misses a change that then fails
-to delete it. On SQLite every transaction is ``BEGIN IMMEDIATE`` (settings): the same.
+(tests/test_indicators_speed.py, tests/test_kept_counts.py).
 
 The daily queue job ``indicators_daily`` (``tasks.py``) counts every county for the new
-day, so the first reader of the day does not wait.
+day, so the first reader of the day does not wait, and deletes the rows of past days.
 """
 
 from __future__ import annotations
@@ -33,12 +26,10 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 
-from django.db import connection, transaction
-
-from carenet.care.models import CarePlan
 from carenet.care.selectors import care_filter
 from carenet.children.models import Child
 from carenet.children.selectors import on_roll
+from carenet.indicators.kept import read_through
 from carenet.indicators.models import SchoolFigures
 from carenet.indicators.selectors import (
     COUNT_NAMES,
@@ -97,47 +88,17 @@ def school_counts(org: Org, *, as_of: dt.date) -> dict[int, Counts]:
     plans = school_plans(org, as_of)
     rules = unit_rules({school: plans[school] for school in schools}, as_of)
     stamps = {school: _stamp(rules[school], plans[school].groups) for school in schools}
-    kept = {
-        row.school_id: row.counts
-        for row in SchoolFigures.objects.filter(school__in=schools, as_of=as_of).only(
-            "school_id", "rules", "counts"
-        )
-        if row.rules == stamps[row.school_id]
-    }
-    stale = [school for school in schools if school not in kept]
-    if stale:
-        kept |= _count_and_keep(stale, as_of=as_of, plans=plans, stamps=stamps)
-    return {school: counts for school, counts in kept.items() if counted(counts)}
+    empty = dict.fromkeys(COUNT_NAMES, 0)
 
-
-def _count_and_keep(
-    schools: list[int], *, as_of: dt.date, plans: dict[int, CarePlan], stamps: dict[int, str]
-) -> dict[int, Counts]:
-    """Count ``schools`` from scratch in one grouped query and keep their rows."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                table = SchoolFigures._meta.db_table
-                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+    def count(stale: list[int]) -> dict[int, Counts]:
         base = Child.objects.filter(
-            unit_filter(schools), care_filter(counted_groups(as_of), as_of), on_roll(as_of)
+            unit_filter(stale), care_filter(counted_groups(as_of), as_of), on_roll(as_of)
         )
         found = counts_by_school(base, as_of=as_of, plans=plans)
-        empty = dict.fromkeys(COUNT_NAMES, 0)
-        counted = {school: found.get(school, empty) for school in schools}
-        county_codes = dict(Org.objects.filter(pk__in=schools).values_list("pk", "county_code"))
-        SchoolFigures.objects.filter(school__in=schools, as_of=as_of).delete()
-        SchoolFigures.objects.bulk_create(
-            SchoolFigures(
-                school_id=school,
-                county_code=county_codes[school],
-                as_of=as_of,
-                rules=stamps[school],
-                counts=counts,
-            )
-            for school, counts in counted.items()
-        )
-    return counted
+        return {school: found.get(school, empty) for school in stale}
+
+    kept = read_through(SchoolFigures, schools, as_of=as_of, rules=stamps, count=count)
+    return {school: counts for school, counts in kept.items() if counted(counts)}
 
 
 def count_all(as_of: dt.date) -> int:

@@ -79,6 +79,7 @@ from carenet.children.services import LEAVE_SCHOOLING
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import org_ids_under
+from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
 from carenet.support.selectors import (
     guardian_attended,
     has_guardian,
@@ -374,6 +375,42 @@ def mentored(as_of: dt.date) -> Q:
             ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
         )
     )
+
+
+# Every table whose rows the counts of a unit are made from — ``counts_by_school`` here
+# and the dashboards' — and how a changed row names the units whose counts it changes:
+#
+# - ``UNIT``: the row is a child: their school and their village (a child not at a
+#   school is counted under their village; a child who moves, under both the old and
+#   the new);
+# - ``CHILD``: the row belongs to a child through ``child_id``: the child's unit;
+# - ``MEMBER``: the row belongs to a family member through ``member_id``: their child's;
+# - ``COUNTY``: the row belongs to a county through ``county_code`` (a parent-school
+#   session moved to another day changes its attendees' counts): every unit of it.
+#
+# The database triggers that bump the units' versions (``UnitVersion``) are generated
+# from this (``triggers.py``), so a kept count (``kept.py``) is valid only while none of
+# these rows changed. A count that reads another table must declare it here:
+# tests/test_kept_counts.py captures the counting queries and fails on a table read that
+# is neither declared nor listed as unable to change a count (``NOT_COUNTED_TABLES``).
+UNIT, CHILD, MEMBER, COUNTY = "unit", "child", "member", "county"
+COUNTED_TABLES: dict[str, str] = {
+    Child._meta.db_table: UNIT,
+    FamilyMember._meta.db_table: CHILD,
+    AwayPeriod._meta.db_table: CHILD,
+    Pairing._meta.db_table: CHILD,
+    CareRecord._meta.db_table: CHILD,
+    LegalAidCase._meta.db_table: CHILD,
+    ParentSchoolAttendance._meta.db_table: MEMBER,
+    ParentSchoolSession._meta.db_table: COUNTY,
+}
+# Tables the counting reads that cannot change a kept count, with the reason.
+NOT_COUNTED_TABLES: dict[str, str] = {
+    Org._meta.db_table: "the units themselves: an org's place and kind; a school moved to "
+    "another township keeps its own counts",
+    CarePlan._meta.db_table: "the plan in force: its rules and care groups are part of "
+    "each kept row's stamp (``figures._stamp``)",
+}
 
 
 # The counts behind the indicators, per school: the base filters and, for each task

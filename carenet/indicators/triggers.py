@@ -1,16 +1,19 @@
-"""Triggers that delete a school's kept indicator counts (``SchoolFigures``; for children
-not at a school, their village's) whenever a
-row they were counted from changes: a child, a family member, an away period, a pairing,
-a care record, a legal-aid case or a parent-school attendance or session, inserted,
-updated or deleted (see ``carenet.indicators.figures``).
+"""Triggers that bump a unit's version (``UnitVersion``; a unit is a school, or a village
+for the children not at a school) whenever a row its counts are made from changes: the
+tables of ``selectors.COUNTED_TABLES``, inserted, updated or deleted, by the app, an
+import, a ``QuerySet.update()`` or raw SQL. A kept count is valid only while the unit's
+version is the one it was counted at (``carenet.indicators.kept``). The triggers never
+touch the kept rows: a writer never waits for a reader.
 
 SQLite: one trigger per table and event, per row. PostgreSQL: per statement, with
-transition tables, so a bulk load or a ``COPY`` pays once, not per row.
+transition tables, so a bulk load or a ``COPY`` pays once, not per row; the units are
+bumped in the order of their ids, so two writers lock them in the same order.
 
-Created by migration 0002 and again after every ``migrate`` (``apps.py``): SQLite drops
-a table's triggers when a migration rebuilds the table to alter it. Both are idempotent.
-A migration that rebuilds one of these tables on SQLite runs ``drop_for_rebuild`` first
-and ``create_after_rebuild`` last (see ``children/0003``).
+Created by migration 0003 and again after every ``migrate`` (``apps.py``): SQLite drops
+a table's triggers when a migration rebuilds the table to alter it. Both replace what
+was there (PostgreSQL's ``CREATE OR REPLACE``; on SQLite each trigger is dropped and
+created). A migration that rebuilds one of these tables on SQLite runs
+``drop_for_rebuild`` first and ``create_after_rebuild`` last (see ``children/0003``).
 """
 
 from __future__ import annotations
@@ -21,58 +24,64 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-FIGURES = "indicators_schoolfigures"
+from carenet.indicators.selectors import CHILD, COUNTED_TABLES, COUNTY, MEMBER, UNIT
+
+VERSIONS = "indicators_unitversion"
 CHILDREN = "children_child"
-# Tables whose rows belong to a child through ``child_id``.
-CHILD_TABLES = (
-    "children_familymember",
-    "children_awayperiod",
-    "children_pairing",
-    "care_carerecord",
-    "support_legalaidcase",
-)
-# A guardian's attendance at a parent-school session: a family member's, so a child's.
-ATTENDANCE = "support_parentschoolattendance"
-# A session moved to another day changes its attendees' figures: the county's rows go.
-SESSIONS = "support_parentschoolsession"
-TABLES = (CHILDREN, *CHILD_TABLES, ATTENDANCE, SESSIONS)
+MEMBERS = "children_familymember"
+ORGS = "orgs_org"
+TABLES = tuple(COUNTED_TABLES)
 EVENTS = ("insert", "update", "delete")
 
 
-def _stale(table: str, rows: str) -> str:
-    """The WHERE clause selecting the kept rows made stale by changed rows of ``table``.
-
-    ``rows`` is a SQL expression listing the changed rows' column (``{col}`` is replaced
-    by the column name): ``NEW.{col}, OLD.{col}`` on SQLite, a sub-select of a
+def _units(table: str, rows: str) -> str:
+    """A SELECT of the ids (column ``unit``) of the units whose counts changed rows of
+    ``table`` change. ``rows`` is a SQL select of one column of the changed rows (``{col}``
+    is replaced by the column name): ``SELECT NEW.{col}`` on SQLite, a select from a
     transition table on PostgreSQL."""
-    if table == CHILDREN:
-        # A child not at a school is counted under their village (``figures``): the kept
-        # rows of the village go too (for a school child, needlessly but harmlessly).
+    via = COUNTED_TABLES[table]
+    if via == UNIT:
         return (
-            f"school_id IN ({rows.format(col='school_id')})"
-            f" OR school_id IN ({rows.format(col='village_id')})"
+            f"SELECT unit FROM ({rows.format(col='school_id AS unit')}"
+            f" UNION {rows.format(col='village_id')}) AS units"
         )
-    if table == SESSIONS:
-        return f"county_code IN ({rows.format(col='county_code')})"
-    if table == ATTENDANCE:
+    if via == CHILD:
         return (
-            f"school_id IN (SELECT COALESCE(c.school_id, c.village_id) FROM {CHILDREN} c"
-            f" JOIN children_familymember m"
-            f" ON m.child_id = c.id WHERE m.id IN ({rows.format(col='member_id')}))"
+            f"SELECT COALESCE(school_id, village_id) AS unit FROM {CHILDREN}"
+            f" WHERE id IN ({rows.format(col='child_id')})"
         )
+    if via == MEMBER:
+        return (
+            f"SELECT COALESCE(c.school_id, c.village_id) AS unit FROM {CHILDREN} c"
+            f" JOIN {MEMBERS} m ON m.child_id = c.id"
+            f" WHERE m.id IN ({rows.format(col='member_id')})"
+        )
+    if via == COUNTY:
+        return (
+            f"SELECT id AS unit FROM {ORGS} WHERE kind IN ('school', 'village')"
+            f" AND county_code IN ({rows.format(col='county_code')})"
+        )
+    raise ValueError(f"{table}: no units for {via!r}")
+
+
+def bump_sql(units: str) -> str:
+    """The statement bumping the version of each unit ``units`` (a SELECT of ``unit``)
+    selects, in the order of their ids."""
     return (
-        f"school_id IN (SELECT COALESCE(school_id, village_id) FROM {CHILDREN} WHERE id IN "
-        f"({rows.format(col='child_id')}))"
+        f"INSERT INTO {VERSIONS} (unit_id, version)"
+        f" SELECT DISTINCT unit, 1 FROM ({units}) AS changed_units WHERE unit IS NOT NULL"
+        f" ORDER BY unit"
+        f" ON CONFLICT (unit_id) DO UPDATE SET version = {VERSIONS}.version + 1"
     )
 
 
 def _sqlite(table: str, event: str) -> str:
     rows = {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}[event]
-    listed = ", ".join(f"{row}.{{col}}" for row in rows)
+    listed = " UNION ".join(f"SELECT {row}.{{col}}" for row in rows)
     return (
-        f"CREATE TRIGGER IF NOT EXISTS indicators_stale_{table}_{event} "
-        f"AFTER {event.upper()} ON {table} WHEN EXISTS (SELECT 1 FROM {FIGURES}) "
-        f"BEGIN DELETE FROM {FIGURES} WHERE {_stale(table, listed)}; END"
+        f"CREATE TRIGGER indicators_stale_{table}_{event} "
+        f"AFTER {event.upper()} ON {table} "
+        f"BEGIN {bump_sql(_units(table, listed))}; END"
     )
 
 
@@ -81,16 +90,16 @@ def _sqlite_drop(table: str, event: str) -> str:
 
 
 def _postgres_function(table: str) -> str:
-    changed = _stale(table, "SELECT {col} FROM changed")
-    changed_new = _stale(table, "SELECT {col} FROM changed_new")
+    changed = _units(table, "SELECT {col} FROM changed")
+    changed_new = _units(table, "SELECT {col} FROM changed_new")
     return f"""
 CREATE OR REPLACE FUNCTION indicators_stale_{table}() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        DELETE FROM {FIGURES} WHERE ({changed}) OR ({changed_new});
+        {bump_sql(f"{changed} UNION {changed_new}")};
     ELSE
-        DELETE FROM {FIGURES} WHERE {changed};
+        {bump_sql(changed)};
     END IF;
     RETURN NULL;
 END $$"""
@@ -116,7 +125,7 @@ def statements(vendor: str) -> list[str]:
             found.append(_postgres_function(table))
         for event in EVENTS:
             if vendor == "sqlite":
-                found.append(_sqlite(table, event))
+                found += [_sqlite_drop(table, event), _sqlite(table, event)]
             elif vendor == "postgresql":
                 found.append(_postgres_trigger(table, event))
     return found
@@ -138,9 +147,15 @@ def drop_statements(vendor: str) -> list[str]:
 def create_triggers(connection: BaseDatabaseWrapper) -> None:
     """Create (or re-create) the triggers, if the tables exist."""
     with connection.cursor() as cursor:
-        if not {FIGURES, *TABLES} <= set(connection.introspection.table_names(cursor)):
+        if not {VERSIONS, ORGS, *TABLES} <= set(connection.introspection.table_names(cursor)):
             return
         for sql in statements(connection.vendor):
+            cursor.execute(sql)
+
+
+def drop_triggers(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        for sql in drop_statements(connection.vendor):
             cursor.execute(sql)
 
 
@@ -159,13 +174,28 @@ def create_after_rebuild(apps, schema_editor) -> None:
         create_triggers(schema_editor.connection)
 
 
+def bump(connection: BaseDatabaseWrapper, units: Iterable[int]) -> None:
+    """Bump the versions of ``units``: what the triggers do for a changed row of theirs."""
+    ids = sorted(set(units))
+    if not ids:
+        return
+    marks = ", ".join(["(%s)"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            bump_sql(f"SELECT column1 AS unit FROM (VALUES {marks}) AS given")
+            if connection.vendor == "sqlite"
+            else bump_sql(f"SELECT given.unit FROM (VALUES {marks}) AS given (unit)"),
+            ids,
+        )
+
+
 @contextmanager
 def suspended(
     connection: BaseDatabaseWrapper, tables: Sequence[str], schools: Iterable[int]
 ) -> Iterator[None]:
     """For a bulk write into ``tables`` that touches only the children of ``schools``
     (a register import): on SQLite the tables' per-row triggers are dropped for the
-    writes inside and, afterwards, the kept rows of ``schools`` are deleted (what the
+    writes inside and, afterwards, the versions of ``schools`` are bumped (what the
     triggers would have done) and the triggers created again.
 
     All in one transaction (the caller's, if there is one), so no other writer sees the
@@ -183,11 +213,8 @@ def suspended(
                 for event in EVENTS:
                     cursor.execute(_sqlite_drop(table, event))
         yield
-        ids = sorted(set(schools))
+        bump(connection, schools)
         with connection.cursor() as cursor:
-            if ids:
-                marks = ", ".join(["%s"] * len(ids))
-                cursor.execute(f"DELETE FROM {FIGURES} WHERE school_id IN ({marks})", ids)
             for table in tables:
                 for event in EVENTS:
                     cursor.execute(_sqlite(table, event))

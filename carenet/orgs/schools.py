@@ -262,7 +262,7 @@ def school_merge(
     ``source`` is closed with what is left of its grades and classes.
 
     The children's change is written with history rows (who, why); the indicators' kept
-    counts of both schools are dropped by the database triggers."""
+    counts of both schools stop being valid (the database triggers bump their versions)."""
     _require_school(source)
     _require_school(target)
     source, target = _fresh(source), _fresh(target)

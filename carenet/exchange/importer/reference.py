@@ -3,8 +3,8 @@ written the obvious way, through the ORM.
 
 One model instance saved at a time with ``save()``; django-simple-history makes each
 history row itself (its ``post_save``), with the user and the change reason taken from
-the instance (``_history_user``, ``_change_reason``); the kept indicator counts are
-dropped by the database's triggers, row by row, as for any other write.
+the instance (``_history_user``, ``_change_reason``); the units of the kept indicator
+counts are bumped by the database's triggers, row by row, as for any other write.
 
 It is the specification the fast path is held to (``tests/test_import_reference.py``
 imports the same register both ways and compares the databases field by field), not a

@@ -1,13 +1,15 @@
-"""The triggers that delete stale kept counts (carenet/indicators/triggers.py)."""
+"""The triggers on the tables the kept counts are made from (carenet/indicators/triggers.py).
+
+They bump the units' versions since 0003, which creates the versions' table: until it
+exists ``create_triggers`` creates nothing."""
 
 from django.db import migrations
 
-from carenet.indicators.triggers import drop_statements, statements
+from carenet.indicators.triggers import create_triggers, drop_statements
 
 
 def create(apps, schema_editor):
-    for sql in statements(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+    create_triggers(schema_editor.connection)
 
 
 def drop(apps, schema_editor):
