@@ -59,6 +59,7 @@ from carenet.care.selectors import (
 )
 from carenet.children.models import (
     OUT_OF_SCHOOL_STATES,
+    AwayPeriod,
     Child,
     ChildStatus,
     FamilyMember,
