@@ -49,6 +49,16 @@ KEEP_DAYS = 7
 Counted = dict[int, Any]
 
 
+def kept_tables() -> set[str]:
+    """The tables of kept counts and their versions: derived from the other tables, never
+    data of their own (a database holding rows only there holds no data: deleting the
+    children of a flushed database bumps versions again)."""
+    from django.apps import apps
+
+    models = [UnitVersion, *(m for m in apps.get_models() if issubclass(m, KeptCounts))]
+    return {model._meta.db_table for model in models}
+
+
 def unit_versions(units: Iterable[int]) -> dict[int, int]:
     """The current version of each of ``units`` (0 for a unit never changed)."""
     units = list(units)

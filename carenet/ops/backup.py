@@ -413,12 +413,16 @@ def _pg_restore(source: Path) -> None:
 
 
 def database_in_use() -> bool:
-    """True when any table holds rows beyond what ``migrate`` puts there by itself."""
+    """True when any table holds rows beyond what ``migrate`` puts there by itself (kept
+    counts and their versions are derived, not data)."""
     from django.db import connection
 
+    from carenet.indicators.kept import kept_tables
+
+    derived = kept_tables()  # counts kept from the data, and their versions
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            if table in _MIGRATE_TABLES:
+            if table in _MIGRATE_TABLES or table in derived:
                 continue
             cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(table)} LIMIT 1")
             if cursor.fetchone() is not None:
