@@ -33,6 +33,7 @@ from carenet.accounts.services import (
 from carenet.api.services import tokens_revoke_all
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
+from carenet.lib.names import user_name
 from carenet.orgs.models import Membership, Org
 
 
@@ -47,7 +48,7 @@ class Grant:
 
 def _who(user: AbstractBaseUser) -> str:
     person = person_of(user)
-    name = person.name if person is not None else user.get_full_name()
+    name = person.name if person is not None else user_name(user)
     return f"{name}（{user.get_username()}）"
 
 

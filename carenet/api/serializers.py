@@ -22,6 +22,7 @@ from carenet.children.models import (
     Relation,
 )
 from carenet.children.services import latest_away_period
+from carenet.lib.names import user_name
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org
 
@@ -38,7 +39,7 @@ def _mentor_name(child: Child) -> str | None:
         raise ValueError("child_item needs the active mentor pairings prefetched")
     for pairing in pairings:
         if pairing.mentor is not None:
-            return pairing.mentor.get_full_name() or pairing.mentor.get_username()
+            return user_name(pairing.mentor)
     return None
 
 

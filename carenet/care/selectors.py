@@ -40,6 +40,7 @@ from carenet.children.selectors import (
     on_roll,
     visible_children,
 )
+from carenet.lib.names import person_name
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
 
@@ -518,7 +519,7 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
     # The mentors of the tasks' schools (no list of thousands of child ids to send).
     schools = {child.school_id for child, _tasks, _overdue in per_child.values()}
     mentors = {
-        child_id: (f"{first_name} {last_name}".strip() or username)
+        child_id: person_name(first_name, last_name, username)
         for child_id, first_name, last_name, username in Pairing.objects.filter(
             child__school__in=schools,
             kind=PairingKind.MENTOR,

@@ -39,6 +39,7 @@ from carenet.indicators.selectors import (
     counted_children,
     indicators_for,
 )
+from carenet.lib.names import person_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, primary_membership, user_memberships, visible_orgs
 
@@ -179,7 +180,7 @@ def overdue_per_teacher(org: Org, tasks: list[Task]) -> list[TeacherRow]:
     ).values_list(
         "child_id", "mentor_id", "mentor__first_name", "mentor__last_name", "mentor__username"
     ):
-        mentors[child_id] = (mentor_id, f"{first} {last}".strip() or username)
+        mentors[child_id] = (mentor_id, person_name(first, last, username))
     totals: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     names: dict[int | None, str] = {None: _("（未结对）")}
     for task in tasks:

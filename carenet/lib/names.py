@@ -62,3 +62,19 @@ def name_pinyin(name: str) -> tuple[str, str]:
 def _readings(text: str) -> tuple[str, ...]:
     """pypinyin's reading of a given name (~15 µs a call); many children share one."""
     return tuple(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
+
+
+def person_name(first_name: str | None, last_name: str | None, username: str) -> str:
+    """A person's name as every page, export and API answer prints it: the Chinese way,
+    family name first and no space (``last_name`` + ``first_name``; CareNet keeps a name
+    given whole in ``first_name``), else the username."""
+    return f"{last_name or ''}{first_name or ''}".strip() or username
+
+
+def user_name(user: object | None) -> str:
+    """``person_name`` of a user object ("" for none)."""
+    if user is None:
+        return ""
+    return person_name(
+        getattr(user, "first_name", ""), getattr(user, "last_name", ""), user.get_username()
+    )

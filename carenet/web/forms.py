@@ -25,6 +25,7 @@ from carenet.children.models import (
 from carenet.children.selectors import visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
 from carenet.lib.forms import BoundedDateField
+from carenet.lib.names import user_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters
@@ -144,11 +145,7 @@ class ChildFilterForm(forms.Form):
             .first()
         )
         mentor = pairing.mentor if pairing else None
-        return (
-            (f"{mentor.first_name} {mentor.last_name}".strip() or mentor.username)
-            if mentor
-            else "—"
-        )
+        return user_name(mentor) if mentor else "—"
 
     def narrowed(self) -> bool:
         """Whether a filter beyond the search text is in force (shows the filters on phones)."""

@@ -22,6 +22,7 @@ from carenet.care.models import DETAIL_FIELDS, CareRecord
 from carenet.care.selectors import my_tasks, tasks_for, week_end
 from carenet.care.services import record_create
 from carenet.children.selectors import visible_children
+from carenet.lib.names import user_name
 
 router = Router()
 
@@ -36,7 +37,7 @@ def record_item(record: CareRecord) -> dict:
         "summary": record.summary,
         "details": record.details,
         "confidential": record.confidential,
-        "author": author.get_full_name() or author.get_username(),
+        "author": user_name(author),
         "created_at": record.created_at,
     }
 

@@ -11,6 +11,7 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 
 from carenet.children.models import LeftBehindType
+from carenet.lib.names import user_name
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 
 register = template.Library()
@@ -37,10 +38,7 @@ def student_number_for(value: str, unmasked: bool) -> str:
 @register.filter
 def person(user: AbstractBaseUser | None) -> str:
     """A user's name the Chinese way (family name first, no space), else the username."""
-    if user is None:
-        return ""
-    full = f"{getattr(user, 'last_name', '')}{getattr(user, 'first_name', '')}".strip()
-    return full or user.get_username()
+    return user_name(user)
 
 
 @register.filter
