@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from carenet.children.models import Child
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -81,7 +83,10 @@ def measure(args: argparse.Namespace) -> tuple[list[tuple], dict]:
     api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     web = Client()
     web.force_login(admin)
-    figures = {i.key: (i.numerator, i.denominator) for i in indicators_for(county, as_of=today)}
+    figures = {
+        i.key: (i.numerator, i.denominator)
+        for i in indicators_for(county, as_of=today, children=Child.objects.all())
+    }
     info = {
         "county": county.name,
         "schools": Org.objects.filter(kind=OrgKind.SCHOOL).count(),
@@ -92,10 +97,10 @@ def measure(args: argparse.Namespace) -> tuple[list[tuple], dict]:
 
     def scratch():
         SchoolFigures.objects.all().delete()
-        indicators_for(county, as_of=today)
+        indicators_for(county, as_of=today, children=Child.objects.all())
 
     def kept():
-        indicators_for(county, as_of=today)
+        indicators_for(county, as_of=today, children=Child.objects.all())
 
     child = CareRecord.objects.order_by("pk").values_list("child_id", "author_id").first()
     added: list[int] = []
@@ -106,7 +111,7 @@ def measure(args: argparse.Namespace) -> tuple[list[tuple], dict]:
             author_id=child[1], summary="bench",
         )  # fmt: skip
         added.append(record.pk)
-        indicators_for(county, as_of=today)
+        indicators_for(county, as_of=today, children=Child.objects.all())
 
     def kpis():
         response = api.get(f"/api/v1/kpis?org={county.code}")
@@ -154,7 +159,7 @@ def summary_seconds(county) -> dict | None:
         return None
     start, end = default_period()
     started = time.perf_counter()
-    summary = work_summary_build(org=county, start=start, end=end)
+    summary = work_summary_build(org=county, start=start, end=end, children=Child.objects.all())
     built = time.perf_counter() - started
     started = time.perf_counter()
     size = len(render_docx(summary_document(summary)))

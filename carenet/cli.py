@@ -190,6 +190,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from carenet.audit.models import AccessAction
     from carenet.audit.services import audit_log
+    from carenet.children.access import operator_scope
     from carenet.exchange.export import (
         CANONICAL,
         LAYOUTS,
@@ -207,10 +208,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"no org with code {args.org!r}")
     layout = LAYOUTS[args.layout]
     only = False if args.all_children else None
+    children = children_under(org, operator_scope("carenet export").children())
     rows = Counted(
-        register_rows(
-            children_under(org), unmasked=args.unmasked, layout=layout, left_behind_only=only
-        )
+        register_rows(children, unmasked=args.unmasked, layout=layout, left_behind_only=only)
     )
     if suffix == ".csv":
         content = render_csv(rows, header=layout.header)
@@ -459,6 +459,7 @@ def cmd_report_summary(args: argparse.Namespace) -> int:
     _setup_django(migrated=True)
     from carenet.audit.models import AccessAction
     from carenet.audit.services import audit_log
+    from carenet.children.access import operator_scope
     from carenet.orgs.models import Org
     from carenet.reports.documents import Format, document_file
     from carenet.reports.layout import summary_document
@@ -467,8 +468,10 @@ def cmd_report_summary(args: argparse.Namespace) -> int:
     org = Org.objects.filter(code=args.org).first()
     if org is None:
         raise UsageError(f"找不到代码为 {args.org!r} 的单位 (no org with code {args.org!r})")
+    children = operator_scope("carenet report summary").children()
     case_ids = list(dict.fromkeys(args.case or []))
-    found = case_candidates(org, start=args.start, end=args.end).in_bulk(case_ids)
+    found = case_candidates(org, start=args.start, end=args.end, children=children)
+    found = found.in_bulk(case_ids)
     missing = [str(pk) for pk in case_ids if pk not in found]
     if missing:
         raise UsageError(
@@ -479,6 +482,7 @@ def cmd_report_summary(args: argparse.Namespace) -> int:
         org=org,
         start=args.start,
         end=args.end,
+        children=children,
         cases=[found[pk] for pk in case_ids],
         problems="\n".join(args.problems or []),
         next_steps="\n".join(args.next_steps or []),

@@ -10,8 +10,8 @@ from carenet.api.services import token_issue
 from carenet.care.models import CareRecord
 from carenet.care.selectors import my_children, tasks_for, week_end
 from carenet.care.services import record_create
+from carenet.children.access import visible_children
 from carenet.children.models import Child, RiskLevel
-from carenet.children.selectors import visible_children
 from tests.factories import child_add
 
 pytestmark = pytest.mark.django_db

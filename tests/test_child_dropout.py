@@ -12,9 +12,9 @@ from carenet.audit.models import AccessAction, AccessLog
 from carenet.care.models import CareKind
 from carenet.care.selectors import my_children, tasks_for, week_end
 from carenet.care.services import record_create
+from carenet.children.access import visible_children
 from carenet.children.dropout import SchoolingError, child_drop_out, child_return
 from carenet.children.models import Child, ChildStatus, Pairing, Schooling, SchoolingChange
-from carenet.children.selectors import visible_children
 from tests.test_child_transfer import (
     AS_OF,
     TZ,

@@ -448,7 +448,8 @@ class TestLeftBehind:
 
     def test_grandparents_change_no_figure(self, world):
         before = {
-            i.key: (i.numerator, i.denominator) for i in indicators_for(world.county, as_of=TODAY)
+            i.key: (i.numerator, i.denominator)
+            for i in indicators_for(world.county, as_of=TODAY, children=Child.objects.all())
         }
         for child in Child.objects.all():
             _grandparents_add(child, phone="13700001111")
@@ -456,7 +457,8 @@ class TestLeftBehind:
                 can_guard=False
             )
         after = {
-            i.key: (i.numerator, i.denominator) for i in indicators_for(world.county, as_of=TODAY)
+            i.key: (i.numerator, i.denominator)
+            for i in indicators_for(world.county, as_of=TODAY, children=Child.objects.all())
         }
         assert after == before
 
@@ -528,7 +530,10 @@ def test_the_statistics_table_puts_each_schooling_in_its_column(schooling, colum
 
 def test_out_of_school_counts_against_retention_like_a_dropout(world):
     def retention():
-        found = {i.key: i for i in indicators_for(world.school, as_of=TODAY)}["retention_rate"]
+        found = {
+            i.key: i
+            for i in indicators_for(world.school, as_of=TODAY, children=Child.objects.all())
+        }["retention_rate"]
         return found.numerator, found.denominator
 
     assert retention() == (2, 2)  # own_child and mentee, both left-behind, at school
@@ -541,7 +546,7 @@ def test_out_of_school_counts_against_retention_like_a_dropout(world):
 def test_the_drill_down_counts_retention_as_the_indicator_does(world):
     Child.objects.filter(pk=world.own_child.pk).update(schooling=Schooling.OUT_OF_SCHOOL)
     Child.objects.filter(pk=world.mentee.pk).update(schooling=Schooling.NOT_IN_KINDERGARTEN)
-    in_care = children_in_care(world.school, as_of=TODAY)
+    in_care = children_in_care(world.school, as_of=TODAY, children=Child.objects.all())
     retained = in_care.filter(fractions(TODAY)["retention_rate"].numerator)
     assert list(retained.values_list("name", flat=True)) == ["曾小雨"]
 

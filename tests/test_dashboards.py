@@ -15,8 +15,8 @@ from django.db.models import Q
 from carenet.api.services import token_issue
 from carenet.care.selectors import tasks_for
 from carenet.care.services import record_create
+from carenet.children.access import Permission, visible_children
 from carenet.children.models import Child, FamilyMember, Relation
-from carenet.children.selectors import Action, visible_children
 from carenet.children.services import family_member_save
 from carenet.dashboards import selectors
 from carenet.indicators.drill import drill_down, sub_org_indicators
@@ -118,7 +118,7 @@ def test_every_role_gets_the_dashboard_of_their_primary_org(data, client, role):
             assert name not in body, f"{role} sees {name}"
     # Every figure is over what the user may see.
     assert board.indicators == indicators_for(
-        board.org, as_of=AS_OF, children=visible_children(user, Action.VIEW)
+        board.org, as_of=AS_OF, children=visible_children(user, Permission.VIEW_CHILDREN)
     )
 
 
@@ -222,12 +222,14 @@ def _sum(rows):
 )
 def test_the_orgs_below_add_up_to_their_org(data, org, level, kinds):
     org = getattr(data, org)
-    rows = sub_org_indicators(org, as_of=AS_OF, level=level)
+    rows = sub_org_indicators(org, as_of=AS_OF, level=level, children=Child.objects.all())
     assert rows and {row.org.kind for row in rows} == kinds
-    assert _sum(rows) == _figures(indicators_for(org, as_of=AS_OF))
+    assert _sum(rows) == _figures(indicators_for(org, as_of=AS_OF, children=Child.objects.all()))
     # Each row is the org's own figure.
     for row in rows:
-        assert _figures(row.indicators) == _figures(indicators_for(row.org, as_of=AS_OF))
+        assert _figures(row.indicators) == _figures(
+            indicators_for(row.org, as_of=AS_OF, children=Child.objects.all())
+        )
 
 
 def test_the_schools_add_up_to_the_county_for_a_restricted_user(data):
@@ -240,8 +242,8 @@ def test_the_schools_add_up_to_the_county_for_a_restricted_user(data):
 
 
 def test_villages_and_classes_have_no_rows(data):
-    assert sub_org_indicators(data.village, as_of=AS_OF) == []
-    assert sub_org_indicators(data.class_1, as_of=AS_OF) == []
+    assert sub_org_indicators(data.village, as_of=AS_OF, children=Child.objects.all()) == []
+    assert sub_org_indicators(data.class_1, as_of=AS_OF, children=Child.objects.all()) == []
 
 
 # --- drill-down -----------------------------------------------------------------------
@@ -256,16 +258,20 @@ def test_counted_and_not_counted_make_the_denominator(data, org, key):
     drill = drill_down(org, key, as_of=AS_OF, children=children)
     assert (drill.numerator, drill.denominator) == (figure.numerator, figure.denominator)
     assert not set(drill.counted) & set(drill.not_counted)
-    base = set(children_in_care(org, as_of=AS_OF).values_list("pk", flat=True))
+    base = set(
+        children_in_care(org, as_of=AS_OF, children=Child.objects.all()).values_list(
+            "pk", flat=True
+        )
+    )
     assert set(drill.counted) | set(drill.not_counted) <= base
 
 
 def test_the_lists_hold_the_children_a_hand_count_finds(data):
     names = lambda ids: {c.name for c in visible_children(data.user("county_admin")) if c.pk in ids}  # noqa: E731
-    drill = drill_down(data.county, "mentor_coverage", as_of=AS_OF)
+    drill = drill_down(data.county, "mentor_coverage", as_of=AS_OF, children=Child.objects.all())
     assert names(drill.counted) == {"曾小雨"}
     assert names(drill.not_counted) == {"王子涵", "张伟", "赵强"}
-    talks = drill_down(data.school, "talk_completion", as_of=AS_OF)
+    talks = drill_down(data.school, "talk_completion", as_of=AS_OF, children=Child.objects.all())
     assert names(talks.counted) == {"王子涵"}  # talked on 11-13
     assert names(talks.not_counted) == {"曾小雨"}
 
@@ -366,7 +372,9 @@ def test_the_county_counts_overdue_work_per_school(data, client):
     assert board.overdue_by == "school"
     keys = ("talk_completion", "home_visit_completion", "parent_call_completion")
     for school in (data.school, data.other_school):
-        figures = {i.key: i for i in indicators_for(school, as_of=AS_OF)}
+        figures = {
+            i.key: i for i in indicators_for(school, as_of=AS_OF, children=Child.objects.all())
+        }
         due = sum(figures[k].denominator for k in keys)
         done = sum(figures[k].numerator for k in keys)
         row = next(row for row in board.teachers if row.label == school.name)
@@ -588,7 +596,8 @@ def test_the_daily_job_keeps_every_county_and_purges_old_days(data):
 
 
 def test_a_partial_view_is_counted_from_scratch(data, client):
-    from carenet.dashboards.counts import chart_counts, sees_whole
+    from carenet.children.access import sees_whole
+    from carenet.dashboards.counts import chart_counts
 
     supervisor = data.user("township_supervisor")
     _dashboard(client, data, "county_admin")
@@ -601,7 +610,7 @@ def test_a_partial_view_is_counted_from_scratch(data, client):
 @pytest.mark.parametrize("role", [*ROLES, "stranger_teacher", "nobody"])
 def test_who_sees_an_org_whole_is_told_by_their_memberships(data, role):
     """``sees_whole`` (memberships) never claims more than counting the children shows."""
-    from carenet.dashboards.counts import sees_whole
+    from carenet.children.access import sees_whole
     from carenet.indicators.selectors import org_filter
 
     user = data.user(role)

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from carenet.care.models import CarePlan, CareRecord
 from carenet.care.services import record_create
+from carenet.children.access import visible_children
 from carenet.children.models import AwayPeriod, Child, FamilyMember, Pairing, PairingKind
-from carenet.children.selectors import visible_children, with_left_behind
+from carenet.children.selectors import with_left_behind
 from carenet.children.services import child_save, pairing_start
 from carenet.demo.services import DEMO_ACCOUNTS, demo_build
 from carenet.lib.crypto import blind_index

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from carenet.care import calendar, selectors
 from carenet.care.models import DETAIL_FIELDS, CareKind, CarePlan, CareRecord
+from carenet.children.access import visible_children
 from carenet.children.models import Child, Pairing, PairingKind
-from carenet.children.selectors import left_behind_only, visible_children, with_left_behind
+from carenet.children.selectors import left_behind_only, with_left_behind
 from carenet.demo.history import term_for_history
 from carenet.demo.services import demo_build
 from carenet.orgs.models import OrgKind, Role

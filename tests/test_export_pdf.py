@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from carenet.audit.models import AccessAction, AccessLog
+from carenet.children.access import visible_children
 from carenet.children.models import Child
-from carenet.children.selectors import visible_children
 from carenet.exchange import export
 from carenet.exchange.export import REGISTER_COLUMNS, column_groups, register_rows
 from carenet.orgs.selectors import visible_orgs

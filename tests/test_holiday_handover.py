@@ -13,7 +13,7 @@ from carenet.care.models import CareKind
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
 from carenet.care.selectors import SCHOOL, VILLAGE, my_children, my_tasks, tasks_for
 from carenet.care.services import record_create
-from carenet.children.selectors import visible_children
+from carenet.children.access import visible_children
 from tests.test_indicators_speed import _figures, _from_scratch
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,8 @@ from carenet.care.models import (
 from carenet.care.presets import preset_plan
 from carenet.care.selectors import next_due, on_time_from, tasks_for
 from carenet.care.services import record_create
+from carenet.children.access import visible_children
 from carenet.children.models import AwayPeriod, Child, FamilyMember, Pairing, Relation
-from carenet.children.selectors import visible_children
 from carenet.children.services import pairing_start
 from carenet.indicators.kept import valid_units
 from carenet.indicators.models import SchoolFigures
@@ -97,8 +97,12 @@ def _from_scratch(org, as_of, children=None):
     return figures
 
 
-def _figures(org, as_of=AS_OF, **kwargs):
-    return {i.key: (i.numerator, i.denominator) for i in indicators_for(org, as_of=as_of, **kwargs)}
+def _figures(org, as_of=AS_OF, children=None):
+    children = Child.objects.all() if children is None else children
+    return {
+        i.key: (i.numerator, i.denominator)
+        for i in indicators_for(org, as_of=as_of, children=children)
+    }
 
 
 def test_one_date_splits_overdue_from_on_time_tasks():
@@ -223,12 +227,12 @@ def test_every_org_counts_as_tasks_for_does(county, as_of):
     )
     assert _figures(world.county, as_of)["talk_completion"][1] > 0
     # 华阳小学's plan names 特困生: its talks are due for more children than the left-behind.
-    in_care = children_in_care(world.school, as_of=as_of).count()
+    in_care = children_in_care(world.school, as_of=as_of, children=Child.objects.all()).count()
     assert _figures(world.school, as_of)["talk_completion"][1] > in_care
 
 
 def test_the_schools_add_up_to_the_county(county):
-    per_school = indicators_by_school(county.county, as_of=AS_OF)
+    per_school = indicators_by_school(county.county, as_of=AS_OF, children=Child.objects.all())
     assert set(per_school) == {county.school.pk, county.other_school.pk}
     total: dict[str, list[int]] = {}
     for indicators in per_school.values():
@@ -237,7 +241,10 @@ def test_the_schools_add_up_to_the_county(county):
             total[i.key] = [numerator + i.numerator, denominator + i.denominator]
     assert {key: tuple(v) for key, v in total.items()} == _figures(county.county)
     school_targets = {i.key: i.target for i in per_school[county.school.pk]}
-    assert school_targets == {i.key: i.target for i in indicators_for(county.school, as_of=AS_OF)}
+    assert school_targets == {
+        i.key: i.target
+        for i in indicators_for(county.school, as_of=AS_OF, children=Child.objects.all())
+    }
 
 
 def test_a_second_reader_gets_the_kept_counts_without_counting(county):
@@ -268,7 +275,7 @@ def _kept_schools():
 
 def _child_in_care_with_talks(school):
     child = (
-        children_in_care(school, as_of=AS_OF)
+        children_in_care(school, as_of=AS_OF, children=Child.objects.all())
         .filter(care_records__kind=CareKind.TALK)
         .order_by("pk")
         .first()

@@ -55,7 +55,7 @@ def _count_everything(world) -> list[dict]:
     SchoolFigures.objects.all().delete()
     with CaptureQueriesContext(connection) as captured:
         school_counts(world.county, as_of=AS_OF)
-        base = counted_children(world.county, as_of=AS_OF)
+        base = counted_children(world.county, as_of=AS_OF, children=Child.objects.all())
         assert counts_by_school(base, as_of=AS_OF, plans=school_plans(world.county, AS_OF))
         assert chart_counts_by_school(Child.objects.all(), as_of=AS_OF)
     return captured.captured_queries
@@ -118,7 +118,7 @@ def test_the_daily_job_purges_old_kept_rows(county):
 
 
 def test_a_unit_never_changed_is_version_0_and_each_change_bumps_it(world):
-    child = children_in_care(world.school, as_of=AS_OF).first()
+    child = children_in_care(world.school, as_of=AS_OF, children=Child.objects.all()).first()
     before = unit_versions([world.school.pk, world.other_school.pk])
     Child.objects.filter(pk=child.pk).update(notes="改")
     after = unit_versions([world.school.pk, world.other_school.pk])
@@ -134,7 +134,7 @@ postgres_only = pytest.mark.skipif(
 
 
 def _scratch(world) -> dict:
-    base = counted_children(world.county, as_of=AS_OF)
+    base = counted_children(world.county, as_of=AS_OF, children=Child.objects.all())
     found = counts_by_school(base, as_of=AS_OF, plans=school_plans(world.county, AS_OF))
     return {unit: counts for unit, counts in found.items() if counted(counts)}
 
@@ -145,7 +145,11 @@ def test_a_reader_does_not_wait_for_a_writer_in_flight_and_stays_exact(world):
     import psycopg
 
     school = world.school.pk
-    child = children_in_care(world.school, as_of=AS_OF).exclude(immunization="complete").first()
+    child = (
+        children_in_care(world.school, as_of=AS_OF, children=Child.objects.all())
+        .exclude(immunization="complete")
+        .first()
+    )
     assert child is not None
     before = school_counts(world.county, as_of=AS_OF)
     settings = connection.settings_dict
@@ -184,7 +188,7 @@ def test_a_reader_does_not_wait_for_a_writer_in_flight_and_stays_exact(world):
 @pytest.mark.django_db(transaction=True)
 def test_a_writer_does_not_wait_for_a_reader_in_flight(world):
     teacher = world.user("teacher")
-    child = children_in_care(world.school, as_of=AS_OF).first()
+    child = children_in_care(world.school, as_of=AS_OF, children=Child.objects.all()).first()
     written: list = []
 
     def write() -> None:

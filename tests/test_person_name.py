@@ -9,7 +9,7 @@ import pytest
 from django.template import Context, Template
 
 from carenet.care import selectors as care_selectors
-from carenet.children.selectors import visible_children
+from carenet.children.access import visible_children
 from carenet.dashboards.selectors import overdue_per_teacher
 from carenet.lib.names import person_name, user_name
 from carenet.orgs.models import Org

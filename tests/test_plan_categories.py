@@ -9,8 +9,8 @@ from django.urls import reverse
 from carenet.care.models import CareGroup, CarePlan
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
 from carenet.care.selectors import tasks_for
+from carenet.children.access import visible_children
 from carenet.children.models import Category, Child, FamilyMember, Relation
-from carenet.children.selectors import visible_children
 from tests.factories import child_add
 from tests.test_care_plan_pages import _edit_data
 

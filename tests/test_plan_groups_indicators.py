@@ -12,8 +12,8 @@ from carenet.care.models import CareGroup, CarePlan
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
 from carenet.care.selectors import tasks_for
 from carenet.care.services import record_create
-from carenet.children.models import Schooling
-from carenet.children.selectors import visible_children
+from carenet.children.access import visible_children
+from carenet.children.models import Child, Schooling
 from carenet.indicators.drill import drill_down, sub_org_indicators
 from carenet.indicators.figures import school_counts
 from carenet.indicators.models import SchoolFigures
@@ -47,8 +47,12 @@ def _plan(org, *groups):
     return plan
 
 
-def _figures(org, **kwargs):
-    return {i.key: (i.numerator, i.denominator) for i in indicators_for(org, as_of=AS_OF, **kwargs)}
+def _figures(org, children=None):
+    children = Child.objects.all() if children is None else children
+    return {
+        i.key: (i.numerator, i.denominator)
+        for i in indicators_for(org, as_of=AS_OF, children=children)
+    }
 
 
 @pytest.fixture
@@ -99,7 +103,9 @@ def test_a_school_whose_plan_does_not_name_them_does_not_count_them(poor):
     assert other["talk_completion"] == (0, 2)
     assert other["filing_rate"][1] == 2
     # 红星村 follows the county default (the left-behind only): 小福 is not counted.
-    assert world.village.pk not in indicators_by_school(world.county, as_of=AS_OF)
+    assert world.village.pk not in indicators_by_school(
+        world.county, as_of=AS_OF, children=Child.objects.all()
+    )
 
 
 def test_the_indicators_count_what_the_working_list_schedules(poor):
@@ -116,7 +122,9 @@ def test_the_indicators_count_what_the_working_list_schedules(poor):
 def test_a_village_plan_naming_them_counts_a_child_not_at_a_school(poor):
     world = poor
     _plan(world.village, CareGroup.POOR)
-    village = indicators_by_school(world.county, as_of=AS_OF)[world.village.pk]
+    village = indicators_by_school(world.county, as_of=AS_OF, children=Child.objects.all())[
+        world.village.pk
+    ]
     figures = {i.key: (i.numerator, i.denominator) for i in village}
     # The village director visits and calls; talks are the school's.
     assert figures["home_visit_completion"][1] == 1
@@ -129,8 +137,8 @@ def test_the_schools_add_up_to_the_townships_and_the_county(poor):
     world = poor
     _plan(world.village, CareGroup.POOR)
     county = _figures(world.county)
-    per_school = indicators_by_school(world.county, as_of=AS_OF)
-    rows = sub_org_indicators(world.county, as_of=AS_OF)
+    per_school = indicators_by_school(world.county, as_of=AS_OF, children=Child.objects.all())
+    rows = sub_org_indicators(world.county, as_of=AS_OF, children=Child.objects.all())
     for key in county:
         schools = [
             (i.numerator, i.denominator) for one in per_school.values() for i in one if i.key == key
@@ -147,7 +155,7 @@ def test_the_kept_counts_equal_a_count_from_scratch(poor):
     world = poor
 
     def scratch():
-        base = counted_children(world.county, as_of=AS_OF)
+        base = counted_children(world.county, as_of=AS_OF, children=Child.objects.all())
         return counts_by_school(base, as_of=AS_OF, plans=school_plans(world.county, AS_OF))
 
     assert school_counts(world.county, as_of=AS_OF) == scratch()
@@ -169,14 +177,19 @@ def test_the_kept_counts_equal_a_count_from_scratch(poor):
 
 def test_the_drill_down_lists_the_poor_pupil_under_talks_not_files(poor):
     world = poor
-    talks = drill_down(world.school, "talk_completion", as_of=AS_OF)
+    talks = drill_down(world.school, "talk_completion", as_of=AS_OF, children=Child.objects.all())
     assert world.school_child.pk in talks.counted
     assert (talks.numerator, talks.denominator) == _figures(world.school)["talk_completion"]
-    files = drill_down(world.school, "filing_rate", as_of=AS_OF)
+    files = drill_down(world.school, "filing_rate", as_of=AS_OF, children=Child.objects.all())
     assert world.school_child.pk not in files.counted + files.not_counted
-    other = drill_down(world.other_school, "talk_completion", as_of=AS_OF)
+    other = drill_down(
+        world.other_school, "talk_completion", as_of=AS_OF, children=Child.objects.all()
+    )
     assert world.other_poor.pk not in other.counted + other.not_counted
     # Per class: 李明's class counts his talk.
-    rows = {r.org.pk: r for r in sub_org_indicators(world.school, as_of=AS_OF)}
+    rows = {
+        r.org.pk: r
+        for r in sub_org_indicators(world.school, as_of=AS_OF, children=Child.objects.all())
+    }
     talk = rows[world.school_child.school_class_id].get("talk_completion")
     assert (talk.numerator, talk.denominator) == (1, 2)  # 李明 and mentee

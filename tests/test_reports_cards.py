@@ -10,8 +10,8 @@ import time_machine
 
 from carenet.audit.models import AccessAction, AccessLog
 from carenet.care.services import record_create
+from carenet.children.access import Permission, visible_children
 from carenet.children.models import Child, ChildStatus, Pairing
-from carenet.children.selectors import Action, visible_children
 from carenet.children.services import pairing_start
 from carenet.reports.cards import card_class
 from tests.factories import child_add, user_add
@@ -426,7 +426,7 @@ def test_the_pairing_of_a_mentor_in_another_school_opens_the_class(world, client
     client.force_login(outsider)
     text = pdf_text(client.get(contact_url(world.class_2)).content)
     assert "曾小雨" in text and "李明" not in text
-    assert visible_children(outsider, Action.CONTACTS).filter(pk=world.mentee.pk).exists()
+    assert visible_children(outsider, Permission.SEE_CONTACTS).filter(pk=world.mentee.pk).exists()
 
 
 def test_the_printables_answer_only_get(world, client):

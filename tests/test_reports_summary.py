@@ -13,8 +13,8 @@ import time_machine
 
 from carenet.audit.models import AccessLog
 from carenet.care.models import CareRecord
+from carenet.children.access import visible_children
 from carenet.children.models import Child
-from carenet.children.selectors import visible_children
 from carenet.children.services import family_member_save
 from carenet.cli import main
 from carenet.indicators.selectors import indicators_for
@@ -129,7 +129,9 @@ def _squash(text: str) -> str:
 
 
 def test_the_school_figures_equal_a_hand_count(world, records):
-    summary = work_summary_build(org=world.school, start=START, end=END)
+    summary = work_summary_build(
+        org=world.school, start=START, end=END, children=Child.objects.all()
+    )
     basics = summary.basics
     assert basics.children_total == 3  # 王子涵, 曾小雨, 李明
     assert basics.in_care == 2  # 李明's parents are at home
@@ -163,18 +165,26 @@ def test_the_school_figures_equal_a_hand_count(world, records):
 
 
 def test_the_indicators_are_those_of_the_indicator_service(world, records):
-    summary = work_summary_build(org=world.school, start=START, end=END)
-    assert summary.indicators == indicators_for(world.school, as_of=END)
+    summary = work_summary_build(
+        org=world.school, start=START, end=END, children=Child.objects.all()
+    )
+    assert summary.indicators == indicators_for(
+        world.school, as_of=END, children=Child.objects.all()
+    )
     coverage = next(i for i in summary.indicators if i.key == "mentor_coverage")
     assert (coverage.numerator, coverage.denominator) == (1, 2)
 
 
 def test_the_county_counts_every_school_and_the_village_its_residents(world, records):
-    county = work_summary_build(org=world.county, start=START, end=END)
+    county = work_summary_build(
+        org=world.county, start=START, end=END, children=Child.objects.all()
+    )
     assert county.basics.children_total == 5
     assert county.basics.in_care == 4
     assert {w.kind: w.records for w in county.work}["talk"] == 6
-    village = work_summary_build(org=world.village, start=START, end=END)
+    village = work_summary_build(
+        org=world.village, start=START, end=END, children=Child.objects.all()
+    )
     assert village.basics.children_total == 4  # 张伟 lives in 红星村, schooled elsewhere
     assert village.basics.in_care == 3
     assert {w.kind: w.records for w in village.work}["talk"] == 5
@@ -193,7 +203,7 @@ def test_a_scope_limits_every_count(world, records):
 
 def test_a_period_that_ends_before_it_starts_is_refused(world):
     with pytest.raises(ValueError):
-        work_summary_build(org=world.school, start=END, end=START)
+        work_summary_build(org=world.school, start=END, end=START, children=Child.objects.all())
 
 
 def test_the_default_period_is_the_term_so_far_or_the_last_term():
@@ -203,13 +213,20 @@ def test_the_default_period_is_the_term_so_far_or_the_last_term():
 
 
 def test_empty_problems_give_a_draft_from_the_figures(world, records):
-    summary = work_summary_build(org=world.school, start=START, end=END)
+    summary = work_summary_build(
+        org=world.school, start=START, end=END, children=Child.objects.all()
+    )
     assert summary.problems_drafted and summary.next_steps_drafted
     text = summary_document(summary).text()
     assert "草稿" in text
     assert "尚有1名留守儿童未落实代理家长结对帮扶" in text
     written = work_summary_build(
-        org=world.school, start=START, end=END, problems="家长联系不畅\n\n", next_steps="办家长学校"
+        org=world.school,
+        start=START,
+        end=END,
+        problems="家长联系不畅\n\n",
+        next_steps="办家长学校",
+        children=Child.objects.all(),
     )
     assert written.problems == ["家长联系不畅"] and written.next_steps == ["办家长学校"]
     assert not written.drafted
@@ -235,7 +252,13 @@ def test_aliases_keep_only_the_surname():
 
 def test_typical_cases_never_show_the_name_id_number_phone_or_address(world, records, tmp_path):
     own = world.own_child
-    summary = work_summary_build(org=world.school, start=START, end=END, cases=[records["case"]])
+    summary = work_summary_build(
+        org=world.school,
+        start=START,
+        end=END,
+        cases=[records["case"]],
+        children=Child.objects.all(),
+    )
     [case] = summary.cases
     assert case.alias == "王某某"
     assert case.profile == "男，11岁"
@@ -252,7 +275,9 @@ def test_typical_cases_never_show_the_name_id_number_phone_or_address(world, rec
 
 
 def test_the_docx_reopens_with_headings_tables_and_east_asian_fonts(world, records):
-    summary = work_summary_build(org=world.school, start=START, end=END)
+    summary = work_summary_build(
+        org=world.school, start=START, end=END, children=Child.objects.all()
+    )
     content = document_file(summary_document(summary), Format.DOCX, stem="s").content
     document = docx.Document(io.BytesIO(content))
     text = _docx_text(content)
@@ -269,7 +294,9 @@ def test_the_docx_reopens_with_headings_tables_and_east_asian_fonts(world, recor
 
 
 def test_the_pdf_text_can_be_extracted_with_headings_and_numbers(world, records, tmp_path):
-    summary = work_summary_build(org=world.school, start=START, end=END)
+    summary = work_summary_build(
+        org=world.school, start=START, end=END, children=Child.objects.all()
+    )
     content = document_file(summary_document(summary), Format.PDF, stem="s").content
     assert content.startswith(b"%PDF")
     text = _squash(_pdf_text(content, tmp_path))
@@ -394,8 +421,13 @@ def test_the_counseling_record_is_offered_only_to_its_readers(world, records):
     assert counseling in readable_records(world.user("principal"))
     assert counseling in readable_records(world.user("teacher"))  # its author
     assert counseling not in readable_records(world.user("township_supervisor"))
+    county_admin = world.user("county_admin")
     offered = case_candidates(
-        world.school, start=START, end=END, records=readable_records(world.user("county_admin"))
+        world.school,
+        start=START,
+        end=END,
+        children=visible_children(county_admin),
+        records=readable_records(county_admin),
     )
     assert counseling not in offered and records["case"] in offered
     assert records["outsider"] not in offered

@@ -13,6 +13,7 @@ import time_machine
 
 from carenet.audit.models import AccessLog
 from carenet.care.presets import preset_plan
+from carenet.children.models import Child
 from carenet.reports.documents import Format, document_file
 from carenet.reports.layout import workplan_document
 from carenet.reports.workplan import home_visit_days, lunar_label, work_plan_build
@@ -74,7 +75,9 @@ def test_home_visits_fall_at_term_start_middle_and_end():
 
 
 def test_the_plan_states_the_targets_and_the_frequencies_of_the_plan_in_force(world, school_plan):
-    plan = work_plan_build(org=world.class_1, school_year=2026)  # inherited from the school
+    plan = work_plan_build(
+        org=world.class_1, school_year=2026, children=Child.objects.all()
+    )  # inherited from the school
     assert plan.configured and plan.plan.pk == school_plan.pk
     assert plan.title == "一(1)班2026—2027学年关爱留守儿童工作计划"
     assert plan.goals[0] == "建档率达到100%。"
@@ -90,7 +93,7 @@ def test_the_plan_states_the_targets_and_the_frequencies_of_the_plan_in_force(wo
 
 
 def test_the_months_run_from_september_to_july_with_festivals_and_visits(world, school_plan):
-    plan = work_plan_build(org=world.school, school_year=2026)
+    plan = work_plan_build(org=world.school, school_year=2026, children=Child.objects.all())
     assert [(m.year, m.month) for m in plan.months] == [
         (2026, 9),
         (2026, 10),
@@ -121,7 +124,7 @@ def test_the_months_run_from_september_to_july_with_festivals_and_visits(world, 
 
 
 def test_without_a_saved_plan_the_county_default_is_used_and_said(world):
-    plan = work_plan_build(org=world.school, school_year=2026)
+    plan = work_plan_build(org=world.school, school_year=2026, children=Child.objects.all())
     assert not plan.configured
     text = workplan_document(plan).text()
     assert "未保存本学年的工作计划" in text
@@ -130,15 +133,20 @@ def test_without_a_saved_plan_the_county_default_is_used_and_said(world):
 
 
 def test_the_figure_it_quotes_follows_the_scope(world):
-    from carenet.children.selectors import visible_children
+    from carenet.children.access import visible_children
 
-    assert work_plan_build(org=world.county, school_year=2026).in_care == 4
+    assert (
+        work_plan_build(org=world.county, school_year=2026, children=Child.objects.all()).in_care
+        == 4
+    )
     principal = visible_children(world.user("principal"))
     assert work_plan_build(org=world.county, school_year=2026, children=principal).in_care == 2
 
 
 def test_the_docx_and_the_pdf_say_the_same(world, school_plan, tmp_path):
-    layout = workplan_document(work_plan_build(org=world.school, school_year=2026))
+    layout = workplan_document(
+        work_plan_build(org=world.school, school_year=2026, children=Child.objects.all())
+    )
     content = document_file(layout, Format.DOCX, stem="plan").content
     document = docx.Document(io.BytesIO(content))
     paragraphs = "\n".join(p.text for p in document.paragraphs)

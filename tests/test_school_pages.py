@@ -13,8 +13,8 @@ import time_machine
 from carenet.audit.models import AccessLog
 from carenet.care.models import CareRecord
 from carenet.care.services import record_create
+from carenet.children.access import visible_children
 from carenet.children.models import Child
-from carenet.children.selectors import visible_children
 from carenet.indicators.figures import school_counts
 from carenet.indicators.kept import valid_units
 from carenet.indicators.models import SchoolFigures

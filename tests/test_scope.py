@@ -2,12 +2,12 @@
 
 import pytest
 
-from carenet.children.selectors import Action, visible_children
+from carenet.children.access import Permission, visible_children
 
 pytestmark = pytest.mark.django_db
 
 
-def _names(user, action=Action.VIEW):
+def _names(user, action=Permission.VIEW_CHILDREN):
     return set(visible_children(user, action).values_list("name", flat=True))
 
 
@@ -33,11 +33,11 @@ def test_teacher_sees_own_class_and_mentees_outside_it(world):
 
 
 def test_teacher_may_edit_own_class_but_not_a_mentee_elsewhere(world):
-    assert _names(world.user("teacher"), Action.EDIT) == {"王子涵"}
+    assert _names(world.user("teacher"), Permission.EDIT_CHILDREN) == {"王子涵"}
 
 
 def test_township_supervisor_sees_contacts_of_nobody(world):
-    assert _names(world.user("township_supervisor"), Action.CONTACTS) == set()
+    assert _names(world.user("township_supervisor"), Permission.SEE_CONTACTS) == set()
 
 
 def test_user_without_membership_sees_nothing(world):
@@ -55,4 +55,4 @@ def test_a_counselor_sees_their_school_but_edits_nothing(world):
 
     counselor = user_add("counselor", Role.COUNSELOR, world.school)
     assert _names(counselor) == {"王子涵", "曾小雨", "李明"}
-    assert _names(counselor, Action.EDIT) == set()
+    assert _names(counselor, Permission.EDIT_CHILDREN) == set()

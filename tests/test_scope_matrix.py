@@ -12,11 +12,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from carenet.api.services import token_issue
 from carenet.childplans.models import IndividualPlan, PlanReview, StudyCheck, StudyPlan
 from carenet.childplans.services import individual_plan_open, study_plan_create
+from carenet.children.access import Permission, pairing_schools, visible_children
 from carenet.children.models import Pairing
-from carenet.children.selectors import Action, visible_children
 from carenet.orgs.models import OrgKind
 from carenet.orgs.selectors import visible_orgs
-from carenet.pairing.selectors import pairing_schools
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +32,15 @@ CHILDREN = ["own_child", "mentee", "school_child", "villager_elsewhere", "outsid
 
 # Pages about one child: name → the action that decides access.
 CHILD_PAGES = {
-    "child_detail": Action.VIEW,
-    "child_card": Action.VIEW,
-    "child_edit": Action.EDIT,
-    "care_record_new": Action.VIEW,
-    "audit_child_changes": Action.VIEW,
-    "audit_child_privacy": Action.VIEW,
+    "child_detail": Permission.VIEW_CHILDREN,
+    "child_card": Permission.VIEW_CHILDREN,
+    "child_edit": Permission.EDIT_CHILDREN,
+    "care_record_new": Permission.VIEW_CHILDREN,
+    "audit_child_changes": Permission.VIEW_CHILDREN,
+    "audit_child_privacy": Permission.VIEW_CHILDREN,
     # Legal aid (法律援助, carenet.support): readers of the file read, its editors write.
-    "support_legal_aid": Action.VIEW,
-    "support_legal_aid_new": Action.EDIT,
+    "support_legal_aid": Permission.VIEW_CHILDREN,
+    "support_legal_aid_new": Permission.EDIT_CHILDREN,
 }
 CHILD_URLS = {
     "child_detail": "/children/{}/",
@@ -383,7 +382,7 @@ def _plan_writers(user) -> set[int]:
     """Children whose plans a user may write: the files they may edit, and their mentees."""
     mentees = Pairing.objects.filter(mentor=user, kind="mentor", ended_on__isnull=True)
     visible = set(visible_children(user).values_list("pk", flat=True))
-    editable = set(visible_children(user, Action.EDIT).values_list("pk", flat=True))
+    editable = set(visible_children(user, Permission.EDIT_CHILDREN).values_list("pk", flat=True))
     return editable | (set(mentees.values_list("child_id", flat=True)) & visible)
 
 
@@ -435,7 +434,8 @@ def test_plan_pages_answer_only_within_scope(world, client, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_care_plan_pages_answer_only_within_scope(world, client, role):
     from carenet.care.presets import preset_plan
-    from carenet.care.selectors import plan_orgs, visible_plans
+    from carenet.care.selectors import visible_plans
+    from carenet.children.access import plan_orgs
 
     plans = [
         preset_plan("weekly_talks", org=org, school_year=2026)
@@ -517,7 +517,7 @@ def test_the_register_export_answers_only_for_visible_orgs(world, client, role):
 def test_import_batches_answer_only_to_school_managers(world, client, role):
     from django.core.files.base import ContentFile
 
-    from carenet.children.selectors import filing_villages
+    from carenet.children.access import filing_villages
     from carenet.exchange.models import ImportBatch, ImportStatus
 
     batches = []
@@ -556,8 +556,8 @@ def test_audit_pages_answer_only_to_auditors_within_scope(world, client, role):
         status = client.get(path).status_code
         assert status == (200 if may_audit(user) else 403), f"{role} {name}: {status}"
     visible = set(visible_children(user).values_list("pk", flat=True))
-    contacts = set(visible_children(user, Action.CONTACTS).values_list("pk", flat=True))
-    editable = set(visible_children(user, Action.EDIT).values_list("pk", flat=True))
+    contacts = set(visible_children(user, Permission.SEE_CONTACTS).values_list("pk", flat=True))
+    editable = set(visible_children(user, Permission.EDIT_CHILDREN).values_list("pk", flat=True))
     audited = set(audited_children(user).values_list("pk", flat=True))
     for attr in CHILDREN:
         child = getattr(world, attr)
@@ -614,8 +614,8 @@ def test_school_pages_answer_only_to_the_county_administrator(world, client, rol
     """County school pages: 200 (or a form's 400/302) for the county administrator, 403 for
     anyone else; a school's pages 404 out of sight, 403 seen without the role. The classes
     screen also answers the school's principal. Refused POSTs change nothing."""
+    from carenet.children.access import administered_schools, class_schools
     from carenet.orgs.models import Org
-    from carenet.orgs.school_selectors import administered_schools, class_schools
 
     user = world.user(role)
     client.force_login(user)

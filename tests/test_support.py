@@ -459,7 +459,7 @@ def test_the_filters_count_in_one_aggregate_and_the_schools_add_up(world):
     }
 
     def counts(org):
-        return children_in_care(org, as_of=TODAY).aggregate(
+        return children_in_care(org, as_of=TODAY, children=Child.objects.all()).aggregate(
             **{key: Count("pk", filter=q) for key, q in filters.items()}
         )
 
@@ -481,7 +481,7 @@ def test_the_demo_county_has_sessions_and_cases_and_rebuilds():
 
     demo_build(children=600, seed=3)
     county = Org.objects.get(kind="county")
-    counts = children_in_care(county, as_of=TODAY).aggregate(
+    counts = children_in_care(county, as_of=TODAY, children=Child.objects.all()).aggregate(
         eligible=Count("pk", filter=selectors.legal_aid_eligible(TODAY)),
         given=Count("pk", filter=selectors.legal_aid_given(TODAY)),
         guardian=Count("pk", filter=selectors.has_guardian()),

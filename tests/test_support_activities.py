@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from carenet.childplans.selectors import EntryKind, child_timeline
-from carenet.children.selectors import visible_children
+from carenet.children.access import visible_children
+from carenet.children.models import Child
 from carenet.reports.layout import summary_document
 from carenet.reports.summary import work_summary_build
 from carenet.support import selectors, services
@@ -370,17 +371,27 @@ def _counts(summary) -> dict[str, tuple[int, int]]:
 
 
 def test_the_summary_counts_the_activities_like_a_hand_count(world, activities):
-    school = work_summary_build(org=world.school, start=START, end=END)
+    school = work_summary_build(
+        org=world.school, start=START, end=END, children=Child.objects.all()
+    )
     assert _counts(school) == {"festival": (1, 3), "theme_meeting": (2, 1)}
     assert school.activities_total == 3
     assert [row.kind for row in school.activities][:3] == ["theme_meeting", "group", "festival"]
-    klass = work_summary_build(org=world.class_1, start=START, end=END)
+    klass = work_summary_build(
+        org=world.class_1, start=START, end=END, children=Child.objects.all()
+    )
     assert _counts(klass) == {"theme_meeting": (2, 1)}  # the school's festival is not the class's
-    village = work_summary_build(org=world.village, start=START, end=END)
+    village = work_summary_build(
+        org=world.village, start=START, end=END, children=Child.objects.all()
+    )
     assert _counts(village) == {"safety": (1, 2)}
-    county = work_summary_build(org=world.county, start=START, end=END)
+    county = work_summary_build(
+        org=world.county, start=START, end=END, children=Child.objects.all()
+    )
     assert _counts(county) == {"festival": (1, 3), "theme_meeting": (2, 1), "safety": (2, 3)}
-    before = work_summary_build(org=world.school, start=dt.date(2026, 8, 1), end=END)
+    before = work_summary_build(
+        org=world.school, start=dt.date(2026, 8, 1), end=END, children=Child.objects.all()
+    )
     assert _counts(before)["group"] == (1, 1)
 
 
@@ -396,17 +407,22 @@ def test_the_summary_counts_only_the_children_in_scope(world, activities):
 
 def test_the_summary_counts_activities_in_one_query(world, activities):
     with CaptureQueriesContext(connection) as captured:
-        work_summary_build(org=world.county, start=START, end=END)
+        work_summary_build(org=world.county, start=START, end=END, children=Child.objects.all())
     reads = [q["sql"] for q in captured if "support_activity" in q["sql"]]
     assert len(reads) == 1 and "GROUP BY" in reads[0]
 
 
 def test_the_summary_document_reports_the_activities(world, activities):
-    text = summary_document(work_summary_build(org=world.school, start=START, end=END)).text()
+    text = summary_document(
+        work_summary_build(org=world.school, start=START, end=END, children=Child.objects.all())
+    ).text()
     assert "本期我校共开展关爱活动3次" in text
     assert "主题班会 2 1" in text and "节日活动 1 3" in text and "合计 3 —" in text
     empty = work_summary_build(
-        org=world.school, start=dt.date(2026, 7, 1), end=dt.date(2026, 7, 31)
+        org=world.school,
+        start=dt.date(2026, 7, 1),
+        end=dt.date(2026, 7, 31),
+        children=Child.objects.all(),
     )
     assert "本期我校未登记关爱活动。" in summary_document(empty).text()
 
@@ -424,7 +440,7 @@ def test_the_demo_county_holds_activities_this_term_and_rebuilds():
     assert held.filter(org__kind="class", kind="theme_meeting").exists()
     assert held.filter(org__kind="school", kind="festival").exists()  # 中秋节 2026-09-25
     assert ActivityParticipation.objects.filter(activity__in=held).exists()
-    summary = work_summary_build(org=county, start=START, end=END)
+    summary = work_summary_build(org=county, start=START, end=END, children=Child.objects.all())
     assert summary.activities_total == held.count()
     demo_build(children=600, seed=3, reset=True)
     assert Activity.objects.filter(county_code=county.county_code).exists()

@@ -12,8 +12,8 @@ from django.urls import reverse
 from carenet.care.models import CareKind
 from carenet.care.selectors import my_children, my_tasks, tasks_for
 from carenet.care.services import record_create
+from carenet.children.access import visible_children
 from carenet.children.models import Child, Schooling
-from carenet.children.selectors import visible_children
 from carenet.cli import main
 from carenet.indicators.kept import valid_units
 from carenet.indicators.models import SchoolFigures
@@ -317,10 +317,10 @@ def test_the_statistics_tables_count_the_village_child_in_a_row(world, toddler):
     from carenet.reports.statistics import TOTAL, statistics_table, table_verify
 
     for org in (world.county, world.township):
-        table = statistics_table(org, as_of=MONDAY)
+        table = statistics_table(org, as_of=MONDAY, children=Child.objects.all())
         table_verify(table)  # every child in a row: the cross-checks hold
         assert sum(row.counts[TOTAL] for row in table.rows) == table.total.counts[TOTAL]
-    township = statistics_table(world.township, as_of=MONDAY)
+    township = statistics_table(world.township, as_of=MONDAY, children=Child.objects.all())
     [village_row] = [row for row in township.rows if row.code == world.village.code]
     assert village_row.counts[TOTAL] == 1
 
@@ -331,11 +331,16 @@ def test_the_dashboard_rows_add_up_to_the_county_with_the_village_child(world, t
 
     for org in (world.county, world.township):
         for level in ("school", None):
-            rows = sub_org_indicators(org, as_of=MONDAY, level=level)
-            whole = {i.key: (i.numerator, i.denominator) for i in indicators_for(org, as_of=MONDAY)}
+            rows = sub_org_indicators(org, as_of=MONDAY, level=level, children=Child.objects.all())
+            whole = {
+                i.key: (i.numerator, i.denominator)
+                for i in indicators_for(org, as_of=MONDAY, children=Child.objects.all())
+            }
             total = {i.key: (i.numerator, i.denominator) for i in summed(org, rows, as_of=MONDAY)}
             assert total == whole, (org, level)
-    rows = sub_org_indicators(world.county, as_of=MONDAY, level="school")
+    rows = sub_org_indicators(
+        world.county, as_of=MONDAY, level="school", children=Child.objects.all()
+    )
     assert world.village in [row.org for row in rows]
 
 

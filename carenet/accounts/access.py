@@ -1,4 +1,6 @@
-"""Who manages whom: the one table of which roles a manager may give, and where.
+"""Who manages whom: which roles a manager may give, and where, read from the access
+table (``ROLE_ORG_KINDS`` and ``MANAGES``, the ``sits_at`` and ``manages`` of
+``carenet.children.access.ROLE_PERMISSIONS``).
 
 A manager may give a role at an org when one of their memberships has a managing role that
 lists it and the org lies under that membership's org (and is of a kind the role sits at).
@@ -12,33 +14,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from carenet.children.access import MANAGES, ROLE_ORG_KINDS, Permission, grants
 from carenet.orgs.models import Membership, Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, user_memberships
-
-# The org kinds each role sits at.
-ROLE_ORG_KINDS: dict[str, tuple[str, ...]] = {
-    Role.COUNTY_ADMIN: (OrgKind.COUNTY,),
-    Role.TOWNSHIP_SUPERVISOR: (OrgKind.TOWNSHIP,),
-    Role.VILLAGE_DIRECTOR: (OrgKind.VILLAGE,),
-    Role.PRINCIPAL: (OrgKind.SCHOOL,),
-    Role.SCHOOL_ADMIN: (OrgKind.SCHOOL,),
-    Role.COUNSELOR: (OrgKind.SCHOOL,),
-    Role.TEACHER: (OrgKind.SCHOOL, OrgKind.GRADE, OrgKind.CLASS),
-}
-
-# Managing role → the roles it may give under its org. A role not listed manages nobody.
-MANAGES: dict[str, frozenset[str]] = {
-    Role.COUNTY_ADMIN: frozenset(Role.values),
-    Role.TOWNSHIP_SUPERVISOR: frozenset({Role.VILLAGE_DIRECTOR}),
-    Role.PRINCIPAL: frozenset({Role.SCHOOL_ADMIN, Role.TEACHER, Role.COUNSELOR}),
-    Role.SCHOOL_ADMIN: frozenset({Role.TEACHER, Role.COUNSELOR}),
-}
+from carenet.orgs.selectors import AnyUser
 
 
 def _managing(user: AnyUser) -> list[Membership]:
-    if not user.is_authenticated or not user.is_active:
-        return []
-    return [m for m in user_memberships(user) if m.role in MANAGES]
+    return [m for m, _reach in grants(user, Permission.MANAGE_PEOPLE)]
 
 
 def is_manager(user: AnyUser) -> bool:
@@ -94,7 +76,8 @@ def managed_people(user: AnyUser) -> QuerySet:
     grantable = _grantable_memberships(user)
     rows = Membership.objects.filter(user=OuterRef("pk"))
     scope = Exists(rows.filter(grantable)) & ~Exists(rows.exclude(grantable))
-    counties = [m.org.county_code for m in managing if m.role == Role.COUNTY_ADMIN]
+    # A manager placed at a county also manages its people left without a role.
+    counties = [m.org.county_code for m in managing if m.org.kind == OrgKind.COUNTY]
     if counties:
         scope |= Q(person__county_code__in=counties) & ~Exists(rows)
     return (

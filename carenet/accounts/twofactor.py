@@ -1,4 +1,5 @@
-"""Optional TOTP two-factor sign-in (django-otp) for county and school administrators."""
+"""Optional TOTP two-factor sign-in (django-otp) for the roles that see the most
+(``Permission.TWO_FACTOR`` in the access table: county and school administrators)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import qrcode.image.svg
 from django.contrib.auth.models import AbstractBaseUser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carenet.orgs.models import Membership, Role
+from carenet.children.access import Permission, membership_filter
+from carenet.orgs.models import Membership
 
-# Roles that may protect their account with a second factor (the ones that see the most).
-TWO_FACTOR_ROLES = (Role.COUNTY_ADMIN, Role.PRINCIPAL, Role.SCHOOL_ADMIN)
 DEVICE_NAME = "totp"
 
 
@@ -19,7 +19,7 @@ def two_factor_allowed(user: AbstractBaseUser) -> bool:
         return False
     return (
         user.is_superuser
-        or Membership.objects.filter(user=user, role__in=TWO_FACTOR_ROLES).exists()
+        or Membership.objects.filter(membership_filter(Permission.TWO_FACTOR), user=user).exists()
     )
 
 

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from carenet.api.errors import FieldError, FieldErrors
 from carenet.api.schemas import ChildIn, GrandparentIn, GuardianIn, ParentIn
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record
+from carenet.children.access import editable_classes, filing_villages
 from carenet.children.forms import FAMILY_RELATIONS, ChildForm, family_forms
 from carenet.children.models import PARENT_RELATIONS, Child
-from carenet.children.selectors import editable_classes, filing_villages, selectable_villages
+from carenet.children.selectors import selectable_villages
 
 # Form field → JSON name, where they differ.
 _JSON_NAMES = {"school_class": "class"}

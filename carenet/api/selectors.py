@@ -5,13 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from carenet.children.access import visible_children
 from carenet.children.models import Child, LeftBehindType, PairingKind
-from carenet.children.selectors import (
-    active_pairings,
-    search_children,
-    visible_children,
-    with_left_behind,
-)
+from carenet.children.selectors import active_pairings, search_children, with_left_behind
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import visible_orgs
 

@@ -3,7 +3,7 @@
 ``school`` and ``class`` are org codes, not names: names repeat (every school has an
 一(1)班) and codes are what the other endpoints take (``?school=CODE``, ``"class": CODE``).
 ID numbers, student numbers and phones are masked unless the caller may see contacts
-(``Action.CONTACTS``).
+(``Permission.SEE_CONTACTS``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The logged "show" of ID numbers and phones.
 
-Roles that need contacts (``Action.CONTACTS``) see them masked until they press 显示; the
+Roles that need contacts (``Permission.SEE_CONTACTS``) see them masked until they press 显示; the
 press is a POST that writes a ``reveal_contacts`` access log entry and unmasks that child's
 file for ``REVEAL_MINUTES`` in the user's session. Roles without the right never see them.
 """

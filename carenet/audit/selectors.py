@@ -1,8 +1,8 @@
-"""Who may search the access log and handle data requests, and over which children.
+"""The access log and data requests a user may search.
 
-Principals and school admins audit their school's children, county admins their county.
-The scope follows the org tree (not ``visible_children``) so that archived and anonymised
-files stay auditable.
+Who audits, and over which children, is the access table (``Permission.AUDIT`` in
+``carenet.children.access``): the same scope as every page's, with archived and
+anonymised files included (``children_scope(…, include_archived=True)``).
 """
 
 from __future__ import annotations
@@ -13,49 +13,31 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from carenet.audit.models import AccessLog, DataRequest
-from carenet.children.models import Child
-from carenet.orgs.models import Role
-from carenet.orgs.selectors import AnyUser, user_memberships
-
-SCHOOL_AUDITORS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
-
-
-def _scope(user: AnyUser, prefix: str) -> Q | None:
-    """The filter (on Child through ``prefix``) of the children a user audits; None: none."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.is_superuser:
-        return Q()
-    scope = None
-    for membership in user_memberships(user):
-        if membership.role in SCHOOL_AUDITORS:
-            part = Q(**{f"{prefix}school__path__startswith": membership.org.path})
-        elif membership.role == Role.COUNTY_ADMIN:
-            part = Q(**{f"{prefix}county_code": membership.org.county_code})
-        else:
-            continue
-        scope = part if scope is None else scope | part
-    return scope
+from carenet.children.access import Permission, audited_children, audited_counties, holds
+from carenet.orgs.selectors import AnyUser
 
 
 def may_audit(user: AnyUser) -> bool:
-    return _scope(user, "") is not None
+    return holds(user, Permission.AUDIT)
 
 
-def audited_children(user: AnyUser) -> QuerySet[Child]:
-    """Children whose log entries and requests a user may see, archived ones included."""
-    scope = _scope(user, "")
-    return Child.objects.none() if scope is None else Child.objects.filter(scope)
+def _scope(user: AnyUser) -> Q | None:
+    """The filter (on a row with a ``child``) of the entries about children a user
+    audits; None: the user audits nothing."""
+    if not may_audit(user):
+        return None
+    if user.is_superuser:
+        return Q()
+    return Q(child__in=audited_children(user).values("pk"))
 
 
 def _log_scope(user: AnyUser) -> Q | None:
-    scope = _scope(user, "child__")
+    scope = _scope(user)
     if scope is None or user.is_superuser:
         return scope
-    # County admins also see entries without a child (exports of their county).
-    for membership in user_memberships(user):
-        if membership.role == Role.COUNTY_ADMIN:
-            scope |= Q(child__isnull=True, county_code=membership.org.county_code)
+    # Who audits a whole county also sees its entries without a child (its exports).
+    for county_code in audited_counties(user):
+        scope |= Q(child__isnull=True, county_code=county_code)
     return scope
 
 
@@ -88,7 +70,7 @@ def access_log(user: AnyUser, filters: LogFilters) -> QuerySet[AccessLog]:
 
 
 def data_requests(user: AnyUser, status: str = "") -> QuerySet[DataRequest]:
-    scope = _scope(user, "child__")
+    scope = _scope(user)
     if scope is None:
         return DataRequest.objects.none()
     qs = DataRequest.objects.filter(scope)

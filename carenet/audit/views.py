@@ -28,8 +28,8 @@ from carenet.audit.services import (
     data_request_close,
     data_request_record,
 )
+from carenet.children.access import Permission, audited_children, user_may, visible_children
 from carenet.children.models import Child
-from carenet.children.selectors import Action, user_may, visible_children
 
 PAGE_SIZE = 50
 
@@ -64,7 +64,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 @require_GET
 def child_changes(request: HttpRequest, pk: int) -> HttpResponse:
     child = _visible_child(request, pk)
-    may_reveal = user_may(request.user, Action.CONTACTS, child)
+    may_reveal = user_may(request.user, Permission.SEE_CONTACTS, child)
     unmasked = may_reveal and is_revealed(request, child)
     audit_log(request=request, user=request.user, action=AccessAction.VIEW_HISTORY, child=child)
     context = {
@@ -81,7 +81,7 @@ def child_changes(request: HttpRequest, pk: int) -> HttpResponse:
 def reveal_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     """显示: unmask this child's ID numbers and phones for a few minutes, logged."""
     child = _visible_child(request, pk)
-    if not user_may(request.user, Action.CONTACTS, child):
+    if not user_may(request.user, Permission.SEE_CONTACTS, child):
         raise PermissionDenied(_("您的角色无权查看完整的证件号和电话。"))
     mark_revealed(request, child)
     audit_log(
@@ -100,8 +100,8 @@ def reveal_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _privacy_context(request: HttpRequest, child: Child, **forms) -> dict:
-    may_edit = user_may(request.user, Action.EDIT, child)
-    may_handle = selectors.audited_children(request.user).filter(pk=child.pk).exists()
+    may_edit = user_may(request.user, Permission.EDIT_CHILDREN, child)
+    may_handle = audited_children(request.user).filter(pk=child.pk).exists()
     return {
         "child": child,
         "consents": list(child.consents.select_related("recorded_by")),
@@ -123,7 +123,7 @@ def child_privacy(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "audit/child_privacy.html", _privacy_context(request, child))
     which = request.POST.get("form")
     if which == "consent":
-        if not user_may(request.user, Action.EDIT, child):
+        if not user_may(request.user, Permission.EDIT_CHILDREN, child):
             raise PermissionDenied(_("您无权登记该儿童的处理依据。"))
         form = ConsentForm(request.POST)
         if form.is_valid():
@@ -132,7 +132,7 @@ def child_privacy(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("audit_child_privacy", pk=child.pk)
         context = _privacy_context(request, child, consent_form=form)
     elif which == "request":
-        if not selectors.audited_children(request.user).filter(pk=child.pk).exists():
+        if not audited_children(request.user).filter(pk=child.pk).exists():
             raise PermissionDenied(_("只有校长、德育主任和县级管理员可以登记个人信息请求。"))
         form = DataRequestForm(request.POST)
         if form.is_valid():
@@ -154,7 +154,7 @@ def consent_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
         Consent.objects.filter(child__in=visible_children(request.user)).select_related("child"),
         pk=pk,
     )
-    if not user_may(request.user, Action.EDIT, consent.child):
+    if not user_may(request.user, Permission.EDIT_CHILDREN, consent.child):
         raise PermissionDenied(_("您无权修改该儿童的处理依据。"))
     consent_withdraw(request=request, actor=request.user, consent=consent, on=timezone.localdate())
     messages.success(request, _("已记录撤回。"))

@@ -25,6 +25,14 @@ from carenet.care.models import (
     Frequency,
 )
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
+from carenet.children.access import (
+    cared_villages,
+    cares_for_villages,
+    class_teacher_scope,
+    may_read_confidential,
+    mentee_ids,
+    visible_children,
+)
 from carenet.children.models import (
     Child,
     Pairing,
@@ -33,23 +41,12 @@ from carenet.children.models import (
     Schooling,
     SchoolingChange,
 )
-from carenet.children.selectors import (
-    civil_left_behind_filter,
-    left_behind_filter,
-    mentee_ids,
-    on_roll,
-    visible_children,
-)
+from carenet.children.selectors import civil_left_behind_filter, left_behind_filter, on_roll
 from carenet.lib.names import person_name
-from carenet.orgs.models import Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser, user_memberships
 
 RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
-# Who leads a school's care work (the school view of the working list).
-SCHOOL_LEADERS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
-# Who besides its author may read a confidential record: the school's leadership and its
-# counselor (心理辅导教师).
-CONFIDENTIAL_READERS = (*SCHOOL_LEADERS, Role.COUNSELOR)
 
 
 # --- plans ----------------------------------------------------------------------------
@@ -445,38 +442,26 @@ def persuade_back_tasks(
     return tasks
 
 
-def _school_scope(user: AnyUser) -> Q:
-    """The children a user is class teacher (班主任) of."""
-    scope = Q(pk__in=[])
-    for membership in user_memberships(user):
-        if membership.role == Role.TEACHER and membership.org.kind in (
-            OrgKind.CLASS,
-            OrgKind.GRADE,
-        ):
-            scope |= Q(school_class__in=org_ids_under(membership.org.path, OrgKind.CLASS))
-    return scope
-
-
 def _village_scope(user: AnyUser, on: dt.date) -> Q:
     """The children a village director cares for on ``on``: those of their village not at
     a school, and in the winter and summer breaks its school children too (whose
     village-side duties the plan may hand over: ``duty_side``)."""
-    scope = Q(pk__in=[])
+    ids = cared_villages(user)
+    if not ids:
+        return Q(pk__in=[])
+    villages = Q(village__in=ids)
     in_break = calendar.term_of(on) is None
-    for membership in user_memberships(user):
-        if membership.role == Role.VILLAGE_DIRECTOR:
-            villages = Q(village__in=org_ids_under(membership.org.path, OrgKind.VILLAGE))
-            scope |= villages if in_break else villages & Q(school__isnull=True)
-            # The village's children who dropped out: the director's 劝返 work.
-            scope |= villages & Q(schooling=Schooling.DROPPED_OUT)
-    return scope
+    # The village's children who dropped out: the director's 劝返 work.
+    return (villages if in_break else villages & Q(school__isnull=True)) | (
+        villages & Q(schooling=Schooling.DROPPED_OUT)
+    )
 
 
 def my_children(user: AnyUser, on: dt.date | None = None) -> QuerySet[Child]:
     """The visible children a user is class teacher (班主任), active mentor or, as a
     village director, carer of on ``on`` (default today: ``_village_scope``)."""
     on = on or timezone.localdate()
-    scope = _school_scope(user) | Q(pk__in=mentee_ids(user)) | _village_scope(user, on)
+    scope = class_teacher_scope(user) | Q(pk__in=mentee_ids(user)) | _village_scope(user, on)
     return visible_children(user).filter(scope)
 
 
@@ -485,19 +470,14 @@ def my_tasks(user: AnyUser, *, as_of: dt.date, until: dt.date | None = None) -> 
     and the village-side tasks of the children they care for as a village director, with
     the 劝返 duties of those who dropped out (once, if the user is both)."""
     visible = visible_children(user)
-    school = visible.filter(_school_scope(user) | Q(pk__in=mentee_ids(user)))
+    school = visible.filter(class_teacher_scope(user) | Q(pk__in=mentee_ids(user)))
     tasks = tasks_for(school, as_of=as_of, until=until, side=SCHOOL)
     village = _village_scope(user, as_of)
-    if any(m.role == Role.VILLAGE_DIRECTOR for m in user_memberships(user)):
+    if cares_for_villages(user):
         seen = {(t.child.pk, t.kind) for t in tasks}
         found = tasks_for(visible.filter(village), as_of=as_of, until=until, side=VILLAGE)
         tasks = _task_order(tasks + [t for t in found if (t.child.pk, t.kind) not in seen])
     return tasks
-
-
-def leads_schools(user: AnyUser) -> bool:
-    """A principal or school admin: the working list shows their school per teacher/class."""
-    return any(m.role in SCHOOL_LEADERS for m in user_memberships(user))
 
 
 @dataclass
@@ -551,17 +531,6 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
 # --- records --------------------------------------------------------------------------
 
 
-def may_read_confidential(user: AnyUser, child: Child) -> bool:
-    """The school's principal, school admin or counselor (besides each record's author)."""
-    if child.school_id is None:  # a child not at a school: no school leadership
-        return False
-    school_path = child.school.path
-    return any(
-        m.role in CONFIDENTIAL_READERS and school_path.startswith(m.org.path)
-        for m in user_memberships(user)
-    )
-
-
 def visible_records(user: AnyUser, child: Child) -> QuerySet[CareRecord]:
     """A child's records a user may read, newest first: the child must be visible to
     them, and confidential records (counseling always is) only for their author and the
@@ -574,23 +543,7 @@ def visible_records(user: AnyUser, child: Child) -> QuerySet[CareRecord]:
     return records.order_by("-date", "-created_at")
 
 
-# --- who manages and reads plans ------------------------------------------------------
-
-# Roles that configure care plans: the county for the county and its townships and
-# schools, a school's leadership for the school.
-PLAN_MANAGERS = (Role.COUNTY_ADMIN, *SCHOOL_LEADERS)
-
-
-def plan_orgs(user: AnyUser) -> QuerySet[Org]:
-    """The orgs whose care plan a user may configure (counties, townships, schools)."""
-    kinds = (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL)
-    if user.is_authenticated and user.is_superuser:
-        return Org.objects.filter(kind__in=kinds).order_by("path")
-    scope = Q(pk__in=[])
-    for membership in user_memberships(user):
-        if membership.role in PLAN_MANAGERS:
-            scope |= Q(path__startswith=membership.org.path)
-    return Org.objects.filter(scope, kind__in=kinds).order_by("path")
+# --- who reads plans ------------------------------------------------------------------
 
 
 def visible_plans(user: AnyUser) -> QuerySet[CarePlan]:

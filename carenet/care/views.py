@@ -18,7 +18,7 @@ from carenet.care.forms import TARGET_LABELS, CarePlanForm, PlanCreateForm, Reco
 from carenet.care.models import SCHEDULED_KINDS, CareGroup, CareKind, CarePhoto, Frequency
 from carenet.care.presets import DEFAULT_PRESET
 from carenet.care.services import plan_create, plan_update, record_create
-from carenet.children.selectors import visible_children
+from carenet.children.access import Permission, grants, plan_orgs, visible_children
 from carenet.orgs.selectors import user_memberships
 
 SCHOOL_LIST_LENGTH = 100
@@ -30,7 +30,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     until = selectors.week_end(today)
     user = request.user
-    if not selectors.leads_schools(user):
+    if not grants(user, Permission.LEAD_SCHOOL_CARE):  # by membership: not a superuser
         tasks = selectors.my_tasks(user, as_of=today, until=until)
         context = {"tasks": tasks, "today": today, "until": until, "school_view": False}
     else:
@@ -118,7 +118,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     configure plans) a form that creates one from a preset."""
     user = request.user
     today = timezone.localdate()
-    orgs = selectors.plan_orgs(user)
+    orgs = plan_orgs(user)
     may_create = orgs.exists()
     form = PlanCreateForm(
         request.POST if request.method == "POST" else None,
@@ -171,7 +171,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "targets": [(TARGET_LABELS[k], plan.targets.get(k)) for k in TARGET_LABELS],
         "care_groups": [label for value, label in CareGroup.choices if value in plan.groups],
         "months": months,
-        "may_edit": selectors.plan_orgs(request.user).filter(pk=plan.org_id).exists(),
+        "may_edit": plan_orgs(request.user).filter(pk=plan.org_id).exists(),
     }
     return render(request, "care/plan_detail.html", context)
 
@@ -180,7 +180,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
-    if not selectors.plan_orgs(request.user).filter(pk=plan.org_id).exists():
+    if not plan_orgs(request.user).filter(pk=plan.org_id).exists():
         raise PermissionDenied(_("只有县级管理员和学校领导可以修改工作计划"))
     form = CarePlanForm(request.POST if request.method == "POST" else None, instance=plan)
     if request.method == "POST" and form.is_valid():

@@ -22,8 +22,8 @@ from carenet.childplans.models import (
     StudyCheck,
     StudyPlan,
 )
+from carenet.children.access import Permission, children_scope, visible_children
 from carenet.children.models import Child, Pairing, PairingKind, Relation
-from carenet.children.selectors import Action, visible_children
 from carenet.orgs.selectors import AnyUser
 from carenet.support.models import ActivityParticipation
 from carenet.web.selectors import child_changes
@@ -37,13 +37,10 @@ TIMELINE_LENGTH = 100
 
 def plan_writers_scope(user: AnyUser) -> QuerySet[Child]:
     """Children whose plans a user may write: those whose file they may edit, and their
-    own mentees (代理家长 draw up and review their mentees' plans). Read-only roles
-    (township supervisors, village directors) write none."""
-    mentees = Pairing.objects.filter(
-        mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
-    ).values("child_id")
-    edit = visible_children(user, Action.EDIT).values("pk")
-    return visible_children(user).filter(Q(pk__in=edit) | Q(pk__in=mentees))
+    own mentees (代理家长 draw up and review their mentees' plans):
+    ``Permission.WRITE_CHILD_PLANS``. Read-only roles (township supervisors, counselors)
+    write none."""
+    return visible_children(user).filter(children_scope(user, Permission.WRITE_CHILD_PLANS))
 
 
 def may_write_plans(user: AnyUser, child: Child) -> bool:

@@ -27,8 +27,8 @@ from carenet.childplans.forms import (
     StudyPlanForm,
 )
 from carenet.childplans.models import IndividualPlan, StudyPlan
+from carenet.children.access import visible_children
 from carenet.children.models import Child, PairingKind
-from carenet.children.selectors import visible_children
 
 
 def _require_writer(request: HttpRequest, child: Child) -> None:

@@ -1,5 +1,5 @@
-"""Reads of child files. ``visible_children`` is the one scoping function: every page,
-API call, export and report asks it which children a user may see or change."""
+"""Reads of child files: the left-behind rules, who cares for a child, searches. Which
+children a user may see or change is ``carenet.children.access`` (the access table)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from carenet.children.access import visible_children
 from carenet.children.models import (
     PARENT_RELATIONS,
     AwayPeriod,
@@ -31,85 +32,14 @@ from carenet.children.models import (
     GuardianshipQuality,
     LeftBehindType,
     Pairing,
-    PairingKind,
     Relation,
 )
-from carenet.orgs.models import Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser, user_memberships
 
 # A parent away this long (or longer) makes the child left-behind (教育部学籍口径).
 AWAY_THRESHOLD = relativedelta(months=3)
 CIVIL_AGE_LIMIT = 16
-
-
-class Action(StrEnum):
-    VIEW = "view"  # read the file (contacts masked unless CONTACTS)
-    CONTACTS = "contacts"  # see ID numbers and phones unmasked
-    EDIT = "edit"  # change the file
-
-
-_ROLE_ACTIONS: dict[str, set[Action]] = {
-    Role.COUNTY_ADMIN: {Action.VIEW, Action.EDIT},
-    Role.TOWNSHIP_SUPERVISOR: {Action.VIEW},
-    # EDIT: only the files of the village's children not at a school (the school keeps
-    # its pupils' files).
-    Role.VILLAGE_DIRECTOR: {Action.VIEW, Action.CONTACTS, Action.EDIT},
-    Role.PRINCIPAL: {Action.VIEW, Action.CONTACTS, Action.EDIT},
-    Role.SCHOOL_ADMIN: {Action.VIEW, Action.CONTACTS, Action.EDIT},
-    Role.TEACHER: {Action.VIEW, Action.CONTACTS, Action.EDIT},
-    Role.COUNSELOR: {Action.VIEW},
-}
-# What a mentor may do for their own mentees.
-_MENTOR_ACTIONS = {Action.VIEW, Action.CONTACTS}
-
-
-def children_scope(user: AnyUser, action: Action = Action.VIEW) -> Q:
-    """The filter on Child that a user's memberships and pairings allow for an action."""
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return Q()
-    scope = Q(pk__in=[])
-    for membership in user_memberships(user):
-        if action not in _ROLE_ACTIONS.get(membership.role, set()):
-            continue
-        org = membership.org
-        if membership.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR):
-            scope |= Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL)) | Q(
-                village__in=org_ids_under(org.path, OrgKind.VILLAGE)
-            )
-        elif membership.role == Role.VILLAGE_DIRECTOR:
-            villages = Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
-            scope |= villages & Q(school__isnull=True) if action == Action.EDIT else villages
-        elif membership.role in (Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.COUNSELOR):
-            scope |= Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
-        elif membership.role == Role.TEACHER and org.kind in (OrgKind.CLASS, OrgKind.GRADE):
-            scope |= Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
-    if action in _MENTOR_ACTIONS:
-        scope |= Q(pk__in=mentee_ids(user))
-    return scope
-
-
-def mentee_ids(user: AnyUser) -> list[int]:
-    """The children a user is the active mentor of, fetched once per user object (an id
-    list, so the children query can use the primary key index)."""
-    cached = getattr(user, "_carenet_mentee_ids", None)
-    if cached is None:
-        cached = list(
-            Pairing.objects.filter(
-                mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
-            ).values_list("child_id", flat=True)
-        )
-        user._carenet_mentee_ids = cached
-    return cached
-
-
-def visible_children(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:
-    """The children a user may see (or, with ``action``, change or see unmasked).
-
-    Archived files are out of everyone's working scope.
-    """
-    return Child.objects.filter(children_scope(user, action)).exclude(status=ChildStatus.ARCHIVED)
 
 
 def on_roll(as_of: dt.date) -> Q:
@@ -117,10 +47,6 @@ def on_roll(as_of: dt.date) -> Q:
     the roll after that day (``child_leave``). A child who left counts in no figure from
     the day they left, and in every figure of the days before (indicators' base)."""
     return Q(status=ChildStatus.ACTIVE) | Q(status=ChildStatus.LEFT, left_on__gt=as_of)
-
-
-def user_may(user: AnyUser, action: Action, child: Child) -> bool:
-    return visible_children(user, action).filter(pk=child.pk).exists()
 
 
 class IdHolder(StrEnum):
@@ -381,25 +307,6 @@ def active_pairings(kind: str, to_attr: str) -> Prefetch:
     )
 
 
-def editable_classes(user: AnyUser) -> QuerySet[Org]:
-    """The classes in which a user may create or move child files: ``children_scope`` for
-    ``Action.EDIT`` read as classes (mentors edit nothing through their pairings)."""
-    classes = Org.objects.filter(kind=OrgKind.CLASS)
-    if not user.is_authenticated or not user.is_active:
-        return classes.none()
-    if user.is_superuser:
-        return classes.order_by("path")
-    scope = Q(pk__in=[])
-    for membership in user_memberships(user):
-        if Action.EDIT not in _ROLE_ACTIONS.get(membership.role, set()):
-            continue
-        org = membership.org
-        if membership.role == Role.TEACHER and org.kind not in (OrgKind.CLASS, OrgKind.GRADE):
-            continue
-        scope |= Q(path__startswith=org.path)
-    return classes.filter(scope).order_by("path")
-
-
 def selectable_villages(user: AnyUser) -> QuerySet[Org]:
     """The villages a child file may name: those of the counties the user works in
     (pupils of one school come from villages all over the county)."""
@@ -410,23 +317,3 @@ def selectable_villages(user: AnyUser) -> QuerySet[Org]:
         return villages.order_by("path")
     counties = {m.org.county_code for m in user_memberships(user)}
     return villages.filter(county_code__in=counties).order_by("path")
-
-
-# Who files children not at a school under a village (a civil-affairs register, a child
-# aged 0–5): the village director for their village, the county for its villages.
-VILLAGE_FILERS = (Role.VILLAGE_DIRECTOR, Role.COUNTY_ADMIN)
-
-
-def filing_villages(user: AnyUser) -> QuerySet[Org]:
-    """The villages under which a user may file (create, import) a child not at a school:
-    ``children_scope`` for ``Action.EDIT`` read as villages."""
-    villages = Org.objects.filter(kind=OrgKind.VILLAGE)
-    if not user.is_authenticated or not user.is_active:
-        return villages.none()
-    if user.is_superuser:
-        return villages.order_by("path")
-    scope = Q(pk__in=[])
-    for membership in user_memberships(user):
-        if membership.role in VILLAGE_FILERS:
-            scope |= Q(path__startswith=membership.org.path)
-    return villages.filter(scope).order_by("path")

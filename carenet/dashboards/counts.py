@@ -32,8 +32,8 @@ from carenet.dashboards.bands import GUARDIAN_AGE_BANDS, guardian_age_filter
 from carenet.dashboards.models import SchoolChartCounts
 from carenet.indicators.kept import purge, read_through
 from carenet.indicators.selectors import org_filter
-from carenet.orgs.models import Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import org_ids_under
 
 # The months of the care-work trend.
 TREND_MONTHS = 12
@@ -121,31 +121,6 @@ def counts_by_school(children: QuerySet[Child], *, as_of: dt.date) -> dict[int, 
     return found
 
 
-# Roles whose scope (``children_scope``) holds every child of every school under their
-# org: they see a county, township or school under it whole.
-WHOLE_SCHOOL_ROLES = (
-    Role.COUNTY_ADMIN,
-    Role.TOWNSHIP_SUPERVISOR,
-    Role.PRINCIPAL,
-    Role.SCHOOL_ADMIN,
-    Role.COUNSELOR,
-)
-
-
-def sees_whole(user: AnyUser, org: Org) -> bool:
-    """Whether ``visible_children(user)`` holds every child on the roll under ``org``, a
-    county, township or school (children counted by school), from the memberships alone
-    (tests/test_dashboards.py checks it against counting the children)."""
-    if org.kind not in (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL):
-        return False
-    if user.is_authenticated and user.is_superuser:
-        return True
-    return any(
-        m.role in WHOLE_SCHOOL_ROLES and org.path.startswith(m.org.path)
-        for m in user_memberships(user)
-    )
-
-
 def _children_not_at_school(org: Org) -> bool:
     """Whether any child on the roll under ``org`` is filed under a village, not a school."""
     villages = org_ids_under(org.path, OrgKind.VILLAGE)
@@ -185,13 +160,14 @@ def chart_counts(
     return total
 
 
-def keep_all(as_of: dt.date) -> int:
-    """Count and keep every county's schools for ``as_of``; returns the schools kept."""
+def keep_all(as_of: dt.date, *, children: QuerySet[Child]) -> int:
+    """Count and keep every county's schools for ``as_of`` (``children``: the operator's
+    scope, every child); returns the schools kept."""
     total = 0
     for county in Org.objects.filter(kind=OrgKind.COUNTY):
         if keeps(county):
             total += len(org_ids_under(county.path, OrgKind.SCHOOL))
-            chart_counts(county, as_of=as_of, children=Child.objects.all(), whole=True)
+            chart_counts(county, as_of=as_of, children=children, whole=True)
     return total
 
 

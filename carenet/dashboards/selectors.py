@@ -21,15 +21,15 @@ from django.utils.translation import gettext as _
 
 from carenet.care.models import CareKind
 from carenet.care.selectors import Task, tasks_for
+from carenet.children.access import Permission, sees_whole, visible_children
 from carenet.children.models import (
     GuardianshipQuality,
     LeftBehindType,
     Pairing,
     PairingKind,
 )
-from carenet.children.selectors import Action, visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
-from carenet.dashboards.counts import Counts, chart_counts, months, sees_whole
+from carenet.dashboards.counts import Counts, chart_counts, months
 from carenet.indicators.drill import OrgIndicators, sub_org_indicators, summed
 from carenet.indicators.selectors import (
     KEYS,
@@ -289,7 +289,7 @@ def dashboard(user: AnyUser, org: Org, *, as_of: dt.date) -> Dashboard:
     (``tasks_for``) for the table per class and the overdue work per teacher (mentor).
     The charts' counts come from ``chart_counts`` (kept per school for an org seen
     whole)."""
-    children = visible_children(user, Action.VIEW)
+    children = visible_children(user, Permission.VIEW_CHILDREN)
     if org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP):
         rows = sub_org_indicators(org, as_of=as_of, children=children, level=OrgKind.SCHOOL)
         # Every school under the org, from the counts of indicators_for: their sum is it.

@@ -6,6 +6,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from carenet.children.access import operator_scope
 from carenet.dashboards.counts import keep_all, purge_kept
 
 
@@ -15,4 +16,4 @@ from carenet.dashboards.counts import keep_all, purge_kept
 def dashboards_daily() -> int:
     today = timezone.localdate()
     purge_kept(today)
-    return keep_all(today)
+    return keep_all(today, children=operator_scope("dashboards keep").children())

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from carenet.children.selectors import Action, visible_children
+from carenet.children.access import Permission, visible_children
 from carenet.dashboards import selectors
 from carenet.dashboards.forms import DashboardQuery
 from carenet.indicators.drill import (
@@ -49,7 +49,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def indicators(request: HttpRequest) -> HttpResponse:
     org, _form, context = _query(request)
     if org is not None:
-        children = visible_children(request.user, Action.VIEW)
+        children = visible_children(request.user, Permission.VIEW_CHILDREN)
         as_of = context["as_of"]
         context.update(
             indicators=indicators_for(org, as_of=as_of, children=children),
@@ -66,7 +66,7 @@ def indicator_list(request: HttpRequest, key: str) -> HttpResponse:
     org, _form, context = _query(request)
     if org is None:
         raise Http404
-    children = visible_children(request.user, Action.VIEW)
+    children = visible_children(request.user, Permission.VIEW_CHILDREN)
     drill = drill_down(org, key, as_of=context["as_of"], children=children)
     ids = drill.counted if context["counted"] else drill.not_counted
     page = Paginator(ids, LIST_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -230,10 +230,10 @@ def column_groups(header: Sequence[str] = REGISTER_COLUMNS) -> list[list[int]]:
 # --------------------------------------------------------------------------- rows
 
 
-def children_under(org: Org, children: QuerySet[Child] | None = None) -> QuerySet[Child]:
+def children_under(org: Org, children: QuerySet[Child]) -> QuerySet[Child]:
     """The children in care (在册) under an org: at its schools and classes, or living in
-    its villages. ``children`` narrows the set (a user's ``visible_children``)."""
-    children = Child.objects.all() if children is None else children
+    its villages, of the scope ``children`` (a user's ``visible_children``, the command
+    line's ``operator_scope``)."""
     under = (
         Q(school__path__startswith=org.path)
         | Q(school_class__path__startswith=org.path)

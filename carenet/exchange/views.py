@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
+from carenet.children.access import Permission, holds, import_orgs, visible_children
 from carenet.children.models import Child
-from carenet.children.selectors import Action, filing_villages, visible_children
 from carenet.exchange.export import (
     CANONICAL,
     LAYOUTS,
@@ -55,26 +55,22 @@ from carenet.exchange.uploads import (
 )
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
-from carenet.pairing.selectors import pairing_schools
 
 PAST_IMPORTS = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def import_schools(user: AnyUser) -> QuerySet[Org]:
-    """The schools whose register a user may import: the schools they manage
-    (principal, school admin at the school; county admin for every school under them),
-    and the villages under which they file children not at a school (village director,
-    county admin: ``filing_villages``)."""
-    schools = pairing_schools(user).values("pk")
-    villages = filing_villages(user).values("pk")
-    return Org.objects.filter(Q(pk__in=schools) | Q(pk__in=villages)).order_by("path")
+def _export_orgs(user: AnyUser) -> QuerySet[Org]:
+    """The orgs whose children a user may export (``Permission.EXPORT_REGISTERS``)."""
+    if not holds(user, Permission.EXPORT_REGISTERS):
+        return Org.objects.none()
+    return visible_orgs(user)
 
 
 def export_children(user: AnyUser, org: Org, *, unmasked: bool) -> QuerySet[Child]:
     """The children in care under ``org`` that the user may see — or, unmasked, only those
     whose ID numbers and phones the user may see in full."""
-    action = Action.CONTACTS if unmasked else Action.VIEW
+    action = Permission.SEE_CONTACTS if unmasked else Permission.VIEW_CHILDREN
     return children_under(org, visible_children(user, action))
 
 
@@ -133,13 +129,13 @@ def _export_rows(request: HttpRequest, org: Org, form: ExportForm) -> tuple[Coun
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The export page; with ``org`` in the query, the download itself."""
-    orgs = visible_orgs(request.user)
+    orgs = _export_orgs(request.user)
     if "org" not in request.GET:
         form = ExportForm(orgs=orgs)
         return render(
             request,
             "exchange/export.html",
-            {"form": form, "may_import": import_schools(request.user).exists()},
+            {"form": form, "may_import": import_orgs(request.user).exists()},
         )
     org = _export_org(request, orgs)
     data = request.GET.copy()
@@ -177,7 +173,7 @@ def export(request: HttpRequest) -> HttpResponse:
 def export_pdf(request: HttpRequest) -> HttpResponse:
     """The printable register as PDF (A4 landscape): the same query, scope, masking and
     log line as ``export`` (the export page's 下载 PDF button sends the same form here)."""
-    orgs = visible_orgs(request.user)
+    orgs = _export_orgs(request.user)
     if "org" not in request.GET:
         return redirect("exchange_export")
     org = _export_org(request, orgs)
@@ -219,7 +215,7 @@ def template(request: HttpRequest) -> HttpResponse:
 def _batch_or_404(request: HttpRequest, pk: int) -> ImportBatch:
     """A batch of a school the user manages; anyone else's does not exist for them."""
     batches = ImportBatch.objects.select_related("school", "user")
-    return get_object_or_404(batches, pk=pk, school__in=import_schools(request.user))
+    return get_object_or_404(batches, pk=pk, school__in=import_orgs(request.user))
 
 
 @login_required
@@ -227,7 +223,7 @@ def _batch_or_404(request: HttpRequest, pk: int) -> ImportBatch:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload a register; a file that reads as one (read first in a child process) is
     stored encrypted as a pending batch, with its preview."""
-    schools = import_schools(request.user)
+    schools = import_orgs(request.user)
     if not schools.exists():
         raise PermissionDenied(_("只有学校负责人、村儿童主任和县级管理员可以导入花名册。"))
     form = ImportForm(

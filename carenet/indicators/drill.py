@@ -11,7 +11,7 @@ Each child not counted has its reasons (``not_counted_reasons``): for 建档率 
 a complete file missing, from the rule the count uses (``filing_items``).
 
 ``children`` restricts the base as in ``indicators_for``: pages pass
-``visible_children(user, Action.VIEW)``.
+``visible_children(user, Permission.VIEW_CHILDREN)``.
 """
 
 from __future__ import annotations
@@ -117,9 +117,7 @@ class DrillDown:
         return len(self.counted) + len(self.not_counted)
 
 
-def drill_down(
-    org: Org, key: str, *, as_of: dt.date, children: QuerySet[Child] | None = None
-) -> DrillDown:
+def drill_down(org: Org, key: str, *, as_of: dt.date, children: QuerySet[Child]) -> DrillDown:
     """The children counted and not counted by indicator ``key`` of ``org`` on ``as_of``.
 
     Ids, not querysets: a task-completion list comes from ``tasks_for`` (Python), and a
@@ -250,7 +248,7 @@ def sub_org_indicators(
     org: Org,
     *,
     as_of: dt.date,
-    children: QuerySet[Child] | None = None,
+    children: QuerySet[Child],
     tasks: list[Task] | None = None,
     level: str | None = None,
 ) -> list[OrgIndicators]:
@@ -299,7 +297,7 @@ def _class_figures(
     org: Org,
     *,
     as_of: dt.date,
-    children: QuerySet[Child] | None,
+    children: QuerySet[Child],
     tasks: list[Task] | None,
     row_of: Callable[[Org | None], Org | None],
     into: dict[int, dict[str, list[int]]],

@@ -27,7 +27,7 @@ import datetime as dt
 import zlib
 
 from carenet.care.selectors import care_filter
-from carenet.children.models import Child
+from carenet.children.access import operator_scope
 from carenet.children.selectors import on_roll
 from carenet.indicators.kept import read_through
 from carenet.indicators.models import SchoolFigures
@@ -91,8 +91,11 @@ def school_counts(org: Org, *, as_of: dt.date) -> dict[int, Counts]:
     empty = dict.fromkeys(COUNT_NAMES, 0)
 
     def count(stale: list[int]) -> dict[int, Counts]:
-        base = Child.objects.filter(
-            unit_filter(stale), care_filter(counted_groups(as_of), as_of), on_roll(as_of)
+        # Kept counts are every child's of the unit: read only by those who see it whole.
+        base = (
+            operator_scope("kept counts")
+            .children()
+            .filter(unit_filter(stale), care_filter(counted_groups(as_of), as_of), on_roll(as_of))
         )
         found = counts_by_school(base, as_of=as_of, plans=plans)
         return {school: found.get(school, empty) for school in stale}

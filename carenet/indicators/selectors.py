@@ -175,13 +175,11 @@ def unit_filter(units: list[int]) -> Q:
     return Q(school__in=units) | Q(school__isnull=True, village__in=units)
 
 
-def children_in_care(
-    org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
-) -> QuerySet[Child]:
+def children_in_care(org: Org, *, as_of: dt.date, children: QuerySet[Child]) -> QuerySet[Child]:
     """The base of the left-behind indicators (all but the care-work ones): on the roll on
     ``as_of`` (``on_roll``: a child who left counts until the day before), left-behind
     on ``as_of`` (education-register definition), under ``org``."""
-    base = Child.objects.all() if children is None else children
+    base = children
     return base.filter(org_filter(org), left_behind_filter(as_of), on_roll(as_of))
 
 
@@ -191,15 +189,13 @@ def counted_groups(as_of: dt.date) -> frozenset[str]:
     return frozenset({CareGroup.LEFT_BEHIND}).union(*plan_groups_in_use(as_of))
 
 
-def counted_children(
-    org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
-) -> QuerySet[Child]:
+def counted_children(org: Org, *, as_of: dt.date, children: QuerySet[Child]) -> QuerySet[Child]:
     """The children any indicator of ``org`` may count on ``as_of``: on the roll, under
     ``org``, left-behind or in a care group of a plan in use (``counted_groups``). The
     care-work indicators count those of them in their own unit's plan groups
     (``tasks_for`` over this base gives exactly their tasks); the others the
     left-behind (``children_in_care``)."""
-    base = Child.objects.all() if children is None else children
+    base = children
     return base.filter(org_filter(org), care_filter(counted_groups(as_of), as_of), on_roll(as_of))
 
 
@@ -654,18 +650,14 @@ def _sum(counts: Iterable[Counts]) -> Counts:
     return total
 
 
-def _sees_whole(org: Org, children: QuerySet[Child] | None, as_of: dt.date) -> bool:
+def _sees_whole(org: Org, children: QuerySet[Child], as_of: dt.date) -> bool:
     """Whether ``children`` holds every child on the roll on ``as_of`` under ``org`` (two
     index counts: a subset as big as the whole is the whole)."""
-    if children is None:
-        return True
     under = org_filter(org) & on_roll(as_of)
     return children.filter(under).count() == Child.objects.filter(under).count()
 
 
-def counts_for(
-    org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
-) -> dict[int, Counts]:
+def counts_for(org: Org, *, as_of: dt.date, children: QuerySet[Child]) -> dict[int, Counts]:
     """The counts of ``org``'s children in care per school. A county, township or school
     seen whole comes from the kept figures (``figures.school_counts``); anything else
     (a class, a village, a partial view) is counted from scratch."""
@@ -679,9 +671,7 @@ def counts_for(
     return counts_by_school(base, as_of=as_of, plans=school_plans(org, as_of))
 
 
-def indicators_for(
-    org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
-) -> list[Indicator]:
+def indicators_for(org: Org, *, as_of: dt.date, children: QuerySet[Child]) -> list[Indicator]:
     """The indicators of ``org`` on ``as_of``: the care-work ones over the children their
     plans schedule care for, the others over the children in care (left-behind).
 
@@ -720,7 +710,7 @@ def indicators_for(
 
 
 def indicators_by_school(
-    org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
+    org: Org, *, as_of: dt.date, children: QuerySet[Child]
 ) -> dict[int, list[Indicator]]:
     """The indicators of each school with children in care under ``org`` (school id →
     indicators, as ``indicators_for`` of that school would give them over the same

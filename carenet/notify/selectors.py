@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from carenet.children.access import working_list_memberships
 from carenet.children.models import Pairing, PairingKind
 from carenet.notify.models import Notification
-from carenet.orgs.models import Membership, OrgKind, Role
+from carenet.orgs.models import Membership
 from carenet.orgs.selectors import AnyUser
 
 
@@ -28,10 +29,7 @@ def reminded_users() -> QuerySet:
     """Active users who may have children in care: class teachers (a teacher at a class
     or grade, as in ``care.selectors.my_children``), village directors and active
     mentors."""
-    teachers = Membership.objects.filter(
-        Q(role=Role.TEACHER, org__kind__in=(OrgKind.CLASS, OrgKind.GRADE))
-        | Q(role=Role.VILLAGE_DIRECTOR)
-    ).values("user_id")
+    teachers = Membership.objects.filter(working_list_memberships()).values("user_id")
     mentors = Pairing.objects.filter(kind=PairingKind.MENTOR, ended_on__isnull=True).values(
         "mentor_id"
     )

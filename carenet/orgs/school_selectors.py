@@ -5,69 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from carenet.children.models import Child, ChildStatus
-from carenet.orgs.models import Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, user_memberships
-
-# Roles that set up the grades and classes of the school they are placed at.
-_SCHOOL_MANAGERS = {Role.PRINCIPAL, Role.SCHOOL_ADMIN}
-
-
-def administered_counties(user: AnyUser) -> QuerySet[Org]:
-    """The counties whose schools a user may add, rename, move, merge and close: those
-    where they are county administrator (a superuser: every county)."""
-    counties = Org.objects.filter(kind=OrgKind.COUNTY).order_by("code")
-    if not user.is_authenticated or not user.is_active:
-        return counties.none()
-    if user.is_superuser:
-        return counties
-    ids = [
-        m.org_id
-        for m in user_memberships(user)
-        if m.role == Role.COUNTY_ADMIN and m.org.kind == OrgKind.COUNTY
-    ]
-    return counties.filter(pk__in=ids)
-
-
-def may_administer_schools(user: AnyUser) -> bool:
-    """Whether the user administers a county's schools (no query: memberships are cached)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or any(
-        m.role == Role.COUNTY_ADMIN and m.org.kind == OrgKind.COUNTY for m in user_memberships(user)
-    )
-
-
-def own_school(user: AnyUser) -> Org | None:
-    """The school a principal or school admin sets up the classes of (no query)."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    for membership in user_memberships(user):
-        if membership.role in _SCHOOL_MANAGERS and membership.org.kind == OrgKind.SCHOOL:
-            return membership.org
-    return None
-
-
-def administered_schools(user: AnyUser) -> QuerySet[Org]:
-    """Every school (open or closed) of the counties the user administers."""
-    scope = Q(pk__in=[])
-    for county in administered_counties(user):
-        scope |= Q(path__startswith=county.path)
-    return Org.objects.filter(scope, kind=OrgKind.SCHOOL).order_by("path")
-
-
-def class_schools(user: AnyUser) -> QuerySet[Org]:
-    """The schools whose grades and classes a user may set up: principals and school
-    admins at their school, county administrators for every school of the county."""
-    if not user.is_authenticated or not user.is_active:
-        return Org.objects.none()
-    scope = Q(pk__in=administered_schools(user).values("pk"))
-    for membership in user_memberships(user):
-        if membership.role in _SCHOOL_MANAGERS and membership.org.kind == OrgKind.SCHOOL:
-            scope |= Q(pk=membership.org_id)
-    return Org.objects.filter(scope, kind=OrgKind.SCHOOL).order_by("path")
+from carenet.orgs.models import Org, OrgKind
 
 
 def county_townships(county: Org) -> QuerySet[Org]:

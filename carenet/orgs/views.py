@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
+from carenet.children.access import administered_counties, administered_schools, class_schools
 from carenet.exchange.schools import RegisterError, schools_commit, schools_preview
 from carenet.orgs import schools as services
 from carenet.orgs.forms import (
@@ -31,13 +32,7 @@ from carenet.orgs.forms import (
     SchoolImportForm,
 )
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.school_selectors import (
-    administered_counties,
-    administered_schools,
-    class_schools,
-    county_schools,
-    county_townships,
-)
+from carenet.orgs.school_selectors import county_schools, county_townships
 from carenet.orgs.selectors import visible_orgs
 
 SESSION_KEY = "school_list_uploads"

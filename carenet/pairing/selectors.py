@@ -21,12 +21,10 @@ from carenet.children.models import (
 )
 from carenet.children.selectors import left_behind_only, with_left_behind
 from carenet.orgs.models import Membership, Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, user_memberships, visible_orgs
+from carenet.orgs.selectors import AnyUser, visible_orgs
 
 # Mentor load when the care plan says nothing (the seeds' plans ask 5–7 children per mentor).
 MENTOR_CAPACITY_DEFAULT = 7
-# Roles that may run pairing for a school they are placed at or above.
-_SCHOOL_MANAGERS = {Role.PRINCIPAL, Role.SCHOOL_ADMIN}
 
 
 def mentor_capacity(school: Org) -> int:
@@ -137,24 +135,6 @@ def mentor_rows(school: Org) -> list[MentorRow]:
     for pairing in pairings:
         rows[pairing.mentor_id].mentees.append(pairing.child)
     return list(rows.values())
-
-
-def pairing_schools(user: AnyUser) -> QuerySet[Org]:
-    """The schools whose pairing a user may run: principals and school admins at their
-    school, county admins (and superusers) for every school under them."""
-    schools = Org.objects.filter(kind=OrgKind.SCHOOL)
-    if not user.is_authenticated or not user.is_active:
-        return schools.none()
-    if user.is_superuser:
-        return schools.order_by("path")
-    scope = Q(pk__in=[])
-    for membership in user_memberships(user):
-        org = membership.org
-        if membership.role in _SCHOOL_MANAGERS and org.kind == OrgKind.SCHOOL:
-            scope |= Q(pk=org.pk)
-        elif membership.role == Role.COUNTY_ADMIN:
-            scope |= Q(path__startswith=org.path)
-    return schools.filter(scope).order_by("path")
 
 
 def school_in_view(user: AnyUser, pk: int) -> Org | None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from carenet.children.access import pairing_schools
 from carenet.orgs.models import Org
 from carenet.pairing import selectors, services
 from carenet.pairing.forms import AssignForm, BuddyAssignForm, BuddyEndForm, HandoverForm
@@ -25,7 +26,7 @@ def _school_for_pairing(request: HttpRequest, pk: int) -> Org:
     school = selectors.school_in_view(request.user, pk)
     if school is None:
         raise Http404
-    if not selectors.pairing_schools(request.user).filter(pk=school.pk).exists():
+    if not pairing_schools(request.user).filter(pk=school.pk).exists():
         raise PermissionDenied(_("只有校长、德育主任或县级管理员可以安排结对帮扶。"))
     return school
 
@@ -57,7 +58,7 @@ def _page(
 @login_required
 @require_GET
 def pairing_home(request: HttpRequest) -> HttpResponse:
-    schools = list(selectors.pairing_schools(request.user))
+    schools = list(pairing_schools(request.user))
     if not schools:
         raise PermissionDenied(_("只有校长、德育主任或县级管理员可以安排结对帮扶。"))
     if len(schools) == 1:

@@ -6,7 +6,7 @@ Both are printed several to an A4 page from the child files (``templates/reports
 
 The children are those the user may see (``visible_children``) in the class, on the roll.
 Phones are masked unless the caller asks for the full version, and then only for the
-children whose contacts the user may see (``Action.CONTACTS``); the views log every card.
+children whose contacts the user may see (``Permission.SEE_CONTACTS``); the views log every card.
 Talk records on a card are the child's non-confidential talks of the month: a sheet of
 paper cannot keep a confidential note from the next reader, and counseling (always
 confidential) never appears.
@@ -21,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 
 from carenet.care.models import CareKind, CareRecord
+from carenet.children.access import Permission, visible_children
 from carenet.children.models import (
     Child,
     ChildStatus,
@@ -30,7 +31,7 @@ from carenet.children.models import (
     PairingKind,
     Relation,
 )
-from carenet.children.selectors import Action, visible_children, with_left_behind
+from carenet.children.selectors import with_left_behind
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
@@ -62,7 +63,7 @@ def class_children(
     user: AnyUser, school_class: Org, *, left_behind_only: bool = False
 ) -> QuerySet[Child]:
     """The children on the roll in the class that the user may see, in name order."""
-    children = visible_children(user, Action.VIEW).filter(
+    children = visible_children(user, Permission.VIEW_CHILDREN).filter(
         school_class=school_class, status=ChildStatus.ACTIVE
     )
     children = with_left_behind(children).select_related("school", "school_class", "village")
@@ -170,7 +171,7 @@ def contact_cards(
     children = list(class_children(user, school_class, left_behind_only=left_behind_only))
     unmasked_ids: set[int] = set()
     if full:
-        allowed = visible_children(user, Action.CONTACTS).filter(school_class=school_class)
+        allowed = visible_children(user, Permission.SEE_CONTACTS).filter(school_class=school_class)
         unmasked_ids = set(allowed.values_list("pk", flat=True))
     family: dict[int, dict[str, FamilyMember]] = {c.pk: {} for c in children}
     for member in FamilyMember.objects.filter(child__in=children):

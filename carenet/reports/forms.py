@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.care import calendar
 from carenet.care.models import CareRecord
+from carenet.children.models import Child
 from carenet.lib.forms import DateInput
 from carenet.orgs.models import Org
 from carenet.reports.documents import Format
@@ -85,6 +86,7 @@ class SummaryForm(forms.Form):
         self,
         *args,
         orgs: QuerySet[Org],
+        children: QuerySet[Child],
         records: QuerySet[CareRecord],
         **kwargs,
     ) -> None:
@@ -95,7 +97,9 @@ class SummaryForm(forms.Form):
         ) % {"n": MAX_CASES}
         org, start, end = self._period()
         if org is not None:
-            candidates = case_candidates(org, start=start, end=end, records=records)
+            candidates = case_candidates(
+                org, start=start, end=end, children=children, records=records
+            )
             ids = list(candidates.values_list("pk", flat=True)[:CASE_CHOICES])
             self.fields["cases"].queryset = candidates.filter(pk__in=ids)
 

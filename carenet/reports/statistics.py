@@ -53,6 +53,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carenet.children.access import Permission, holds, statistics_orgs
 from carenet.children.models import (
     OUT_OF_SCHOOL_STATES,
     PRESCHOOL_STATES,
@@ -66,12 +67,11 @@ from carenet.children.models import (
 from carenet.children.selectors import AWAY_THRESHOLD, CareBy, care_by_filters
 from carenet.indicators.selectors import children_in_care
 from carenet.lib.db import without_jit
-from carenet.orgs.models import Membership, Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, user_memberships
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser
 
-# The orgs a statistics table is made for, and who makes it (over what they can see).
+# The orgs a statistics table is made for (who makes it: ``Permission.MAKE_STATISTICS_TABLES``).
 TABLE_KINDS = (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL)
-TABLE_ROLES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_SUPERVISOR, Role.PRINCIPAL, Role.SCHOOL_ADMIN)
 # The kinds of org that are a row under the table's org (villages hold no pupils).
 ROW_KINDS = (OrgKind.TOWNSHIP, OrgKind.SCHOOL, OrgKind.GRADE, OrgKind.CLASS)
 
@@ -144,23 +144,12 @@ COLUMNS: tuple[str, ...] = (TOTAL, *(key for g in GROUPS for key, _label in g.co
 
 def table_orgs(user: AnyUser) -> QuerySet[Org]:
     """The orgs whose statistics table a user may make: counties, townships and schools
-    under their county-admin, supervisor, principal or school-admin memberships."""
-    orgs = Org.objects.filter(kind__in=TABLE_KINDS)
-    if not user.is_authenticated or not user.is_active:
-        return orgs.none()
-    if user.is_superuser:
-        return orgs.order_by("path")
-    scope = Q(pk__in=[])
-    for membership in user_memberships(user):
-        if membership.role in TABLE_ROLES:
-            scope |= Q(path__startswith=membership.org.path)
-    return orgs.filter(scope).order_by("path")
+    under their memberships that make tables."""
+    return statistics_orgs(user, TABLE_KINDS)
 
 
 def may_make_tables(user: AnyUser) -> bool:
-    if user.is_authenticated and user.is_superuser:
-        return True
-    return Membership.objects.filter(user_id=user.pk, role__in=TABLE_ROLES).exists()
+    return holds(user, Permission.MAKE_STATISTICS_TABLES)
 
 
 def row_orgs(org: Org) -> list[Org]:
@@ -322,9 +311,7 @@ _ROW_HEADINGS = {
 }
 
 
-def statistics_table(
-    org: Org, *, as_of: dt.date, children: QuerySet[Child] | None = None
-) -> StatisticsTable:
+def statistics_table(org: Org, *, as_of: dt.date, children: QuerySet[Child]) -> StatisticsTable:
     """Count the table of ``org`` on ``as_of`` over ``children`` (the user's
     ``visible_children``) in one ``GROUP BY`` query (one snapshot: the rows and the
     total cannot disagree because of a write between two queries).

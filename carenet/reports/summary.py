@@ -27,8 +27,8 @@ from django.utils.translation import gettext_noop as N_
 
 from carenet.care import calendar
 from carenet.care.models import CareKind, CareRecord
-from carenet.care.selectors import CONFIDENTIAL_READERS
 from carenet.childplans.models import IndividualPlan, StudyPlan
+from carenet.children.access import Permission, visible_children
 from carenet.children.models import (
     AwayPeriod,
     Child,
@@ -40,7 +40,7 @@ from carenet.children.models import (
     PairingKind,
     Relation,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, CIVIL_AGE_LIMIT, Action, visible_children
+from carenet.children.selectors import AWAY_THRESHOLD, CIVIL_AGE_LIMIT
 from carenet.indicators.selectors import (
     Indicator,
     children_in_care,
@@ -48,7 +48,7 @@ from carenet.indicators.selectors import (
     org_filter,
 )
 from carenet.orgs.models import Org
-from carenet.orgs.selectors import AnyUser, user_memberships
+from carenet.orgs.selectors import AnyUser
 from carenet.support.models import Activity, ActivityKind
 
 # Kinds shown in 主要做法, in the seeds' order.
@@ -253,10 +253,10 @@ def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 # --- scope ----------------------------------------------------------------------------
 
 
-def children_under(org: Org, children: QuerySet[Child] | None = None) -> QuerySet[Child]:
+def children_under(org: Org, children: QuerySet[Child]) -> QuerySet[Child]:
     """Every child file under the org in the scope (left or active, not archived): whose
     records count as the org's work."""
-    base = Child.objects.all() if children is None else children
+    base = children
     return base.filter(org_filter(org)).exclude(status=ChildStatus.ARCHIVED)
 
 
@@ -264,14 +264,11 @@ def readable_records(user: AnyUser) -> QuerySet[CareRecord]:
     """The care records a user may read (``care.selectors.visible_records`` for every
     child at once): of visible children; confidential ones only for their author and the
     school's principal, school admin or counselor."""
-    records = CareRecord.objects.filter(child__in=visible_children(user, Action.VIEW))
+    records = CareRecord.objects.filter(child__in=visible_children(user, Permission.VIEW_CHILDREN))
     if user.is_authenticated and user.is_superuser:
         return records
-    allowed = Q(confidential=False) | Q(author_id=user.pk)
-    for membership in user_memberships(user):
-        if membership.role in CONFIDENTIAL_READERS:
-            allowed |= Q(child__school__path__startswith=membership.org.path)
-    return records.filter(allowed)
+    confidential = visible_children(user, Permission.READ_CONFIDENTIAL).values("pk")
+    return records.filter(Q(confidential=False) | Q(author_id=user.pk) | Q(child__in=confidential))
 
 
 def case_candidates(
@@ -279,13 +276,15 @@ def case_candidates(
     *,
     start: dt.date,
     end: dt.date,
+    children: QuerySet[Child],
     records: QuerySet[CareRecord] | None = None,
 ) -> QuerySet[CareRecord]:
-    """The records that may be chosen as typical cases: under the org, in the period,
-    among ``records`` (the readable ones; every record for an operator). Newest first."""
+    """The records that may be chosen as typical cases: of the children of the scope
+    ``children`` under the org, in the period, among ``records`` (the readable ones; all
+    their records for the operator). Newest first."""
     base = CareRecord.objects.all() if records is None else records
     return (
-        base.filter(child__in=children_under(org), date__gte=start, date__lte=end)
+        base.filter(child__in=children_under(org, children), date__gte=start, date__lte=end)
         .select_related("child", "child__school_class")
         .order_by("-date", "-pk")
     )
@@ -322,7 +321,7 @@ def _active_pairing(kind: str, as_of: dt.date) -> Q:
     )
 
 
-def _basics(org: Org, end: dt.date, children: QuerySet[Child] | None) -> Basics:
+def _basics(org: Org, end: dt.date, children: QuerySet[Child]) -> Basics:
     in_care = children_in_care(org, as_of=end, children=children)
     father, mother = _away(Relation.FATHER, end), _away(Relation.MOTHER, end)
     civil = Q(birth_date__gt=end - relativedelta(years=CIVIL_AGE_LIMIT), rural_hukou=True) & (
@@ -340,7 +339,7 @@ def _basics(org: Org, end: dt.date, children: QuerySet[Child] | None) -> Basics:
         mentored=Count("pk", filter=_active_pairing(PairingKind.MENTOR, end)),
         buddies=Count("pk", filter=_active_pairing(PairingKind.BUDDY, end)),
     )
-    base = Child.objects.all() if children is None else children
+    base = children
     children_total = base.filter(org_filter(org), status=ChildStatus.ACTIVE).aggregate(
         n=Count("pk")
     )["n"]
@@ -396,7 +395,7 @@ def _months_of(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def _work(
-    org: Org, start: dt.date, end: dt.date, children: QuerySet[Child] | None
+    org: Org, start: dt.date, end: dt.date, children: QuerySet[Child]
 ) -> tuple[list[WorkRow], list[MonthRow], list[tuple[str, str]], int]:
     """Records by kind, children reached by kind and records by kind and month: one
     ``GROUP BY kind`` with a filtered count per month (plain date comparisons: SQLite's
@@ -435,7 +434,7 @@ def _work(
 
 
 def _activities(
-    org: Org, start: dt.date, end: dt.date, children: QuerySet[Child] | None
+    org: Org, start: dt.date, end: dt.date, children: QuerySet[Child]
 ) -> list[ActivityRow]:
     """Activities held in the period by the org or an org under it (a school's and its
     classes'; a township's schools, classes and villages), by kind, and the distinct
@@ -605,15 +604,16 @@ def work_summary_build(
     org: Org,
     start: dt.date,
     end: dt.date,
-    children: QuerySet[Child] | None = None,
+    children: QuerySet[Child],
     cases: Sequence[CareRecord] = (),
     problems: str = "",
     next_steps: str = "",
 ) -> WorkSummary:
     """Gather the work summary of ``org`` for ``start``–``end`` (both included).
 
-    ``children`` is the scope (None: everything under the org); ``cases`` the records
-    chosen as typical cases, already checked by the caller (``case_candidates``)."""
+    ``children`` is the scope (a user's, or the command line's ``operator_scope``);
+    ``cases`` the records chosen as typical cases, already checked by the caller
+    (``case_candidates``)."""
     if start > end:
         raise ValueError("the period starts after it ends")
     work, months, month_kinds, records_total = _work(org, start, end, children)

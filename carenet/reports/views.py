@@ -18,11 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log, audit_log_children
 from carenet.care import calendar
-from carenet.children.selectors import Action, visible_children
+from carenet.children.access import Permission, document_orgs, visible_children
 from carenet.reports.documents import File, Format, document_file
 from carenet.reports.forms import PlanForm, SummaryForm
 from carenet.reports.layout import summary_document, workplan_document
-from carenet.reports.selectors import default_org, document_orgs, may_write_documents
+from carenet.reports.selectors import default_org, may_write_documents
 from carenet.reports.statistics import may_make_tables
 from carenet.reports.summary import default_period, readable_records, work_summary_build
 from carenet.reports.workplan import work_plan_build
@@ -57,12 +57,13 @@ def summary(request: HttpRequest) -> HttpResponse:
     _require_writer(request)
     orgs = document_orgs(request.user)
     records = readable_records(request.user)
+    children = visible_children(request.user, Permission.VIEW_CHILDREN)
     if request.method == "GET":
         start, end = default_period()
         initial = {"org": default_org(request.user, orgs), "start": start, "end": end}
-        form = SummaryForm(initial=initial, orgs=orgs, records=records)
+        form = SummaryForm(initial=initial, orgs=orgs, children=children, records=records)
         return render(request, "reports/summary_form.html", {"form": form})
-    form = SummaryForm(request.POST, orgs=orgs, records=records)
+    form = SummaryForm(request.POST, orgs=orgs, children=children, records=records)
     if not form.is_valid():
         return render(request, "reports/summary_form.html", {"form": form}, status=400)
     data = form.cleaned_data
@@ -73,7 +74,7 @@ def summary(request: HttpRequest) -> HttpResponse:
         org=org,
         start=data["start"],
         end=data["end"],
-        children=visible_children(request.user, Action.VIEW),
+        children=children,
         cases=cases,
         problems=data["problems"],
         next_steps=data["next_steps"],
@@ -115,7 +116,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/plan_form.html", {"form": form}, status=status)
     org, year = form.cleaned_data["org"], form.cleaned_data["school_year"]
     built = work_plan_build(
-        org=org, school_year=year, children=visible_children(request.user, Action.VIEW)
+        org=org, school_year=year, children=visible_children(request.user, Permission.VIEW_CHILDREN)
     )
     file = document_file(
         workplan_document(built), Format(form.cleaned_data["format"]), stem=built.title

@@ -3,7 +3,7 @@ statistics table (留守儿童基本情况统计表) as .xlsx.
 
 Views parse, call the builders of ``cards.py`` and ``statistics.py`` with the user's
 scope, render and write the access log. A class or an org out of the user's sight
-answers 404; the full (unmasked) contact cards need ``Action.CONTACTS`` (403 without).
+answers 404; the full (unmasked) contact cards need ``Permission.SEE_CONTACTS`` (403 without).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log, audit_log_children
-from carenet.children.selectors import Action, visible_children
+from carenet.children.access import Permission, visible_children
 from carenet.lib.forms import DateInput
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, school_of, visible_orgs
@@ -186,7 +186,9 @@ def contact_cards_pdf(request: HttpRequest, class_id: int) -> HttpResponse:
         return _bad_options(request, school_class)
     options = form.cleaned_data
     full = options["full"]
-    contacts = visible_children(request.user, Action.CONTACTS).filter(school_class=school_class)
+    contacts = visible_children(request.user, Permission.SEE_CONTACTS).filter(
+        school_class=school_class
+    )
     if full and not contacts.exists():
         raise PermissionDenied(_("您无权查看该班儿童的完整联系方式。"))
     today = timezone.localdate()

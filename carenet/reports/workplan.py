@@ -286,9 +286,7 @@ def _leading_group(plan: CarePlan, org: Org) -> str:
     return "；".join(parts) + _("。领导小组统筹本学年工作，定期检查，责任到人。")
 
 
-def work_plan_build(
-    *, org: Org, school_year: int, children: QuerySet[Child] | None = None
-) -> WorkPlan:
+def work_plan_build(*, org: Org, school_year: int, children: QuerySet[Child]) -> WorkPlan:
     """The work plan of ``org`` for ``school_year`` from the care plan in force on its
     first day. ``children`` is the scope of the one figure it quotes (children in care)."""
     first_day = dt.date(school_year, 9, 1)

@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 
 from carenet.children.models import Child, ChildStatus, Pairing
 from carenet.orgs.grades import class_name_next, grade_level
-from carenet.orgs.models import Org, OrgKind, Role, SchoolStage
-from carenet.orgs.selectors import user_memberships
+from carenet.orgs.models import Org, OrgKind, SchoolStage
 from carenet.schoolyear.models import ClassTeacherCheck, SchoolYearStart
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -153,22 +152,6 @@ def _count_graduates(plans: list[SchoolPlan]) -> None:
         plan = child_plan.get(child_id) or child_plan.get(buddy_id)
         if plan is not None:
             plan.pairings += 1
-
-
-def school_year_counties(user: AnyUser) -> QuerySet[Org]:
-    """The counties whose school year a user may start and undo: county admins their
-    county, superusers every county."""
-    counties = Org.objects.filter(kind=OrgKind.COUNTY).order_by("path")
-    if not user.is_authenticated or not user.is_active:
-        return counties.none()
-    if user.is_superuser:
-        return counties
-    ids = [
-        m.org_id
-        for m in user_memberships(user)
-        if m.role == Role.COUNTY_ADMIN and m.org.kind == OrgKind.COUNTY
-    ]
-    return counties.filter(pk__in=ids)
 
 
 def school_year_latest(*, county: Org) -> SchoolYearStart | None:

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from carenet.children.access import pairing_schools, school_year_counties
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import visible_orgs
-from carenet.pairing.selectors import pairing_schools
 from carenet.schoolyear import selectors, services
 from carenet.schoolyear.forms import EnrolForm, YearForm
 from carenet.schoolyear.models import ClassTeacherCheck
@@ -28,7 +28,7 @@ def _county(request: HttpRequest, pk: int) -> Org:
     county = visible_orgs(request.user, kind=OrgKind.COUNTY).filter(pk=pk).first()
     if county is None:
         raise Http404
-    if not selectors.school_year_counties(request.user).filter(pk=pk).exists():
+    if not school_year_counties(request.user).filter(pk=pk).exists():
         raise PermissionDenied(REFUSED)
     return county
 
@@ -47,7 +47,7 @@ def _waiting(county: Org) -> tuple[list[tuple[Org, int]], object]:
 @login_required
 @require_GET
 def school_year_home(request: HttpRequest) -> HttpResponse:
-    counties = list(selectors.school_year_counties(request.user))
+    counties = list(school_year_counties(request.user))
     if len(counties) == 1:
         return redirect("schoolyear_county", pk=counties[0].pk)
     if counties:

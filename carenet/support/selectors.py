@@ -36,10 +36,11 @@ from django.db.models import (
 from django.utils import timezone
 
 from carenet.care.calendar import school_year_of
+from carenet.children.access import Permission, session_orgs, visible_children
 from carenet.children.models import Child, ChildStatus, FamilyMember, Relation
-from carenet.children.selectors import Action, left_behind_filter, visible_children
-from carenet.orgs.models import Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, org_ids_under, school_of, user_memberships, visible_orgs
+from carenet.children.selectors import left_behind_filter
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import AnyUser, school_of, visible_orgs
 from carenet.support.models import (
     Activity,
     LegalAidCase,
@@ -53,8 +54,6 @@ LEGAL_AID_WINDOW = relativedelta(years=1)
 SESSION_ORG_KINDS = (OrgKind.SCHOOL, OrgKind.VILLAGE)
 # The orgs that hold activities (a class holds its theme class meetings).
 ACTIVITY_ORG_KINDS = (OrgKind.SCHOOL, OrgKind.CLASS, OrgKind.VILLAGE)
-# Who records a school's sessions (at the school, or a grade or class of it).
-_SCHOOL_WRITERS = {Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.TEACHER}
 
 
 def school_year_start(as_of: dt.date) -> dt.date:
@@ -150,28 +149,10 @@ def session_orgs_in_view(user: AnyUser) -> QuerySet[Org]:
 
 
 def session_writer_orgs(user: AnyUser) -> QuerySet[Org]:
-    """The schools and villages whose sessions a user may record: principals, school
-    admins and teachers for their school (a teacher of a class, for the class's school),
-    village directors for their village(s). Superusers for all."""
-    orgs = Org.objects.filter(kind__in=SESSION_ORG_KINDS)
-    if not user.is_authenticated or not user.is_active:
-        return orgs.none()
-    if user.is_superuser:
-        return orgs.order_by("path")
-    ids: set[int] = set()
-    for membership in user_memberships(user):
-        org = membership.org
-        if membership.role in _SCHOOL_WRITERS and org.kind in (
-            OrgKind.SCHOOL,
-            OrgKind.GRADE,
-            OrgKind.CLASS,
-        ):
-            school = school_of(org)
-            if school is not None:
-                ids.add(school.pk)
-        elif membership.role == Role.VILLAGE_DIRECTOR:
-            ids.update(org_ids_under(org.path, OrgKind.VILLAGE))
-    return orgs.filter(pk__in=ids).order_by("path")
+    """The schools and villages whose sessions a user may record
+    (``Permission.RECORD_SESSIONS``: a school's leadership and teachers for the school, a
+    teacher of a class for the class's school, village directors for their village)."""
+    return session_orgs(user, SESSION_ORG_KINDS)
 
 
 def may_write_sessions(user: AnyUser, org: Org) -> bool:
@@ -246,7 +227,7 @@ def offered_participants(user: AnyUser, org: Org, as_of: dt.date | None = None) 
 
     as_of = as_of or timezone.localdate()
     return (
-        visible_children(user, Action.VIEW)
+        visible_children(user, Permission.VIEW_CHILDREN)
         .filter(org_filter(org), status=ChildStatus.ACTIVE)
         .select_related("school_class")
         .annotate(

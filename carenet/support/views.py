@@ -2,7 +2,7 @@
 the activities (关爱活动) of schools, classes and villages.
 
 Legal aid follows the child file: readers of the file read the cases (each read is
-written to the access log), its editors (``Action.EDIT``) write them. Parent-school
+written to the access log), its editors (``Permission.EDIT_CHILDREN``) write them. Parent-school
 sessions belong to a school or a village: whoever sees the org reads its sessions, its
 principals, school admins, teachers and village directors write them; activities follow
 the same rule (a class's activities are written by its school's writers). Out of sight
@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
+from carenet.children.access import Permission, user_may, visible_children
 from carenet.children.models import Child
-from carenet.children.selectors import Action, user_may, visible_children
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import school_of
 from carenet.support import selectors, services
@@ -50,7 +50,7 @@ def _service_error(form: Any, error: ValidationError) -> None:
 
 
 def _require_editor(request: HttpRequest, child: Child) -> None:
-    if not user_may(request.user, Action.EDIT, child):
+    if not user_may(request.user, Permission.EDIT_CHILDREN, child):
         raise PermissionDenied(_("您可以查看该儿童的档案，但无权登记法律援助。"))
 
 
@@ -82,7 +82,7 @@ def _cases_page(
     context = {
         "child": child,
         "cases": selectors.legal_aid_cases_of(child),
-        "may_edit": user_may(request.user, Action.EDIT, child),
+        "may_edit": user_may(request.user, Permission.EDIT_CHILDREN, child),
         # The form of the case being closed keeps its input and errors; the others are blank.
         "close_form": close_form,
         "blank_close_form": LegalAidCloseForm(initial={"closed_on": timezone.localdate()}),

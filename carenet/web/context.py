@@ -5,10 +5,14 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from carenet.accounts.access import is_manager
-from carenet.children.selectors import editable_classes, filing_villages
-from carenet.orgs.school_selectors import may_administer_schools, own_school
+from carenet.children.access import (
+    editable_classes,
+    filing_villages,
+    may_administer_schools,
+    own_school,
+    pairing_schools,
+)
 from carenet.orgs.selectors import primary_membership
-from carenet.pairing.selectors import pairing_schools
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -12,6 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from carenet.care.models import CareKind
+from carenet.children.access import visible_children
 from carenet.children.models import (
     GRANDPARENT_RELATIONS,
     Category,
@@ -22,7 +23,6 @@ from carenet.children.models import (
     Relation,
     RiskLevel,
 )
-from carenet.children.selectors import visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
 from carenet.lib.forms import BoundedDateField
 from carenet.lib.names import user_name

@@ -11,6 +11,13 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
 from carenet.care.models import CareRecord
+from carenet.children.access import (
+    Permission,
+    breakdown_of,
+    class_teacher_scope,
+    mentee_ids,
+    visible_children,
+)
 from carenet.children.models import (
     Child,
     ChildStatus,
@@ -22,28 +29,15 @@ from carenet.children.models import (
     RiskLevel,
 )
 from carenet.children.selectors import (
-    Action,
     active_pairings,
     left_behind_only,
-    mentee_ids,
     search_children,
-    visible_children,
     with_left_behind,
 )
 from carenet.dashboards.bands import guardian_age_filter
 from carenet.indicators.selectors import org_filter
-from carenet.orgs.models import Membership, Org, OrgKind, Role
-from carenet.orgs.selectors import AnyUser, user_memberships
-
-# The org level a role's home page breaks its children down by, and the Child field
-# that points at an org of that level.
-_BREAKDOWN: dict[str, tuple[str, str]] = {
-    Role.COUNTY_ADMIN: (OrgKind.SCHOOL, "school"),
-    Role.TOWNSHIP_SUPERVISOR: (OrgKind.SCHOOL, "school"),
-    Role.PRINCIPAL: (OrgKind.CLASS, "school_class"),
-    Role.SCHOOL_ADMIN: (OrgKind.CLASS, "school_class"),
-    Role.VILLAGE_DIRECTOR: (OrgKind.VILLAGE, "village"),
-}
+from carenet.orgs.models import Membership, Org, OrgKind
+from carenet.orgs.selectors import AnyUser
 
 
 def active_children(user: AnyUser) -> QuerySet[Child]:
@@ -80,9 +74,10 @@ def org_breakdown(user: AnyUser, membership: Membership | None) -> list[Breakdow
     """The user's children per school (county, township), class (school) or village
     (village director): every org of that level under the membership, plus any other
     org the user's children belong to. Two queries, whatever the number of orgs."""
-    if membership is None or membership.role not in _BREAKDOWN:
+    level = breakdown_of(membership) if membership is not None else None
+    if membership is None or level is None:
         return []
-    kind, child_field = _BREAKDOWN[membership.role]
+    kind, child_field = level
     grouped = (
         with_left_behind(active_children(user)).values(child_field).annotate(**_counts()).order_by()
     )
@@ -99,15 +94,8 @@ def org_breakdown(user: AnyUser, membership: Membership | None) -> list[Breakdow
 
 def class_children(user: AnyUser) -> QuerySet[Child]:
     """Children in the classes the user teaches (班主任)."""
-    classes = Q(pk__in=[])
-    for membership in user_memberships(user):
-        if membership.role == Role.TEACHER and membership.org.kind in (
-            OrgKind.CLASS,
-            OrgKind.GRADE,
-        ):
-            classes |= Q(school_class__path__startswith=membership.org.path)
     return (
-        with_left_behind(active_children(user).filter(classes))
+        with_left_behind(active_children(user).filter(class_teacher_scope(user)))
         .select_related("school_class")
         .order_by("school_class__path", "name_pinyin")
     )
@@ -211,7 +199,7 @@ def _chart_filters(qs: QuerySet[Child], filters: ChildFilters) -> QuerySet[Child
     return qs
 
 
-def child_file(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:
+def child_file(user: AnyUser, action: Permission = Permission.VIEW_CHILDREN) -> QuerySet[Child]:
     """Children a user may open (for ``action``), with what the file page shows."""
     return (
         with_left_behind(visible_children(user, action))

@@ -20,16 +20,10 @@ from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.audit.reveal import is_revealed
 from carenet.audit.services import audit_log
 from carenet.childplans.selectors import child_timeline, may_write_plans, plans_for_child
+from carenet.children.access import Permission, editable_classes, filing_villages, user_may
 from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import GRANDPARENT_RELATIONS, Child, Relation
-from carenet.children.selectors import (
-    Action,
-    editable_classes,
-    filing_villages,
-    left_behind_history,
-    selectable_villages,
-    user_may,
-)
+from carenet.children.selectors import left_behind_history, selectable_villages
 from carenet.children.services import child_save, latest_away_period
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import primary_membership
@@ -103,7 +97,7 @@ def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
 
 def _masking(request: HttpRequest, child: Child) -> dict[str, bool]:
     """Contacts are masked until a user whose role needs them presses 显示 (logged)."""
-    may_reveal = user_may(request.user, Action.CONTACTS, child)
+    may_reveal = user_may(request.user, Permission.SEE_CONTACTS, child)
     return {"may_reveal": may_reveal, "unmasked": may_reveal and is_revealed(request, child)}
 
 
@@ -113,7 +107,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audit_log(request=request, user=request.user, action=AccessAction.VIEW_FILE, child=child)
     context = _file_context(request, child)
     context.update(
-        may_edit=user_may(request.user, Action.EDIT, child),
+        may_edit=user_may(request.user, Permission.EDIT_CHILDREN, child),
         left_behind_history=left_behind_history(child),
         timeline=child_timeline(request.user, child),
         plans=plans_for_child(request.user, child),
@@ -148,7 +142,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
     child = _child_or_404(request, pk)
-    if not user_may(request.user, Action.EDIT, child):
+    if not user_may(request.user, Permission.EDIT_CHILDREN, child):
         raise PermissionDenied(_("您可以查看该儿童的档案，但无权修改。"))
     return _child_form_page(request, child=child, classes=editable_classes(request.user))
 

@@ -2,8 +2,8 @@
 迁出, 辍学, 复学, 死亡, and the county's direct move) and the transfers page of a school
 (incoming requests to accept or refuse, outgoing ones, and the request by ID number).
 
-Who may take which step: ``carenet.children.path_access``. Every step writes the access
-log. Thin: parse, call one service, render.
+Who may take which step: the access table (``carenet.children.access``). Every step
+writes the access log. Thin: parse, call one service, render.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from carenet.audit.models import AccessAction, AccessLog
 from carenet.audit.services import audit_log
 from carenet.children import dropout, path_access, transfers
+from carenet.children.access import Permission, path_permissions, transfer_schools, visible_children
 from carenet.children.models import (
     OUT_OF_SCHOOL_STATES,
     Child,
@@ -35,8 +36,6 @@ from carenet.children.models import (
     Transfer,
     TransferStatus,
 )
-from carenet.children.path_access import PathAction
-from carenet.children.selectors import visible_children
 from carenet.children.services import child_leave
 from carenet.orgs.models import Org, OrgKind
 from carenet.web import forms_path
@@ -44,14 +43,14 @@ from carenet.web.forms import class_label
 from carenet.web.selectors import child_file, with_school_names
 
 # step → (who may take it, its name in the menu)
-STEPS: dict[str, tuple[PathAction, Promise]] = {
-    "transfer": (PathAction.TRANSFER, gettext_lazy("转学")),
-    "move": (PathAction.MOVE, gettext_lazy("直接调整学校（县级）")),
-    "transfer_out": (PathAction.LEAVE, gettext_lazy("转出县外")),
-    "moved_away": (PathAction.LEAVE, gettext_lazy("迁出")),
-    "drop_out": (PathAction.DROP_OUT, gettext_lazy("辍学")),
-    "return": (PathAction.DROP_OUT, gettext_lazy("复学")),
-    "died": (PathAction.LEAVE, gettext_lazy("死亡")),
+STEPS: dict[str, tuple[Permission, Promise]] = {
+    "transfer": (Permission.REQUEST_TRANSFER, gettext_lazy("转学")),
+    "move": (Permission.MOVE_CHILDREN, gettext_lazy("直接调整学校（县级）")),
+    "transfer_out": (Permission.RECORD_LEAVING, gettext_lazy("转出县外")),
+    "moved_away": (Permission.RECORD_LEAVING, gettext_lazy("迁出")),
+    "drop_out": (Permission.RECORD_DROPOUT, gettext_lazy("辍学")),
+    "return": (Permission.RECORD_DROPOUT, gettext_lazy("复学")),
+    "died": (Permission.RECORD_LEAVING, gettext_lazy("死亡")),
 }
 LEAVE_STEPS = {
     "transfer_out": LeaveReason.TRANSFERRED_OUT,
@@ -65,7 +64,7 @@ CLAIMS_PER_DAY = 30
 
 def available_steps(user: Any, child: Child) -> list[tuple[str, Promise]]:
     """The steps of the action menu a user may take for a child now."""
-    allowed = path_access.path_actions(user, child)
+    allowed = path_permissions(user, child)
     if not allowed:
         return []
     waiting = Transfer.objects.filter(child=child, status=TransferStatus.REQUESTED).exists()
@@ -239,7 +238,7 @@ def _rows(user: Any, items: list[Transfer]) -> list[dict[str, Any]]:
 def transfer_list(request: HttpRequest) -> HttpResponse:
     """Incoming requests to accept or refuse, outgoing ones waiting, and the latest done."""
     user = request.user
-    schools = path_access.transfer_schools(user)
+    schools = transfer_schools(user)
     mine = path_access.visible_transfers(user)
     if not schools.exists() and not mine.exists():
         raise PermissionDenied(_("只有校长、德育主任和县级管理员处理转学。"))
@@ -320,7 +319,7 @@ def transfer_claim(request: HttpRequest) -> HttpResponse:
     """A school enrolling a child filed elsewhere in the county asks for the file by ID
     number. The answer never names the child or the school holding the file."""
     user = request.user
-    schools = list(path_access.transfer_schools(user))
+    schools = list(transfer_schools(user))
     if not schools:
         raise PermissionDenied(_("只有校长、德育主任和县级管理员可以申请转入。"))
     classes = _open_classes(schools)

@@ -21,7 +21,7 @@ from carenet.api.schemas import (
 from carenet.care.models import DETAIL_FIELDS, CareRecord
 from carenet.care.selectors import my_tasks, tasks_for, week_end
 from carenet.care.services import record_create
-from carenet.children.selectors import visible_children
+from carenet.children.access import visible_children
 from carenet.lib.names import user_name
 
 router = Router()

@@ -19,7 +19,7 @@ from carenet.api.selectors import child_file, child_list
 from carenet.api.serializers import child_detail, child_item
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
-from carenet.children.selectors import Action, editable_classes, filing_villages, user_may
+from carenet.children.access import Permission, editable_classes, filing_villages, user_may
 from carenet.children.services import child_save
 
 router = Router()
@@ -29,7 +29,9 @@ def _detail(request: HttpRequest, child_id: int) -> dict:
     child = child_file(request.user, child_id)
     if child is None:
         raise Http404
-    return child_detail(child, contacts_visible=user_may(request.user, Action.CONTACTS, child))
+    return child_detail(
+        child, contacts_visible=user_may(request.user, Permission.SEE_CONTACTS, child)
+    )
 
 
 @router.get(
@@ -66,7 +68,7 @@ def children_detail(
     child = child_file(request.user, child_id)
     if child is None:
         raise Http404
-    contacts = user_may(request.user, Action.CONTACTS, child)
+    contacts = user_may(request.user, Permission.SEE_CONTACTS, child)
     audit_log(
         request=request,
         user=request.user,

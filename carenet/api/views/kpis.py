@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from carenet.api.schemas import ApiDate, ErrorOut, In, ValidationErrorOut
-from carenet.children.selectors import visible_children
+from carenet.children.access import visible_children
 from carenet.indicators.selectors import indicators_for
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import primary_membership, visible_orgs

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from carenet.children.access import visible_children
 from carenet.children.forms import ID_REFUSED
 from carenet.children.models import AwayPeriod, Child, FamilyMember
-from carenet.children.selectors import visible_children
 from carenet.exchange.importer.cells import placement
 from carenet.exchange.importer.leftbehind import counted_as
 from carenet.exchange.importer.results import CellError, RowResult
