@@ -21,6 +21,7 @@ from carenet.children.models import (
     LeftBehindType,
     Relation,
 )
+from carenet.children.selectors import children_with_ids
 from carenet.children.services import latest_away_period
 from carenet.lib.names import user_name
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
@@ -178,7 +179,7 @@ def care_plan_item(child: Child) -> dict[str, Any]:
     (empty for a child who is not in care, e.g. not left-behind)."""
     today = timezone.localdate()
     plan = plan_in_force(care_unit(child), today)
-    tasks = tasks_for(Child.objects.filter(pk=child.pk), as_of=today)
+    tasks = tasks_for(children_with_ids([child.pk]), as_of=today)
     return {
         "name": plan.name,
         "school_year": plan.school_year,

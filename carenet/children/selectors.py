@@ -307,6 +307,25 @@ def active_pairings(kind: str, to_attr: str) -> Prefetch:
     )
 
 
+def children_with_ids(ids: list[int]) -> QuerySet[Child]:
+    """The children of ``ids``, a list the caller took from a scoped read (a page of a
+    drill-down, one child of an answer)."""
+    return Child.objects.filter(pk__in=ids)
+
+
+def children_page(ids: list[int]) -> list[Child]:
+    """The children of a page of ids (at most a page long), with school and class, in
+    the order of ``ids``."""
+    found = Child.objects.select_related("school", "school_class").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def filed_under_villages() -> QuerySet[Child]:
+    """The children on the roll filed under a village, not a school (aged 0–5, out of
+    school): their village is their unit, a row of the tables beside the schools."""
+    return Child.objects.filter(school__isnull=True, status=ChildStatus.ACTIVE)
+
+
 def selectable_villages(user: AnyUser) -> QuerySet[Org]:
     """The villages a child file may name: those of the counties the user works in
     (pupils of one school come from villages all over the county)."""

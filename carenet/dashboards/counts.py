@@ -27,7 +27,7 @@ from carenet.children.models import (
     GuardianshipQuality,
     Relation,
 )
-from carenet.children.selectors import left_behind_filter, with_left_behind
+from carenet.children.selectors import filed_under_villages, left_behind_filter, with_left_behind
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS, guardian_age_filter
 from carenet.dashboards.models import SchoolChartCounts
 from carenet.indicators.kept import purge, read_through
@@ -124,9 +124,7 @@ def counts_by_school(children: QuerySet[Child], *, as_of: dt.date) -> dict[int, 
 def _children_not_at_school(org: Org) -> bool:
     """Whether any child on the roll under ``org`` is filed under a village, not a school."""
     villages = org_ids_under(org.path, OrgKind.VILLAGE)
-    return Child.objects.filter(
-        school__isnull=True, village__in=villages, status=ChildStatus.ACTIVE
-    ).exists()
+    return filed_under_villages().filter(village__in=villages).exists()
 
 
 def keeps(org: Org) -> bool:

@@ -8,10 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carenet.children.access import Permission, visible_children
+from carenet.children.selectors import children_page
 from carenet.dashboards import selectors
 from carenet.dashboards.forms import DashboardQuery
 from carenet.indicators.drill import (
-    children_page,
     drill_down,
     not_counted_reasons,
     sub_org_indicators,

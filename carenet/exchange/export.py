@@ -37,7 +37,6 @@ from django.utils.translation import gettext_lazy
 
 from carenet.children.models import (
     Assistance,
-    AwayPeriod,
     Category,
     Child,
     ChildStatus,
@@ -49,14 +48,13 @@ from carenet.children.models import (
     Immunization,
     IncomeSource,
     LeftBehindType,
-    Pairing,
-    PairingKind,
     Relation,
     Schooling,
     Stage,
     code_labels,
 )
 from carenet.children.selectors import with_left_behind
+from carenet.exchange.selectors import register_chunks
 from carenet.lib.idcard import make_id_number
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org, OrgKind, SchoolStage
@@ -204,7 +202,6 @@ _WIDTHS = {
 _KEY_COLUMNS = 2  # 序号, 姓名
 # What fits across an A4 landscape page with narrow margins at 100 %, in characters.
 _PAGE_WIDTH = 138
-_CHUNK = 2000
 
 
 def column_width(name: str) -> int:
@@ -240,38 +237,6 @@ def children_under(org: Org, children: QuerySet[Child]) -> QuerySet[Child]:
         | Q(village__path__startswith=org.path)
     )
     return children.filter(under, status=ChildStatus.ACTIVE)
-
-
-_ORDER = ("school__path", "school_class__path", "name_pinyin", "pk")
-
-
-def _chunks(children: QuerySet[Child]) -> Iterator[list[Child]]:
-    """The children in register order, ``_CHUNK`` at a time, each chunk with its
-    left-behind type, orgs, family, away periods and pairings in force fetched in a
-    handful of queries (a county's 50,000 children: a few dozen queries in all)."""
-    ids = list(children.order_by(*_ORDER).values_list("pk", flat=True))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        fetched = with_left_behind(Child.objects.filter(pk__in=chunk)).select_related(
-            "school", "school_class", "village"
-        )
-        by_pk = {child.pk: child for child in fetched}
-        for child in by_pk.values():
-            child.export_family, child.export_away = {}, {}
-            child.export_mentor = child.export_buddy = None
-        for member in FamilyMember.objects.filter(child_id__in=chunk):
-            by_pk[member.child_id].export_family[member.relation] = member
-        # The latest away period of each parent (ordered by start: the last one wins).
-        for period in AwayPeriod.objects.filter(child_id__in=chunk).order_by("start", "pk"):
-            by_pk[period.child_id].export_away[period.relation] = period
-        pairings = Pairing.objects.filter(child_id__in=chunk, ended_on__isnull=True)
-        for pairing in pairings.select_related("mentor"):
-            child = by_pk[pairing.child_id]
-            if pairing.kind == PairingKind.MENTOR:
-                child.export_mentor = pairing
-            elif pairing.kind == PairingKind.BUDDY:
-                child.export_buddy = pairing
-        yield [by_pk[pk] for pk in chunk if pk in by_pk]
 
 
 def _org_names() -> dict[str, str]:
@@ -424,7 +389,7 @@ def register_rows(
     ctx = RowContext(unmasked=unmasked)
     row = layout.row
     number = 0
-    for chunk in _chunks(children):
+    for chunk in register_chunks(children):
         for child in chunk:
             number += 1
             yield row(number, child, ctx)

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 
 from carenet.care.models import CareKind
 from carenet.care.selectors import Task, plan_in_force, plans_in_force, tasks_for
-from carenet.children.models import Child, ChildStatus, Immunization
+from carenet.children.models import Child, Immunization
+from carenet.children.selectors import children_with_ids, filed_under_villages
 from carenet.indicators.selectors import (
     KEYS,
     LABELS,
@@ -181,16 +182,9 @@ def not_counted_reasons(key: str, children: list[Child], *, as_of: dt.date) -> d
     complete file the child misses (``filing_gaps``, the rule ``file_complete`` counts
     by), for the others the condition not met."""
     if key == "filing_rate":
-        return filing_gaps(Child.objects.filter(pk__in=[c.pk for c in children]), as_of)
+        return filing_gaps(children_with_ids([c.pk for c in children]), as_of)
     reason = _reasons()[key]
     return {child.pk: [reason(child)] for child in children}
-
-
-def children_page(ids: list[int]) -> list[Child]:
-    """The children of a page of ids (at most a page long), with school and class, in
-    the order of ``ids``."""
-    found = Child.objects.select_related("school", "school_class").in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
 
 
 # --- the figures of the orgs one level down ---------------------------------------------
@@ -215,8 +209,7 @@ def sub_orgs(org: Org, level: str | None = None) -> tuple[list[Org], str | None]
     residence, not by school). ``level`` ``school`` (under a county or township) or
     ``class`` (under a school or grade) asks for every org of that kind instead."""
     # The villages with children not at a school (whose unit they are) count as schools.
-    filed = Child.objects.filter(school__isnull=True, status=ChildStatus.ACTIVE)
-    villages = Q(kind=OrgKind.VILLAGE, pk__in=filed.values("village_id"))
+    villages = Q(kind=OrgKind.VILLAGE, pk__in=filed_under_villages().values("village_id"))
     if level == OrgKind.SCHOOL and org.kind in (OrgKind.COUNTY, OrgKind.TOWNSHIP):
         schools = Org.objects.filter(path__startswith=org.path).filter(
             Q(kind=OrgKind.SCHOOL) | villages

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child, Pairing, PairingKind
 from carenet.orgs.models import Org
 from carenet.pairing.selectors import (
     active_buddy_pairings,
+    handover_mentors,
     school_left_behind,
     school_pupils,
     school_teachers,
@@ -49,20 +49,8 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        teachers = school_teachers(school)
-        mentoring_here = Pairing.objects.filter(
-            mentor=OuterRef("pk"),
-            kind=PairingKind.MENTOR,
-            ended_on__isnull=True,
-            child__school=school,
-        )
-        # A teacher who has already left the school may still hold mentees there.
-        self.fields["from_mentor"].queryset = (
-            get_user_model()
-            .objects.filter(Q(pk__in=teachers.values("pk")) | Q(Exists(mentoring_here)))
-            .order_by("last_name", "first_name", "username", "pk")
-        )
-        self.fields["to_mentor"].queryset = teachers
+        self.fields["from_mentor"].queryset = handover_mentors(school)
+        self.fields["to_mentor"].queryset = school_teachers(school)
 
 
 class _PupilChoice(forms.ModelChoiceField):

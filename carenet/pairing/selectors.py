@@ -45,6 +45,23 @@ def school_teachers(school: Org) -> QuerySet[AbstractBaseUser]:
     )
 
 
+def handover_mentors(school: Org) -> QuerySet[AbstractBaseUser]:
+    """Who may hand their mentees of the school over: its teachers, and anyone who still
+    mentors a child there (a teacher who has already left the school)."""
+    mentoring_here = Pairing.objects.filter(
+        mentor=OuterRef("pk"),
+        kind=PairingKind.MENTOR,
+        ended_on__isnull=True,
+        child__school=school,
+    )
+    teachers = school_teachers(school)
+    return (
+        get_user_model()
+        .objects.filter(Q(pk__in=teachers.values("pk")) | Q(Exists(mentoring_here)))
+        .order_by("last_name", "first_name", "username", "pk")
+    )
+
+
 def is_school_teacher(user: AbstractBaseUser, school: Org) -> bool:
     return school_teachers(school).filter(pk=user.pk).exists()
 

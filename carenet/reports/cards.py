@@ -20,21 +20,20 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 
-from carenet.care.models import CareKind, CareRecord
+from carenet.care.models import CareRecord
 from carenet.children.access import Permission, visible_children
 from carenet.children.models import (
     Child,
     ChildStatus,
     FamilyMember,
     LeftBehindType,
-    Pairing,
-    PairingKind,
     Relation,
 )
 from carenet.children.selectors import with_left_behind
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
+from carenet.reports.selectors import family_members, mentor_pairings, paper_talks
 from carenet.web.templatetags.carenet_ui import person
 
 CONTACT_CARDS_PER_PAGE = 4  # 2 × 2, each about A6
@@ -73,9 +72,7 @@ def class_children(
 
 
 def _mentors(children: list[Child]) -> dict[int, str]:
-    pairings = Pairing.objects.filter(
-        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True
-    ).select_related("mentor")
+    pairings = mentor_pairings(children).select_related("mentor")
     return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
 
 
@@ -83,9 +80,9 @@ def _mentor_phones(children: list[Child]) -> dict[int, str]:
     """The mentor's phone (from their profile) per child, for the contact card."""
     from carenet.accounts.models import Person
 
-    pairings = Pairing.objects.filter(
-        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True, mentor__isnull=False
-    ).values_list("child_id", "mentor_id")
+    pairings = (
+        mentor_pairings(children).filter(mentor__isnull=False).values_list("child_id", "mentor_id")
+    )
     mentors = dict(pairings)
     phones = dict(
         Person.objects.filter(user_id__in=set(mentors.values())).values_list("user_id", "phone")
@@ -174,7 +171,7 @@ def contact_cards(
         allowed = visible_children(user, Permission.SEE_CONTACTS).filter(school_class=school_class)
         unmasked_ids = set(allowed.values_list("pk", flat=True))
     family: dict[int, dict[str, FamilyMember]] = {c.pk: {} for c in children}
-    for member in FamilyMember.objects.filter(child__in=children):
+    for member in family_members(children):
         family[member.child_id][member.relation] = member
     mentors = _mentors(children)
     mentor_phones = _mentor_phones(children)
@@ -268,14 +265,7 @@ def talk_records(children: list[Child], month: dt.date) -> dict[int, list[CareRe
     """The talks of ``month`` of these children that may go on paper: kind talk, never
     confidential (counseling is another kind and always confidential), oldest first."""
     first, last = month_bounds(month)
-    records = (
-        CareRecord.objects.filter(
-            child__in=children, kind=CareKind.TALK, date__gte=first, date__lte=last
-        )
-        .filter(confidential=False)
-        .select_related("author")
-        .order_by("date", "created_at", "pk")
-    )
+    records = paper_talks(children, first, last)
     by_child: dict[int, list[CareRecord]] = {c.pk: [] for c in children}
     for record in records:
         by_child[record.child_id].append(record)

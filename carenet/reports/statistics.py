@@ -59,12 +59,16 @@ from carenet.children.models import (
     PRESCHOOL_STATES,
     AwayPeriod,
     Child,
-    ChildStatus,
     GuardianshipQuality,
     Relation,
     Schooling,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, CareBy, care_by_filters
+from carenet.children.selectors import (
+    AWAY_THRESHOLD,
+    CareBy,
+    care_by_filters,
+    filed_under_villages,
+)
 from carenet.indicators.selectors import children_in_care
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
@@ -156,8 +160,7 @@ def row_orgs(org: Org) -> list[Org]:
     """The rows of the table: the org's children in the tree that hold pupils, and the
     villages with children not at a school (filed under the village)."""
     children = Org.objects.filter(path__startswith=org.path, depth=org.depth + 1)
-    filed = Child.objects.filter(school__isnull=True, status=ChildStatus.ACTIVE)
-    villages = Q(kind=OrgKind.VILLAGE, pk__in=filed.values("village_id"))
+    villages = Q(kind=OrgKind.VILLAGE, pk__in=filed_under_villages().values("village_id"))
     return list(children.filter(Q(kind__in=ROW_KINDS) | villages).order_by("path"))
 
 

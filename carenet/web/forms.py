@@ -12,14 +12,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from carenet.care.models import CareKind
-from carenet.children.access import visible_children
 from carenet.children.models import (
     GRANDPARENT_RELATIONS,
     Category,
     ChildStatus,
     GuardianshipQuality,
     LeftBehindType,
-    Pairing,
     Relation,
     RiskLevel,
 )
@@ -28,7 +26,7 @@ from carenet.lib.forms import BoundedDateField
 from carenet.lib.names import user_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
-from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters
+from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters, visible_mentor
 
 _ANY = [("", _("全部"))]
 _HIDDEN = forms.HiddenInput
@@ -139,12 +137,7 @@ class ChildFilterForm(forms.Form):
 
     def _mentor_name(self, pk: int) -> str:
         """The mentor's name, only if they mentor a child the user may see."""
-        pairing = (
-            Pairing.objects.filter(mentor_id=pk, child__in=visible_children(self.user))
-            .select_related("mentor")
-            .first()
-        )
-        mentor = pairing.mentor if pairing else None
+        mentor = visible_mentor(self.user, pk)
         return user_name(mentor) if mentor else "—"
 
     def narrowed(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
@@ -99,6 +100,16 @@ def class_children(user: AnyUser) -> QuerySet[Child]:
         .select_related("school_class")
         .order_by("school_class__path", "name_pinyin")
     )
+
+
+def visible_mentor(user: AnyUser, pk: int) -> AbstractBaseUser | None:
+    """The user ``pk`` if they mentor a child the user may see (else None)."""
+    pairing = (
+        Pairing.objects.filter(mentor_id=pk, child__in=visible_children(user))
+        .select_related("mentor")
+        .first()
+    )
+    return pairing.mentor if pairing else None
 
 
 def mentees(user: AnyUser) -> QuerySet[Child]:
