@@ -67,6 +67,7 @@ def _from_scratch(org, as_of, children=None):
     """The indicators as plain filters and ``tasks_for`` count them, child by child: the
     left-behind ones over the children in care, the care-work ones over every child under
     the org (``tasks_for`` keeps those of their unit's plan's care groups)."""
+    children = Child.objects.all() if children is None else children
     base = children_in_care(org, as_of=as_of, children=children)
     in_care = base.count()
     age = school_age(as_of)
@@ -88,7 +89,7 @@ def _from_scratch(org, as_of, children=None):
         ),
         "mentor_coverage": (base.filter(mentored(as_of)).count(), in_care),
     }
-    under = (Child.objects.all() if children is None else children).filter(org_filter(org))
+    under = children.filter(org_filter(org))
     tasks = tasks_for(under, as_of=as_of)
     for key, kind in TASK_KINDS.items():
         due = {t.child.pk for t in tasks if t.kind == kind}
