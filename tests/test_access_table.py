@@ -12,6 +12,7 @@ checks complete: a new permission needs a check.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -19,13 +20,16 @@ from carenet.care.models import CareKind, CareRecord
 from carenet.care.selectors import my_children, visible_records
 from carenet.children.access import (
     MENTOR,
+    OPERATOR_SCOPES,
     ROLE_PERMISSIONS,
     Permission,
     Reach,
     audited_children,
     class_schools,
     filing_villages,
+    operator_scope,
     plan_orgs,
+    scope_of,
 )
 from carenet.children.models import Child, ChildStatus, Pairing, PairingKind
 from carenet.orgs.models import Membership, Org, OrgKind, Role
@@ -75,9 +79,9 @@ def _within(path: str | None, org: Org) -> bool:
 def _reaches(reach: Reach, org: Org, child: Child) -> bool:
     """Whether ``reach`` from ``org`` holds ``child``: the table's words, read here from
     the child's school, class and village."""
-    school = child.school.path if child.school_id else None
-    klass = child.school_class.path if child.school_class_id else None
-    village = child.village.path if child.village_id else None
+    school = child.school.path if child.school else None
+    klass = child.school_class.path if child.school_class else None
+    village = child.village.path if child.village else None
     return {
         Reach.SUBTREE: _within(school, org) or _within(village, org),
         Reach.SCHOOL: _within(school, org),
@@ -333,6 +337,33 @@ def test_the_home_breakdown_is_the_tables(cast, role):
     membership = Membership.objects.filter(user=user).select_related("org").first()
     rows = org_breakdown(user, membership)
     assert bool(rows) == table_holds(user, P.SEE_BREAKDOWN), role
+
+
+def test_the_operator_scopes_are_found_by_name(cast):
+    sources = "".join(p.read_text(encoding="utf-8") for p in Path("carenet").rglob("*.py"))
+    for name in OPERATOR_SCOPES:
+        assert f'operator_scope("{name}")' in sources, name
+    with pytest.raises(ValueError):
+        operator_scope("whatever I like")
+    Child.objects.filter(pk=cast.outsider.pk).update(status=ChildStatus.ARCHIVED)
+    scope = operator_scope("carenet export")
+    assert scope.name == "operator: carenet export"
+    assert set(scope.children()) == {
+        cast.own_child,
+        cast.mentee,
+        cast.school_child,
+        cast.villager_elsewhere,
+    }
+
+
+def test_a_users_scope_is_named_and_is_the_pages(cast):
+    principal = cast.user("principal")
+    scope = scope_of(principal, P.EDIT_CHILDREN)
+    assert scope.name == f"user {principal.pk}: edit"
+    assert set(scope.children().values_list("pk", flat=True)) == table_children(
+        principal, P.EDIT_CHILDREN
+    )
+    assert not scope_of(cast.user("nobody")).children().exists()
 
 
 def test_every_permission_is_checked():

@@ -14,7 +14,8 @@ them (``X.objects…``, ``X._default_manager``, ``X.objects.raw``) is allowed on
 the form sets it).
 
 And nobody but the access table (``operator_scope``) reads *every* child
-(``Child.objects.all()``): a selector takes the scope it reads.
+(``Child.objects.all()``): a selector takes the scope it reads, never optional (no
+``children=None`` that would mean every child).
 
 ``scope_offences`` is a function of source text, so the test shows it catches a view
 querying ``Child.objects.filter`` as well as that the real tree has no offence.
@@ -126,7 +127,7 @@ def scope_offences(source: str, path: str) -> list[Offence]:
     }
     for node in ast.walk(tree):
         use = _manager_use(node)
-        if use is not None and not may_query and id(node) not in empty:
+        if isinstance(node, ast.Attribute) and use and not may_query and id(node) not in empty:
             found.append(Offence(path, node.lineno, use[0], f"query through {use[1]}"))
         if (
             isinstance(node, ast.Call)
@@ -137,6 +138,29 @@ def scope_offences(source: str, path: str) -> list[Offence]:
             and path not in EVERY_CHILD_MODULES
         ):
             found.append(Offence(path, node.lineno, "Child", "every child (use a scope)"))
+    return found
+
+
+def optional_scopes(source: str, path: str) -> list[Offence]:
+    """Functions whose ``children`` scope (a queryset of children, or None by default)
+    may be left out: forgetting it would read every child. (A ``children`` that counts
+    or lists org-tree nodes is not a scope.)"""
+    found: list[Offence] = []
+    for node in ast.walk(ast.parse(source, filename=path)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        args = node.args
+        positional = args.posonlyargs + args.args
+        pairs = list(zip(positional[::-1], args.defaults[::-1], strict=False))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d]
+        for arg, default in pairs:
+            if arg.arg != "children":
+                continue
+            annotation = ast.unparse(arg.annotation) if arg.annotation else ""
+            none = isinstance(default, ast.Constant) and default.value is None
+            if none or "Child" in annotation or "Scope" in annotation:
+                what = f"{node.name}(children=…) optional"
+                found.append(Offence(path, node.lineno, "Child", what))
     return found
 
 
@@ -207,6 +231,28 @@ def test_reading_every_child_is_the_access_tables_alone():
 def test_the_tree_reads_children_only_through_selectors_services_and_jobs():
     offences = [o for o in tree_offences() if o.path not in PENDING]
     assert offences == [], "\n".join(map(str, offences))
+
+
+def test_a_scope_left_out_is_caught():
+    source = "def indicators_for(org, *, as_of, children=None):\n    pass\n"
+    [offence] = optional_scopes(source, "carenet/indicators/selectors.py")
+    assert offence.line == 1
+    positional = "def children_under(org, children=None):\n    pass\n"
+    assert optional_scopes(positional, "carenet/exchange/export.py")
+    annotated = "def f(org, *, children: QuerySet[Child] = EVERYONE):\n    pass\n"
+    assert optional_scopes(annotated, "carenet/reports/summary.py")
+    required = "def children_under(org, children, *, as_of=None):\n    pass\n"
+    assert optional_scopes(required, "carenet/exchange/export.py") == []
+    a_count = "def demo_build(*, children: int = 2000):\n    pass\n"
+    assert optional_scopes(a_count, "carenet/demo/services.py") == []
+
+
+def test_every_selector_takes_its_scope():
+    found = []
+    for file in sorted(PACKAGE.rglob("*.py")):
+        path = file.relative_to(ROOT).as_posix()
+        found += optional_scopes(file.read_text(encoding="utf-8"), path)
+    assert found == [], "\n".join(map(str, found))
 
 
 def test_the_pending_list_only_shrinks():

@@ -485,16 +485,20 @@ def operator_scope(name: str) -> Scope:
     return Scope(f"operator: {name}", ~Q(status=ChildStatus.ARCHIVED))
 
 
+def _path(org: Org | None) -> str | None:
+    return org.path if org is not None else None
+
+
 def _reaches_child(reach: Reach, org: Org, child: Child) -> bool:
     """``_child_filter`` for one child in memory (its school, class and village loaded)."""
-    school = child.school.path if child.school_id is not None else None
-    village = child.village.path if child.village_id is not None else None
+    school = _path(child.school) if child.school_id is not None else None
+    village = _path(child.village) if child.village_id is not None else None
     if reach == Reach.SUBTREE:
         return any(p is not None and p.startswith(org.path) for p in (school, village))
     if reach == Reach.SCHOOL:
         return school is not None and school.startswith(org.path)
     if reach == Reach.CLASS:
-        klass = child.school_class.path if child.school_class_id is not None else None
+        klass = _path(child.school_class) if child.school_class_id is not None else None
         return klass is not None and klass.startswith(org.path)
     if reach in (Reach.VILLAGE, Reach.VILLAGE_UNSCHOOLED):
         unschooled = reach == Reach.VILLAGE or school is None
