@@ -9,7 +9,7 @@ could have given: a principal never touches a teacher who is also a village dire
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from carenet.orgs.models import Membership, Org, OrgKind, Role
@@ -104,5 +104,5 @@ def managed_people(user: AnyUser) -> QuerySet:
     )
 
 
-def may_manage(user: AnyUser, person: AbstractBaseUser) -> bool:
+def may_manage(user: AnyUser, person: User) -> bool:
     return managed_people(user).filter(pk=person.pk).exists()

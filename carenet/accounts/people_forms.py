@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -55,7 +55,7 @@ class GrantForm(forms.Form):
         help_text=gettext_lazy("担任班主任的班级，如：三(2)班"),
     )
 
-    def __init__(self, *args, manager: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, manager: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, Role(r).label) for r in grantable_roles(manager)]
         self.fields["org"].queryset = grantable_orgs(manager).exclude(
@@ -128,7 +128,7 @@ class DeactivateForm(forms.Form):
         self.fields["successor"].label_from_instance = _person_label
 
 
-def _person_label(user: AbstractBaseUser) -> str:
+def _person_label(user: User) -> str:
     from carenet.web.templatetags.carenet_ui import person
 
     return f"{person(user)}（{user.get_username()}）"

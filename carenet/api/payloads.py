@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.forms import BaseForm
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -96,9 +96,7 @@ def _errors(form: BaseForm, prefix: str = "") -> list[FieldError]:
     return errors
 
 
-def child_validate(
-    body: ChildIn, *, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> ValidChild:
+def child_validate(body: ChildIn, *, user: User, request: HttpRequest | None = None) -> ValidChild:
     """Validate a new child file for the user, or raise ``FieldErrors``.
 
     A class the user may not edit is refused like one that does not exist; an ID number

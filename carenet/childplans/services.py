@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -74,7 +74,7 @@ def _study_fields(
 @transaction.atomic
 def study_plan_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     child: Child,
     subjects: Iterable[str],
     goals: str,
@@ -82,7 +82,7 @@ def study_plan_create(
     start_date: dt.date | None,
     end_date: dt.date | None = None,
     schedule: str = "",
-    teacher: AbstractBaseUser | None = None,
+    teacher: User | None = None,
     buddy_name: str = "",
 ) -> StudyPlan:
     """Draw up a study plan (学习帮扶计划) for a child."""
@@ -121,7 +121,7 @@ def study_plan_update(
     start_date: dt.date | None,
     end_date: dt.date | None = None,
     schedule: str = "",
-    teacher: AbstractBaseUser | None = None,
+    teacher: User | None = None,
     buddy_name: str = "",
 ) -> StudyPlan:
     """Change an open study plan."""
@@ -165,7 +165,7 @@ def study_plan_close(*, plan: StudyPlan, closed_on: dt.date | None, summary: str
 @transaction.atomic
 def study_check_add(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     plan: StudyPlan,
     date: dt.date | None,
     result: str,
@@ -194,12 +194,12 @@ def study_check_add(
 @transaction.atomic
 def individual_plan_open(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     child: Child,
     reason: str,
     goals: str,
     measures: str,
-    responsible: AbstractBaseUser,
+    responsible: User,
     opened_on: dt.date | None,
     reason_detail: str = "",
 ) -> IndividualPlan:
@@ -259,7 +259,7 @@ def individual_plan_close(
 @transaction.atomic
 def plan_review_add(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     plan: IndividualPlan,
     date: dt.date | None,
     progress: str,

@@ -6,7 +6,7 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 from django import template
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ def student_number_for(value: str, unmasked: bool) -> str:
 
 
 @register.filter
-def person(user: AbstractBaseUser | None) -> str:
+def person(user: User | None) -> str:
     """A user's name the Chinese way (family name first, no space), else the username."""
     return user_name(user)
 
