@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from carenet.accounts.access import grantable_orgs, grantable_roles
 from carenet.accounts.people import Grant
 from carenet.accounts.services import CLASS_TEACHER_TITLE, SUBJECT_TEACHER_TITLE
+from carenet.lib.forms import choice_field, model_choice
 from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind, Role
@@ -57,8 +58,8 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args, manager: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, Role(r).label) for r in grantable_roles(manager)]
-        self.fields["org"].queryset = grantable_orgs(manager).exclude(
+        choice_field(self, "role").choices = [(r, Role(r).label) for r in grantable_roles(manager)]
+        model_choice(self, "org").queryset = grantable_orgs(manager).exclude(
             kind__in=(OrgKind.GRADE, OrgKind.CLASS)
         )
         self.manager = manager
@@ -124,8 +125,8 @@ class DeactivateForm(forms.Form):
 
     def __init__(self, *args, candidates, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = candidates
-        self.fields["successor"].label_from_instance = _person_label
+        model_choice(self, "successor").queryset = candidates
+        model_choice(self, "successor").label_from_instance = _person_label
 
 
 def _person_label(user: User) -> str:

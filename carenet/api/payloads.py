@@ -24,6 +24,7 @@ from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.children.forms import FAMILY_RELATIONS, ChildForm, family_forms
 from carenet.children.models import PARENT_RELATIONS, Child
 from carenet.children.selectors import editable_classes, filing_villages, selectable_villages
+from carenet.lib.forms import model_choice
 
 # Form field → JSON name, where they differ.
 _JSON_NAMES = {"school_class": "class"}
@@ -115,8 +116,8 @@ def child_validate(body: ChildIn, *, user: User, request: HttpRequest | None = N
         id_checks_allowed=id_checks_allowed(user=user),
         filing_villages=filing_villages(user),
     )
-    form.fields["school_class"].to_field_name = "code"
-    form.fields["village"].to_field_name = "code"
+    model_choice(form, "school_class").to_field_name = "code"
+    model_choice(form, "village").to_field_name = "code"
     family = family_forms(data)
     errors = _errors(form)
     if form.id_refused:

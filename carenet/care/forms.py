@@ -20,7 +20,7 @@ from carenet.care.models import (
     default_care_groups,
 )
 from carenet.care.presets import PRESETS
-from carenet.lib.forms import date_field
+from carenet.lib.forms import date_field, model_choice
 from carenet.orgs.models import Org
 
 # Form field → key in the record's details (a field cannot be called "with").
@@ -132,7 +132,7 @@ class PlanCreateForm(forms.Form):
 
     def __init__(self, *args: Any, orgs, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs
+        model_choice(self, "org").queryset = orgs
 
 
 class CarePlanForm(forms.ModelForm):

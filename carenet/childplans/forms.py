@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.models import CheckResult, Reason, Subject
-from carenet.lib.forms import date_field
+from carenet.lib.forms import date_field, model_choice
 from carenet.web.templatetags.carenet_ui import person
 
 
@@ -54,7 +54,7 @@ class StudyPlanForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, teachers: QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teacher"].queryset = teachers
+        model_choice(self, "teacher").queryset = teachers
 
 
 class StudyCheckForm(ServiceErrorsMixin, forms.Form):
@@ -92,7 +92,7 @@ class IndividualPlanForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, teachers: QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["responsible"].queryset = teachers
+        model_choice(self, "responsible").queryset = teachers
 
 
 class PlanReviewForm(ServiceErrorsMixin, forms.Form):

@@ -29,7 +29,7 @@ from carenet.children.rules import id_disagreements
 from carenet.children.selectors import IdHolder, id_number_holder
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
-from carenet.lib.forms import BoundedDateField, date_field
+from carenet.lib.forms import BoundedDateField, date_field, model_choice
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
 from carenet.lib.phone import (
@@ -228,11 +228,11 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         self.fields["birth_date"].required = False
         # Encrypted, so a text column: the length is the form's to check.
         self.fields["student_number"].validators.append(MaxLengthValidator(STUDENT_NUMBER_LENGTH))
-        self.fields["school_class"].queryset = (
+        model_choice(self, "school_class").queryset = (
             classes if classes is not None else Org.objects.filter(kind=OrgKind.CLASS)
         )
-        self.fields["school_class"].label_from_instance = _class_label
-        self.fields["village"].queryset = (
+        model_choice(self, "school_class").label_from_instance = _class_label
+        model_choice(self, "village").queryset = (
             villages if villages is not None else Org.objects.filter(kind=OrgKind.VILLAGE)
         )
         self.fields["stage"].help_text = _("不在本系统学校就读、按村建档的在校儿童填写")

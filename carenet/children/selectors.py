@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
@@ -36,6 +37,24 @@ from carenet.children.models import (
 )
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class LeftBehindAnnotations(TypedDict):
+    """What ``with_left_behind`` annotates on each child."""
+
+    father_away: bool
+    mother_away: bool
+    father_unable: bool
+    mother_unable: bool
+    left_behind_type: str
+    civil_left_behind: bool
+
+
+# A child annotated by ``with_left_behind`` (for the type checker).
+ChildLeftBehind: TypeAlias = "WithAnnotations[Child, LeftBehindAnnotations]"
 
 # A parent away this long (or longer) makes the child left-behind (教育部学籍口径).
 AWAY_THRESHOLD = relativedelta(months=3)
@@ -194,7 +213,9 @@ def _parent_unable(relation: str) -> Exists:
     )
 
 
-def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> QuerySet[Child]:
+def with_left_behind(
+    qs: QuerySet[Child], as_of: dt.date | None = None
+) -> QuerySet[ChildLeftBehind]:
     """Annotate ``left_behind_type`` (学籍口径) and ``civil_left_behind`` (民政口径).
 
     Education register: a parent away ≥ 3 months makes a one-parent left-behind child,
@@ -270,7 +291,7 @@ def civil_left_behind_filter(as_of: dt.date | None = None) -> Q:
     )
 
 
-def left_behind_only(qs: QuerySet[Child]) -> QuerySet[Child]:
+def left_behind_only(qs: QuerySet[ChildLeftBehind]) -> QuerySet[ChildLeftBehind]:
     """Keep the left-behind children of a queryset annotated by ``with_left_behind``."""
     return qs.exclude(left_behind_type=LeftBehindType.NONE)
 

@@ -12,6 +12,7 @@ from carenet.exchange.columns import field_groups, field_label
 from carenet.exchange.export import CANONICAL, LAYOUTS
 from carenet.exchange.importer import ColumnChoice, HeaderColumn
 from carenet.exchange.importer.header import REQUIRED_KEYS
+from carenet.lib.forms import model_choice
 from carenet.orgs.models import Org
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -64,7 +65,7 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, orgs: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["org"]
+        field = model_choice(self, "org")
         field.queryset = orgs
         field.label_from_instance = org_label
         field.empty_label = None
@@ -86,7 +87,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, schools: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["school"]
+        field = model_choice(self, "school")
         field.queryset = schools
         field.label_from_instance = org_label
         field.empty_label = None

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child, Pairing, PairingKind
+from carenet.lib.forms import model_choice
 from carenet.orgs.models import Org
 from carenet.pairing.selectors import (
     active_buddy_pairings,
@@ -34,10 +35,10 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = (
+        model_choice(self, "child").queryset = (
             school_left_behind(school).select_related("school_class").order_by("name_pinyin")
         )
-        self.fields["mentor"].queryset = school_teachers(school)
+        model_choice(self, "mentor").queryset = school_teachers(school)
 
 
 class HandoverForm(forms.Form):
@@ -57,12 +58,12 @@ class HandoverForm(forms.Form):
             child__school=school,
         )
         # A teacher who has already left the school may still hold mentees there.
-        self.fields["from_mentor"].queryset = (
+        model_choice(self, "from_mentor").queryset = (
             get_user_model()
             .objects.filter(Q(pk__in=teachers.values("pk")) | Q(Exists(mentoring_here)))
             .order_by("last_name", "first_name", "username", "pk")
         )
-        self.fields["to_mentor"].queryset = teachers
+        model_choice(self, "to_mentor").queryset = teachers
 
 
 class _PupilChoice(forms.ModelChoiceField):
@@ -78,12 +79,12 @@ class BuddyAssignForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = (
+        model_choice(self, "child").queryset = (
             school_left_behind(school)
             .select_related("school_class")
             .order_by("school_class__path", "name_pinyin", "pk")
         )
-        self.fields["buddy"].queryset = school_pupils(school)
+        model_choice(self, "buddy").queryset = school_pupils(school)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -108,4 +109,4 @@ class BuddyEndForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pairing"].queryset = active_buddy_pairings(school)
+        model_choice(self, "pairing").queryset = active_buddy_pairings(school)

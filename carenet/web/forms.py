@@ -24,7 +24,7 @@ from carenet.children.models import (
 )
 from carenet.children.selectors import visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
-from carenet.lib.forms import BoundedDateField
+from carenet.lib.forms import BoundedDateField, model_choice
 from carenet.lib.names import user_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
@@ -103,9 +103,9 @@ class ChildFilterForm(forms.Form):
     def __init__(self, data: object, *, user: AnyUser) -> None:
         super().__init__(data)
         self.user = user
-        self.fields["school"].queryset = visible_orgs(user, kind=OrgKind.SCHOOL)
-        self.fields["school_class"].queryset = visible_orgs(user, kind=OrgKind.CLASS)
-        self.fields["org"].queryset = visible_orgs(user)
+        model_choice(self, "school").queryset = visible_orgs(user, kind=OrgKind.SCHOOL)
+        model_choice(self, "school_class").queryset = visible_orgs(user, kind=OrgKind.CLASS)
+        model_choice(self, "org").queryset = visible_orgs(user)
         self.fields["q"].widget.attrs.update(
             {"placeholder": _("姓名、拼音或首字母"), "type": "search"}
         )

@@ -31,6 +31,8 @@ from carenet.children.selectors import (
     user_may,
 )
 from carenet.children.services import child_save, latest_away_period
+from carenet.lib.forms import model_choice
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import primary_membership
 from carenet.web import selectors
@@ -154,7 +156,7 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _child_form_page(
-    request: HttpRequest, *, child: Child | None, classes: QuerySet[Org]
+    request: AuthenticatedRequest, *, child: Child | None, classes: QuerySet[Org]
 ) -> HttpResponse:
     """The create/edit form: all-or-nothing save, or the form again with every error.
 
@@ -177,7 +179,7 @@ def _child_form_page(
         id_checks_allowed=id_checks_allowed(user=request.user),
         filing_villages=filing_villages(request.user),
     )
-    form.fields["school_class"].label_from_instance = class_label
+    model_choice(form, "school_class").label_from_instance = class_label
     family = family_forms(data, child=child, masked=masked)
     if data is not None:
         valid = [form.is_valid(), *(member.is_valid() for member in family.values())]
