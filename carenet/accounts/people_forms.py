@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from carenet.accounts.access import grantable_orgs, grantable_roles
 from carenet.accounts.people import Grant
 from carenet.accounts.services import CLASS_TEACHER_TITLE, SUBJECT_TEACHER_TITLE
-from carenet.lib.forms import choice_field, model_choice
+from carenet.lib.forms import choice_field, label_choices, model_choice
 from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind, Role
@@ -66,6 +66,7 @@ class GrantForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         role, org = data.get("role"), data.get("org")
         if not role or org is None:
             return data
@@ -126,7 +127,7 @@ class DeactivateForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         model_choice(self, "successor").queryset = candidates
-        model_choice(self, "successor").label_from_instance = _person_label
+        label_choices(model_choice(self, "successor"), _person_label)
 
 
 def _person_label(user: User) -> str:
@@ -161,6 +162,7 @@ class ActivateForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         one, two = data.get("password1"), data.get("password2")
         if one and two and one != two:
             self.add_error("password2", _("两次输入的密码不一致。"))

@@ -203,6 +203,7 @@ class CarePlanForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         low, high = data.get("mentor_min"), data.get("mentor_max")
         if low and high and low > high:
             self.add_error("mentor_max", _("最多结对人数不能少于最少结对人数"))

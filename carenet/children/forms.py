@@ -29,7 +29,7 @@ from carenet.children.rules import id_disagreements
 from carenet.children.selectors import IdHolder, id_number_holder
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
-from carenet.lib.forms import BoundedDateField, date_field, model_choice
+from carenet.lib.forms import BoundedDateField, date_field, label_choices, model_choice
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
 from carenet.lib.phone import (
@@ -231,7 +231,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         model_choice(self, "school_class").queryset = (
             classes if classes is not None else Org.objects.filter(kind=OrgKind.CLASS)
         )
-        model_choice(self, "school_class").label_from_instance = _class_label
+        label_choices(model_choice(self, "school_class"), _class_label)
         model_choice(self, "village").queryset = (
             villages if villages is not None else Org.objects.filter(kind=OrgKind.VILLAGE)
         )
@@ -295,6 +295,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         if "categories" in data and "distress_kinds" in data:
             data["categories"] = with_distress_category(data["categories"], data["distress_kinds"])
         if not data.get("school_class") and "school_class" not in self.errors:
@@ -442,6 +443,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         away, back = data.get("away_since"), data.get("back_since")
         today = timezone.localdate()
         if away and away > today:

@@ -7,6 +7,7 @@ Left-behind status is not a column: it is derived from the away periods by
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,9 @@ from simple_history.models import HistoricalRecords
 
 from carenet.lib.crypto import EncryptedCharField
 from carenet.orgs.models import Org
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Gender(models.TextChoices):
@@ -279,6 +283,9 @@ class Child(models.Model):
         excluded_fields=["name_pinyin", "name_initials", "updated_at"],
         no_db_index=["school", "school_class", "village"],
     )
+    # Set before a save, read by django-simple-history: who made the change, and why.
+    _history_user: User | None
+    _change_reason: str
 
     class Meta:
         verbose_name = _("儿童")
@@ -431,6 +438,9 @@ class FamilyMember(models.Model):
     )
     # History rows are looked up by the child and the member only, in date order.
     history = HistoricalRecords()
+    # Set before a save, read by django-simple-history: who made the change, and why.
+    _history_user: User | None
+    _change_reason: str
 
     class Meta:
         verbose_name = _("家庭成员")

@@ -12,7 +12,7 @@ from carenet.exchange.columns import field_groups, field_label
 from carenet.exchange.export import CANONICAL, LAYOUTS
 from carenet.exchange.importer import ColumnChoice, HeaderColumn
 from carenet.exchange.importer.header import REQUIRED_KEYS
-from carenet.lib.forms import model_choice
+from carenet.lib.forms import label_choices, model_choice
 from carenet.orgs.models import Org
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -67,7 +67,7 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = model_choice(self, "org")
         field.queryset = orgs
-        field.label_from_instance = org_label
+        label_choices(field, org_label)
         field.empty_label = None
 
     def clean_layout(self) -> str:
@@ -89,7 +89,7 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = model_choice(self, "school")
         field.queryset = schools
-        field.label_from_instance = org_label
+        label_choices(field, org_label)
         field.empty_label = None
         self.fields["file"].widget.attrs["accept"] = ",".join(IMPORT_SUFFIXES)
 
@@ -144,6 +144,7 @@ class MappingForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # the base clean() returns cleaned_data
         if self.errors:
             return cleaned
         seen: dict[str, str] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -58,3 +59,9 @@ def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
 def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     """``form.fields[name]``, a choice field, typed as one (see ``model_choice``)."""
     return cast(forms.ChoiceField, form.fields[name])
+
+
+def label_choices(field: forms.ModelChoiceField, label: Callable[[Any], str]) -> None:
+    """Label the choices of ``field`` with ``label(obj)`` instead of ``str(obj)``."""
+    # Django calls the field's label_from_instance(obj); set on this instance only.
+    field.label_from_instance = label  # type: ignore[method-assign,assignment]

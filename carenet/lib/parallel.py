@@ -199,6 +199,7 @@ class Split(Generic[T]):
     def _receive(self) -> tuple[int, T] | None:
         """The helper's next result; None (and the helper closed) when it has finished or
         failed."""
+        assert self._pipe is not None  # called only while the helper's pipe is open
         try:
             item = self._pipe.recv()
         except (EOFError, OSError):

@@ -88,6 +88,7 @@ class BuddyAssignForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         child, buddy = data.get("child"), data.get("buddy")
         if child and buddy:
             current = child.pairings.filter(kind=PairingKind.BUDDY, ended_on__isnull=True).first()

@@ -119,6 +119,7 @@ class SummaryForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if start > end:

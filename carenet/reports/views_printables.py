@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log, audit_log_children
 from carenet.children.selectors import Action, visible_children
-from carenet.lib.forms import DateInput, model_choice
+from carenet.lib.forms import DateInput, label_choices, model_choice
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, school_of, visible_orgs
 from carenet.reports.cards import (
@@ -120,7 +120,7 @@ class CardsForm(CardOptionsForm):
         super().__init__(*args, **kwargs)
         field = model_choice(self, "school_class")
         field.queryset = classes
-        field.label_from_instance = class_label
+        label_choices(field, class_label)
 
 
 def card_classes(user: AnyUser) -> QuerySet[Org]:
@@ -292,7 +292,7 @@ class StatisticsForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = model_choice(self, "org")
         field.queryset = orgs
-        field.label_from_instance = lambda org: f"{org.name}（{org.get_kind_display()}）"
+        label_choices(field, lambda org: f"{org.name}（{org.get_kind_display()}）")
 
     def clean_as_of(self) -> dt.date:
         as_of = self.cleaned_data["as_of"]

@@ -31,7 +31,7 @@ from carenet.children.selectors import (
     user_may,
 )
 from carenet.children.services import child_save, latest_away_period
-from carenet.lib.forms import model_choice
+from carenet.lib.forms import label_choices, model_choice
 from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import primary_membership
@@ -179,7 +179,7 @@ def _child_form_page(
         id_checks_allowed=id_checks_allowed(user=request.user),
         filing_villages=filing_villages(request.user),
     )
-    model_choice(form, "school_class").label_from_instance = class_label
+    label_choices(model_choice(form, "school_class"), class_label)
     family = family_forms(data, child=child, masked=masked)
     if data is not None:
         valid = [form.is_valid(), *(member.is_valid() for member in family.values())]

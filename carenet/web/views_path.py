@@ -38,7 +38,7 @@ from carenet.children.models import (
 from carenet.children.path_access import PathAction
 from carenet.children.selectors import visible_children
 from carenet.children.services import child_leave
-from carenet.lib.forms import model_choice
+from carenet.lib.forms import label_choices, model_choice
 from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org, OrgKind
 from carenet.web import forms_path
@@ -120,7 +120,7 @@ def _form(step: str, data: Any, child: Child) -> Form:
         return forms_path.TransferForm(data, schools=_other_schools(child).order_by("path"))
     if step == "move":
         form = forms_path.MoveForm(data, classes=_open_classes(_other_schools(child)))
-        model_choice(form, "to_class").label_from_instance = class_label
+        label_choices(model_choice(form, "to_class"), class_label)
         return form
     if step in ("transfer_out", "moved_away"):
         return forms_path.LeaveForm(data)
@@ -327,7 +327,7 @@ def transfer_claim(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied(_("只有校长、德育主任和县级管理员可以申请转入。"))
     classes = _open_classes(schools)
     form = forms_path.ClaimForm(request.POST if request.method == "POST" else None, classes=classes)
-    model_choice(form, "to_class").label_from_instance = class_label
+    label_choices(model_choice(form, "to_class"), class_label)
     answer = None
     if request.method == "POST" and form.is_valid():
         since = timezone.now() - dt.timedelta(days=1)
@@ -359,5 +359,5 @@ def transfer_claim(request: AuthenticatedRequest) -> HttpResponse:
                     "如有疑问，请联系县级管理员。"
                 )
             form = forms_path.ClaimForm(None, classes=classes)
-            model_choice(form, "to_class").label_from_instance = class_label
+            label_choices(model_choice(form, "to_class"), class_label)
     return render(request, "web/transfer_claim.html", {"form": form, "answer": answer})

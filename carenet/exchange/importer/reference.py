@@ -17,7 +17,6 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.contrib.auth.models import User
-from django.db import models
 
 from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.exchange.importer.validate import RowPlan
@@ -130,7 +129,7 @@ def _set_member_fields(member: FamilyMember, values: dict[str, object]) -> None:
     member.id_number_hash = blind_index(member.id_number or "")
 
 
-def _save_with_history(obj: models.Model, user: User | None, reason: str) -> None:
+def _save_with_history(obj: Child | FamilyMember, user: User | None, reason: str) -> None:
     """``obj.save()``; django-simple-history's ``post_save`` writes its history row ('+'
     for a new object, '~' for a changed one) with this user and change reason."""
     obj._history_user = user
