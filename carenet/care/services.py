@@ -94,10 +94,11 @@ def record_create(
     cleaned = _clean_details(kind, details or {}, errors)
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = [_("每条记录最多 %(n)s 张照片") % {"n": MAX_PHOTOS}]
-    elif any(photo.size > MAX_PHOTO_BYTES for photo in photos):
+    elif any((photo.size or 0) > MAX_PHOTO_BYTES for photo in photos):
         errors["photos"] = [_("每张照片不能超过 %(n)s MB") % {"n": MAX_PHOTO_BYTES // 2**20}]
     if errors:
         raise ValidationError(errors)
+    assert date is not None  # refused above when missing
     with transaction.atomic():
         record = CareRecord.objects.create(
             child=child,

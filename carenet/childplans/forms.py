@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -13,8 +13,11 @@ from carenet.childplans.models import CheckResult, Reason, Subject
 from carenet.lib.forms import date_field, model_choice
 from carenet.web.templatetags.carenet_ui import person
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _text(label: str, rows: int = 3, **kwargs: Any) -> forms.CharField:
+
+def _text(label: StrOrPromise, rows: int = 3, **kwargs: Any) -> forms.CharField:
     return forms.CharField(
         label=label, widget=forms.Textarea(attrs={"rows": rows}), max_length=5000, **kwargs
     )

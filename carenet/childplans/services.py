@@ -96,6 +96,7 @@ def study_plan_create(
         end_date=end_date,
     )
     _raise(errors)
+    assert start_date is not None  # _past_date refused a missing date
     return StudyPlan.objects.create(
         child=child,
         county_code=child.county_code,
@@ -137,6 +138,7 @@ def study_plan_update(
         end_date=end_date,
     )
     _raise(errors)
+    assert start_date is not None  # _past_date refused a missing date
     plan.subjects, plan.goals, plan.measures = codes, goals, measures
     plan.start_date, plan.end_date = start_date, end_date
     plan.schedule = (schedule or "").strip()
@@ -186,6 +188,7 @@ def study_check_add(
         errors["scores"] = [_("不能超过 %(n)s 个字符") % {"n": 200}]
     notes = _text(errors, "notes", notes, required=False)
     _raise(errors)
+    assert date is not None  # _past_date refused a missing date
     return StudyCheck.objects.create(
         plan=plan, date=date, result=result, scores=scores, notes=notes, author=actor
     )
@@ -216,6 +219,7 @@ def individual_plan_open(
     if responsible is None:
         errors["responsible"] = [_("必须填写此项")]
     _raise(errors)
+    assert opened_on is not None  # _past_date refused a missing date
     plan = IndividualPlan.objects.create(
         child=child,
         county_code=child.county_code,
@@ -274,6 +278,7 @@ def plan_review_add(
         errors.setdefault("date", []).append(_("日期不能早于方案开始日期"))
     progress = _text(errors, "progress", progress)
     next_steps = _text(errors, "next_steps", next_steps, required=False)
+    assert date is not None  # _past_date refused a missing date
     _raise(errors)
     return PlanReview.objects.create(
         plan=plan, date=date, progress=progress, next_steps=next_steps, author=actor
