@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, cast
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
@@ -52,6 +52,8 @@ class LeftBehindAnnotations(TypedDict):
     left_behind_type: str
     civil_left_behind: bool
 
+
+_C = TypeVar("_C", bound=Child)
 
 # A child annotated by ``with_left_behind`` (for the type checker).
 ChildLeftBehind: TypeAlias = "WithAnnotations[Child, LeftBehindAnnotations]"
@@ -230,7 +232,7 @@ def with_left_behind(
         father_unable=_parent_unable(father),
         mother_unable=_parent_unable(mother),
     )
-    return qs.annotate(
+    annotated = qs.annotate(
         left_behind_type=Case(
             When(father_away=True, mother_away=True, then=Value(LeftBehindType.BOTH_PARENTS)),
             When(Q(father_away=True) | Q(mother_away=True), then=Value(LeftBehindType.ONE_PARENT)),
@@ -251,6 +253,7 @@ def with_left_behind(
             output_field=BooleanField(),
         ),
     )
+    return cast("QuerySet[ChildLeftBehind]", annotated)  # the stubs lose the annotations
 
 
 def left_behind_filter(as_of: dt.date | None = None) -> Q:
@@ -291,7 +294,7 @@ def civil_left_behind_filter(as_of: dt.date | None = None) -> Q:
     )
 
 
-def left_behind_only(qs: QuerySet[ChildLeftBehind]) -> QuerySet[ChildLeftBehind]:
+def left_behind_only(qs: QuerySet[ChildLeftBehind]) -> QuerySet[Child]:
     """Keep the left-behind children of a queryset annotated by ``with_left_behind``."""
     return qs.exclude(left_behind_type=LeftBehindType.NONE)
 
@@ -382,7 +385,7 @@ def left_behind_history(child: Child) -> list[tuple[dt.date, dt.date | None, str
     return history
 
 
-def search_children(qs: QuerySet[Child], text: str) -> QuerySet[Child]:
+def search_children(qs: QuerySet[_C], text: str) -> QuerySet[_C]:
     """Match a name, its full pinyin or its initials (王子涵: 王子, wangzi, wzh)."""
     text = "".join(text.split())
     if not text:

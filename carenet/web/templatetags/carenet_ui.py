@@ -70,7 +70,7 @@ _WIDGET_CLASSES = {
 def bootstrap(field: BoundField) -> str:
     """The field's widget with its Bootstrap class, marked invalid when it has errors."""
     classes = [_WIDGET_CLASSES.get(field.widget_type, "form-control")]
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if field.errors:
         classes.append("is-invalid")
         attrs["aria-invalid"] = "true"
