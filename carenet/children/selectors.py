@@ -121,7 +121,7 @@ def mentee_ids(user: AnyUser) -> list[int]:
                 mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
             ).values_list("child_id", flat=True)
         )
-        user._carenet_mentee_ids = cached
+        user._carenet_mentee_ids = cached  # type: ignore[union-attr]  # a per-user cache
     return cached
 
 

@@ -40,6 +40,7 @@ import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -547,7 +548,9 @@ def counts_by_school(
         parts[unit] = {}
         for kind in TASK_KINDS.values():
             without, with_village = rules[unit][kind]
-            split = [(without, None)] if without == with_village else []
+            split: list[tuple[Any, bool | None]] = (
+                [(without, None)] if without == with_village else []
+            )
             split = split or [(without, False), (with_village, True)]
             parts[unit][kind] = [
                 (
@@ -561,7 +564,7 @@ def counts_by_school(
                 if rule is not None
             ]
     with without_jit():
-        rows = list(
+        rows: list[Any] = list(  # dicts: the unit, then the **columns
             base.values(unit=Coalesce("school_id", "village_id")).annotate(**columns).order_by()
         )
     missing = {row["unit"] for row in rows} - set(plans)
@@ -601,7 +604,7 @@ def _marked(plans: dict[int, CarePlan], units: Iterable[Org]) -> dict[int, CareP
         kind = kinds.get(unit, OrgKind.SCHOOL)
         if getattr(plan, "unit_kind", kind) != kind:
             plan = copy.copy(plan)
-        plan.unit_kind = kind
+        plan.unit_kind = kind  # type: ignore[attr-defined]  # marks this (copied) plan
         marked[unit] = plan
     return marked
 

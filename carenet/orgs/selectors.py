@@ -19,13 +19,13 @@ def user_memberships(user: AnyUser) -> list[Membership]:
     cached = getattr(user, "_carenet_memberships", None)
     if cached is None:
         cached = list(Membership.objects.filter(user=user).select_related("org"))
-        user._carenet_memberships = cached
+        user._carenet_memberships = cached  # type: ignore[attr-defined]  # a per-user cache
     return cached
 
 
 def primary_membership(user: AnyUser) -> Membership | None:
     """The membership that decides the home page: the widest scope first."""
-    order = [
+    order: list[str] = [
         Role.COUNTY_ADMIN,
         Role.TOWNSHIP_SUPERVISOR,
         Role.PRINCIPAL,

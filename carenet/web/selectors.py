@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
 from carenet.care.models import CareRecord
@@ -244,7 +244,7 @@ class Change:
     fields: list[str] = field(default_factory=list)
 
 
-def _changes_of(model: type, records: list[Any], subject: str) -> list[Change]:
+def _changes_of(model: type[Model], records: list[Any], subject: str) -> list[Change]:
     """Changes from history ``records`` (newest first). The oldest record shown needs the
     one before it to diff against, so callers fetch one more than they show."""
     changes = []
