@@ -44,7 +44,7 @@ from carenet.lib.names import person_name
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
 
-RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
+RISK_ORDER: dict[str, int] = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
 # Who leads a school's care work (the school view of the working list).
 SCHOOL_LEADERS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
 # Who besides its author may read a confidential record: the school's leadership and its

@@ -402,7 +402,7 @@ def import_batch_confirm(*, batch: ImportBatch, now: dt.datetime, hours: int) ->
         ImportStatus.PROCESSING: Confirmed.ALREADY,
         ImportStatus.COMPLETE: Confirmed.COMPLETE,
         ImportStatus.CANCELLED: Confirmed.CANCELLED,
-    }.get(batch.status, Confirmed.FAILED)
+    }.get(batch.status, Confirmed.FAILED)  # type: ignore[call-overload]  # str values of the choices
 
 
 @dataclass

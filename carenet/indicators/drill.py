@@ -324,7 +324,7 @@ def _class_figures(
             pair[1] += row[denominator]
     if tasks is None:
         tasks = tasks_for(counted_children(org, as_of=as_of, children=children), as_of=as_of)
-    keys = {kind: key for key, kind in TASK_KINDS.items()}
+    keys: dict[str, str] = {kind: key for key, kind in TASK_KINDS.items()}
     for task in tasks:
         target = row_of(task.child.school_class)
         key = keys.get(task.kind)

@@ -94,7 +94,7 @@ def _scope_word(kind: str) -> str:
         OrgKind.SCHOOL: _("我校"),
         OrgKind.GRADE: _("本年级"),
         OrgKind.CLASS: _("本班"),
-    }.get(kind, _("本单位"))
+    }.get(kind, _("本单位"))  # type: ignore[call-overload]  # str values of the choices
 
 
 def summary_document(summary: WorkSummary) -> Document:

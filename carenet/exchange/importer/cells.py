@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 # ---------------------------------------------------------------------------- values
 
@@ -420,7 +420,7 @@ def memo_key(value: object) -> object:
     if kind is str:
         return value
     if kind is tuple:
-        return tuple(map(memo_key, value))
+        return tuple(map(memo_key, cast(tuple, value)))
     return (kind, value)
 
 

@@ -590,7 +590,7 @@ _SCHOOLING_CHOICES = gettext_lazy(
 )
 # The first grade (year of schooling) of a school's stage; other stages (九年一贯制,
 # 完全中学, none) start where the pupil's age on entry says.
-_FIRST_LEVEL = {
+_FIRST_LEVEL: dict[str, int] = {
     SchoolStage.PRIMARY: 1,
     SchoolStage.TEACHING_POINT: 1,
     SchoolStage.MIDDLE: 7,
