@@ -113,7 +113,7 @@ def otp_verify(request: AuthenticatedRequest) -> HttpResponse:
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = ""
-    if device is None or request.user.is_verified():
+    if device is None or request.user.is_verified():  # type: ignore[attr-defined]  # OTPMiddleware
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -330,16 +330,17 @@ class Child(models.Model):
     def place_label(self) -> str:
         """Where the child is filed, as shown in lists: 学校 班级, or the village."""
         if self.school_id is not None:
-            klass = self.school_class.name if self.school_class_id is not None else ""
-            return f"{self.school.name} {klass}".strip()
-        return self.village.name if self.village_id is not None else ""
+            klass = self.school_class.name if self.school_class is not None else ""
+            school = self.school.name if self.school is not None else ""
+            return f"{school} {klass}".strip()
+        return self.village.name if self.village is not None else ""
 
     @property
     def class_or_village(self) -> str:
         """The class's name, or for a child not at a school the village's."""
-        if self.school_class_id is not None:
+        if self.school_class is not None:
             return self.school_class.name
-        return self.village.name if self.village_id is not None else ""
+        return self.village.name if self.village is not None else ""
 
     def get_category_labels(self) -> list[str]:
         return code_labels(Category, self.categories)

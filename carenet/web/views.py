@@ -139,7 +139,7 @@ def child_card(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_create(request: HttpRequest) -> HttpResponse:
+def child_create(request: AuthenticatedRequest) -> HttpResponse:
     classes = editable_classes(request.user)
     if not classes.exists() and not filing_villages(request.user).exists():
         raise PermissionDenied(_("您没有新建儿童档案的权限。"))
@@ -148,7 +148,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def child_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     child = _child_or_404(request, pk)
     if not user_may(request.user, Action.EDIT, child):
         raise PermissionDenied(_("您可以查看该儿童的档案，但无权修改。"))

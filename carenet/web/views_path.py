@@ -188,7 +188,7 @@ def _apply(step: str, request: AuthenticatedRequest, child: Child, data: dict[st
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_path(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+def child_path(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse:
     """One step of a child's path: a confirmation form, then the step."""
     child = get_object_or_404(child_file(request.user), pk=pk)
     if step not in STEPS:
