@@ -117,7 +117,7 @@ class PersonForm(GrantForm):
 
 
 class DeactivateForm(forms.Form):
-    successor = forms.ModelChoiceField(
+    successor: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         label=gettext_lazy("结对儿童移交给"),
         queryset=None,
         required=False,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -29,6 +30,9 @@ from carenet.lib.names import user_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _ANY = [("", _("全部"))]
 _HIDDEN = forms.HiddenInput
@@ -56,10 +60,10 @@ class ChildFilterForm(forms.Form):
             (ChildStatus.LEFT, ChildStatus.LEFT.label),
         ],
     )
-    school = forms.ModelChoiceField(
+    school: forms.ModelChoiceField[Org] = forms.ModelChoiceField(
         label=_("学校"), queryset=None, required=False, empty_label=_("全部学校")
     )
-    school_class = forms.ModelChoiceField(
+    school_class: forms.ModelChoiceField[Org] = forms.ModelChoiceField(
         label=_("班级"), queryset=None, required=False, empty_label=_("全部班级")
     )
     left_behind = forms.ChoiceField(
@@ -72,7 +76,7 @@ class ChildFilterForm(forms.Form):
     )
     risk = forms.ChoiceField(label=_("风险等级"), required=False, choices=_ANY + RiskLevel.choices)
     # Filters the dashboard charts link with: hidden, kept through the list's own search.
-    org = forms.ModelChoiceField(
+    org: forms.ModelChoiceField[Org] = forms.ModelChoiceField(
         label=_("范围"), queryset=None, required=False, to_field_name="code", widget=_HIDDEN
     )
     mentor = forms.RegexField(
@@ -100,7 +104,7 @@ class ChildFilterForm(forms.Form):
         label=_("务工省份"), required=False, max_length=20, widget=_HIDDEN
     )
 
-    def __init__(self, data: object, *, user: AnyUser) -> None:
+    def __init__(self, data: Mapping[str, Any] | None, *, user: AnyUser) -> None:
         super().__init__(data)
         self.user = user
         model_choice(self, "school").queryset = visible_orgs(user, kind=OrgKind.SCHOOL)
@@ -133,7 +137,7 @@ class ChildFilterForm(forms.Form):
             elif isinstance(field, forms.ChoiceField) and not isinstance(
                 field, forms.ModelChoiceField
             ):
-                value = dict(field.choices).get(value, value)
+                value = dict(field.choices).get(value, value)  # type: ignore[arg-type]  # flat choices
             shown.append(f"{field.label}：{value}")
         return shown
 
@@ -216,7 +220,7 @@ class FamilyLayout:
     one is on file or has an error (most registers name none)."""
 
     sections: list[tuple[Promise, forms.BaseForm]]
-    grandparents: list[tuple[Promise, forms.BaseForm]]
+    grandparents: list[tuple[Promise, forms.ModelForm]]
 
     @property
     def grandparents_open(self) -> bool:
@@ -245,7 +249,7 @@ def class_label(org: Org) -> str:
 @dataclass(frozen=True)
 class FormError:
     section: str | Promise
-    label: str | Promise
+    label: StrOrPromise | None
     message: str
 
 
@@ -255,7 +259,7 @@ def form_errors(named_forms: list[tuple[str | Promise, forms.BaseForm]]) -> list
     for section, form in named_forms:
         for name, messages in form.errors.items():
             label = form.fields[name].label if name in form.fields else ""
-            found += [FormError(section, label, message) for message in messages]
+            found += [FormError(section, label, str(message)) for message in messages]
     return found
 
 
