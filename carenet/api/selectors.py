@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
-from carenet.children.models import Child, LeftBehindType, PairingKind
+from carenet.children.models import LeftBehindType, PairingKind
 from carenet.children.selectors import (
+    ChildLeftBehind,
     active_pairings,
     search_children,
     visible_children,
@@ -32,7 +33,7 @@ def child_list(
     q: str | None = None,
     left_behind: bool | None = None,
     risk: str | None = None,
-) -> QuerySet[Child]:
+) -> QuerySet[ChildLeftBehind]:
     """The children a user may see, filtered, annotated with ``left_behind_type`` and
     ready for ``serializers.child_item``; ordered by school, class and name.
 
@@ -66,7 +67,7 @@ def child_list(
     )
 
 
-def child_file(user: User, child_id: int) -> Child | None:
+def child_file(user: User, child_id: int) -> ChildLeftBehind | None:
     """One child file the user may see, with everything ``serializers.child_detail`` reads;
     None when it does not exist or lies outside the user's scope (the caller cannot tell)."""
     return (

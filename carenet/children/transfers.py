@@ -102,7 +102,7 @@ def _create(
                 child=child,
                 county_code=child.county_code,
                 side=side,
-                from_school_id=child.school_id,
+                from_school_id=child.school_id,  # type: ignore[misc]  # a transfer starts at a school, in a class
                 from_class_id=child.school_class_id,
                 to_school=to_school,
                 to_class=to_class,
@@ -259,7 +259,7 @@ def _move(
     on: dt.date | None,
 ) -> None:
     on = on or timezone.localdate()
-    from_name = child.school.name
+    from_name = child.school.name  # type: ignore[union-attr]  # a transfer starts at a school
     child.school = to_school
     child.school_class = to_class
     child._history_user = actor

@@ -524,7 +524,7 @@ def activity_history(
             continue
         by_class: dict[int, list[CareKid]] = defaultdict(list)
         for kid in kids:
-            by_class[kid.child.school_class_id].append(kid)
+            by_class[kid.child.school_class_id].append(kid)  # type: ignore[index]  # demo: in a class
         for class_id, pupils in sorted(by_class.items()):
             activity = Activity(
                 org_id=class_id,

@@ -247,6 +247,12 @@ class _Kid:
     members: list[FamilyMember] = field(default_factory=list)
     periods: list[AwayPeriod] = field(default_factory=list)
 
+    @property
+    def school_class(self) -> Org:
+        """The child's class (every demo child has one)."""
+        assert self.child.school_class is not None
+        return self.child.school_class
+
 
 @dataclass
 class _Staff:
@@ -585,12 +591,12 @@ class _Builder:
             left_behind.append(kid)
         if not mine:
             return None
-        per_class = Counter(k.child.school_class.code for k in left_behind)
-        class_codes = sorted({k.child.school_class.code for k in mine})
+        per_class = Counter(k.school_class.code for k in left_behind)
+        class_codes = sorted({k.school_class.code for k in mine})
         demo_code = max(class_codes, key=lambda c: (per_class[c], -class_codes.index(c)))
         if per_class[demo_code] == len(left_behind):
             # Every left-behind child is in one class: one elsewhere becomes left-behind.
-            elsewhere = [k for k in mine if k.child.school_class.code != demo_code]
+            elsewhere = [k for k in mine if k.school_class.code != demo_code]
             if elsewhere:
                 elsewhere[0].kind = BOTH
         return self.orgs[demo_code]
@@ -1042,7 +1048,7 @@ class _Builder:
                 continue
             child = kid.child
             author = (
-                mentors.get(id(child)) or staff[kid.plan.code].class_teachers[child.school_class.pk]
+                mentors.get(id(child)) or staff[kid.plan.code].class_teachers[kid.school_class.pk]
             )
             authors[kid.plan.code].setdefault(id(author), author)
             away = {p.relation for p in kid.periods if p.end is None or p.end > self.today}
@@ -1182,7 +1188,7 @@ class _Builder:
         users: dict[int, User] = {}
         by_class: dict[int, list[_Kid]] = defaultdict(list)
         for kid in left_behind:
-            by_class[kid.child.school_class.pk].append(kid)
+            by_class[kid.school_class.pk].append(kid)
         taken: set[int] = set()
 
         def give(user: User, kid: _Kid) -> None:
@@ -1194,8 +1200,8 @@ class _Builder:
             teacher = team.class_teachers[demo_class.pk]
             own = by_class[demo_class.pk][: MENTEES_TARGET - 1]
             others = sorted(
-                (k for k in left_behind if k.child.school_class.pk != demo_class.pk),
-                key=lambda k: -len(by_class[k.child.school_class.pk]),
+                (k for k in left_behind if k.school_class.pk != demo_class.pk),
+                key=lambda k: -len(by_class[k.school_class.pk]),
             )
             for kid in own + others[: max(1, MENTEES_TARGET - len(own))]:
                 give(teacher, kid)
@@ -1231,15 +1237,13 @@ class _Builder:
         rng = self.rng
         by_class: dict[int, list[_Kid]] = defaultdict(list)
         for kid in mine:
-            by_class[kid.child.school_class.pk].append(kid)
+            by_class[kid.school_class.pk].append(kid)
         used: Counter[int] = Counter()
         pairings = []
         for kid in paired:
             if rng.random() >= share:
                 continue
-            mates = [
-                k for k in by_class[kid.child.school_class.pk] if k is not kid and used[id(k)] < 2
-            ]
+            mates = [k for k in by_class[kid.school_class.pk] if k is not kid and used[id(k)] < 2]
             helpers = [k for k in mates if not k.left_behind] or mates
             if not helpers:
                 continue

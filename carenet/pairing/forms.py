@@ -26,7 +26,7 @@ class _PersonChoice(forms.ModelChoiceField):
 
 class _ChildChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Child) -> str:
-        return f"{obj.name}（{obj.school_class.name}）"
+        return f"{obj.name}（{obj.school_class.name}）"  # type: ignore[union-attr]  # pupils of a class
 
 
 class AssignForm(forms.Form):
@@ -68,7 +68,7 @@ class HandoverForm(forms.Form):
 
 class _PupilChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Child) -> str:
-        return f"{obj.name}（{obj.school_class.name}）"
+        return f"{obj.name}（{obj.school_class.name}）"  # type: ignore[union-attr]  # pupils of a class
 
 
 class BuddyAssignForm(forms.Form):

@@ -135,7 +135,7 @@ def mentor_rows(school: Org) -> list[MentorRow]:
         .order_by("child__name_pinyin", "child__pk")
     )
     for pairing in pairings:
-        rows[pairing.mentor_id].mentees.append(pairing.child)
+        rows[pairing.mentor_id].mentees.append(pairing.child)  # type: ignore[index]  # a mentor pairing
     return list(rows.values())
 
 

@@ -141,7 +141,7 @@ def pairing_auto_assign(*, actor: User | None, school: Org, on: dt.date) -> Auto
     for child in children:
         tiers = (
             [t for t in staff if child.school_class_id in t.classes],
-            [t for t in staff if _grade_path(child.school_class.path) in t.grades],
+            [t for t in staff if _grade_path(child.school_class.path) in t.grades],  # type: ignore[union-attr]  # pupils of a class
             staff,
         )
         for label, tier in zip(labels, tiers, strict=True):
