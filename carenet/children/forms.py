@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from django import forms
@@ -69,7 +69,7 @@ class MaskedFieldsMixin:
 
     MASKERS: dict[str, Callable[[str], str]] = {}
     instance: Any
-    initial: dict[str, Any]
+    initial: MutableMapping[str, Any]
     fields: dict[str, forms.Field]
     cleaned_data: dict[str, Any]
 
@@ -391,7 +391,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
         }
 
     def __init__(self, *args: Any, relation: str, masked: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=relation, **kwargs)
+        super().__init__(*args, prefix=relation, **kwargs)  # type: ignore[misc]  # args: data, files
         self.relation = relation
         keep = self.fields_for(relation)
         for name in list(self.fields):
@@ -475,6 +475,7 @@ def family_forms(
         member = members.get(relation)
         initial: dict[str, dt.date | None] = {}
         if member is not None and relation in PARENT_RELATIONS:
+            assert child is not None  # a member on file: a child on file
             period = latest_away_period(child, relation)
             if period:
                 initial = {"away_since": period.start, "back_since": period.end}

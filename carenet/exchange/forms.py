@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from carenet.exchange.columns import field_groups, field_label
@@ -102,9 +103,9 @@ class ImportForm(forms.Form):
         return upload
 
 
-def mapping_field_choices() -> list[tuple[str, object]]:
+def mapping_field_choices() -> list[tuple[str | Promise, object]]:
     """The drop-down of a column: 未使用, then the fields by group (儿童 / 父亲 / …)."""
-    choices: list[tuple[str, object]] = [("", _("未使用"))]
+    choices: list[tuple[str | Promise, object]] = [("", _("未使用"))]
     for group, fields in field_groups():
         choices.append((group or _("儿童"), fields))
     return choices

@@ -128,7 +128,10 @@ def upload_read(*, batch: ImportBatch) -> bytes:
 
 def upload_present(*, batch: ImportBatch) -> bool:
     """Whether the batch's upload is still stored (its job can read it)."""
-    return bool(batch.file.name) and (Path(settings.MEDIA_ROOT) / batch.file.name).is_file()
+    name = batch.file.name
+    if not name:
+        return False
+    return (Path(settings.MEDIA_ROOT) / name).is_file()
 
 
 def upload_delete(*, batch: ImportBatch) -> None:

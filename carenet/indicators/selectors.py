@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -625,7 +625,7 @@ def _fractions(counts: Counts) -> dict[str, tuple[int, int]]:
     return fractions
 
 
-def indicators_from(fractions: dict[str, tuple[int, int]], targets: dict) -> list[Indicator]:
+def indicators_from(fractions: Mapping[str, Sequence[int]], targets: dict) -> list[Indicator]:
     """The indicators of every key from (numerator, denominator) pairs (a missing key is
     0 / 0) and a plan's targets."""
     indicators = []

@@ -56,6 +56,7 @@ def pairing_assign(*, actor: User | None, child: Child, mentor: User, on: dt.dat
     school = child.school
     if child.status != ChildStatus.ACTIVE:
         raise ValidationError(_("%(name)s 不在册，不能结对。") % {"name": child.name})
+    assert school is not None  # on the roll: at a school
     _check_teacher(mentor, school)
     current = child.pairings.filter(kind=PairingKind.MENTOR, ended_on__isnull=True).first()
     if current is not None and current.mentor_id == mentor.pk:

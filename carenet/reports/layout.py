@@ -188,7 +188,7 @@ def summary_document(summary: WorkSummary) -> Document:
 
     doc.add(Heading(_("%(n)s、工作指标完成情况") % {"n": numeral(2)}))
     measured = [i for i in summary.indicators if i.value is not None and i.target is not None]
-    met = sum(1 for i in measured if i.value >= i.target)
+    met = sum(1 for i in measured if i.value >= i.target)  # type: ignore[misc,operator]  # both set
     doc.add(
         Paragraph(
             _(

@@ -19,7 +19,7 @@ from carenet.orgs.selectors import visible_orgs
 from carenet.pairing.selectors import pairing_schools
 from carenet.schoolyear import selectors, services
 from carenet.schoolyear.forms import EnrolForm, YearForm
-from carenet.schoolyear.models import ClassTeacherCheck
+from carenet.schoolyear.models import ClassTeacherCheck, SchoolYearStart
 
 REFUSED = _("只有县级管理员可以进行学年升级。")
 
@@ -34,7 +34,7 @@ def _county(request: HttpRequest, pk: int) -> Org:
     return county
 
 
-def _waiting(county: Org) -> tuple[list[tuple[Org, int]], object]:
+def _waiting(county: Org) -> tuple[list[tuple[Org, int]], SchoolYearStart | None]:
     step = selectors.school_year_latest(county=county)
     if step is None:
         return [], None

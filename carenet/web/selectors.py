@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Field, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
 from carenet.care.models import CareRecord
@@ -256,7 +256,10 @@ def _changes_of(model: type[Model], records: list[Any], subject: str) -> list[Ch
         if previous is None:
             continue
         delta = record.diff_against(previous)
-        names = [str(model._meta.get_field(name).verbose_name) for name in delta.changed_fields]
+        names = [
+            str(cast(Field, model._meta.get_field(name)).verbose_name)  # a diff: concrete fields
+            for name in delta.changed_fields
+        ]
         if names:
             changes.append(Change(record.history_date, record.history_user, subject, False, names))
     return changes

@@ -97,8 +97,8 @@ def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
         "grandparents": [family[r] for r in GRANDPARENT_RELATIONS if r in family],
         "father_away": latest_away_period(child, Relation.FATHER),
         "mother_away": latest_away_period(child, Relation.MOTHER),
-        "mentor": next(iter(child.active_mentors), None),
-        "buddy": next(iter(child.active_buddies), None),
+        "mentor": next(iter(child.active_mentors), None),  # type: ignore[attr-defined]  # prefetched
+        "buddy": next(iter(child.active_buddies), None),  # type: ignore[attr-defined]  # prefetched
         **_masking(request, child),
     }
 

@@ -437,7 +437,7 @@ def picker(indexes: list[int]) -> Callable[[list[object]], tuple]:
 _MISSING = object()
 
 
-def recall(memo: dict[object, Any], value: object, compute: Callable[[object], Any]) -> Any:
+def recall(memo: dict[object, Any], value: object, compute: Callable[[Any], Any]) -> Any:
     """``compute(value)``, remembered in ``memo`` (up to ``MEMO_LIMIT`` values)."""
     key = value if type(value) is str else memo_key(value)
     result = memo.get(key, _MISSING)

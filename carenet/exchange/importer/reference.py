@@ -67,6 +67,7 @@ def _create(
         child.school, child.school_class = None, None
     else:
         child.school = school
+        assert plan.place is not None  # a school's register names the class
         child.school_class_id = classes[plan.place]
     # As ``children.services.child_save`` does: the model computes neither on save.
     child.id_number_hash = blind_index(child.id_number)
