@@ -30,7 +30,7 @@ from carenet.children.models import (
     PairingKind,
     Relation,
 )
-from carenet.children.selectors import Action, visible_children, with_left_behind
+from carenet.children.selectors import Action, pairing_in_force, visible_children, with_left_behind
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
@@ -73,7 +73,7 @@ def class_children(
 
 def _mentors(children: list[Child]) -> dict[int, str]:
     pairings = Pairing.objects.filter(
-        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True
+        pairing_in_force(), child__in=children, kind=PairingKind.MENTOR
     ).select_related("mentor")
     return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
 
@@ -83,7 +83,7 @@ def _mentor_phones(children: list[Child]) -> dict[int, str]:
     from carenet.accounts.models import Person
 
     pairings = Pairing.objects.filter(
-        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True, mentor__isnull=False
+        pairing_in_force(), child__in=children, kind=PairingKind.MENTOR, mentor__isnull=False
     ).values_list("child_id", "mentor_id")
     mentors = dict(pairings)
     phones = dict(
