@@ -337,3 +337,26 @@ def test_a_township_home_page_says_which_children_it_counts(cast, frozen):
     lb = indicator_figures(board)["filing_rate"][1]
     assert found["home-schools-left_behind"] == lb
     assert "本辖区学校的儿童" in board
+
+
+@pytest.mark.django_db
+def test_the_draft_summary_says_only_what_is_counted_of_the_guardians():
+    """Issue 16: the draft always said guardians were old and poorly educated."""
+    from carenet.children.models import Education, FamilyMember, Relation
+    from carenet.reports.summary import work_summary_build
+
+    with time_machine.travel(dt.datetime(2026, 12, 2, 10, 0), tick=False):
+        world = world_build()
+        period = {"org": world.school, "start": dt.date(2026, 9, 1), "end": WEDNESDAY}
+        silent = "\n".join(work_summary_build(**period).problems)
+        assert "文化程度" not in silent and "年龄在60岁" not in silent
+        FamilyMember.objects.create(
+            child=world.own_child,
+            relation=Relation.GUARDIAN,
+            name="王奶奶",
+            age=68,
+            education=Education.PRIMARY,
+        )
+        counted = "\n".join(work_summary_build(**period).problems)
+        assert "有1名留守儿童的委托监护人年龄在60岁及以上" in counted
+        assert "有1名留守儿童的委托监护人文化程度为小学及以下" in counted

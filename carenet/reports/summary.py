@@ -32,6 +32,7 @@ from carenet.childplans.models import IndividualPlan, StudyPlan
 from carenet.children.models import (
     Child,
     ChildStatus,
+    Education,
     FamilyMember,
     Gender,
     GuardianshipQuality,
@@ -114,6 +115,10 @@ CASE_DETAIL_FIELDS = (
     ("needs", N_("需要的帮助")),
 )
 MAX_CASES = 10
+# A guardian this old (or older) is counted as old in the draft's 存在问题.
+OLD_GUARDIAN_AGE = 60
+# Schooling counted as little in the draft's 存在问题.
+LITTLE_SCHOOLING = (Education.NONE, Education.PRIMARY)
 CASE_CHOICES = 200
 
 
@@ -184,6 +189,8 @@ class Basics:
     guardians: tuple[Row, ...]  # by the guardian's kinship (祖父母, …)
     guardianship: tuple[Row, ...]  # by the quality of guardianship
     no_guardian: int
+    old_guardians: int = 0  # guardians aged 60 or more (their age on file)
+    little_schooled_guardians: int = 0  # guardians with primary school or less on file
 
 
 @dataclass
@@ -335,6 +342,10 @@ def _basics(org: Org, end: dt.date, children: QuerySet[Child] | None) -> Basics:
         guardians.values_list("guardianship_quality").annotate(n=Count("pk")).order_by()
     )
     with_guardian = sum(row["n"] for row in by_kinship)
+    guardian_counts = guardians.aggregate(
+        old=Count("pk", filter=Q(age__gte=OLD_GUARDIAN_AGE)),
+        little=Count("pk", filter=Q(education__in=LITTLE_SCHOOLING)),
+    )
     quality_rows = [
         Row(str(label), by_quality.get(value, 0))
         for value, label in GuardianshipQuality.choices
@@ -358,6 +369,8 @@ def _basics(org: Org, end: dt.date, children: QuerySet[Child] | None) -> Basics:
         guardians=tuple(Row(row["kinship"] or _("未填写"), row["n"]) for row in by_kinship),
         guardianship=tuple(quality_rows),
         no_guardian=total - with_guardian,
+        old_guardians=guardian_counts["old"],
+        little_schooled_guardians=guardian_counts["little"],
     )
 
 
@@ -550,12 +563,16 @@ def _draft_problems(summary: WorkSummary) -> list[str]:
         )
     if basics.no_guardian:
         lines.append(_("有%(n)d名留守儿童的委托监护人信息尚未登记。") % {"n": basics.no_guardian})
-    lines.append(
-        _(
-            "部分留守儿童的委托监护人年龄偏大、文化程度不高，家庭教育和监护能力有待提高；"
-            "外出务工父母与孩子的亲情沟通仍需加强。"
+    # Only what is counted: the guardians' age and schooling as filed.
+    if basics.old_guardians:
+        lines.append(
+            _("有%(n)d名留守儿童的委托监护人年龄在60岁及以上。") % {"n": basics.old_guardians}
         )
-    )
+    if basics.little_schooled_guardians:
+        lines.append(
+            _("有%(n)d名留守儿童的委托监护人文化程度为小学及以下。")
+            % {"n": basics.little_schooled_guardians}
+        )
     return lines
 
 
