@@ -195,7 +195,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         LAYOUTS,
         Counted,
         PaperForm,
-        children_under,
+        register_children,
         register_rows,
         render_csv,
         render_xlsx,
@@ -209,7 +209,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     only = False if args.all_children else None
     rows = Counted(
         register_rows(
-            children_under(org), unmasked=args.unmasked, layout=layout, left_behind_only=only
+            register_children(org), unmasked=args.unmasked, layout=layout, left_behind_only=only
         )
     )
     if suffix == ".csv":

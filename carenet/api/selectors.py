@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from carenet.children.models import LeftBehindType, PairingKind
 from carenet.children.selectors import (
     ChildLeftBehind,
     active_pairings,
+    living_or_schooled_under,
     search_children,
     visible_children,
     with_left_behind,
@@ -37,21 +38,18 @@ def child_list(
     """The children a user may see, filtered, annotated with ``left_behind_type`` and
     ready for ``serializers.child_item``; ordered by school, class and name.
 
-    ``org`` is any org's code: children whose school, class or village lies under it.
+    ``org`` is any org's code: its children by residence or school
+    (``living_or_schooled_under``).
     An unknown code finds nothing (as does one outside the user's scope).
     """
     children = with_left_behind(visible_children(user))
     if school:
         children = children.filter(school__code=school)
     if org:
-        path = Org.objects.filter(code=org).values_list("path", flat=True).first()
-        if path is None:
+        under = Org.objects.filter(code=org).first()
+        if under is None:
             return children.none()
-        children = children.filter(
-            Q(school__path__startswith=path)
-            | Q(school_class__path__startswith=path)
-            | Q(village__path__startswith=path)
-        )
+        children = children.filter(living_or_schooled_under(under))
     if q:
         children = search_children(children, q)
     if left_behind is True:

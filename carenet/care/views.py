@@ -18,7 +18,7 @@ from carenet.care.forms import TARGET_LABELS, CarePlanForm, PlanCreateForm, Reco
 from carenet.care.models import SCHEDULED_KINDS, CareGroup, CareKind, CarePhoto, Frequency
 from carenet.care.presets import DEFAULT_PRESET
 from carenet.care.services import plan_create, plan_update, record_create
-from carenet.children.selectors import visible_children
+from carenet.children.selectors import mentee_ids, visible_children
 from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.selectors import user_memberships
 
@@ -27,13 +27,14 @@ SCHOOL_LIST_LENGTH = 100
 
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    """Overdue tasks first, then those due this week, high risk first."""
+    """待办: overdue tasks (已逾期) first, then those due this week (本周到期), high risk
+    first; with their counts, and those of the user's mentees (结对儿童)."""
     today = timezone.localdate()
-    until = selectors.week_end(today)
+    until = selectors.worklist_until(today)
     user = request.user
     if not selectors.leads_schools(user):
         tasks = selectors.my_tasks(user, as_of=today, until=until)
-        context = {"tasks": tasks, "today": today, "until": until, "school_view": False}
+        context = {"tasks": tasks, "school_view": False}
     else:
         school_tasks = selectors.tasks_for(
             visible_children(user), as_of=today, until=until, side=selectors.SCHOOL
@@ -42,18 +43,23 @@ def task_list(request: HttpRequest) -> HttpResponse:
         # visible_children): their tasks are picked out, not computed a second time.
         mine = set(selectors.my_children(user).values_list("pk", flat=True))
         tasks = [t for t in school_tasks if t.child.pk in mine]
-        by_class, by_mentor = selectors.group_tasks(school_tasks)
+        by_class, by_mentor = selectors.group_tasks(school_tasks, today)
         context = dict(
             tasks=tasks,
-            today=today,
-            until=until,
             school_view=True,
             school_tasks=school_tasks[:SCHOOL_LIST_LENGTH],
-            school_total=len(school_tasks),
-            school_overdue=sum(t.overdue for t in school_tasks),
+            school_counts=selectors.task_counts(school_tasks, today),
             by_class=by_class,
             by_mentor=by_mentor,
         )
+    mentees = set(mentee_ids(user))
+    context.update(
+        today=today,
+        until=until,
+        counts=selectors.task_counts(tasks, today),
+        mentee_counts=selectors.task_counts([t for t in tasks if t.child.pk in mentees], today),
+        is_mentor=bool(mentees),
+    )
     return render(request, "care/tasks.html", context)
 
 

@@ -23,7 +23,7 @@ from carenet.childplans.models import (
     StudyPlan,
 )
 from carenet.children.models import Child, Pairing, PairingKind, Relation
-from carenet.children.selectors import Action, visible_children
+from carenet.children.selectors import Action, pairing_in_force, visible_children
 from carenet.orgs.selectors import AnyUser
 from carenet.support.models import ActivityParticipation
 from carenet.web.selectors import child_changes
@@ -40,7 +40,7 @@ def plan_writers_scope(user: AnyUser) -> QuerySet[Child]:
     own mentees (代理家长 draw up and review their mentees' plans). Read-only roles
     (township supervisors, village directors) write none."""
     mentees = Pairing.objects.filter(
-        mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
+        pairing_in_force(), mentor_id=user.pk, kind=PairingKind.MENTOR
     ).values("child_id")
     edit = visible_children(user, Action.EDIT).values("pk")
     return visible_children(user).filter(Q(pk__in=edit) | Q(pk__in=mentees))
@@ -66,7 +66,7 @@ def helper_teachers(child: Child) -> QuerySet[User]:
     """Who may be named on a child's plan: staff of the child's school (of the village, for
     a child not at a school) and its mentor."""
     mentors = Pairing.objects.filter(
-        child=child, kind=PairingKind.MENTOR, ended_on__isnull=True
+        pairing_in_force(), child=child, kind=PairingKind.MENTOR
     ).values("mentor_id")
     place = child.school if child.school_id is not None else child.village
     staff = Q(memberships__org__path__startswith=place.path) if place else Q(pk__in=[])

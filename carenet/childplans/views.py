@@ -28,7 +28,7 @@ from carenet.childplans.forms import (
 )
 from carenet.childplans.models import IndividualPlan, StudyPlan
 from carenet.children.models import Child, PairingKind
-from carenet.children.selectors import visible_children
+from carenet.children.selectors import pairing_in_force, visible_children
 from carenet.lib.http import AuthenticatedRequest
 
 
@@ -79,7 +79,7 @@ def _study_kwargs(form: StudyPlanForm) -> dict[str, Any]:
 def study_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     child = _writable_child(request, pk)
     buddy = (
-        child.pairings.filter(kind=PairingKind.BUDDY, ended_on__isnull=True)
+        child.pairings.filter(pairing_in_force(), kind=PairingKind.BUDDY)
         .select_related("buddy")
         .first()
     )

@@ -46,7 +46,7 @@ from carenet.children.models import (
     RiskLevel,
     Schooling,
 )
-from carenet.children.selectors import with_left_behind
+from carenet.children.selectors import pairing_in_force, with_left_behind
 from carenet.demo import data
 from carenet.demo.data import TownshipSpec
 from carenet.demo.history import GOOD, CareKid, History, activity_history, support_history
@@ -195,7 +195,7 @@ def _summarise(county: Org, *, created: bool) -> DemoSummary:
         one=Count("pk", filter=Q(left_behind_type=LeftBehindType.ONE_PARENT)),
     )
     mentored = Pairing.objects.filter(
-        child__in=kids.values("pk"), kind=PairingKind.MENTOR, ended_on__isnull=True
+        pairing_in_force(), child__in=kids.values("pk"), kind=PairingKind.MENTOR
     ).count()
     records = CareRecord.objects.filter(county_code=county.county_code).count()
     return DemoSummary(

@@ -30,7 +30,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeAlias, cast
 
 import xlsxwriter
-from django.db.models import Choices, Q, QuerySet
+from django.db.models import Choices, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -57,7 +57,12 @@ from carenet.children.models import (
     Stage,
     code_labels,
 )
-from carenet.children.selectors import LeftBehindAnnotations, with_left_behind
+from carenet.children.selectors import (
+    LeftBehindAnnotations,
+    living_or_schooled_under,
+    pairing_in_force,
+    with_left_behind,
+)
 from carenet.lib.idcard import make_id_number
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org, OrgKind, SchoolStage
@@ -247,16 +252,13 @@ def column_groups(header: Sequence[str] = REGISTER_COLUMNS) -> list[list[int]]:
 # --------------------------------------------------------------------------- rows
 
 
-def children_under(org: Org, children: QuerySet[Child] | None = None) -> QuerySet[Child]:
-    """The children in care (在册) under an org: at its schools and classes, or living in
-    its villages. ``children`` narrows the set (a user's ``visible_children``)."""
+def register_children(org: Org, children: QuerySet[Child] | None = None) -> QuerySet[Child]:
+    """The children on the roll (在册) of an org's register: by residence or school
+    (``children.selectors.living_or_schooled_under``: at its schools and classes, or
+    living in its villages). ``children`` narrows the set (a user's
+    ``visible_children``)."""
     children = Child.objects.all() if children is None else children
-    under = (
-        Q(school__path__startswith=org.path)
-        | Q(school_class__path__startswith=org.path)
-        | Q(village__path__startswith=org.path)
-    )
-    return children.filter(under, status=ChildStatus.ACTIVE)
+    return children.filter(living_or_schooled_under(org), status=ChildStatus.ACTIVE)
 
 
 _ORDER = ("school__path", "school_class__path", "name_pinyin", "pk")
@@ -281,7 +283,7 @@ def _chunks(children: QuerySet[Child]) -> Iterator[list[ExportChild]]:
         # The latest away period of each parent (ordered by start: the last one wins).
         for period in AwayPeriod.objects.filter(child_id__in=chunk).order_by("start", "pk"):
             by_pk[period.child_id].export_away[period.relation] = period
-        pairings = Pairing.objects.filter(child_id__in=chunk, ended_on__isnull=True)
+        pairings = Pairing.objects.filter(pairing_in_force(), child_id__in=chunk)
         for pairing in pairings.select_related("mentor"):
             child = by_pk[pairing.child_id]
             if pairing.kind == PairingKind.MENTOR:

@@ -75,12 +75,13 @@ from carenet.children.selectors import (
     care_by_filters,
     left_behind_filter,
     on_roll,
+    pairing_in_force,
     parent_away_filter,
+    schooled_under,
 )
 from carenet.children.services import LEAVE_SCHOOLING
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.selectors import org_ids_under
 from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
 from carenet.support.selectors import (
     guardian_attended,
@@ -159,15 +160,9 @@ def percentage(numerator: int, denominator: int) -> float | None:
 
 
 def org_filter(org: Org) -> Q:
-    """The filter on Child of the children under an org (see the module docstring)."""
-    if org.kind == OrgKind.VILLAGE:
-        return Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
-    if org.kind in (OrgKind.GRADE, OrgKind.CLASS):
-        return Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
-    schools = Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
-    if org.kind == OrgKind.SCHOOL:
-        return schools
-    return schools | Q(school__isnull=True, village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+    """The filter on Child of the children under an org, as the indicators count them:
+    by school (``children.selectors.schooled_under``, ``Population.SCHOOLS``)."""
+    return schooled_under(org)
 
 
 def unit_filter(units: list[int]) -> Q:
@@ -372,9 +367,9 @@ def mentored(as_of: dt.date) -> Q:
     """A mentor (代理家长) pairing in force on ``as_of``."""
     return Q(
         Exists(
-            Pairing.objects.filter(
-                child=OuterRef("pk"), kind=PairingKind.MENTOR, started_on__lte=as_of
-            ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
+            Pairing.objects.filter(pairing_in_force(as_of), child=OuterRef("pk")).filter(
+                kind=PairingKind.MENTOR
+            )
         )
     )
 

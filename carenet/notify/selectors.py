@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from carenet.children.models import Pairing, PairingKind
+from carenet.children.selectors import pairing_in_force
 from carenet.notify.models import Notification
 from carenet.orgs.models import Membership, OrgKind, Role
 from carenet.orgs.selectors import AnyUser
@@ -32,7 +33,7 @@ def reminded_users() -> QuerySet:
         Q(role=Role.TEACHER, org__kind__in=(OrgKind.CLASS, OrgKind.GRADE))
         | Q(role=Role.VILLAGE_DIRECTOR)
     ).values("user_id")
-    mentors = Pairing.objects.filter(kind=PairingKind.MENTOR, ended_on__isnull=True).values(
+    mentors = Pairing.objects.filter(pairing_in_force(), kind=PairingKind.MENTOR).values(
         "mentor_id"
     )
     return (

@@ -19,7 +19,7 @@ from carenet.children.models import (
     PairingKind,
     RiskLevel,
 )
-from carenet.children.selectors import left_behind_only, with_left_behind
+from carenet.children.selectors import left_behind_only, pairing_in_force, with_left_behind
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships, visible_orgs
 
@@ -52,7 +52,7 @@ def is_school_teacher(user: User, school: Org) -> bool:
 
 
 def _active_mentor_pairings() -> QuerySet[Pairing]:
-    return Pairing.objects.filter(kind=PairingKind.MENTOR, ended_on__isnull=True)
+    return Pairing.objects.filter(pairing_in_force(), kind=PairingKind.MENTOR)
 
 
 def mentor_load(mentor: User) -> int:
@@ -174,7 +174,7 @@ def school_pupils(school: Org) -> QuerySet[Child]:
 def active_buddy_pairings(school: Org) -> QuerySet[Pairing]:
     """The student-buddy pairings in force of the school's children."""
     return Pairing.objects.filter(
-        kind=PairingKind.BUDDY, ended_on__isnull=True, child__school=school
+        pairing_in_force(), kind=PairingKind.BUDDY, child__school=school
     ).select_related("buddy__school_class")
 
 

@@ -34,6 +34,7 @@ from carenet.children.models import (
 from carenet.children.selectors import (
     Action,
     ChildLeftBehind,
+    pairing_in_force,
     visible_children,
     with_left_behind,
 )
@@ -79,7 +80,7 @@ def class_children(
 
 def _mentors(children: Sequence[Child]) -> dict[int, str]:
     pairings = Pairing.objects.filter(
-        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True
+        pairing_in_force(), child__in=children, kind=PairingKind.MENTOR
     ).select_related("mentor")
     return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
 
@@ -89,7 +90,7 @@ def _mentor_phones(children: Sequence[Child]) -> dict[int, str]:
     from carenet.accounts.models import Person
 
     pairings = Pairing.objects.filter(
-        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True, mentor__isnull=False
+        pairing_in_force(), child__in=children, kind=PairingKind.MENTOR, mentor__isnull=False
     ).values_list("child_id", "mentor_id")
     mentors = dict(pairings)
     phones = dict(

@@ -57,14 +57,13 @@ from django.utils.translation import gettext_lazy
 from carenet.children.models import (
     OUT_OF_SCHOOL_STATES,
     PRESCHOOL_STATES,
-    AwayPeriod,
     Child,
     ChildStatus,
     GuardianshipQuality,
     Relation,
     Schooling,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, CareBy, care_by_filters
+from carenet.children.selectors import CareBy, away_periods_counting, care_by_filters
 from carenet.indicators.selectors import children_in_care
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Membership, Org, OrgKind, Role
@@ -201,9 +200,7 @@ def _dimensions(qs: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
     guardian's kind (``d_guardian``, from the joined guardian row) and the schooling.
     ``combination_columns`` maps them."""
     years = {n: as_of - relativedelta(years=n) for n in (6, 14, 17)}
-    away = AwayPeriod.objects.filter(
-        start__lte=as_of - AWAY_THRESHOLD, relation__in=(Relation.FATHER, Relation.MOTHER)
-    ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
+    away = away_periods_counting(as_of).filter(relation__in=(Relation.FATHER, Relation.MOTHER))
     named = Q(guardian__name__gt="")
     text = CharField()
     return qs.annotate(

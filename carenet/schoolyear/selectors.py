@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from carenet.children.models import Child, ChildStatus, Pairing
+from carenet.children.selectors import pairing_in_force
 from carenet.orgs.grades import class_name_next, grade_level
 from carenet.orgs.models import Org, OrgKind, Role, SchoolStage
 from carenet.orgs.selectors import user_memberships
@@ -147,7 +148,7 @@ def _count_graduates(plans: list[SchoolPlan]) -> None:
         owner[class_id].graduates.append(pk)
         child_plan[pk] = owner[class_id]
     in_force = Pairing.objects.filter(
-        Q(child__in=list(child_plan)) | Q(buddy__in=list(child_plan)), ended_on__isnull=True
+        pairing_in_force(), Q(child__in=list(child_plan)) | Q(buddy__in=list(child_plan))
     )
     for child_id, buddy_id in in_force.values_list("child_id", "buddy_id"):
         plan = child_plan.get(child_id) or child_plan.get(buddy_id)

@@ -23,7 +23,7 @@ from carenet.children.models import (
     Relation,
     RiskLevel,
 )
-from carenet.children.selectors import visible_children
+from carenet.children.selectors import POPULATION_LABELS, Population, visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
 from carenet.lib.forms import BoundedDateField, model_choice
 from carenet.lib.names import user_name
@@ -39,6 +39,7 @@ _HIDDEN = forms.HiddenInput
 # The hidden filters of the child list (see ChildFilterForm).
 CHART_FILTERS = (
     "org",
+    "population",
     "mentor",
     "record",
     "month",
@@ -78,6 +79,12 @@ class ChildFilterForm(forms.Form):
     # Filters the dashboard charts link with: hidden, kept through the list's own search.
     org: forms.ModelChoiceField[Org] = forms.ModelChoiceField(
         label=_("范围"), queryset=None, required=False, to_field_name="code", widget=_HIDDEN
+    )
+    population = forms.ChoiceField(
+        label=_("统计口径"),
+        required=False,
+        choices=[(str(p), POPULATION_LABELS[p]) for p in Population],
+        widget=_HIDDEN,
     )
     mentor = forms.RegexField(
         label=_("代理家长"), regex=rf"^(\d{{1,10}}|{NO_MENTOR})$", required=False, widget=_HIDDEN

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Exists, Field, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
+from django.utils.functional import Promise
 
 from carenet.care.models import CareRecord
 from carenet.children.models import (
@@ -22,16 +24,20 @@ from carenet.children.models import (
     RiskLevel,
 )
 from carenet.children.selectors import (
+    POPULATION_DEFINITIONS,
+    POPULATION_LABELS,
     Action,
+    Population,
     active_pairings,
     left_behind_only,
     mentee_ids,
+    pairing_in_force,
+    population_filter,
     search_children,
     visible_children,
     with_left_behind,
 )
 from carenet.dashboards.bands import guardian_age_filter
-from carenet.indicators.selectors import org_filter
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships
 
@@ -65,6 +71,44 @@ def home_counts(user: AnyUser) -> dict[str, int]:
     """Children on the roll in the user's scope: total, left-behind, both parents away,
     high risk. One query."""
     return with_left_behind(active_children(user)).aggregate(**_counts())
+
+
+# The orgs whose children have two populations worth telling apart on the home page.
+_AREA_KINDS = (OrgKind.COUNTY, OrgKind.TOWNSHIP)
+
+
+@dataclass(frozen=True)
+class PopulationCounts:
+    """The home counters of one population of an org's children (``Population``)."""
+
+    population: str
+    label: Promise
+    definition: Promise
+    counts: dict[str, int]
+    query: str  # the child list's filter for it (``?org=…&population=…``)
+
+
+def home_populations(user: AnyUser, membership: Membership | None) -> list[PopulationCounts]:
+    """For a county or township: the home counters (``home_counts``) of the org's children
+    by school (the population of the dashboards and the indicators) and by residence or
+    school (the scope of a township supervisor), each with its name. None for others:
+    their one population is their scope."""
+    if membership is None or membership.org.kind not in _AREA_KINDS:
+        return []
+    org = membership.org
+    found = []
+    for population in Population:
+        children = active_children(user).filter(population_filter(org, population))
+        found.append(
+            PopulationCounts(
+                population=str(population),
+                label=POPULATION_LABELS[population],
+                definition=POPULATION_DEFINITIONS[population],
+                counts=with_left_behind(children).aggregate(**_counts()),
+                query=urlencode({"org": org.code, "population": str(population)}),
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -138,7 +182,8 @@ class ChildFilters:
     category: str = ""
     risk: str = ""
     # Filters behind the dashboard charts (carenet.dashboards), given by their links.
-    org: Org | None = None  # children under an org, counted as the indicators count them
+    org: Org | None = None  # children of an org, by ``population`` (default by school)
+    population: str = ""  # a ``Population``: by school (the indicators'), or by residence
     mentor: str = ""  # a mentor's user id, or NO_MENTOR
     record: str = ""  # children with a care record of this kind …
     month: dt.date | None = None  # … (or of any kind) in the month of this day
@@ -178,10 +223,11 @@ def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
 def _chart_filters(qs: QuerySet[Child], filters: ChildFilters) -> QuerySet[Child]:
     """The filters the dashboard charts link with (each an indexed ``EXISTS``)."""
     if filters.org:
-        qs = qs.filter(org_filter(filters.org))
+        population = Population(filters.population or Population.SCHOOLS)
+        qs = qs.filter(population_filter(filters.org, population))
     if filters.mentor:
         mentors = Pairing.objects.filter(
-            child=OuterRef("pk"), kind=PairingKind.MENTOR, ended_on__isnull=True
+            pairing_in_force(), child=OuterRef("pk"), kind=PairingKind.MENTOR
         )
         if filters.mentor == NO_MENTOR:
             qs = qs.filter(~Exists(mentors))

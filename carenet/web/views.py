@@ -67,6 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "membership": membership,
         "counts": selectors.home_counts(user),
+        "populations": selectors.home_populations(user, membership),
         "breakdown": selectors.org_breakdown(user, membership),
         "class_children": class_children[:HOME_LIST_LENGTH],
         "class_children_count": class_children.count(),
