@@ -196,7 +196,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         LAYOUTS,
         Counted,
         PaperForm,
-        children_under,
+        register_children,
         register_rows,
         render_csv,
         render_xlsx,
@@ -208,7 +208,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"no org with code {args.org!r}")
     layout = LAYOUTS[args.layout]
     only = False if args.all_children else None
-    children = children_under(org, operator_scope("carenet export").children())
+    children = register_children(org, operator_scope("carenet export").children())
     rows = Counted(
         register_rows(children, unmasked=args.unmasked, layout=layout, left_behind_only=only)
     )
@@ -520,7 +520,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     """Bad options end with one clear line on stderr and exit code 2."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 

@@ -62,7 +62,7 @@ def test_the_principal_sees_teachers_behind_schedule():
         today = timezone.localdate()
         principal = User.objects.get(username="principal")
         tasks = selectors.tasks_for(visible_children(principal), as_of=today)
-    _by_class, by_mentor = selectors.group_tasks(tasks)
+    _by_class, by_mentor = selectors.group_tasks(tasks, today)
     behind = [row for row in by_mentor if row.overdue]
     assert len(behind) >= 2
     # Not everyone is behind: most of the school's tasks are not overdue yet.

@@ -6,7 +6,7 @@ import pytest
 
 from carenet.children.models import Child
 from carenet.children.services import child_save, pairing_start
-from carenet.exchange.export import children_under, register_rows, render_csv, render_xlsx
+from carenet.exchange.export import register_children, register_rows, render_csv, render_xlsx
 
 importer = pytest.importorskip(
     "carenet.exchange.importer", reason="the import engine (carenet.exchange.importer) is absent"
@@ -64,7 +64,7 @@ def _full_file(world) -> None:
 
 
 def _snapshot(school) -> list:
-    return list(register_rows(children_under(school, Child.objects.all()), unmasked=True))
+    return list(register_rows(register_children(school, Child.objects.all()), unmasked=True))
 
 
 @pytest.mark.parametrize("render", ["xlsx", "csv"])

@@ -248,6 +248,7 @@ def test_the_api_answers_the_selector_numbers(world, kids, client):
         {
             "key": i.key,
             "label": str(i.label),
+            "definition": str(i.definition),
             "value": i.value,
             "numerator": i.numerator,
             "denominator": i.denominator,

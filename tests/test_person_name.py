@@ -42,9 +42,9 @@ def test_the_page_filter_the_api_and_the_tables_print_one_name(client, world, na
     as_of = dt.date.today()
     tasks = care_selectors.tasks_for(visible_children(named_teacher), as_of=as_of)
     assert tasks, "the world's mentee has care tasks"
-    _by_class, by_mentor = care_selectors.group_tasks(tasks)
+    _by_class, by_mentor = care_selectors.group_tasks(tasks, as_of)
     assert "张老师" in {row.label for row in by_mentor}
     school = Org.objects.get(pk=world.mentee.school_id)
-    rows = overdue_per_teacher(school, tasks)
+    rows = overdue_per_teacher(school, tasks, as_of)
     assert "张老师" in {row.label for row in rows}
     assert not any("老师 张" in row.label for row in [*by_mentor, *rows])

@@ -11,8 +11,9 @@ could have given: a principal never touches a teacher who is also a village dire
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 
 from carenet.children.access import MANAGES, ROLE_ORG_KINDS, Permission, grants
 from carenet.orgs.models import Membership, Org, OrgKind, Role
@@ -75,17 +76,17 @@ def managed_people(user: AnyUser) -> QuerySet:
         return User.objects.none()
     grantable = _grantable_memberships(user)
     rows = Membership.objects.filter(user=OuterRef("pk"))
-    scope = Exists(rows.filter(grantable)) & ~Exists(rows.exclude(grantable))
+    scope: Q | Combinable = Exists(rows.filter(grantable)) & ~Exists(rows.exclude(grantable))
     # A manager placed at a county also manages its people left without a role.
     counties = [m.org.county_code for m in managing if m.org.kind == OrgKind.COUNTY]
     if counties:
         scope |= Q(person__county_code__in=counties) & ~Exists(rows)
     return (
         User.objects.filter(scope, is_superuser=False)
-        .exclude(pk=user.pk)
+        .exclude(pk=user.pk)  # type: ignore[misc]  # None only for an anonymous user, who manages no one
         .order_by("person__name", "username", "pk")
     )
 
 
-def may_manage(user: AnyUser, person: AbstractBaseUser) -> bool:
+def may_manage(user: AnyUser, person: User) -> bool:
     return managed_people(user).filter(pk=person.pk).exists()

@@ -414,4 +414,6 @@ class TaskOut(Schema):
 
 class TaskListOut(Schema):
     count: int
+    overdue: int = Field(description="已逾期: tasks due before as_of")
+    due_this_week: int = Field(description="本周到期: due from as_of to the Sunday of its week")
     items: list[TaskOut]

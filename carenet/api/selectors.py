@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from carenet.children.access import visible_children
-from carenet.children.models import Child, LeftBehindType, PairingKind
-from carenet.children.selectors import active_pairings, search_children, with_left_behind
+from carenet.children.models import LeftBehindType, PairingKind
+from carenet.children.selectors import (
+    ChildLeftBehind,
+    active_pairings,
+    living_or_schooled_under,
+    search_children,
+    with_left_behind,
+)
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import visible_orgs
 
 
-def orgs_with_parents(
-    user: AbstractBaseUser, *, kind: str | None = None
-) -> list[tuple[Org, str | None]]:
+def orgs_with_parents(user: User, *, kind: str | None = None) -> list[tuple[Org, str | None]]:
     """The orgs a user may list, each with its parent's code, in two queries."""
     orgs = list(visible_orgs(user, kind=kind))
     parent_paths = {org.path[: -Org.steplen] for org in orgs if org.depth > 1}
@@ -23,32 +27,29 @@ def orgs_with_parents(
 
 
 def child_list(
-    user: AbstractBaseUser,
+    user: User,
     *,
     school: str | None = None,
     org: str | None = None,
     q: str | None = None,
     left_behind: bool | None = None,
     risk: str | None = None,
-) -> QuerySet[Child]:
+) -> QuerySet[ChildLeftBehind]:
     """The children a user may see, filtered, annotated with ``left_behind_type`` and
     ready for ``serializers.child_item``; ordered by school, class and name.
 
-    ``org`` is any org's code: children whose school, class or village lies under it.
+    ``org`` is any org's code: its children by residence or school
+    (``living_or_schooled_under``).
     An unknown code finds nothing (as does one outside the user's scope).
     """
     children = with_left_behind(visible_children(user))
     if school:
         children = children.filter(school__code=school)
     if org:
-        path = Org.objects.filter(code=org).values_list("path", flat=True).first()
-        if path is None:
+        under = Org.objects.filter(code=org).first()
+        if under is None:
             return children.none()
-        children = children.filter(
-            Q(school__path__startswith=path)
-            | Q(school_class__path__startswith=path)
-            | Q(village__path__startswith=path)
-        )
+        children = children.filter(living_or_schooled_under(under))
     if q:
         children = search_children(children, q)
     if left_behind is True:
@@ -64,7 +65,7 @@ def child_list(
     )
 
 
-def child_file(user: AbstractBaseUser, child_id: int) -> Child | None:
+def child_file(user: User, child_id: int) -> ChildLeftBehind | None:
     """One child file the user may see, with everything ``serializers.child_detail`` reads;
     None when it does not exist or lies outside the user's scope (the caller cannot tell)."""
     return (

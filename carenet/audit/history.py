@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -45,7 +45,7 @@ class Revision:
 def _display(model: type[models.Model], name: str, value: Any, unmasked: bool) -> str:
     if value is None or value == "":
         return "—"
-    model_field = model._meta.get_field(name)
+    model_field = cast(models.Field, model._meta.get_field(name))  # a diff: concrete fields
     if name in MASKERS:
         return str(value) if unmasked else MASKERS[name](str(value))
     if model is Child and name in CODE_LIST_FIELDS:
@@ -75,7 +75,7 @@ def _revisions(model: type[models.Model], records: list[Any], subject: str, unma
         delta = record.diff_against(previous)
         values = [
             ValueChange(
-                str(model._meta.get_field(change.field).verbose_name),
+                str(cast(models.Field, model._meta.get_field(change.field)).verbose_name),
                 _display(model, change.field, change.old, unmasked),
                 _display(model, change.field, change.new, unmasked),
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, reduce
 
@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from carenet.care import calendar
 from carenet.care.models import (
@@ -41,12 +42,17 @@ from carenet.children.models import (
     Schooling,
     SchoolingChange,
 )
-from carenet.children.selectors import civil_left_behind_filter, left_behind_filter, on_roll
+from carenet.children.selectors import (
+    civil_left_behind_filter,
+    left_behind_filter,
+    on_roll,
+    pairing_in_force,
+)
 from carenet.lib.names import person_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, user_memberships
 
-RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
+RISK_ORDER: dict[str, int] = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
 
 
 # --- plans ----------------------------------------------------------------------------
@@ -213,6 +219,54 @@ def week_end(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=6 - day.weekday())
 
 
+# --- 待办: 已逾期 and 本周到期 ----------------------------------------------------------
+#
+# The one definition of a user's work on a day (``as_of``), for 我的待办, the dashboards'
+# per-mentor tables, the reminders and ``GET /api/v1/tasks/due``:
+#
+# - 已逾期 (overdue): a task due before ``as_of`` (``Task.overdue``);
+# - 本周到期 (due this week): due from ``as_of`` to the Sunday of its week
+#   (``worklist_until``);
+# - 待办 (to do): the two together. A task due after that Sunday is not yet work.
+
+OVERDUE_LABEL = _lazy("已逾期")
+DUE_THIS_WEEK_LABEL = _lazy("本周到期")
+
+
+def worklist_until(as_of: dt.date) -> dt.date:
+    """The last due date of 待办 on ``as_of``: the Sunday of its week."""
+    return week_end(as_of)
+
+
+def in_worklist(task: Task, as_of: dt.date) -> bool:
+    """Whether a task is 待办 on ``as_of``: overdue or due this week."""
+    return task.due_date <= worklist_until(as_of)
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """The 待办 of some tasks, as 已逾期 and 本周到期."""
+
+    overdue: int
+    due_this_week: int
+
+    @property
+    def total(self) -> int:
+        return self.overdue + self.due_this_week
+
+
+def task_counts(tasks: Iterable[Task], as_of: dt.date) -> TaskCounts:
+    """Count the 待办 among ``tasks`` on ``as_of`` (a task due later is not counted)."""
+    overdue = due = 0
+    until = worklist_until(as_of)
+    for task in tasks:
+        if task.due_date < as_of:
+            overdue += 1
+        elif task.due_date <= until:
+            due += 1
+    return TaskCounts(overdue, due)
+
+
 # The fields of a task's child the working list, the school view, the API and the
 # reminders use; any other is loaded on first use. Schools, classes and villages are
 # attached from one shared lookup (``_attach_orgs``), not built again for every child.
@@ -255,7 +309,7 @@ def care_children(
     return children.filter(care_filter(groups, as_of), on_roll(as_of)).only(*TASK_CHILD_FIELDS)
 
 
-def _attach_orgs(kids: list[Child]) -> None:
+def _attach_orgs(kids: Sequence[Child]) -> None:
     """Set each child's school, class and village from one query, sharing the Org
     objects (a child not at a school has neither school nor class)."""
     ids = {k.school_id for k in kids} | {k.school_class_id for k in kids}
@@ -468,7 +522,8 @@ def my_children(user: AnyUser, on: dt.date | None = None) -> QuerySet[Child]:
 def my_tasks(user: AnyUser, *, as_of: dt.date, until: dt.date | None = None) -> list[Task]:
     """A user's working list (我的待办): the school-side tasks of their class and mentees
     and the village-side tasks of the children they care for as a village director, with
-    the 劝返 duties of those who dropped out (once, if the user is both)."""
+    the 劝返 duties of those who dropped out (once, if the user is both). 我的待办, the
+    reminders and the API pass ``until=worklist_until(as_of)``: 已逾期 and 本周到期."""
     visible = visible_children(user)
     school = visible.filter(class_teacher_scope(user) | Q(pk__in=mentee_ids(user)))
     tasks = tasks_for(school, as_of=as_of, until=until, side=SCHOOL)
@@ -482,50 +537,77 @@ def my_tasks(user: AnyUser, *, as_of: dt.date, until: dt.date | None = None) -> 
 
 @dataclass
 class GroupRow:
+    """The 待办 of a class, a mentor (``mentor_id``; None: children without one) or a
+    school: tasks in all, of which overdue (已逾期); the rest are due this week."""
+
     label: str
     tasks: int = 0
     overdue: int = 0
+    mentor_id: int | None = None
+
+    @property
+    def due_this_week(self) -> int:
+        return self.tasks - self.overdue
 
 
-def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
-    """Tasks counted per class and per mentor (代理家长), most overdue first. One query."""
-    per_child: dict[int, list] = {}  # child id → [child, tasks, overdue]
-    for task in tasks:
-        counted = per_child.get(task.child.pk)
-        if counted is None:
-            counted = per_child[task.child.pk] = [task.child, 0, 0]
-        counted[1] += 1
-        counted[2] += task.overdue
-    # The mentors of the tasks' schools (no list of thousands of child ids to send).
-    schools = {child.school_id for child, _tasks, _overdue in per_child.values()}
-    mentors = {
-        child_id: person_name(first_name, last_name, username)
-        for child_id, first_name, last_name, username in Pairing.objects.filter(
-            child__school__in=schools,
-            kind=PairingKind.MENTOR,
-            ended_on__isnull=True,
-        ).values_list("child_id", "mentor__first_name", "mentor__last_name", "mentor__username")
+def mentors_of(child_ids: Iterable[int], as_of: dt.date) -> dict[int, tuple[int | None, str]]:
+    """Each child's mentor (代理家长) in force on ``as_of``: child id → (user id, name)."""
+    return {
+        child_id: (mentor_id, person_name(first_name, last_name, username))
+        for child_id, mentor_id, first_name, last_name, username in Pairing.objects.filter(
+            pairing_in_force(as_of), child__in=list(child_ids), kind=PairingKind.MENTOR
+        ).values_list(
+            "child_id", "mentor_id", "mentor__first_name", "mentor__last_name", "mentor__username"
+        )
     }
-    by_class: dict[str, GroupRow] = {}
-    by_mentor: dict[str, GroupRow] = {}
-    class_labels: dict[tuple[int, int], str] = {}
-    unpaired = _("（未结对）")
-    for pk, (child, count, overdue) in per_child.items():
+
+
+def _ordered(groups: dict) -> list[GroupRow]:
+    return sorted(groups.values(), key=lambda r: (-r.overdue, r.label))
+
+
+def mentor_rows(tasks: list[Task], as_of: dt.date) -> list[GroupRow]:
+    """The 待办 per mentor (代理家长) of the school-side tasks (the mentor's) among
+    ``tasks``, most overdue first; children without a mentor in one row (``mentor_id``
+    None). The table of 我的待办's school view and of the dashboards (各代理家长逾期工作):
+    a mentor's row there equals the 结对儿童 part of their own 我的待办."""
+    work = [t for t in tasks if t.side == SCHOOL and in_worklist(t, as_of)]
+    mentors = mentors_of({t.child.pk for t in work}, as_of)
+    rows: dict[int | None, GroupRow] = {}
+    for task in work:
+        mentor_id, name = mentors.get(task.child.pk, (None, ""))
+        row = rows.get(mentor_id)
+        if row is None:
+            row = rows[mentor_id] = GroupRow(name or _("（未结对）"), mentor_id=mentor_id)
+        row.tasks += 1
+        row.overdue += task.overdue
+    return _ordered(rows)
+
+
+def class_rows(tasks: list[Task], as_of: dt.date) -> list[GroupRow]:
+    """The 待办 per class (or village, for a child not at a school) among ``tasks``, most
+    overdue first."""
+    rows: dict[str, GroupRow] = {}
+    labels: dict[tuple[int | None, int | None, int | None], str] = {}
+    for task in tasks:
+        if not in_worklist(task, as_of):
+            continue
+        child = task.child
         where = (child.school_id, child.school_class_id, child.village_id)
-        klass = class_labels.get(where)
-        if klass is None:
-            klass = class_labels[where] = child.place_label
-        for groups, key in ((by_class, klass), (by_mentor, mentors.get(pk, unpaired))):
-            row = groups.get(key)
-            if row is None:
-                row = groups[key] = GroupRow(key)
-            row.tasks += count
-            row.overdue += overdue
+        label = labels.get(where)
+        if label is None:
+            label = labels[where] = child.place_label
+        row = rows.get(label)
+        if row is None:
+            row = rows[label] = GroupRow(label)
+        row.tasks += 1
+        row.overdue += task.overdue
+    return _ordered(rows)
 
-    def ordered(groups: dict[str, GroupRow]) -> list[GroupRow]:
-        return sorted(groups.values(), key=lambda r: (-r.overdue, r.label))
 
-    return ordered(by_class), ordered(by_mentor)
+def group_tasks(tasks: list[Task], as_of: dt.date) -> tuple[list[GroupRow], list[GroupRow]]:
+    """The 待办 of ``tasks`` per class and per mentor (代理家长), most overdue first."""
+    return class_rows(tasks, as_of), mentor_rows(tasks, as_of)
 
 
 # --- records --------------------------------------------------------------------------

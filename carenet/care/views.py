@@ -18,7 +18,8 @@ from carenet.care.forms import TARGET_LABELS, CarePlanForm, PlanCreateForm, Reco
 from carenet.care.models import SCHEDULED_KINDS, CareGroup, CareKind, CarePhoto, Frequency
 from carenet.care.presets import DEFAULT_PRESET
 from carenet.care.services import plan_create, plan_update, record_create
-from carenet.children.access import Permission, grants, plan_orgs, visible_children
+from carenet.children.access import Permission, grants, mentee_ids, plan_orgs, visible_children
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.selectors import user_memberships
 
 SCHOOL_LIST_LENGTH = 100
@@ -26,13 +27,14 @@ SCHOOL_LIST_LENGTH = 100
 
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    """Overdue tasks first, then those due this week, high risk first."""
+    """待办: overdue tasks (已逾期) first, then those due this week (本周到期), high risk
+    first; with their counts, and those of the user's mentees (结对儿童)."""
     today = timezone.localdate()
-    until = selectors.week_end(today)
+    until = selectors.worklist_until(today)
     user = request.user
     if not grants(user, Permission.LEAD_SCHOOL_CARE):  # by membership: not a superuser
         tasks = selectors.my_tasks(user, as_of=today, until=until)
-        context = {"tasks": tasks, "today": today, "until": until, "school_view": False}
+        context = {"tasks": tasks, "school_view": False}
     else:
         school_tasks = selectors.tasks_for(
             visible_children(user), as_of=today, until=until, side=selectors.SCHOOL
@@ -41,18 +43,23 @@ def task_list(request: HttpRequest) -> HttpResponse:
         # visible_children): their tasks are picked out, not computed a second time.
         mine = set(selectors.my_children(user).values_list("pk", flat=True))
         tasks = [t for t in school_tasks if t.child.pk in mine]
-        by_class, by_mentor = selectors.group_tasks(school_tasks)
+        by_class, by_mentor = selectors.group_tasks(school_tasks, today)
         context = dict(
             tasks=tasks,
-            today=today,
-            until=until,
             school_view=True,
             school_tasks=school_tasks[:SCHOOL_LIST_LENGTH],
-            school_total=len(school_tasks),
-            school_overdue=sum(t.overdue for t in school_tasks),
+            school_counts=selectors.task_counts(school_tasks, today),
             by_class=by_class,
             by_mentor=by_mentor,
         )
+    mentees = set(mentee_ids(user))
+    context.update(
+        today=today,
+        until=until,
+        counts=selectors.task_counts(tasks, today),
+        mentee_counts=selectors.task_counts([t for t in tasks if t.child.pk in mentees], today),
+        is_mentor=bool(mentees),
+    )
     return render(request, "care/tasks.html", context)
 
 
@@ -65,7 +72,7 @@ def _next_url(request: HttpRequest) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_new(request: HttpRequest, pk: int) -> HttpResponse:
+def record_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The record card: a failed form comes back with what was typed and the errors."""
     child = get_object_or_404(visible_children(request.user), pk=pk)
     kind = request.GET.get("kind")
@@ -113,7 +120,7 @@ def record_photo(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: AuthenticatedRequest) -> HttpResponse:
     """The plans a user may read, the plan in force where they work, and (for those who
     configure plans) a form that creates one from a preset."""
     user = request.user
@@ -178,7 +185,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
     if not plan_orgs(request.user).filter(pk=plan.org_id).exists():
         raise PermissionDenied(_("只有县级管理员和学校领导可以修改工作计划"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from carenet.childplans.models import (
 )
 from carenet.children.access import Permission, children_scope, visible_children
 from carenet.children.models import Child, Pairing, PairingKind, Relation
+from carenet.children.selectors import pairing_in_force
 from carenet.orgs.selectors import AnyUser
 from carenet.support.models import ActivityParticipation
 from carenet.web.selectors import child_changes
@@ -59,11 +60,11 @@ def visible_individual_plans(user: AnyUser) -> QuerySet[IndividualPlan]:
     ).select_related("child", "responsible", "created_by")
 
 
-def helper_teachers(child: Child) -> QuerySet[AbstractBaseUser]:
+def helper_teachers(child: Child) -> QuerySet[User]:
     """Who may be named on a child's plan: staff of the child's school (of the village, for
     a child not at a school) and its mentor."""
     mentors = Pairing.objects.filter(
-        child=child, kind=PairingKind.MENTOR, ended_on__isnull=True
+        pairing_in_force(), child=child, kind=PairingKind.MENTOR
     ).values("mentor_id")
     place = child.school if child.school_id is not None else child.village
     staff = Q(memberships__org__path__startswith=place.path) if place else Q(pk__in=[])

@@ -46,6 +46,7 @@ from types import MappingProxyType
 from django.db.models import Q, QuerySet
 
 from carenet.children.models import Child, ChildStatus, Pairing, PairingKind
+from carenet.children.selectors import pairing_in_force
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, school_of, user_memberships
 
@@ -364,10 +365,10 @@ def mentee_ids(user: AnyUser) -> list[int]:
     if cached is None:
         cached = list(
             Pairing.objects.filter(
-                mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
+                pairing_in_force(), mentor_id=user.pk, kind=PairingKind.MENTOR
             ).values_list("child_id", flat=True)
         )
-        user._carenet_mentee_ids = cached  # type: ignore[union-attr]
+        user._carenet_mentee_ids = cached  # type: ignore[union-attr]  # a per-user cache
     return cached
 
 
@@ -442,6 +443,29 @@ def audited_counties(user: AnyUser) -> list[str]:
     return [
         m.org.county_code for m, _reach in grants(user, P.AUDIT) if m.org.kind == OrgKind.COUNTY
     ]
+
+
+class IdHolder(StrEnum):
+    """Who holds an ID number, as far as a user may know."""
+
+    NONE = "none"  # no child file has it
+    VISIBLE = "visible"  # a child the user may see
+    HIDDEN = "hidden"  # a child the user may not see (out of scope or archived)
+
+
+def id_number_holder(
+    *, user: AnyUser | None, id_hash: str, exclude_pk: int | None = None
+) -> IdHolder:
+    """Whether an ID number (its blind index) is on file, and if so whether the user may
+    see that child. No user (the command-line operator) sees nothing: a holder is HIDDEN."""
+    holders = Child.objects.filter(id_number_hash=id_hash)
+    if exclude_pk is not None:
+        holders = holders.exclude(pk=exclude_pk)
+    if not holders.exists():
+        return IdHolder.NONE
+    if user is not None and visible_children(user).filter(pk__in=holders).exists():
+        return IdHolder.VISIBLE
+    return IdHolder.HIDDEN
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, cast
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
@@ -21,8 +22,9 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from carenet.children.access import visible_children
 from carenet.children.models import (
     PARENT_RELATIONS,
     AwayPeriod,
@@ -35,11 +37,112 @@ from carenet.children.models import (
     Relation,
 )
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.selectors import AnyUser, user_memberships
+from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class LeftBehindAnnotations(TypedDict):
+    """What ``with_left_behind`` annotates on each child."""
+
+    father_away: bool
+    mother_away: bool
+    father_unable: bool
+    mother_unable: bool
+    left_behind_type: str
+    civil_left_behind: bool
+
+
+_C = TypeVar("_C", bound=Child)
+
+# A child annotated by ``with_left_behind`` (for the type checker).
+ChildLeftBehind: TypeAlias = "WithAnnotations[Child, LeftBehindAnnotations]"
+
+# The left-behind rule (both definitions) has its one home here: ``away_cutoff`` /
+# ``parent_away_on`` (a parent counts as away on a day), ``left_behind_type_of`` (the
+# education-register type from the parents away), ``parent_away_filter`` /
+# ``left_behind_filter`` / ``civil_left_behind_filter`` / ``with_left_behind`` (the same
+# as SQL) and ``left_behind_history`` (the same over time). Nothing else restates it.
+#
 # A parent away this long (or longer) makes the child left-behind (教育部学籍口径).
 AWAY_THRESHOLD = relativedelta(months=3)
+# Under this age (full years), a child may be civil-affairs left-behind (民政口径).
 CIVIL_AGE_LIMIT = 16
+
+
+def pairing_in_force(as_of: dt.date | None = None) -> Q:
+    """The filter on Pairing of the pairings in force (结对在帮) on ``as_of`` (default
+    today): started on or before that day and not ended by then. The one rule of "a
+    pairing in force" for every page, figure and export."""
+    as_of = as_of or timezone.localdate()
+    return Q(started_on__lte=as_of) & (Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
+
+
+# --- "the children of an org": two meanings, each with its name ----------------------
+
+
+class Population(StrEnum):
+    """Which children "the children of an org" means (see the two filters below)."""
+
+    SCHOOLS = "schools"  # by school: ``schooled_under``
+    RESIDENCE = "residence"  # by residence or school: ``living_or_schooled_under``
+
+
+POPULATION_LABELS: dict[Population, Promise] = {
+    Population.SCHOOLS: _("本辖区学校的儿童"),
+    Population.RESIDENCE: _("住在本辖区或在本辖区上学的儿童"),
+}
+POPULATION_DEFINITIONS: dict[Population, Promise] = {
+    Population.SCHOOLS: _(
+        "在本辖区学校就读的儿童，加上不在校、按本辖区的村建档的儿童；住在本辖区、在外地"
+        "学校就读的不计。各项指标、工作看板和工作总结按此统计，各校相加等于乡镇、县。"
+    ),
+    Population.RESIDENCE: _(
+        "住在本辖区各村的儿童（不论在哪所学校就读），加上在本辖区学校就读的儿童。乡镇"
+        "督导员、村儿童主任按此查看档案；花名册导出按此。"
+    ),
+}
+
+
+def schooled_under(org: Org) -> Q:
+    """The filter on Child of the children of an org *by school* (``Population.SCHOOLS``):
+
+    - a county, township or school: children whose school is under it, and under a county
+      or township also the children not at a school filed under a village under it (each
+      child has one unit — a school, or not at a school a village — so the units' figures
+      add up to their township's and county's);
+    - a grade or class: children whose class is under it;
+    - a village: children whose village of residence is under it (whatever their school).
+
+    The population of the indicators, the dashboards and the work summary."""
+    if org.kind == OrgKind.VILLAGE:
+        return Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+    if org.kind in (OrgKind.GRADE, OrgKind.CLASS):
+        return Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
+    schools = Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
+    if org.kind == OrgKind.SCHOOL:
+        return schools
+    return schools | Q(school__isnull=True, village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+
+
+def living_or_schooled_under(org: Org) -> Q:
+    """The filter on Child of the children of an org *by residence or school*
+    (``Population.RESIDENCE``): living in a village under it, or at a school or in a class
+    under it. A township supervisor's scope (``children_scope``) and the registers'
+    export (``exchange.export``)."""
+    return (
+        Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
+        | Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
+        | Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+    )
+
+
+def population_filter(org: Org, population: Population) -> Q:
+    """``schooled_under`` or ``living_or_schooled_under``, by name."""
+    if population == Population.RESIDENCE:
+        return living_or_schooled_under(org)
+    return schooled_under(org)
 
 
 def on_roll(as_of: dt.date) -> Q:
@@ -49,32 +152,19 @@ def on_roll(as_of: dt.date) -> Q:
     return Q(status=ChildStatus.ACTIVE) | Q(status=ChildStatus.LEFT, left_on__gt=as_of)
 
 
-class IdHolder(StrEnum):
-    """Who holds an ID number, as far as a user may know."""
-
-    NONE = "none"  # no child file has it
-    VISIBLE = "visible"  # a child the user may see
-    HIDDEN = "hidden"  # a child the user may not see (out of scope or archived)
-
-
-def id_number_holder(
-    *, user: AnyUser | None, id_hash: str, exclude_pk: int | None = None
-) -> IdHolder:
-    """Whether an ID number (its blind index) is on file, and if so whether the user may
-    see that child. No user (the command-line operator) sees nothing: a holder is HIDDEN."""
-    holders = Child.objects.filter(id_number_hash=id_hash)
-    if exclude_pk is not None:
-        holders = holders.exclude(pk=exclude_pk)
-    if not holders.exists():
-        return IdHolder.NONE
-    if user is not None and visible_children(user).filter(pk__in=holders).exists():
-        return IdHolder.VISIBLE
-    return IdHolder.HIDDEN
-
-
 def away_cutoff(as_of: dt.date) -> dt.date:
     """The latest start of an away period that counts on ``as_of``."""
     return as_of - AWAY_THRESHOLD
+
+
+def counts_away_from(start: dt.date) -> dt.date:
+    """The first day on which an away period starting on ``start`` counts
+    (``away_cutoff(day) >= start``): ``start`` plus ``AWAY_THRESHOLD``, moved on past
+    month ends (an absence from 30 November counts from 1 March, not 28 February)."""
+    day = start + AWAY_THRESHOLD
+    while away_cutoff(day) < start:
+        day += dt.timedelta(days=1)
+    return day
 
 
 def parent_away_on(
@@ -99,13 +189,16 @@ def left_behind_type_of(away: set[str] | frozenset[str]) -> LeftBehindType:
 _PARENTS = frozenset(str(r) for r in PARENT_RELATIONS)
 
 
-def _parent_away(relation: str, as_of: dt.date) -> Exists:
-    # ``parent_away_on`` as SQL.
-    return Exists(
-        AwayPeriod.objects.filter(
-            child=OuterRef("pk"), relation=relation, start__lte=away_cutoff(as_of)
-        ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
+def away_periods_counting(as_of: dt.date) -> QuerySet[AwayPeriod]:
+    """The away periods that make their parent count as away on ``as_of``:
+    ``parent_away_on`` as SQL."""
+    return AwayPeriod.objects.filter(start__lte=away_cutoff(as_of)).filter(
+        Q(end__isnull=True) | Q(end__gt=as_of)
     )
+
+
+def _parent_away(relation: str, as_of: dt.date) -> Exists:
+    return Exists(away_periods_counting(as_of).filter(child=OuterRef("pk"), relation=relation))
 
 
 def parent_away_filter(relation: str, as_of: dt.date) -> Q:
@@ -120,7 +213,9 @@ def _parent_unable(relation: str) -> Exists:
     )
 
 
-def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> QuerySet[Child]:
+def with_left_behind(
+    qs: QuerySet[Child], as_of: dt.date | None = None
+) -> QuerySet[ChildLeftBehind]:
     """Annotate ``left_behind_type`` (学籍口径) and ``civil_left_behind`` (民政口径).
 
     Education register: a parent away ≥ 3 months makes a one-parent left-behind child,
@@ -135,7 +230,7 @@ def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> Query
         father_unable=_parent_unable(father),
         mother_unable=_parent_unable(mother),
     )
-    return qs.annotate(
+    annotated = qs.annotate(
         left_behind_type=Case(
             When(father_away=True, mother_away=True, then=Value(LeftBehindType.BOTH_PARENTS)),
             When(Q(father_away=True) | Q(mother_away=True), then=Value(LeftBehindType.ONE_PARENT)),
@@ -156,6 +251,7 @@ def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> Query
             output_field=BooleanField(),
         ),
     )
+    return cast("QuerySet[ChildLeftBehind]", annotated)  # the stubs lose the annotations
 
 
 def left_behind_filter(as_of: dt.date | None = None) -> Q:
@@ -173,11 +269,9 @@ def left_behind_filter(as_of: dt.date | None = None) -> Q:
     # costly enough to switch on JIT compilation (seconds a query).
     return Q(
         Exists(
-            AwayPeriod.objects.filter(
-                child=OuterRef("pk"),
-                relation__in=(Relation.FATHER, Relation.MOTHER),
-                start__lte=away_cutoff(as_of),
-            ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
+            away_periods_counting(as_of).filter(
+                child=OuterRef("pk"), relation__in=(Relation.FATHER, Relation.MOTHER)
+            )
         )
     )
 
@@ -196,7 +290,7 @@ def civil_left_behind_filter(as_of: dt.date | None = None) -> Q:
     )
 
 
-def left_behind_only(qs: QuerySet[Child]) -> QuerySet[Child]:
+def left_behind_only(qs: QuerySet[ChildLeftBehind]) -> QuerySet[Child]:
     """Keep the left-behind children of a queryset annotated by ``with_left_behind``."""
     return qs.exclude(left_behind_type=LeftBehindType.NONE)
 
@@ -256,27 +350,18 @@ def care_by_filters(as_of: dt.date | None = None) -> dict[CareBy, Q]:
 
 def left_behind_history(child: Child) -> list[tuple[dt.date, dt.date | None, str]]:
     """The child's left-behind type over time, as (from, to, type) periods, from the
-    parents' away periods. ``to`` is None for the period still running."""
+    parents' away periods (``parent_away_on`` each day a period starts or stops
+    counting). ``to`` is None for the period still running."""
     periods = [p for p in child.away_periods.all() if p.relation in PARENT_RELATIONS]
     edges: set[dt.date] = set()
     for p in periods:
-        edges.add(p.start + AWAY_THRESHOLD)
+        edges.add(counts_away_from(p.start))
         if p.end:
             edges.add(p.end)
     history: list[tuple[dt.date, dt.date | None, str]] = []
     for day in sorted(edges):
-        away = {
-            p.relation
-            for p in periods
-            if p.start + AWAY_THRESHOLD <= day and (p.end is None or p.end > day)
-        }
-        kind = (
-            LeftBehindType.BOTH_PARENTS
-            if len(away) == 2
-            else LeftBehindType.ONE_PARENT
-            if away
-            else LeftBehindType.NONE
-        )
+        away = {p.relation for p in periods if parent_away_on(p.start, p.end, day)}
+        kind = left_behind_type_of(away)
         if history and history[-1][2] == kind:
             continue
         if history:
@@ -287,7 +372,7 @@ def left_behind_history(child: Child) -> list[tuple[dt.date, dt.date | None, str
     return history
 
 
-def search_children(qs: QuerySet[Child], text: str) -> QuerySet[Child]:
+def search_children(qs: QuerySet[_C], text: str) -> QuerySet[_C]:
     """Match a name, its full pinyin or its initials (王子涵: 王子, wangzi, wzh)."""
     text = "".join(text.split())
     if not text:
@@ -302,7 +387,7 @@ def active_pairings(kind: str, to_attr: str) -> Prefetch:
     """Prefetch a child's pairing of ``kind`` in force into the list ``child.<to_attr>``."""
     return Prefetch(
         "pairings",
-        queryset=Pairing.objects.filter(kind=kind, ended_on__isnull=True).select_related("mentor"),
+        queryset=Pairing.objects.filter(pairing_in_force(), kind=kind).select_related("mentor"),
         to_attr=to_attr,
     )
 

@@ -10,7 +10,6 @@ The org's own indicators are one call of ``indicators_for``, the same call as
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -20,13 +19,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carenet.care.models import CareKind
-from carenet.care.selectors import Task, tasks_for
+from carenet.care.selectors import Task, mentor_rows, tasks_for
 from carenet.children.access import Permission, sees_whole, visible_children
 from carenet.children.models import (
     GuardianshipQuality,
     LeftBehindType,
-    Pairing,
-    PairingKind,
 )
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
 from carenet.dashboards.counts import Counts, chart_counts, months
@@ -39,7 +36,6 @@ from carenet.indicators.selectors import (
     counted_children,
     indicators_for,
 )
-from carenet.lib.names import person_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, primary_membership, user_memberships, visible_orgs
 
@@ -116,9 +112,14 @@ class TeacherRow:
 
     label: str
     mentor_id: int | None
-    tasks: int
+    tasks: int  # under a mentor: 待办 (已逾期 + 本周到期); under a school: 应做 (人次)
     overdue: int
     url: str
+
+    @property
+    def due_this_week(self) -> int:
+        """Under a mentor: 本周到期 (``care.selectors.task_counts``)."""
+        return self.tasks - self.overdue
 
 
 @dataclass
@@ -135,6 +136,8 @@ class Dashboard:
     guardian_ages: list[Bar]
     guardian_capacity: list[Bar]
     provinces: list[Bar]
+    teachers_total: int = 0  # rows before the cut to ``OVERDUE_TEACHERS``
+    provinces_total: int = 0  # provinces before the cut to ``PROVINCES``
 
 
 def child_list_url(org: Org, **filters: str) -> str:
@@ -168,39 +171,22 @@ def care_trend(org: Org, counts: Counts, *, as_of: dt.date) -> Trend:
     return Trend(labels, series, urls)
 
 
-def overdue_per_teacher(org: Org, tasks: list[Task]) -> list[TeacherRow]:
-    """Care tasks and overdue tasks per mentor (代理家长) of the children, most overdue
-    first (the first ``OVERDUE_TEACHERS``); children without a mentor in one row. One
-    query for the mentors."""
-    if not tasks:
-        return []
-    mentors: dict[int, tuple[int, str]] = {}
-    for child_id, mentor_id, first, last, username in Pairing.objects.filter(
-        child__in={t.child.pk for t in tasks}, kind=PairingKind.MENTOR, ended_on__isnull=True
-    ).values_list(
-        "child_id", "mentor_id", "mentor__first_name", "mentor__last_name", "mentor__username"
-    ):
-        mentors[child_id] = (mentor_id, person_name(first, last, username))
-    totals: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
-    names: dict[int | None, str] = {None: _("（未结对）")}
-    for task in tasks:
-        mentor_id, name = mentors.get(task.child.pk, (None, ""))
-        if mentor_id is not None:
-            names[mentor_id] = name
-        totals[mentor_id][0] += 1
-        totals[mentor_id][1] += task.overdue
-    ordered = sorted(totals.items(), key=lambda item: (-item[1][1], names[item[0]]))
+def overdue_per_teacher(org: Org, tasks: list[Task], as_of: dt.date) -> list[TeacherRow]:
+    """The 待办 per mentor (代理家长) of the children, 已逾期 and 本周到期
+    (``care.selectors.mentor_rows``, the table of 我的待办's school view), most overdue
+    first; children without a mentor in one row. All of them: the page shows the first
+    ``OVERDUE_TEACHERS`` and says so."""
     return [
         TeacherRow(
-            label=names[mentor_id],
-            mentor_id=mentor_id,
-            tasks=count,
-            overdue=overdue,
+            label=row.label,
+            mentor_id=row.mentor_id,
+            tasks=row.tasks,
+            overdue=row.overdue,
             url=child_list_url(
-                org, mentor=str(mentor_id) if mentor_id else "none", left_behind="any"
+                org, mentor=str(row.mentor_id) if row.mentor_id else "none", left_behind="any"
             ),
         )
-        for mentor_id, (count, overdue) in ordered[:OVERDUE_TEACHERS]
+        for row in mentor_rows(tasks, as_of)
     ]
 
 
@@ -248,14 +234,14 @@ def guardian_figures(org: Org, counts: Counts) -> tuple[list[Bar], list[Bar]]:
 
 def work_provinces(org: Org, counts: Counts) -> list[Bar]:
     """The provinces where the parents of the children in care work, most parents first
-    (the first ``PROVINCES``)."""
+    (all of them: the page shows the first ``PROVINCES`` and says so)."""
     provinces = sorted(
         ((name.split(":", 1)[1], n) for name, n in counts.items() if name.startswith("province:")),
         key=lambda item: (-item[1], item[0]),
     )
     return [
         Bar(name, n, child_list_url(org, left_behind="any", work_province=name))
-        for name, n in provinces[:PROVINCES]
+        for name, n in provinces
     ]
 
 
@@ -272,7 +258,7 @@ def overdue_per_school(org: Org, rows: list[OrgIndicators], as_of: dt.date) -> l
                 TeacherRow(row.org.name, None, due, due - done, dashboard_url(row.org, as_of))
             )
     found.sort(key=lambda r: (-r.overdue, r.label))
-    return found[:OVERDUE_TEACHERS]
+    return found
 
 
 def dashboard_url(org: Org, as_of: dt.date) -> str:
@@ -306,9 +292,10 @@ def dashboard(user: AnyUser, org: Org, *, as_of: dt.date) -> Dashboard:
             else []
         )
         overdue_by = "mentor"
-        overdue = overdue_per_teacher(org, tasks)
+        overdue = overdue_per_teacher(org, tasks, as_of)
     counts = chart_counts(org, as_of=as_of, children=children, whole=sees_whole(user, org))
     ages, capacity = guardian_figures(org, counts)
+    provinces = work_provinces(org, counts)
     return Dashboard(
         org=org,
         as_of=as_of,
@@ -316,12 +303,14 @@ def dashboard(user: AnyUser, org: Org, *, as_of: dt.date) -> Dashboard:
         rows=rows,
         row_kind=row_kind,
         trend=care_trend(org, counts, as_of=as_of),
-        teachers=overdue,
+        teachers=overdue[:OVERDUE_TEACHERS],
         overdue_by=overdue_by,
+        teachers_total=len(overdue),
+        provinces_total=len(provinces),
         left_behind=left_behind_types(org, counts),
         guardian_ages=ages,
         guardian_capacity=capacity,
-        provinces=work_provinces(org, counts),
+        provinces=provinces[:PROVINCES],
     )
 
 
@@ -372,9 +361,15 @@ def chart_data(board: Dashboard) -> dict[str, Any]:
         "teachers": {
             "labels": [t.label for t in board.teachers],
             "overdue": [t.overdue for t in board.teachers],
-            "tasks": [t.tasks for t in board.teachers],
+            "tasks": [
+                t.tasks if board.overdue_by == OrgKind.SCHOOL else t.due_this_week
+                for t in board.teachers
+            ],
             "urls": [t.url for t in board.teachers],
-            "names": {"overdue": _("逾期"), "tasks": _("待办")},
+            "names": {
+                "overdue": _("已逾期"),
+                "tasks": _("应做") if board.overdue_by == OrgKind.SCHOOL else _("本周到期"),
+            },
         },
         "left_behind": _bars_json(board.left_behind),
         "guardian_ages": _bars_json(board.guardian_ages),

@@ -8,7 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carenet.children.access import Permission, visible_children
-from carenet.children.selectors import children_page
+from carenet.children.selectors import (
+    POPULATION_DEFINITIONS,
+    POPULATION_LABELS,
+    Population,
+    children_page,
+)
 from carenet.dashboards import selectors
 from carenet.dashboards.forms import DashboardQuery
 from carenet.indicators.drill import (
@@ -30,7 +35,16 @@ def _query(request: HttpRequest) -> tuple[Org | None, DashboardQuery, dict]:
     org = selectors.dashboard_org(request.user, code)
     if org is None and code:
         raise Http404
-    context = {"form": form, "as_of": as_of, "counted": counted, "notices": notices, "org": org}
+    context = {
+        "form": form,
+        "as_of": as_of,
+        "counted": counted,
+        "notices": notices,
+        "org": org,
+        # The indicators and the dashboards count the org's children by school.
+        "population_label": POPULATION_LABELS[Population.SCHOOLS],
+        "population_definition": POPULATION_DEFINITIONS[Population.SCHOOLS],
+    }
     if org is not None:
         context["picker"] = selectors.picker_orgs(request.user, org)
     return org, form, context

@@ -30,8 +30,8 @@ from carenet.exchange.export import (
     Layout,
     PaperForm,
     TooManyRows,
-    children_under,
     print_groups,
+    register_children,
     register_rows,
     render_csv,
     render_pdf_register,
@@ -71,7 +71,7 @@ def export_children(user: AnyUser, org: Org, *, unmasked: bool) -> QuerySet[Chil
     """The children in care under ``org`` that the user may see — or, unmasked, only those
     whose ID numbers and phones the user may see in full."""
     action = Permission.SEE_CONTACTS if unmasked else Permission.VIEW_CHILDREN
-    return children_under(org, visible_children(user, action))
+    return register_children(org, visible_children(user, action))
 
 
 def attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:

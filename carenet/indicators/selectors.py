@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -74,12 +75,13 @@ from carenet.children.selectors import (
     care_by_filters,
     left_behind_filter,
     on_roll,
+    pairing_in_force,
     parent_away_filter,
+    schooled_under,
 )
 from carenet.children.services import LEAVE_SCHOOLING
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.selectors import org_ids_under
 from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
 from carenet.support.selectors import (
     guardian_attended,
@@ -158,15 +160,9 @@ def percentage(numerator: int, denominator: int) -> float | None:
 
 
 def org_filter(org: Org) -> Q:
-    """The filter on Child of the children under an org (see the module docstring)."""
-    if org.kind == OrgKind.VILLAGE:
-        return Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
-    if org.kind in (OrgKind.GRADE, OrgKind.CLASS):
-        return Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
-    schools = Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
-    if org.kind == OrgKind.SCHOOL:
-        return schools
-    return schools | Q(school__isnull=True, village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+    """The filter on Child of the children under an org, as the indicators count them:
+    by school (``children.selectors.schooled_under``, ``Population.SCHOOLS``)."""
+    return schooled_under(org)
 
 
 def unit_filter(units: list[int]) -> Q:
@@ -367,9 +363,9 @@ def mentored(as_of: dt.date) -> Q:
     """A mentor (代理家长) pairing in force on ``as_of``."""
     return Q(
         Exists(
-            Pairing.objects.filter(
-                child=OuterRef("pk"), kind=PairingKind.MENTOR, started_on__lte=as_of
-            ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=as_of))
+            Pairing.objects.filter(pairing_in_force(as_of), child=OuterRef("pk")).filter(
+                kind=PairingKind.MENTOR
+            )
         )
     )
 
@@ -543,7 +539,9 @@ def counts_by_school(
         parts[unit] = {}
         for kind in TASK_KINDS.values():
             without, with_village = rules[unit][kind]
-            split = [(without, None)] if without == with_village else []
+            split: list[tuple[Any, bool | None]] = (
+                [(without, None)] if without == with_village else []
+            )
             split = split or [(without, False), (with_village, True)]
             parts[unit][kind] = [
                 (
@@ -557,7 +555,7 @@ def counts_by_school(
                 if rule is not None
             ]
     with without_jit():
-        rows = list(
+        rows: list[Any] = list(  # dicts: the unit, then the **columns
             base.values(unit=Coalesce("school_id", "village_id")).annotate(**columns).order_by()
         )
     missing = {row["unit"] for row in rows} - set(plans)
@@ -597,7 +595,7 @@ def _marked(plans: dict[int, CarePlan], units: Iterable[Org]) -> dict[int, CareP
         kind = kinds.get(unit, OrgKind.SCHOOL)
         if getattr(plan, "unit_kind", kind) != kind:
             plan = copy.copy(plan)
-        plan.unit_kind = kind
+        plan.unit_kind = kind  # type: ignore[attr-defined]  # marks this (copied) plan
         marked[unit] = plan
     return marked
 
@@ -618,7 +616,7 @@ def _fractions(counts: Counts) -> dict[str, tuple[int, int]]:
     return fractions
 
 
-def indicators_from(fractions: dict[str, tuple[int, int]], targets: dict) -> list[Indicator]:
+def indicators_from(fractions: Mapping[str, Sequence[int]], targets: dict) -> list[Indicator]:
     """The indicators of every key from (numerator, denominator) pairs (a missing key is
     0 / 0) and a plan's targets."""
     indicators = []

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NotificationKind(models.TextChoices):
-    TASK_DUE = "task_due", _("即将到期")
+    TASK_DUE = "task_due", _("本周到期")
     TASK_OVERDUE = "task_overdue", _("已逾期")
 
 

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from carenet.children.access import working_list_memberships
 from carenet.children.models import Pairing, PairingKind
+from carenet.children.selectors import pairing_in_force
 from carenet.notify.models import Notification
 from carenet.orgs.models import Membership
 from carenet.orgs.selectors import AnyUser
@@ -15,14 +16,14 @@ from carenet.orgs.selectors import AnyUser
 def inbox(user: AnyUser) -> QuerySet[Notification]:
     """A user's own notifications, newest first."""
     return (
-        Notification.objects.filter(user_id=user.pk)
+        Notification.objects.filter(user_id=user.pk)  # type: ignore[misc]  # an anonymous pk (None) matches no row
         .select_related("child")
         .order_by("-created_at", "-pk")
     )
 
 
 def unread_count(user: AnyUser) -> int:
-    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()  # type: ignore[misc]  # an anonymous pk (None) matches no row
 
 
 def reminded_users() -> QuerySet:
@@ -30,7 +31,7 @@ def reminded_users() -> QuerySet:
     or grade, as in ``care.selectors.my_children``), village directors and active
     mentors."""
     teachers = Membership.objects.filter(working_list_memberships()).values("user_id")
-    mentors = Pairing.objects.filter(kind=PairingKind.MENTOR, ended_on__isnull=True).values(
+    mentors = Pairing.objects.filter(pairing_in_force(), kind=PairingKind.MENTOR).values(
         "mentor_id"
     )
     return (

@@ -20,15 +20,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from carenet.care.selectors import Task, my_tasks
+from carenet.care.selectors import Task, my_tasks, worklist_until
 from carenet.notify.models import Notification, NotificationKind
 from carenet.notify.selectors import reminded_users
 from carenet.notify.senders import get_sender
 
 logger = logging.getLogger("carenet.notify")
 
-# Tasks due within this many days (today included) are announced ahead of time.
-REMIND_AHEAD_DAYS = 3
 # A claim older than this belongs to a run that died: its rows may be claimed again.
 CLAIM_TIMEOUT = dt.timedelta(minutes=15)
 
@@ -54,7 +52,7 @@ def _notification_for(user_id: int, task: Task) -> Notification:
     if task.overdue:
         title = _("%(child)s的%(kind)s已逾期（应于 %(due)s 完成）") % values
     else:
-        title = _("%(child)s的%(kind)s将于 %(due)s 到期") % values
+        title = _("%(child)s的%(kind)s本周到期（%(due)s 前完成）") % values
     return Notification(
         user_id=user_id,
         county_code=child.county_code,
@@ -69,12 +67,12 @@ def _notification_for(user_id: int, task: Task) -> Notification:
 
 
 def notifications_create(*, today: dt.date) -> int:
-    """For every teacher and mentor, one notification per overdue task and per task due
-    within ``REMIND_AHEAD_DAYS``. Returns how many were new."""
-    until = today + dt.timedelta(days=REMIND_AHEAD_DAYS - 1)
+    """For every teacher and mentor, one notification per task of their 我的待办
+    (``my_tasks``): 已逾期 and 本周到期 (``care.selectors.worklist_until``), the same
+    tasks their working list shows. Returns how many were new."""
     created = 0
     for user in reminded_users().iterator():
-        tasks = my_tasks(user, as_of=today, until=until)
+        tasks = my_tasks(user, as_of=today, until=worklist_until(today))
         if not tasks:
             continue
         rows = {n.dedupe_key: n for n in (_notification_for(user.pk, t) for t in tasks)}

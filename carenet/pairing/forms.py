@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child, Pairing, PairingKind
+from carenet.lib.forms import model_choice
 from carenet.orgs.models import Org
 from carenet.pairing.selectors import (
     active_buddy_pairings,
@@ -25,7 +26,7 @@ class _PersonChoice(forms.ModelChoiceField):
 
 class _ChildChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Child) -> str:
-        return f"{obj.name}（{obj.school_class.name}）"
+        return f"{obj.name}（{obj.school_class.name}）"  # type: ignore[union-attr]  # pupils of a class
 
 
 class AssignForm(forms.Form):
@@ -34,10 +35,10 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = (
+        model_choice(self, "child").queryset = (
             school_left_behind(school).select_related("school_class").order_by("name_pinyin")
         )
-        self.fields["mentor"].queryset = school_teachers(school)
+        model_choice(self, "mentor").queryset = school_teachers(school)
 
 
 class HandoverForm(forms.Form):
@@ -49,13 +50,13 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["from_mentor"].queryset = handover_mentors(school)
-        self.fields["to_mentor"].queryset = school_teachers(school)
+        model_choice(self, "from_mentor").queryset = handover_mentors(school)
+        model_choice(self, "to_mentor").queryset = school_teachers(school)
 
 
 class _PupilChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Child) -> str:
-        return f"{obj.name}（{obj.school_class.name}）"
+        return f"{obj.name}（{obj.school_class.name}）"  # type: ignore[union-attr]  # pupils of a class
 
 
 class BuddyAssignForm(forms.Form):
@@ -66,15 +67,16 @@ class BuddyAssignForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = (
+        model_choice(self, "child").queryset = (
             school_left_behind(school)
             .select_related("school_class")
             .order_by("school_class__path", "name_pinyin", "pk")
         )
-        self.fields["buddy"].queryset = school_pupils(school)
+        model_choice(self, "buddy").queryset = school_pupils(school)
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         child, buddy = data.get("child"), data.get("buddy")
         if child and buddy:
             current = child.pairings.filter(kind=PairingKind.BUDDY, ended_on__isnull=True).first()
@@ -96,4 +98,4 @@ class BuddyEndForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pairing"].queryset = active_buddy_pairings(school)
+        model_choice(self, "pairing").queryset = active_buddy_pairings(school)

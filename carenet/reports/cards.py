@@ -15,6 +15,7 @@ confidential) never appears.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
@@ -29,7 +30,7 @@ from carenet.children.models import (
     LeftBehindType,
     Relation,
 )
-from carenet.children.selectors import with_left_behind
+from carenet.children.selectors import ChildLeftBehind, with_left_behind
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
@@ -60,7 +61,7 @@ def card_class(user: AnyUser, class_id: int) -> Org | None:
 
 def class_children(
     user: AnyUser, school_class: Org, *, left_behind_only: bool = False
-) -> QuerySet[Child]:
+) -> QuerySet[ChildLeftBehind]:
     """The children on the roll in the class that the user may see, in name order."""
     children = visible_children(user, Permission.VIEW_CHILDREN).filter(
         school_class=school_class, status=ChildStatus.ACTIVE
@@ -71,12 +72,12 @@ def class_children(
     return children.order_by("name_pinyin", "pk")
 
 
-def _mentors(children: list[Child]) -> dict[int, str]:
+def _mentors(children: Sequence[Child]) -> dict[int, str]:
     pairings = mentor_pairings(children).select_related("mentor")
     return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
 
 
-def _mentor_phones(children: list[Child]) -> dict[int, str]:
+def _mentor_phones(children: Sequence[Child]) -> dict[int, str]:
     """The mentor's phone (from their profile) per child, for the contact card."""
     from carenet.accounts.models import Person
 
@@ -90,7 +91,7 @@ def _mentor_phones(children: list[Child]) -> dict[int, str]:
     return {child: phones.get(mentor, "") for child, mentor in mentors.items()}
 
 
-def _township_names(children: list[Child]) -> dict[str, str]:
+def _township_names(children: Sequence[Child]) -> dict[str, str]:
     """Township names by path, for the villages of the children's addresses."""
     paths = {c.village.path[: -Org.steplen] for c in children if c.village is not None}
     return dict(Org.objects.filter(path__in=paths).values_list("path", "name"))
@@ -261,7 +262,7 @@ def _talk_line(record: CareRecord) -> TalkLine:
     )
 
 
-def talk_records(children: list[Child], month: dt.date) -> dict[int, list[CareRecord]]:
+def talk_records(children: Sequence[Child], month: dt.date) -> dict[int, list[CareRecord]]:
     """The talks of ``month`` of these children that may go on paper: kind talk, never
     confidential (counseling is another kind and always confidential), oldest first."""
     first, last = month_bounds(month)

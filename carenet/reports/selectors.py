@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from carenet.care.models import CareKind, CareRecord
 from carenet.children.access import Permission, default_document_org, holds
 from carenet.children.models import Child, FamilyMember, Pairing, PairingKind
+from carenet.children.selectors import pairing_in_force
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import AnyUser
 
@@ -27,9 +28,7 @@ def default_org(user: AnyUser, orgs: QuerySet[Org]) -> Org | None:
 
 def mentor_pairings(children: Iterable[Child]) -> QuerySet[Pairing]:
     """The mentor pairings in force of ``children`` (already in the reader's scope)."""
-    return Pairing.objects.filter(
-        child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True
-    )
+    return Pairing.objects.filter(pairing_in_force(), child__in=children, kind=PairingKind.MENTOR)
 
 
 def family_members(children: Iterable[Child]) -> QuerySet[FamilyMember]:

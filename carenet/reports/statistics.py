@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
+from typing import TYPE_CHECKING
 
 import xlsxwriter
 from dateutil.relativedelta import relativedelta
@@ -57,15 +58,14 @@ from carenet.children.access import Permission, holds, statistics_orgs
 from carenet.children.models import (
     OUT_OF_SCHOOL_STATES,
     PRESCHOOL_STATES,
-    AwayPeriod,
     Child,
     GuardianshipQuality,
     Relation,
     Schooling,
 )
 from carenet.children.selectors import (
-    AWAY_THRESHOLD,
     CareBy,
+    away_periods_counting,
     care_by_filters,
     filed_under_villages,
 )
@@ -73,6 +73,9 @@ from carenet.indicators.selectors import children_in_care
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The orgs a statistics table is made for (who makes it: ``Permission.MAKE_STATISTICS_TABLES``).
 TABLE_KINDS = (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL)
@@ -189,9 +192,7 @@ def _dimensions(qs: QuerySet[Child], as_of: dt.date) -> QuerySet[Child]:
     guardian's kind (``d_guardian``, from the joined guardian row) and the schooling.
     ``combination_columns`` maps them."""
     years = {n: as_of - relativedelta(years=n) for n in (6, 14, 17)}
-    away = AwayPeriod.objects.filter(
-        start__lte=as_of - AWAY_THRESHOLD, relation__in=(Relation.FATHER, Relation.MOTHER)
-    ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
+    away = away_periods_counting(as_of).filter(relation__in=(Relation.FATHER, Relation.MOTHER))
     named = Q(guardian__name__gt="")
     text = CharField()
     return qs.annotate(
@@ -307,7 +308,7 @@ class StatisticsTable:
         return _("%(org)s留守儿童基本情况统计表") % {"org": self.org.name}
 
 
-_ROW_HEADINGS = {
+_ROW_HEADINGS: dict[str, StrOrPromise] = {
     OrgKind.COUNTY: gettext_lazy("乡镇（单位）"),
     OrgKind.TOWNSHIP: gettext_lazy("学校"),
     OrgKind.SCHOOL: gettext_lazy("年级"),

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -30,9 +31,9 @@ from carenet.care.models import CareKind, CareRecord
 from carenet.childplans.models import IndividualPlan, StudyPlan
 from carenet.children.access import Permission, visible_children
 from carenet.children.models import (
-    AwayPeriod,
     Child,
     ChildStatus,
+    Education,
     FamilyMember,
     Gender,
     GuardianshipQuality,
@@ -40,13 +41,13 @@ from carenet.children.models import (
     PairingKind,
     Relation,
 )
-from carenet.children.selectors import AWAY_THRESHOLD, CIVIL_AGE_LIMIT
-from carenet.indicators.selectors import (
-    Indicator,
-    children_in_care,
-    indicators_for,
-    org_filter,
+from carenet.children.selectors import (
+    civil_left_behind_filter,
+    pairing_in_force,
+    parent_away_filter,
+    schooled_under,
 )
+from carenet.indicators.selectors import Indicator, children_in_care, indicators_for
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import AnyUser
 from carenet.support.models import Activity, ActivityKind
@@ -113,6 +114,10 @@ CASE_DETAIL_FIELDS = (
     ("needs", N_("需要的帮助")),
 )
 MAX_CASES = 10
+# A guardian this old (or older) is counted as old in the draft's 存在问题.
+OLD_GUARDIAN_AGE = 60
+# Schooling counted as little in the draft's 存在问题.
+LITTLE_SCHOOLING = (Education.NONE, Education.PRIMARY)
 CASE_CHOICES = 200
 
 
@@ -183,6 +188,8 @@ class Basics:
     guardians: tuple[Row, ...]  # by the guardian's kinship (祖父母, …)
     guardianship: tuple[Row, ...]  # by the quality of guardianship
     no_guardian: int
+    old_guardians: int = 0  # guardians aged 60 or more (their age on file)
+    little_schooled_guardians: int = 0  # guardians with primary school or less on file
 
 
 @dataclass
@@ -253,11 +260,11 @@ def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 # --- scope ----------------------------------------------------------------------------
 
 
-def children_under(org: Org, children: QuerySet[Child]) -> QuerySet[Child]:
-    """Every child file under the org in the scope (left or active, not archived): whose
-    records count as the org's work."""
-    base = children
-    return base.filter(org_filter(org)).exclude(status=ChildStatus.ARCHIVED)
+def summarised_children(org: Org, children: QuerySet[Child]) -> QuerySet[Child]:
+    """Every child file of the org by school (``schooled_under``, as the indicators count)
+    in the scope ``children``, left or active, not archived: whose records count as the
+    org's work."""
+    return children.filter(schooled_under(org)).exclude(status=ChildStatus.ARCHIVED)
 
 
 def readable_records(user: AnyUser) -> QuerySet[CareRecord]:
@@ -284,7 +291,7 @@ def case_candidates(
     their records for the operator). Newest first."""
     base = CareRecord.objects.all() if records is None else records
     return (
-        base.filter(child__in=children_under(org, children), date__gte=start, date__lte=end)
+        base.filter(child__in=summarised_children(org, children), date__gte=start, date__lte=end)
         .select_related("child", "child__school_class")
         .order_by("-date", "-pk")
     )
@@ -293,42 +300,17 @@ def case_candidates(
 # --- the summary ----------------------------------------------------------------------
 
 
-def _away(relation: str, as_of: dt.date) -> Q:
-    return Q(
-        Exists(
-            AwayPeriod.objects.filter(
-                child=OuterRef("pk"), relation=relation, start__lte=as_of - AWAY_THRESHOLD
-            ).filter(Q(end__isnull=True) | Q(end__gt=as_of))
-        )
-    )
-
-
-def _unable(relation: str) -> Q:
-    return Q(
-        Exists(
-            FamilyMember.objects.filter(child=OuterRef("pk"), relation=relation, can_guard=False)
-        )
-    )
-
-
 def _active_pairing(kind: str, as_of: dt.date) -> Q:
     return Q(
-        Exists(
-            Pairing.objects.filter(child=OuterRef("pk"), kind=kind, started_on__lte=as_of).filter(
-                Q(ended_on__isnull=True) | Q(ended_on__gt=as_of)
-            )
-        )
+        Exists(Pairing.objects.filter(pairing_in_force(as_of), child=OuterRef("pk"), kind=kind))
     )
 
 
 def _basics(org: Org, end: dt.date, children: QuerySet[Child]) -> Basics:
     in_care = children_in_care(org, as_of=end, children=children)
-    father, mother = _away(Relation.FATHER, end), _away(Relation.MOTHER, end)
-    civil = Q(birth_date__gt=end - relativedelta(years=CIVIL_AGE_LIMIT), rural_hukou=True) & (
-        (father & mother)
-        | (father & _unable(Relation.MOTHER))
-        | (mother & _unable(Relation.FATHER))
-    )
+    father = parent_away_filter(Relation.FATHER, end)
+    mother = parent_away_filter(Relation.MOTHER, end)
+    civil = civil_left_behind_filter(end)
     counts = in_care.aggregate(
         total=Count("pk"),
         both=Count("pk", filter=father & mother),
@@ -340,14 +322,13 @@ def _basics(org: Org, end: dt.date, children: QuerySet[Child]) -> Basics:
         buddies=Count("pk", filter=_active_pairing(PairingKind.BUDDY, end)),
     )
     base = children
-    children_total = base.filter(org_filter(org), status=ChildStatus.ACTIVE).aggregate(
+    children_total = base.filter(schooled_under(org), status=ChildStatus.ACTIVE).aggregate(
         n=Count("pk")
     )["n"]
     mentors = (
         Pairing.objects.filter(
-            child__in=in_care.values("pk"), kind=PairingKind.MENTOR, started_on__lte=end
+            pairing_in_force(end), child__in=in_care.values("pk"), kind=PairingKind.MENTOR
         )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=end))
         .exclude(mentor__isnull=True)
         .aggregate(n=Count("mentor", distinct=True))["n"]
     )
@@ -359,6 +340,10 @@ def _basics(org: Org, end: dt.date, children: QuerySet[Child]) -> Basics:
         guardians.values_list("guardianship_quality").annotate(n=Count("pk")).order_by()
     )
     with_guardian = sum(row["n"] for row in by_kinship)
+    guardian_counts = guardians.aggregate(
+        old=Count("pk", filter=Q(age__gte=OLD_GUARDIAN_AGE)),
+        little=Count("pk", filter=Q(education__in=LITTLE_SCHOOLING)),
+    )
     quality_rows = [
         Row(str(label), by_quality.get(value, 0))
         for value, label in GuardianshipQuality.choices
@@ -382,6 +367,8 @@ def _basics(org: Org, end: dt.date, children: QuerySet[Child]) -> Basics:
         guardians=tuple(Row(row["kinship"] or _("未填写"), row["n"]) for row in by_kinship),
         guardianship=tuple(quality_rows),
         no_guardian=total - with_guardian,
+        old_guardians=guardian_counts["old"],
+        little_schooled_guardians=guardian_counts["little"],
     )
 
 
@@ -407,7 +394,7 @@ def _work(
     }
     rows = (
         CareRecord.objects.filter(
-            child__in=children_under(org, children).values("pk"),
+            child__in=summarised_children(org, children).values("pk"),
             date__gte=start,
             date__lte=end,
         )
@@ -415,7 +402,7 @@ def _work(
         .annotate(n=Count("pk"), kids=Count("child", distinct=True), **per_month)
         .order_by()
     )
-    by_kind = {row["kind"]: row for row in rows}
+    by_kind: dict[str, Any] = {row["kind"]: row for row in rows}
     work = [
         WorkRow(
             kind=str(kind),
@@ -438,8 +425,8 @@ def _activities(
 ) -> list[ActivityRow]:
     """Activities held in the period by the org or an org under it (a school's and its
     classes'; a township's schools, classes and villages), by kind, and the distinct
-    children in scope (``children_under``) who took part: one ``GROUP BY kind``."""
-    in_scope = Q(participation__child__in=children_under(org, children).values("pk"))
+    children in scope (``summarised_children``) who took part: one ``GROUP BY kind``."""
+    in_scope = Q(participation__child__in=summarised_children(org, children).values("pk"))
     rows = (
         Activity.objects.filter(
             org__path__startswith=org.path, held_on__gte=start, held_on__lte=end
@@ -451,7 +438,7 @@ def _activities(
         )
         .order_by()
     )
-    by_kind = {row["kind"]: row for row in rows}
+    by_kind: dict[str, Any] = {row["kind"]: row for row in rows}
     return [
         ActivityRow(
             kind=str(kind),
@@ -574,12 +561,16 @@ def _draft_problems(summary: WorkSummary) -> list[str]:
         )
     if basics.no_guardian:
         lines.append(_("有%(n)d名留守儿童的委托监护人信息尚未登记。") % {"n": basics.no_guardian})
-    lines.append(
-        _(
-            "部分留守儿童的委托监护人年龄偏大、文化程度不高，家庭教育和监护能力有待提高；"
-            "外出务工父母与孩子的亲情沟通仍需加强。"
+    # Only what is counted: the guardians' age and schooling as filed.
+    if basics.old_guardians:
+        lines.append(
+            _("有%(n)d名留守儿童的委托监护人年龄在60岁及以上。") % {"n": basics.old_guardians}
         )
-    )
+    if basics.little_schooled_guardians:
+        lines.append(
+            _("有%(n)d名留守儿童的委托监护人文化程度为小学及以下。")
+            % {"n": basics.little_schooled_guardians}
+        )
     return lines
 
 
@@ -617,7 +608,7 @@ def work_summary_build(
     if start > end:
         raise ValueError("the period starts after it ends")
     work, months, month_kinds, records_total = _work(org, start, end, children)
-    under = children_under(org, children).values("pk")
+    under = summarised_children(org, children).values("pk")
     summary = WorkSummary(
         org=org,
         start=start,

@@ -13,16 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from carenet.children.models import Child, ChildStatus, Pairing
+from carenet.children.selectors import pairing_in_force
 from carenet.orgs.grades import class_name_next, grade_level
 from carenet.orgs.models import Org, OrgKind, SchoolStage
 from carenet.schoolyear.models import ClassTeacherCheck, SchoolYearStart
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 # Stage → (first grades, last grades): 完全中学 has two of each (初中 and 高中).
 STAGES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
@@ -146,7 +147,7 @@ def _count_graduates(plans: list[SchoolPlan]) -> None:
         owner[class_id].graduates.append(pk)
         child_plan[pk] = owner[class_id]
     in_force = Pairing.objects.filter(
-        Q(child__in=list(child_plan)) | Q(buddy__in=list(child_plan)), ended_on__isnull=True
+        pairing_in_force(), Q(child__in=list(child_plan)) | Q(buddy__in=list(child_plan))
     )
     for child_id, buddy_id in in_force.values_list("child_id", "buddy_id"):
         plan = child_plan.get(child_id) or child_plan.get(buddy_id)

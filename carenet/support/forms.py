@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.forms import ServiceErrorsMixin
 from carenet.children.models import Child, FamilyMember
-from carenet.lib.forms import date_field
+from carenet.lib.forms import date_field, model_choice
 from carenet.support.models import ActivityKind, LegalAidProvider
 
 
@@ -67,7 +67,7 @@ class ParentSessionForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, offered: QuerySet[FamilyMember], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = offered
+        model_choice(self, "attendees").queryset = offered
 
 
 class _ChildChoice(forms.ModelMultipleChoiceField):
@@ -101,4 +101,4 @@ class ActivityForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, offered: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["participants"].queryset = offered
+        model_choice(self, "participants").queryset = offered

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Field, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
+from django.utils.functional import Promise
 
 from carenet.care.models import CareRecord
 from carenet.children.access import (
@@ -30,13 +32,17 @@ from carenet.children.models import (
     RiskLevel,
 )
 from carenet.children.selectors import (
+    POPULATION_DEFINITIONS,
+    POPULATION_LABELS,
+    Population,
     active_pairings,
     left_behind_only,
+    pairing_in_force,
+    population_filter,
     search_children,
     with_left_behind,
 )
 from carenet.dashboards.bands import guardian_age_filter
-from carenet.indicators.selectors import org_filter
 from carenet.orgs.models import Membership, Org, OrgKind
 from carenet.orgs.selectors import AnyUser
 
@@ -60,6 +66,44 @@ def home_counts(user: AnyUser) -> dict[str, int]:
     """Children on the roll in the user's scope: total, left-behind, both parents away,
     high risk. One query."""
     return with_left_behind(active_children(user)).aggregate(**_counts())
+
+
+# The orgs whose children have two populations worth telling apart on the home page.
+_AREA_KINDS = (OrgKind.COUNTY, OrgKind.TOWNSHIP)
+
+
+@dataclass(frozen=True)
+class PopulationCounts:
+    """The home counters of one population of an org's children (``Population``)."""
+
+    population: str
+    label: Promise
+    definition: Promise
+    counts: dict[str, int]
+    query: str  # the child list's filter for it (``?org=…&population=…``)
+
+
+def home_populations(user: AnyUser, membership: Membership | None) -> list[PopulationCounts]:
+    """For a county or township: the home counters (``home_counts``) of the org's children
+    by school (the population of the dashboards and the indicators) and by residence or
+    school (the scope of a township supervisor), each with its name. None for others:
+    their one population is their scope."""
+    if membership is None or membership.org.kind not in _AREA_KINDS:
+        return []
+    org = membership.org
+    found = []
+    for population in Population:
+        children = active_children(user).filter(population_filter(org, population))
+        found.append(
+            PopulationCounts(
+                population=str(population),
+                label=POPULATION_LABELS[population],
+                definition=POPULATION_DEFINITIONS[population],
+                counts=with_left_behind(children).aggregate(**_counts()),
+                query=urlencode({"org": org.code, "population": str(population)}),
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -137,7 +181,8 @@ class ChildFilters:
     category: str = ""
     risk: str = ""
     # Filters behind the dashboard charts (carenet.dashboards), given by their links.
-    org: Org | None = None  # children under an org, counted as the indicators count them
+    org: Org | None = None  # children of an org, by ``population`` (default by school)
+    population: str = ""  # a ``Population``: by school (the indicators'), or by residence
     mentor: str = ""  # a mentor's user id, or NO_MENTOR
     record: str = ""  # children with a care record of this kind …
     month: dt.date | None = None  # … (or of any kind) in the month of this day
@@ -177,10 +222,11 @@ def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
 def _chart_filters(qs: QuerySet[Child], filters: ChildFilters) -> QuerySet[Child]:
     """The filters the dashboard charts link with (each an indexed ``EXISTS``)."""
     if filters.org:
-        qs = qs.filter(org_filter(filters.org))
+        population = Population(filters.population or Population.SCHOOLS)
+        qs = qs.filter(population_filter(filters.org, population))
     if filters.mentor:
         mentors = Pairing.objects.filter(
-            child=OuterRef("pk"), kind=PairingKind.MENTOR, ended_on__isnull=True
+            pairing_in_force(), child=OuterRef("pk"), kind=PairingKind.MENTOR
         )
         if filters.mentor == NO_MENTOR:
             qs = qs.filter(~Exists(mentors))
@@ -243,7 +289,7 @@ class Change:
     fields: list[str] = field(default_factory=list)
 
 
-def _changes_of(model: type, records: list[Any], subject: str) -> list[Change]:
+def _changes_of(model: type[Model], records: list[Any], subject: str) -> list[Change]:
     """Changes from history ``records`` (newest first). The oldest record shown needs the
     one before it to diff against, so callers fetch one more than they show."""
     changes = []
@@ -255,7 +301,10 @@ def _changes_of(model: type, records: list[Any], subject: str) -> list[Change]:
         if previous is None:
             continue
         delta = record.diff_against(previous)
-        names = [str(model._meta.get_field(name).verbose_name) for name in delta.changed_fields]
+        names = [
+            str(cast(Field, model._meta.get_field(name)).verbose_name)  # a diff: concrete fields
+            for name in delta.changed_fields
+        ]
         if names:
             changes.append(Change(record.history_date, record.history_user, subject, False, names))
     return changes

@@ -25,6 +25,8 @@ from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import GRANDPARENT_RELATIONS, Child, Relation
 from carenet.children.selectors import left_behind_history, selectable_villages
 from carenet.children.services import child_save, latest_away_period
+from carenet.lib.forms import label_choices, model_choice
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import primary_membership
 from carenet.web import selectors
@@ -59,6 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "membership": membership,
         "counts": selectors.home_counts(user),
+        "populations": selectors.home_populations(user, membership),
         "breakdown": selectors.org_breakdown(user, membership),
         "class_children": class_children[:HOME_LIST_LENGTH],
         "class_children_count": class_children.count(),
@@ -89,8 +92,8 @@ def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
         "grandparents": [family[r] for r in GRANDPARENT_RELATIONS if r in family],
         "father_away": latest_away_period(child, Relation.FATHER),
         "mother_away": latest_away_period(child, Relation.MOTHER),
-        "mentor": next(iter(child.active_mentors), None),
-        "buddy": next(iter(child.active_buddies), None),
+        "mentor": next(iter(child.active_mentors), None),  # type: ignore[attr-defined]  # prefetched
+        "buddy": next(iter(child.active_buddies), None),  # type: ignore[attr-defined]  # prefetched
         **_masking(request, child),
     }
 
@@ -131,7 +134,7 @@ def child_card(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_create(request: HttpRequest) -> HttpResponse:
+def child_create(request: AuthenticatedRequest) -> HttpResponse:
     classes = editable_classes(request.user)
     if not classes.exists() and not filing_villages(request.user).exists():
         raise PermissionDenied(_("您没有新建儿童档案的权限。"))
@@ -140,7 +143,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def child_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     child = _child_or_404(request, pk)
     if not user_may(request.user, Permission.EDIT_CHILDREN, child):
         raise PermissionDenied(_("您可以查看该儿童的档案，但无权修改。"))
@@ -148,7 +151,7 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _child_form_page(
-    request: HttpRequest, *, child: Child | None, classes: QuerySet[Org]
+    request: AuthenticatedRequest, *, child: Child | None, classes: QuerySet[Org]
 ) -> HttpResponse:
     """The create/edit form: all-or-nothing save, or the form again with every error.
 
@@ -171,7 +174,7 @@ def _child_form_page(
         id_checks_allowed=id_checks_allowed(user=request.user),
         filing_villages=filing_villages(request.user),
     )
-    form.fields["school_class"].label_from_instance = class_label
+    label_choices(model_choice(form, "school_class"), class_label)
     family = family_forms(data, child=child, masked=masked)
     if data is not None:
         valid = [form.is_valid(), *(member.is_valid() for member in family.values())]

@@ -19,9 +19,10 @@ from carenet.api.schemas import (
     ValidationErrorOut,
 )
 from carenet.care.models import DETAIL_FIELDS, CareRecord
-from carenet.care.selectors import my_tasks, tasks_for, week_end
+from carenet.care.selectors import my_tasks, task_counts, tasks_for, worklist_until
 from carenet.care.services import record_create
 from carenet.children.access import visible_children
+from carenet.lib.http import AuthenticatedRequest
 from carenet.lib.names import user_name
 
 router = Router()
@@ -50,7 +51,7 @@ def record_item(record: CareRecord) -> dict:
     tags=["care"],
 )
 def records_create(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     payload: RecordIn,
     child_id: int = Path(..., alias="id", ge=1, le=MAX_ID),
 ) -> Status:
@@ -88,15 +89,23 @@ def records_create(
     tags=["care"],
 )
 def tasks_due(request: HttpRequest, filters: Query[TaskFilters]) -> dict:
-    """Tasks due by the end of the week of ``as_of`` (overdue ones included), overdue
-    first, then by the child's risk."""
+    """待办 on ``as_of``: tasks overdue (已逾期) and due by the end of its week (本周到期),
+    as 我的待办 shows them (``scope=mine``) — overdue first, then by the child's risk —
+    with the two counts."""
     as_of = filters.as_of or timezone.localdate()
+    until = worklist_until(as_of)
     if filters.scope == "mine":
-        tasks = my_tasks(request.user, as_of=as_of, until=week_end(as_of))
+        tasks = my_tasks(request.user, as_of=as_of, until=until)
     else:
-        tasks = tasks_for(visible_children(request.user), as_of=as_of, until=week_end(as_of))
+        tasks = tasks_for(visible_children(request.user), as_of=as_of, until=until)
     items = [
         {"child": t.child.pk, "kind": t.kind, "due_date": t.due_date, "overdue": t.overdue}
         for t in tasks
     ]
-    return {"count": len(items), "items": items}
+    counts = task_counts(tasks, as_of)
+    return {
+        "count": len(items),
+        "overdue": counts.overdue,
+        "due_this_week": counts.due_this_week,
+        "items": items,
+    }

@@ -29,6 +29,7 @@ class KpiFilters(In):
 class IndicatorOut(Schema):
     key: str
     label: str
+    definition: str = Field(description="what the indicator counts over what (中文)")
     value: float | None
     numerator: int
     denominator: int
@@ -74,6 +75,7 @@ def kpis(request: HttpRequest, filters: Query[KpiFilters]) -> dict:
             {
                 "key": i.key,
                 "label": str(i.label),
+                "definition": str(i.definition),
                 "value": i.value,
                 "numerator": i.numerator,
                 "denominator": i.denominator,
