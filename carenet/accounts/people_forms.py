@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from carenet.accounts.access import grantable_orgs, grantable_roles
 from carenet.accounts.people import Grant
 from carenet.accounts.services import CLASS_TEACHER_TITLE, SUBJECT_TEACHER_TITLE
-from carenet.lib.names import clean_name
+from carenet.lib.names import clean_name, user_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind, Role
 
@@ -129,9 +129,7 @@ class DeactivateForm(forms.Form):
 
 
 def _person_label(user: AbstractBaseUser) -> str:
-    from carenet.web.templatetags.carenet_ui import person
-
-    return f"{person(user)}（{user.get_username()}）"
+    return f"{user_name(user)}（{user.get_username()}）"
 
 
 class ActivateForm(forms.Form):

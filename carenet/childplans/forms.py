@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.models import CheckResult, Reason, Subject
 from carenet.lib.forms import date_field
-from carenet.web.templatetags.carenet_ui import person
+from carenet.lib.names import user_name
 
 
 def _text(label: str, rows: int = 3, **kwargs: Any) -> forms.CharField:
@@ -22,7 +22,7 @@ def _text(label: str, rows: int = 3, **kwargs: Any) -> forms.CharField:
 
 class _UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return person(obj)
+        return user_name(obj)
 
 
 class ServiceErrorsMixin:

@@ -24,10 +24,10 @@ from carenet.childplans.models import (
 )
 from carenet.children.models import Child, Pairing, PairingKind, Relation
 from carenet.children.selectors import Action, visible_children
+from carenet.lib.names import user_name
 from carenet.orgs.selectors import AnyUser
 from carenet.support.models import ActivityParticipation
 from carenet.web.selectors import child_changes
-from carenet.web.templatetags.carenet_ui import person
 
 TIMELINE_LENGTH = 100
 
@@ -159,7 +159,7 @@ class TimelineEntry:
 
 
 def _name(user: Any) -> str:
-    return person(user)
+    return user_name(user)
 
 
 def _record_entries(user: AnyUser, child: Child, limit: int) -> list[TimelineEntry]:

@@ -31,10 +31,10 @@ from carenet.children.models import (
     Relation,
 )
 from carenet.children.selectors import Action, visible_children, with_left_behind
+from carenet.lib.names import user_name
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
-from carenet.web.templatetags.carenet_ui import person
 
 CONTACT_CARDS_PER_PAGE = 4  # 2 × 2, each about A6
 TALK_CARDS_PER_PAGE = 2  # two A5 halves
@@ -75,7 +75,7 @@ def _mentors(children: list[Child]) -> dict[int, str]:
     pairings = Pairing.objects.filter(
         child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True
     ).select_related("mentor")
-    return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
+    return {p.child_id: user_name(p.mentor) for p in pairings if p.mentor is not None}
 
 
 def _mentor_phones(children: list[Child]) -> dict[int, str]:
@@ -259,7 +259,7 @@ def _talk_line(record: CareRecord) -> TalkLine:
         content=content,
         measures=measures,
         follow_up=str(details.get("follow_up") or ""),
-        author=person(record.author),
+        author=user_name(record.author),
     )
 
 
