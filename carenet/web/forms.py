@@ -25,7 +25,7 @@ from carenet.children.selectors import visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
 from carenet.lib.forms import BoundedDateField
 from carenet.lib.names import user_name
-from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.models import OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters
 
@@ -233,12 +233,6 @@ def family_layout(family: dict[str, Any]) -> FamilyLayout:
         sections=[(t, f) for t, f in titled if f.relation not in GRANDPARENT_RELATIONS],
         grandparents=[(t, f) for t, f in titled if f.relation in GRANDPARENT_RELATIONS],
     )
-
-
-def class_label(org: Org) -> str:
-    """A class named with its school (see ``selectors.with_school_names``): 华阳小学 一(1)班."""
-    school_name = getattr(org, "school_name", None)
-    return f"{school_name} {org.name}" if school_name else org.name
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Length, Substr
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from carenet.care.models import CareRecord
 from carenet.children.models import (
@@ -223,14 +222,6 @@ def child_file(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:
             active_pairings(PairingKind.BUDDY, "active_buddies"),
         )
     )
-
-
-def with_school_names(classes: QuerySet[Org]) -> QuerySet[Org]:
-    """Annotate each class with ``school_name``, the name of the school above it."""
-    school = Org.objects.filter(
-        kind=OrgKind.SCHOOL, path=Substr(OuterRef("path"), 1, Length("path"))
-    )
-    return classes.annotate(school_name=Subquery(school.values("name")[:1]))
 
 
 @dataclass(frozen=True)

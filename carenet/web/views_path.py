@@ -39,9 +39,9 @@ from carenet.children.path_access import PathAction
 from carenet.children.selectors import visible_children
 from carenet.children.services import child_leave
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import class_label, with_school_names
 from carenet.web import forms_path
-from carenet.web.forms import class_label
-from carenet.web.selectors import child_file, with_school_names
+from carenet.web.selectors import child_file
 
 # step → (who may take it, its name in the menu)
 STEPS: dict[str, tuple[PathAction, Promise]] = {
