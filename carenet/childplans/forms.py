@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.models import CheckResult, Reason, Subject
-from carenet.lib.forms import date_field
+from carenet.lib.forms import ServiceErrorsMixin, date_field
 from carenet.lib.names import user_name
 
 
@@ -23,13 +23,6 @@ def _text(label: str, rows: int = 3, **kwargs: Any) -> forms.CharField:
 class _UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return user_name(obj)
-
-
-class ServiceErrorsMixin:
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)  # type: ignore[attr-defined]
 
 
 class StudyPlanForm(ServiceErrorsMixin, forms.Form):

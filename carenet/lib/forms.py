@@ -47,3 +47,13 @@ class BoundedDateField(forms.DateField):
 def date_field(label: Any, **kwargs: Any) -> forms.DateField:
     """A date field with the ISO date picker (``DateInput``), within the accepted range."""
     return BoundedDateField(label=label, **kwargs)
+
+
+class ServiceErrorsMixin:
+    """A form that shows a service's ``ValidationError`` messages (by field, else on the
+    form)."""
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)  # type: ignore[attr-defined]
