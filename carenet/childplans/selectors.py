@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carenet.audit.history import child_changes
 from carenet.care.selectors import visible_records
 from carenet.childplans.models import (
     IndividualPlan,
@@ -27,7 +28,6 @@ from carenet.children.selectors import Action, visible_children
 from carenet.lib.names import user_name
 from carenet.orgs.selectors import AnyUser
 from carenet.support.models import ActivityParticipation
-from carenet.web.selectors import child_changes
 
 TIMELINE_LENGTH = 100
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -222,50 +221,3 @@ def child_file(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Child]:
             active_pairings(PairingKind.BUDDY, "active_buddies"),
         )
     )
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of a file's change history: who changed which fields when."""
-
-    when: dt.datetime
-    who: Any  # a User or None (imports, scripts)
-    subject: str  # "儿童" or the family member's relation
-    created: bool
-    fields: list[str] = field(default_factory=list)
-
-
-def _changes_of(model: type, records: list[Any], subject: str) -> list[Change]:
-    """Changes from history ``records`` (newest first). The oldest record shown needs the
-    one before it to diff against, so callers fetch one more than they show."""
-    changes = []
-    for index, record in enumerate(records):
-        previous = records[index + 1] if index + 1 < len(records) else None
-        if record.history_type == "+":
-            changes.append(Change(record.history_date, record.history_user, subject, True))
-            continue
-        if previous is None:
-            continue
-        delta = record.diff_against(previous)
-        names = [str(model._meta.get_field(name).verbose_name) for name in delta.changed_fields]
-        if names:
-            changes.append(Change(record.history_date, record.history_user, subject, False, names))
-    return changes
-
-
-def child_changes(child: Child, limit: int = 20) -> list[Change]:
-    """The latest changes to a child file and its family members, newest first.
-
-    Only field names are listed, never values: the history must not unmask contacts.
-    """
-    records = list(child.history.select_related("history_user")[: limit + 1])
-    changes = _changes_of(Child, records, str(Child._meta.verbose_name))
-    for relation, label in Relation.choices:
-        member_records = list(
-            FamilyMember.history.filter(child_id=child.pk, relation=relation)
-            .select_related("history_user")
-            .order_by("-history_date", "-history_id")[: limit + 1]
-        )
-        changes += _changes_of(FamilyMember, member_records, str(label))
-    changes.sort(key=lambda change: change.when, reverse=True)
-    return changes[:limit]
