@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "carenet.indicators",
     "carenet.support",
     "carenet.schoolyear",
+    "carenet.ops",
 ]
 
 MIDDLEWARE = [

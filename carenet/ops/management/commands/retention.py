@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from carenet.audit.retention import retention_run
+from carenet.ops.retention import retention_run
 
 
 class Command(BaseCommand):
