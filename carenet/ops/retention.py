@@ -96,7 +96,6 @@ def archive(today: dt.date) -> int:
 
 
 def _anonymise_one(child: Child, today: dt.date) -> bool:
-
     with transaction.atomic():
         claimed = (
             Child.objects.filter(pk=child.pk, status=ChildStatus.ARCHIVED)
