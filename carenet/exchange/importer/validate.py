@@ -58,7 +58,7 @@ from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.grades import grade_name
 from carenet.orgs.models import Org, OrgKind, SchoolStage
-from carenet.orgs.schools import stage_levels
+from carenet.schoolyear.schools import stage_levels
 
 # ---------------------------------------------------------------------------- rows
 
