@@ -16,14 +16,13 @@ from carenet.accounts.services import CLASS_TEACHER_TITLE, SUBJECT_TEACHER_TITLE
 from carenet.lib.names import clean_name, user_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind, Role
+from carenet.orgs.placement import placement
 
 _SPLIT = re.compile(r"[、,，/;；\s]+")
 
 
 def class_in_school(school: Org, text: str) -> Org | None:
     """The open class of the school named ``text`` (三(2)班, 三年级2班, …)."""
-    from carenet.exchange.importer import placement
-
     place = placement("", text)
     names = {text.strip()} | ({place[1]} if place else set())
     return (
