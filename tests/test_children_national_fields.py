@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.audit.history import child_changes, child_revisions
 from carenet.children.dropout import SchoolingError, child_drop_out, child_return
 from carenet.children.models import (

@@ -30,7 +30,7 @@ from carenet.accounts.services import (
     person_of,
     role_label,
 )
-from carenet.api.services import tokens_revoke_all
+from carenet.accounts.tokens import tokens_revoke_all
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.lib.names import user_name
