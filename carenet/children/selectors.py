@@ -112,6 +112,27 @@ def visible_children(user: AnyUser, action: Action = Action.VIEW) -> QuerySet[Ch
     return Child.objects.filter(children_scope(user, action)).exclude(status=ChildStatus.ARCHIVED)
 
 
+def schooled_under(org: Org) -> Q:
+    """The filter on Child of the children of an org *by school*:
+
+    - a county, township or school: children whose school is under it, and under a county
+      or township also the children not at a school filed under a village under it (each
+      child has one unit — a school, or not at a school a village — so the units' figures
+      add up to their township's and county's);
+    - a grade or class: children whose class is under it;
+    - a village: children whose village of residence is under it (whatever their school).
+
+    The population of the indicators, the dashboards and the support activities' roll."""
+    if org.kind == OrgKind.VILLAGE:
+        return Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+    if org.kind in (OrgKind.GRADE, OrgKind.CLASS):
+        return Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
+    schools = Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
+    if org.kind == OrgKind.SCHOOL:
+        return schools
+    return schools | Q(school__isnull=True, village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+
+
 def on_roll(as_of: dt.date) -> Q:
     """The filter on Child of the children on the roll (在册) on ``as_of``: active, or left
     the roll after that day (``child_leave``). A child who left counts in no figure from

@@ -75,11 +75,11 @@ from carenet.children.selectors import (
     left_behind_filter,
     on_roll,
     parent_away_filter,
+    schooled_under,
 )
 from carenet.children.services import LEAVE_SCHOOLING
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.selectors import org_ids_under
 from carenet.support.models import LegalAidCase, ParentSchoolAttendance, ParentSchoolSession
 from carenet.support.selectors import (
     guardian_attended,
@@ -158,15 +158,9 @@ def percentage(numerator: int, denominator: int) -> float | None:
 
 
 def org_filter(org: Org) -> Q:
-    """The filter on Child of the children under an org (see the module docstring)."""
-    if org.kind == OrgKind.VILLAGE:
-        return Q(village__in=org_ids_under(org.path, OrgKind.VILLAGE))
-    if org.kind in (OrgKind.GRADE, OrgKind.CLASS):
-        return Q(school_class__in=org_ids_under(org.path, OrgKind.CLASS))
-    schools = Q(school__in=org_ids_under(org.path, OrgKind.SCHOOL))
-    if org.kind == OrgKind.SCHOOL:
-        return schools
-    return schools | Q(school__isnull=True, village__in=org_ids_under(org.path, OrgKind.VILLAGE))
+    """The filter on Child of the children under an org, as the indicators count them:
+    by school (``children.selectors.schooled_under``)."""
+    return schooled_under(org)
 
 
 def unit_filter(units: list[int]) -> Q:
