@@ -34,6 +34,7 @@ from carenet.accounts.services import ActivationError, IssuedCode
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Membership, Role
 from carenet.orgs.selectors import school_of
+from carenet.pairing.selectors import school_teachers
 
 
 def _manager(request: HttpRequest) -> None:
@@ -143,8 +144,6 @@ def people_role_remove(request: HttpRequest, pk: int, membership_pk: int) -> Htt
 
 def _successors(person_user):
     """Active teachers of the schools where the person is a teacher or mentor."""
-    from carenet.pairing.selectors import school_teachers
-
     schools = {
         school_of(m.org)
         for m in Membership.objects.filter(user=person_user, role=Role.TEACHER).select_related(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 
+from carenet.accounts.models import Person
 from carenet.care.models import CareKind, CareRecord
 from carenet.children.models import (
     Child,
@@ -80,8 +81,6 @@ def _mentors(children: list[Child]) -> dict[int, str]:
 
 def _mentor_phones(children: list[Child]) -> dict[int, str]:
     """The mentor's phone (from their profile) per child, for the contact card."""
-    from carenet.accounts.models import Person
-
     pairings = Pairing.objects.filter(
         child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True, mentor__isnull=False
     ).values_list("child_id", "mentor_id")
