@@ -516,7 +516,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     """Bad options end with one clear line on stderr and exit code 2."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -103,7 +104,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = env_str("DATABASE_URL")
     if url is None:
         return {
@@ -127,7 +128,7 @@ def _database() -> dict:
     except ValueError as exc:
         raise ConfigError(f"DATABASE_URL: cannot parse it: {exc}") from exc
     config["ATOMIC_REQUESTS"] = True
-    return config
+    return dict(config)
 
 
 DATABASES = {"default": _database()}

@@ -9,8 +9,9 @@ could have given: a principal never touches a teacher who is also a village dire
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships
@@ -93,16 +94,16 @@ def managed_people(user: AnyUser) -> QuerySet:
         return User.objects.none()
     grantable = _grantable_memberships(user)
     rows = Membership.objects.filter(user=OuterRef("pk"))
-    scope = Exists(rows.filter(grantable)) & ~Exists(rows.exclude(grantable))
+    scope: Q | Combinable = Exists(rows.filter(grantable)) & ~Exists(rows.exclude(grantable))
     counties = [m.org.county_code for m in managing if m.role == Role.COUNTY_ADMIN]
     if counties:
         scope |= Q(person__county_code__in=counties) & ~Exists(rows)
     return (
         User.objects.filter(scope, is_superuser=False)
-        .exclude(pk=user.pk)
+        .exclude(pk=user.pk)  # type: ignore[misc]  # None only for an anonymous user, who manages no one
         .order_by("person__name", "username", "pk")
     )
 
 
-def may_manage(user: AnyUser, person: AbstractBaseUser) -> bool:
+def may_manage(user: AnyUser, person: User) -> bool:
     return managed_people(user).filter(pk=person.pk).exists()

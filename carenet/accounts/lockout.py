@@ -36,8 +36,8 @@ class LockoutBackend(AxesStandaloneBackend):
             return None
         username = kwargs.get("username")
         if username and username_locked(username):
-            request.axes_locked_out = True
-            request.carenet_username_locked = True
+            request.axes_locked_out = True  # type: ignore[attr-defined]  # django-axes reads it
+            request.carenet_username_locked = True  # type: ignore[attr-defined]  # our mark
             raise AxesBackendPermissionDenied("locked out: too many failures of this username")
         return super().authenticate(request, *args, **kwargs)
 
@@ -107,7 +107,7 @@ def attempt_locked(request: HttpRequest, username: str) -> bool:
     from axes.handlers.proxy import AxesProxyHandler
 
     if username and username_locked(username):
-        request.carenet_username_locked = True
+        request.carenet_username_locked = True  # type: ignore[attr-defined]  # our mark
         return True
     return AxesProxyHandler.is_locked(request, credentials={"username": username})
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -47,18 +47,18 @@ class Grant:
     title: str = ""
 
 
-def _who(user: AbstractBaseUser) -> str:
+def _who(user: User) -> str:
     person = person_of(user)
     name = person.name if person is not None else user_name(user)
     return f"{name}（{user.get_username()}）"
 
 
-def _county(user: AbstractBaseUser, fallback: str = "") -> str:
+def _county(user: User, fallback: str = "") -> str:
     person = person_of(user)
     return person.county_code if person is not None else fallback
 
 
-def _check_grants(actor: AbstractBaseUser, grants: Sequence[Grant]) -> None:
+def _check_grants(actor: User, grants: Sequence[Grant]) -> None:
     if not grants:
         raise ValidationError(_("请至少选择一个角色和单位。"))
     for grant in grants:
@@ -66,7 +66,7 @@ def _check_grants(actor: AbstractBaseUser, grants: Sequence[Grant]) -> None:
             raise PermissionDenied
 
 
-def _check_managed(actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
+def _check_managed(actor: User, user: User) -> None:
     if not may_manage(actor, user):
         raise PermissionDenied
 
@@ -79,7 +79,7 @@ def _grants_text(grants: Sequence[Grant]) -> str:
 def person_add(
     *,
     request: HttpRequest | None,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     phone: str,
     grants: Sequence[Grant],
@@ -111,8 +111,8 @@ def person_add(
 def person_grants_add(
     *,
     request: HttpRequest | None,
-    actor: AbstractBaseUser,
-    user: AbstractBaseUser,
+    actor: User,
+    user: User,
     grants: Sequence[Grant],
 ) -> int:
     """Give a managed person more roles; returns how many were new."""
@@ -137,7 +137,7 @@ def person_grants_add(
 def person_membership_remove(
     *,
     request: HttpRequest | None,
-    actor: AbstractBaseUser,
+    actor: User,
     membership: Membership,
 ) -> None:
     """Take one role away from a managed person; their last role stays (a person without
@@ -163,9 +163,9 @@ def person_membership_remove(
 def person_deactivate(
     *,
     request: HttpRequest | None,
-    actor: AbstractBaseUser,
-    user: AbstractBaseUser,
-    successor: AbstractBaseUser | None,
+    actor: User,
+    user: User,
+    successor: User | None,
     on: dt.date | None = None,
 ) -> int:
     """Stop an account: it can no longer sign in or use an API token. Its mentees go to
@@ -203,9 +203,7 @@ def person_deactivate(
 
 
 @transaction.atomic
-def person_reactivate(
-    *, request: HttpRequest | None, actor: AbstractBaseUser, user: AbstractBaseUser
-) -> None:
+def person_reactivate(*, request: HttpRequest | None, actor: User, user: User) -> None:
     _check_managed(actor, user)
     if user.is_active:
         return
@@ -221,9 +219,7 @@ def person_reactivate(
 
 
 @transaction.atomic
-def person_reset(
-    *, request: HttpRequest | None, actor: AbstractBaseUser, user: AbstractBaseUser
-) -> IssuedCode:
+def person_reset(*, request: HttpRequest | None, actor: User, user: User) -> IssuedCode:
     """A new activation code; the old password stops working and API tokens are revoked."""
     _check_managed(actor, user)
     if not user.is_active:
@@ -243,8 +239,8 @@ def person_reset(
 def activation_sheet_issue(
     *,
     request: HttpRequest | None,
-    actor: AbstractBaseUser,
-    users: Sequence[AbstractBaseUser],
+    actor: User,
+    users: Sequence[User],
 ) -> list[IssuedCode]:
     """New codes for people who have not activated yet (for a printed activation sheet);
     people who already chose a password are left alone."""
@@ -266,7 +262,7 @@ def activation_sheet_issue(
 
 def account_activate(
     *, request: HttpRequest | None, username: str, code: str, password: str
-) -> AbstractBaseUser:
+) -> User:
     """The user's own activation (see ``activation_redeem``), logged."""
     user = activation_redeem(username=username, code=code, password=password)
     audit_log(

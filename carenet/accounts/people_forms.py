@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from carenet.accounts.access import grantable_orgs, grantable_roles
 from carenet.accounts.people import Grant
 from carenet.accounts.services import CLASS_TEACHER_TITLE, SUBJECT_TEACHER_TITLE
+from carenet.lib.forms import choice_field, label_choices, model_choice
 from carenet.lib.names import clean_name, user_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind, Role
@@ -54,16 +55,17 @@ class GrantForm(forms.Form):
         help_text=gettext_lazy("担任班主任的班级，如：三(2)班"),
     )
 
-    def __init__(self, *args, manager: AbstractBaseUser, **kwargs) -> None:
+    def __init__(self, *args, manager: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, Role(r).label) for r in grantable_roles(manager)]
-        self.fields["org"].queryset = grantable_orgs(manager).exclude(
+        choice_field(self, "role").choices = [(r, Role(r).label) for r in grantable_roles(manager)]
+        model_choice(self, "org").queryset = grantable_orgs(manager).exclude(
             kind__in=(OrgKind.GRADE, OrgKind.CLASS)
         )
         self.manager = manager
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         role, org = data.get("role"), data.get("org")
         if not role or org is None:
             return data
@@ -114,7 +116,7 @@ class PersonForm(GrantForm):
 
 
 class DeactivateForm(forms.Form):
-    successor = forms.ModelChoiceField(
+    successor: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         label=gettext_lazy("结对儿童移交给"),
         queryset=None,
         required=False,
@@ -123,11 +125,11 @@ class DeactivateForm(forms.Form):
 
     def __init__(self, *args, candidates, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = candidates
-        self.fields["successor"].label_from_instance = _person_label
+        model_choice(self, "successor").queryset = candidates
+        label_choices(model_choice(self, "successor"), _person_label)
 
 
-def _person_label(user: AbstractBaseUser) -> str:
+def _person_label(user: User) -> str:
     return f"{user_name(user)}（{user.get_username()}）"
 
 
@@ -157,6 +159,7 @@ class ActivateForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         one, two = data.get("password1"), data.get("password2")
         if one and two and one != two:
             self.add_error("password2", _("两次输入的密码不一致。"))

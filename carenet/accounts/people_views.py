@@ -31,6 +31,7 @@ from carenet.accounts.people import (
 )
 from carenet.accounts.people_forms import ActivateForm, DeactivateForm, GrantForm, PersonForm
 from carenet.accounts.services import ActivationError, IssuedCode
+from carenet.lib.http import AuthenticatedRequest
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Membership, Role
 from carenet.orgs.selectors import school_of
@@ -76,7 +77,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def people_new(request: HttpRequest) -> HttpResponse:
+def people_new(request: AuthenticatedRequest) -> HttpResponse:
     _manager(request)
     form = PersonForm(request.POST or None, manager=request.user)
     if request.method == "POST" and form.is_valid():
@@ -98,7 +99,7 @@ def people_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def people_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def people_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person_user = _managed(request, pk)
     form = GrantForm(request.POST or None, manager=request.user, prefix="grant")
     if request.method == "POST" and form.is_valid():
@@ -130,7 +131,7 @@ def people_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def people_role_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+def people_role_remove(request: AuthenticatedRequest, pk: int, membership_pk: int) -> HttpResponse:
     person_user = _managed(request, pk)
     membership = get_object_or_404(Membership, pk=membership_pk, user=person_user)
     try:
@@ -157,7 +158,7 @@ def _successors(person_user):
 
 
 @login_required
-def people_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def people_deactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person_user = _managed(request, pk)
     form = DeactivateForm(request.POST or None, candidates=_successors(person_user))
     if request.method == "POST" and form.is_valid():
@@ -181,7 +182,7 @@ def people_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def people_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def people_reactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person_user = _managed(request, pk)
     person_reactivate(request=request, actor=request.user, user=person_user)
     messages.success(request, _("账户已恢复。"))
@@ -190,7 +191,7 @@ def people_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def people_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def people_reset(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person_user = _managed(request, pk)
     try:
         issued = person_reset(request=request, actor=request.user, user=person_user)
@@ -202,7 +203,7 @@ def people_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def people_activation_sheet(request: HttpRequest) -> HttpResponse:
+def people_activation_sheet(request: AuthenticatedRequest) -> HttpResponse:
     """New codes for the chosen people who have not activated yet, as a printable sheet."""
     _manager(request)
     ids = [int(v) for v in request.POST.getlist("user") if v.isdigit()][:500]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
@@ -83,9 +83,7 @@ def person_find(*, county_code: str, phone: str) -> Person | None:
 
 
 @transaction.atomic
-def person_create(
-    *, name: str, phone: str, county_code: str, username: str | None = None
-) -> AbstractBaseUser:
+def person_create(*, name: str, phone: str, county_code: str, username: str | None = None) -> User:
     """A new user with their profile and an unusable password (they activate it)."""
     name = clean_name(name)
     user = get_user_model()(username=username or username_for(name), first_name=name)
@@ -97,7 +95,7 @@ def person_create(
     return user
 
 
-def person_of(user: AbstractBaseUser) -> Person | None:
+def person_of(user: User) -> Person | None:
     try:
         return user.person
     except Person.DoesNotExist:
@@ -105,7 +103,7 @@ def person_of(user: AbstractBaseUser) -> Person | None:
 
 
 def membership_grant(
-    *, user: AbstractBaseUser, org: Org, role: str, title: str = ""
+    *, user: User, org: Org, role: str, title: str = ""
 ) -> tuple[Membership, bool]:
     """The membership, created if missing (True); a class teacher's title wins over a
     subject teacher's on the same class."""
@@ -131,7 +129,7 @@ def role_label(role: str) -> str:
 
 @dataclass(frozen=True)
 class IssuedCode:
-    user: AbstractBaseUser
+    user: User
     code: str  # shown once
     expires_at: dt.datetime
 
@@ -141,9 +139,7 @@ class IssuedCode:
 
 
 @transaction.atomic
-def activation_issue(
-    *, user: AbstractBaseUser, actor: AbstractBaseUser | None, reset_password: bool = False
-) -> IssuedCode:
+def activation_issue(*, user: User, actor: User | None, reset_password: bool = False) -> IssuedCode:
     """A new one-time code for the user; any earlier open code stops working. With
     ``reset_password`` the user's password becomes unusable and their API tokens are
     revoked (a reset: the old password opens nothing any more)."""
@@ -165,7 +161,7 @@ def activation_issue(
     return IssuedCode(user=user, code=code, expires_at=expires)
 
 
-def activation_check(*, username: str, code: str) -> tuple[AbstractBaseUser, ActivationCode]:
+def activation_check(*, username: str, code: str) -> tuple[User, ActivationCode]:
     """The active user and their open code matching ``code``, or ActivationError."""
     wrong = ActivationError(_("用户名或激活码不正确，或激活码已使用、已过期。"))
     user = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -180,7 +176,7 @@ def activation_check(*, username: str, code: str) -> tuple[AbstractBaseUser, Act
 
 
 @transaction.atomic
-def activation_redeem(*, username: str, code: str, password: str) -> AbstractBaseUser:
+def activation_redeem(*, username: str, code: str, password: str) -> User:
     """Set the user's own password with their code; the code is then spent.
 
     ActivationError for a wrong, spent or expired code; django's ValidationError (Chinese
@@ -197,6 +193,6 @@ def activation_redeem(*, username: str, code: str, password: str) -> AbstractBas
     return user
 
 
-def activation_pending(user: AbstractBaseUser) -> bool:
+def activation_pending(user: User) -> bool:
     """Whether the user has not chosen a password yet (new or reset)."""
     return not user.has_usable_password()

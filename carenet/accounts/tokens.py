@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from carenet.accounts.models import ApiToken
@@ -17,7 +17,7 @@ TOKEN_PREFIX = "cn_"
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-def token_issue(*, user: AbstractBaseUser) -> tuple[ApiToken, str]:
+def token_issue(*, user: User) -> tuple[ApiToken, str]:
     """A new token for the user, valid ``settings.API_TOKEN_DAYS``; returns the row and the
     plaintext key, which is not stored and cannot be shown again."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -54,7 +54,7 @@ def token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def tokens_revoke_all(*, user: AbstractBaseUser) -> int:
+def tokens_revoke_all(*, user: User) -> int:
     """Revoke every live token of the user (a password changed, two-factor turned on);
     returns how many."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(

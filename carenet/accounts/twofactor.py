@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qrcode
 import qrcode.image.svg
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carenet.orgs.models import Membership, Role
@@ -14,7 +14,7 @@ TWO_FACTOR_ROLES = (Role.COUNTY_ADMIN, Role.PRINCIPAL, Role.SCHOOL_ADMIN)
 DEVICE_NAME = "totp"
 
 
-def two_factor_allowed(user: AbstractBaseUser) -> bool:
+def two_factor_allowed(user: User) -> bool:
     if not user.is_authenticated:
         return False
     return (
@@ -23,11 +23,11 @@ def two_factor_allowed(user: AbstractBaseUser) -> bool:
     )
 
 
-def confirmed_device(user: AbstractBaseUser) -> TOTPDevice | None:
+def confirmed_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def pending_device(user: AbstractBaseUser) -> TOTPDevice:
+def pending_device(user: User) -> TOTPDevice:
     """The user's unconfirmed device being set up, created on first use."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:

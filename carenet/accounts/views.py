@@ -27,6 +27,7 @@ from carenet.accounts.twofactor import (
     two_factor_allowed,
     verify,
 )
+from carenet.lib.http import AuthenticatedRequest
 
 
 def _wrong_code(form: CodeForm) -> None:
@@ -34,7 +35,7 @@ def _wrong_code(form: CodeForm) -> None:
 
 
 @login_required
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "two_factor_allowed": two_factor_allowed(request.user),
         "two_factor_on": confirmed_device(request.user) is not None,
@@ -63,7 +64,7 @@ password_change = PasswordChangeView.as_view()
 
 
 @login_required
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AuthenticatedRequest) -> HttpResponse:
     """Turn on two-factor sign-in: scan the code, then confirm with one code from the app."""
     if not two_factor_allowed(request.user):
         raise PermissionDenied
@@ -88,7 +89,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def otp_disable(request: HttpRequest) -> HttpResponse:
+def otp_disable(request: AuthenticatedRequest) -> HttpResponse:
     """Turn two-factor sign-in off; takes a current code, so a left-open session cannot."""
     device = confirmed_device(request.user)
     if device is None:
@@ -104,7 +105,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthenticatedRequest) -> HttpResponse:
     """The second step of signing in, for users who turned two-factor sign-in on."""
     device = confirmed_device(request.user)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -112,7 +113,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = ""
-    if device is None or request.user.is_verified():
+    if device is None or request.user.is_verified():  # type: ignore[attr-defined]  # OTPMiddleware
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -127,7 +128,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthenticatedRequest) -> HttpResponse:
     """The user's API tokens (接口令牌): when made, until when, last used; revocable."""
     rows = ApiToken.objects.filter(user=request.user).order_by("-created_at")
     return render(request, "accounts/tokens.html", {"tokens": rows})

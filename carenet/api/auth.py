@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
@@ -16,7 +16,7 @@ class BearerAuth(HttpBearer):
 
     openapi_description = "Token from POST /api/v1/auth/token"
 
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         api_token = token_authenticate(token)
         if api_token is None:
             return None
@@ -28,9 +28,7 @@ class LockedOut(Exception):
     """Too many failed logins for these credentials or this address (answered 429)."""
 
 
-def credentials_check(
-    request: HttpRequest, *, username: str, password: str
-) -> AbstractBaseUser | None:
+def credentials_check(request: HttpRequest, *, username: str, password: str) -> User | None:
     """The user these credentials log in, or None; ``LockedOut`` once locked out.
 
     Lockout is left to an authentication backend: one that refuses a locked-out login

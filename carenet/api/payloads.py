@@ -10,20 +10,23 @@ the body's names: ``class`` for the class, ``father.phone`` for a family member'
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
+from django.db.models import Field
 from django.forms import BaseForm
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from carenet.api.errors import FieldError, FieldErrors
-from carenet.api.schemas import ChildIn, GrandparentIn, GuardianIn, ParentIn
+from carenet.api.schemas import ChildIn, FamilyEntryIn, GrandparentIn, GuardianIn, ParentIn
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.children.forms import FAMILY_RELATIONS, ChildForm, family_forms
 from carenet.children.models import PARENT_RELATIONS, Child
 from carenet.children.selectors import editable_classes, filing_villages, selectable_villages
+from carenet.lib.forms import model_choice
 
 # Form field → JSON name, where they differ.
 _JSON_NAMES = {"school_class": "class"}
@@ -47,7 +50,7 @@ def _form_value(value: Any) -> Any:
 
 
 def _model_default(field: str) -> Any:
-    model_field = Child._meta.get_field(field)
+    model_field = cast(Field, Child._meta.get_field(field))  # a concrete field of Child
     return model_field.get_default() if model_field.has_default() else None
 
 
@@ -77,7 +80,11 @@ def _member_data(relation: str, member: Member | None) -> dict[str, Any]:
 def _members(body: ChildIn) -> dict[str, Member | None]:
     members: dict[str, Member | None] = dict.fromkeys(FAMILY_RELATIONS)
     members.update(father=body.father, mother=body.mother, guardian=body.guardian)
-    for key, entries in (("family", body.family), ("grandparents", body.grandparents)):
+    groups: tuple[tuple[str, Sequence[FamilyEntryIn | GrandparentIn] | None], ...] = (
+        ("family", body.family),
+        ("grandparents", body.grandparents),
+    )
+    for key, entries in groups:
         for index, entry in enumerate(entries or []):
             if members[entry.relation] is not None:
                 raise FieldErrors.one(f"{key}.{index}.relation", _("同一家庭成员填写了两次"))
@@ -96,9 +103,7 @@ def _errors(form: BaseForm, prefix: str = "") -> list[FieldError]:
     return errors
 
 
-def child_validate(
-    body: ChildIn, *, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> ValidChild:
+def child_validate(body: ChildIn, *, user: User, request: HttpRequest | None = None) -> ValidChild:
     """Validate a new child file for the user, or raise ``FieldErrors``.
 
     A class the user may not edit is refused like one that does not exist; an ID number
@@ -117,8 +122,8 @@ def child_validate(
         id_checks_allowed=id_checks_allowed(user=user),
         filing_villages=filing_villages(user),
     )
-    form.fields["school_class"].to_field_name = "code"
-    form.fields["village"].to_field_name = "code"
+    model_choice(form, "school_class").to_field_name = "code"
+    model_choice(form, "village").to_field_name = "code"
     family = family_forms(data)
     errors = _errors(form)
     if form.id_refused:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
-from carenet.children.models import Child, LeftBehindType, PairingKind
+from carenet.children.models import LeftBehindType, PairingKind
 from carenet.children.selectors import (
+    ChildLeftBehind,
     active_pairings,
     search_children,
     visible_children,
@@ -16,9 +17,7 @@ from carenet.orgs.models import Org
 from carenet.orgs.selectors import visible_orgs
 
 
-def orgs_with_parents(
-    user: AbstractBaseUser, *, kind: str | None = None
-) -> list[tuple[Org, str | None]]:
+def orgs_with_parents(user: User, *, kind: str | None = None) -> list[tuple[Org, str | None]]:
     """The orgs a user may list, each with its parent's code, in two queries."""
     orgs = list(visible_orgs(user, kind=kind))
     parent_paths = {org.path[: -Org.steplen] for org in orgs if org.depth > 1}
@@ -27,14 +26,14 @@ def orgs_with_parents(
 
 
 def child_list(
-    user: AbstractBaseUser,
+    user: User,
     *,
     school: str | None = None,
     org: str | None = None,
     q: str | None = None,
     left_behind: bool | None = None,
     risk: str | None = None,
-) -> QuerySet[Child]:
+) -> QuerySet[ChildLeftBehind]:
     """The children a user may see, filtered, annotated with ``left_behind_type`` and
     ready for ``serializers.child_item``; ordered by school, class and name.
 
@@ -68,7 +67,7 @@ def child_list(
     )
 
 
-def child_file(user: AbstractBaseUser, child_id: int) -> Child | None:
+def child_file(user: User, child_id: int) -> ChildLeftBehind | None:
     """One child file the user may see, with everything ``serializers.child_detail`` reads;
     None when it does not exist or lies outside the user's scope (the caller cannot tell)."""
     return (

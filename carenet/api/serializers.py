@@ -21,6 +21,7 @@ from carenet.children.models import (
     LeftBehindType,
     Relation,
 )
+from carenet.children.selectors import ChildLeftBehind
 from carenet.children.services import latest_away_period
 from carenet.lib.names import user_name
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
@@ -43,15 +44,15 @@ def _mentor_name(child: Child) -> str | None:
     return None
 
 
-def child_item(child: Child) -> dict[str, Any]:
+def child_item(child: ChildLeftBehind) -> dict[str, Any]:
     """A row of the children list, from a child of ``selectors.child_list``."""
     return {
         "id": child.pk,
         "name": child.name,
         "gender": child.gender,
         "birth_date": child.birth_date,
-        "school": child.school.code if child.school_id is not None else None,
-        "class": child.school_class.code if child.school_class_id is not None else None,
+        "school": child.school.code if child.school is not None else None,
+        "class": child.school_class.code if child.school_class is not None else None,
         "left_behind": child.left_behind_type != LeftBehindType.NONE,
         "left_behind_type": child.left_behind_type,
         "risk_level": child.risk_level,
@@ -116,7 +117,7 @@ def _grandparent(member: FamilyMember, mask: _Masker) -> dict[str, Any]:
     }
 
 
-def child_detail(child: Child, *, contacts_visible: bool) -> dict[str, Any]:
+def child_detail(child: ChildLeftBehind, *, contacts_visible: bool) -> dict[str, Any]:
     """The child file, from a child of ``selectors.child_file``.
 
     ``family`` lists the parents (father first) with their latest away period;
@@ -177,7 +178,9 @@ def care_plan_item(child: Child) -> dict[str, Any]:
     """The care plan in force at the child's school and the child's next task of each kind
     (empty for a child who is not in care, e.g. not left-behind)."""
     today = timezone.localdate()
-    plan = plan_in_force(care_unit(child), today)
+    unit = care_unit(child)
+    assert unit is not None  # a child is filed under a school or a village
+    plan = plan_in_force(unit, today)
     tasks = tasks_for(Child.objects.filter(pk=child.pk), as_of=today)
     return {
         "name": plan.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -47,7 +47,7 @@ class Revision:
 def _display(model: type[models.Model], name: str, value: Any, unmasked: bool) -> str:
     if value is None or value == "":
         return "—"
-    model_field = model._meta.get_field(name)
+    model_field = cast(models.Field, model._meta.get_field(name))  # a diff: concrete fields
     if name in MASKERS:
         return str(value) if unmasked else MASKERS[name](str(value))
     if model is Child and name in CODE_LIST_FIELDS:
@@ -77,7 +77,7 @@ def _revisions(model: type[models.Model], records: list[Any], subject: str, unma
         delta = record.diff_against(previous)
         values = [
             ValueChange(
-                str(model._meta.get_field(change.field).verbose_name),
+                str(cast(models.Field, model._meta.get_field(change.field)).verbose_name),
                 _display(model, change.field, change.old, unmasked),
                 _display(model, change.field, change.new, unmasked),
             )
@@ -123,7 +123,7 @@ class Change:
     fields: list[str] = field(default_factory=list)
 
 
-def _changes_of(model: type, records: list[Any], subject: str) -> list[Change]:
+def _changes_of(model: type[models.Model], records: list[Any], subject: str) -> list[Change]:
     """Changes from history ``records`` (newest first). The oldest record shown needs the
     one before it to diff against, so callers fetch one more than they show."""
     changes = []
@@ -135,7 +135,10 @@ def _changes_of(model: type, records: list[Any], subject: str) -> list[Change]:
         if previous is None:
             continue
         delta = record.diff_against(previous)
-        names = [str(model._meta.get_field(name).verbose_name) for name in delta.changed_fields]
+        names = [
+            str(cast(models.Field, model._meta.get_field(name)).verbose_name)  # concrete fields
+            for name in delta.changed_fields
+        ]
         if names:
             changes.append(Change(record.history_date, record.history_user, subject, False, names))
     return changes

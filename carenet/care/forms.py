@@ -20,7 +20,7 @@ from carenet.care.models import (
     default_care_groups,
 )
 from carenet.care.presets import PRESETS
-from carenet.lib.forms import date_field
+from carenet.lib.forms import date_field, model_choice
 from carenet.orgs.models import Org
 
 # Form field → key in the record's details (a field cannot be called "with").
@@ -132,7 +132,7 @@ class PlanCreateForm(forms.Form):
 
     def __init__(self, *args: Any, orgs, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs
+        model_choice(self, "org").queryset = orgs
 
 
 class CarePlanForm(forms.ModelForm):
@@ -203,6 +203,7 @@ class CarePlanForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         low, high = data.get("mentor_min"), data.get("mentor_max")
         if low and high and low > high:
             self.add_error("mentor_max", _("最多结对人数不能少于最少结对人数"))

@@ -26,7 +26,7 @@ TARGETS = {
     "parent_education_rate": 95,  # 家长家教知识普及率
 }
 
-SCHEDULE = [
+SCHEDULE: list[dict[str, Any]] = [
     {"month": 9, "items": ["讨论并制定学校关爱留守儿童工作计划", "建立健全留守儿童档案"]},
     {"month": 10, "items": ["中秋、国庆开展教师家访和学生谈心活动"]},
     {"month": 11, "items": ["开展师生结对帮扶活动"]},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, reduce
 
@@ -44,7 +44,7 @@ from carenet.lib.names import person_name
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
 
-RISK_ORDER = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
+RISK_ORDER: dict[str, int] = {RiskLevel.HIGH: 0, RiskLevel.MEDIUM: 1, RiskLevel.LOW: 2}
 # Who leads a school's care work (the school view of the working list).
 SCHOOL_LEADERS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
 # Who besides its author may read a confidential record: the school's leadership and its
@@ -258,7 +258,7 @@ def care_children(
     return children.filter(care_filter(groups, as_of), on_roll(as_of)).only(*TASK_CHILD_FIELDS)
 
 
-def _attach_orgs(kids: list[Child]) -> None:
+def _attach_orgs(kids: Sequence[Child]) -> None:
     """Set each child's school, class and village from one query, sharing the Org
     objects (a child not at a school has neither school nor class)."""
     ids = {k.school_id for k in kids} | {k.school_class_id for k in kids}
@@ -528,7 +528,7 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
     }
     by_class: dict[str, GroupRow] = {}
     by_mentor: dict[str, GroupRow] = {}
-    class_labels: dict[tuple[int, int], str] = {}
+    class_labels: dict[tuple[int | None, int | None, int | None], str] = {}
     unpaired = _("（未结对）")
     for pk, (child, count, overdue) in per_child.items():
         where = (child.school_id, child.school_class_id, child.village_id)
@@ -553,7 +553,7 @@ def group_tasks(tasks: list[Task]) -> tuple[list[GroupRow], list[GroupRow]]:
 
 def may_read_confidential(user: AnyUser, child: Child) -> bool:
     """The school's principal, school admin or counselor (besides each record's author)."""
-    if child.school_id is None:  # a child not at a school: no school leadership
+    if child.school is None:  # a child not at a school: no school leadership
         return False
     school_path = child.school.path
     return any(

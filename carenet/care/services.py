@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -65,7 +65,7 @@ def _clean_details(kind: str, details: dict[str, Any], errors: dict[str, list[st
 
 def record_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     child: Child,
     kind: str,
     date: dt.date | None,
@@ -94,10 +94,11 @@ def record_create(
     cleaned = _clean_details(kind, details or {}, errors)
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = [_("每条记录最多 %(n)s 张照片") % {"n": MAX_PHOTOS}]
-    elif any(photo.size > MAX_PHOTO_BYTES for photo in photos):
+    elif any((photo.size or 0) > MAX_PHOTO_BYTES for photo in photos):
         errors["photos"] = [_("每张照片不能超过 %(n)s MB") % {"n": MAX_PHOTO_BYTES // 2**20}]
     if errors:
         raise ValidationError(errors)
+    assert date is not None  # refused above when missing
     with transaction.atomic():
         record = CareRecord.objects.create(
             child=child,
@@ -117,9 +118,7 @@ def record_create(
 # --- care plans -----------------------------------------------------------------------
 
 
-def plan_create(
-    *, actor: AbstractBaseUser | None, org: Org, school_year: int, preset: str
-) -> CarePlan:
+def plan_create(*, actor: User | None, org: Org, school_year: int, preset: str) -> CarePlan:
     """Configure an org's plan for a school year from a preset (edited afterwards)."""
     errors: dict[str, list[str]] = {}
     if preset not in PRESETS:
@@ -145,7 +144,7 @@ def county_plan_start(*, county: Org, today: dt.date) -> CarePlan | None:
     return plan_create(actor=None, org=county, school_year=school_year, preset=DEFAULT_PRESET)
 
 
-def plan_update(*, actor: AbstractBaseUser, plan: CarePlan, data: dict[str, Any]) -> CarePlan:
+def plan_update(*, actor: User, plan: CarePlan, data: dict[str, Any]) -> CarePlan:
     """Save the edited fields of a plan (validated by ``forms.CarePlanForm``)."""
     for field, value in data.items():
         setattr(plan, field, value)

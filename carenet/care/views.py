@@ -19,6 +19,7 @@ from carenet.care.models import SCHEDULED_KINDS, CareGroup, CareKind, CarePhoto,
 from carenet.care.presets import DEFAULT_PRESET
 from carenet.care.services import plan_create, plan_update, record_create
 from carenet.children.selectors import visible_children
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.selectors import user_memberships
 
 SCHOOL_LIST_LENGTH = 100
@@ -65,7 +66,7 @@ def _next_url(request: HttpRequest) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_new(request: HttpRequest, pk: int) -> HttpResponse:
+def record_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The record card: a failed form comes back with what was typed and the errors."""
     child = get_object_or_404(visible_children(request.user), pk=pk)
     kind = request.GET.get("kind")
@@ -113,7 +114,7 @@ def record_photo(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: AuthenticatedRequest) -> HttpResponse:
     """The plans a user may read, the plan in force where they work, and (for those who
     configure plans) a form that creates one from a preset."""
     user = request.user
@@ -178,7 +179,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.visible_plans(request.user), pk=pk)
     if not selectors.plan_orgs(request.user).filter(pk=plan.org_id).exists():
         raise PermissionDenied(_("只有县级管理员和学校领导可以修改工作计划"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -10,11 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.models import CheckResult, Reason, Subject
-from carenet.lib.forms import ServiceErrorsMixin, date_field
+from carenet.lib.forms import ServiceErrorsMixin, date_field, model_choice
 from carenet.lib.names import user_name
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _text(label: str, rows: int = 3, **kwargs: Any) -> forms.CharField:
+
+def _text(label: StrOrPromise, rows: int = 3, **kwargs: Any) -> forms.CharField:
     return forms.CharField(
         label=label, widget=forms.Textarea(attrs={"rows": rows}), max_length=5000, **kwargs
     )
@@ -47,7 +50,7 @@ class StudyPlanForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, teachers: QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teacher"].queryset = teachers
+        model_choice(self, "teacher").queryset = teachers
 
 
 class StudyCheckForm(ServiceErrorsMixin, forms.Form):
@@ -85,7 +88,7 @@ class IndividualPlanForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, teachers: QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["responsible"].queryset = teachers
+        model_choice(self, "responsible").queryset = teachers
 
 
 class PlanReviewForm(ServiceErrorsMixin, forms.Form):

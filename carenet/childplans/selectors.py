@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -62,7 +62,7 @@ def visible_individual_plans(user: AnyUser) -> QuerySet[IndividualPlan]:
     ).select_related("child", "responsible", "created_by")
 
 
-def helper_teachers(child: Child) -> QuerySet[AbstractBaseUser]:
+def helper_teachers(child: Child) -> QuerySet[User]:
     """Who may be named on a child's plan: staff of the child's school (of the village, for
     a child not at a school) and its mentor."""
     mentors = Pairing.objects.filter(

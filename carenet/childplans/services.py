@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -74,7 +74,7 @@ def _study_fields(
 @transaction.atomic
 def study_plan_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     child: Child,
     subjects: Iterable[str],
     goals: str,
@@ -82,7 +82,7 @@ def study_plan_create(
     start_date: dt.date | None,
     end_date: dt.date | None = None,
     schedule: str = "",
-    teacher: AbstractBaseUser | None = None,
+    teacher: User | None = None,
     buddy_name: str = "",
 ) -> StudyPlan:
     """Draw up a study plan (学习帮扶计划) for a child."""
@@ -96,6 +96,7 @@ def study_plan_create(
         end_date=end_date,
     )
     _raise(errors)
+    assert start_date is not None  # _past_date refused a missing date
     return StudyPlan.objects.create(
         child=child,
         county_code=child.county_code,
@@ -121,7 +122,7 @@ def study_plan_update(
     start_date: dt.date | None,
     end_date: dt.date | None = None,
     schedule: str = "",
-    teacher: AbstractBaseUser | None = None,
+    teacher: User | None = None,
     buddy_name: str = "",
 ) -> StudyPlan:
     """Change an open study plan."""
@@ -137,6 +138,7 @@ def study_plan_update(
         end_date=end_date,
     )
     _raise(errors)
+    assert start_date is not None  # _past_date refused a missing date
     plan.subjects, plan.goals, plan.measures = codes, goals, measures
     plan.start_date, plan.end_date = start_date, end_date
     plan.schedule = (schedule or "").strip()
@@ -165,7 +167,7 @@ def study_plan_close(*, plan: StudyPlan, closed_on: dt.date | None, summary: str
 @transaction.atomic
 def study_check_add(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     plan: StudyPlan,
     date: dt.date | None,
     result: str,
@@ -186,6 +188,7 @@ def study_check_add(
         errors["scores"] = [_("不能超过 %(n)s 个字符") % {"n": 200}]
     notes = _text(errors, "notes", notes, required=False)
     _raise(errors)
+    assert date is not None  # _past_date refused a missing date
     return StudyCheck.objects.create(
         plan=plan, date=date, result=result, scores=scores, notes=notes, author=actor
     )
@@ -194,12 +197,12 @@ def study_check_add(
 @transaction.atomic
 def individual_plan_open(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     child: Child,
     reason: str,
     goals: str,
     measures: str,
-    responsible: AbstractBaseUser,
+    responsible: User,
     opened_on: dt.date | None,
     reason_detail: str = "",
 ) -> IndividualPlan:
@@ -216,6 +219,7 @@ def individual_plan_open(
     if responsible is None:
         errors["responsible"] = [_("必须填写此项")]
     _raise(errors)
+    assert opened_on is not None  # _past_date refused a missing date
     plan = IndividualPlan.objects.create(
         child=child,
         county_code=child.county_code,
@@ -259,7 +263,7 @@ def individual_plan_close(
 @transaction.atomic
 def plan_review_add(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     plan: IndividualPlan,
     date: dt.date | None,
     progress: str,
@@ -274,6 +278,7 @@ def plan_review_add(
         errors.setdefault("date", []).append(_("日期不能早于方案开始日期"))
     progress = _text(errors, "progress", progress)
     next_steps = _text(errors, "next_steps", next_steps, required=False)
+    assert date is not None  # _past_date refused a missing date
     _raise(errors)
     return PlanReview.objects.create(
         plan=plan, date=date, progress=progress, next_steps=next_steps, author=actor

@@ -29,6 +29,7 @@ from carenet.childplans.forms import (
 from carenet.childplans.models import IndividualPlan, StudyPlan
 from carenet.children.models import Child, PairingKind
 from carenet.children.selectors import visible_children
+from carenet.lib.http import AuthenticatedRequest
 
 
 def _require_writer(request: HttpRequest, child: Child) -> None:
@@ -75,7 +76,7 @@ def _study_kwargs(form: StudyPlanForm) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_new(request: HttpRequest, pk: int) -> HttpResponse:
+def study_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     child = _writable_child(request, pk)
     buddy = (
         child.pairings.filter(kind=PairingKind.BUDDY, ended_on__isnull=True)
@@ -162,7 +163,7 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def study_check_add(request: HttpRequest, pk: int) -> HttpResponse:
+def study_check_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = _study_plan(request, pk, write=True)
     form = StudyCheckForm(request.POST)
     if form.is_valid():
@@ -197,7 +198,7 @@ def study_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def individual_new(request: HttpRequest, pk: int) -> HttpResponse:
+def individual_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     child = _writable_child(request, pk)
     teachers = selectors.helper_teachers(child)
     initial: dict[str, Any] = {"opened_on": timezone.localdate()}
@@ -245,7 +246,7 @@ def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def review_add(request: HttpRequest, pk: int) -> HttpResponse:
+def review_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = _individual_plan(request, pk, write=True)
     form = PlanReviewForm(request.POST)
     if form.is_valid():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,7 @@ class SchoolingError(Exception):
 
 
 def _change(
-    child: Child, to: str, *, on: dt.date, reason: str, actor: AbstractBaseUser | None
+    child: Child, to: str, *, on: dt.date, reason: str, actor: User | None
 ) -> SchoolingChange:
     change = SchoolingChange.objects.create(
         child=child,
@@ -48,7 +48,7 @@ def _change(
 
 @transaction.atomic
 def child_drop_out(
-    *, child: Child, on: dt.date, reason: str, actor: AbstractBaseUser | None
+    *, child: Child, on: dt.date, reason: str, actor: User | None
 ) -> SchoolingChange:
     """The child dropped out on ``on`` (schooling → dropped out, with the reason)."""
     child = Child.objects.select_for_update().get(pk=child.pk)
@@ -65,7 +65,7 @@ def child_drop_out(
 
 @transaction.atomic
 def child_return(
-    *, child: Child, on: dt.date, note: str = "", actor: AbstractBaseUser | None
+    *, child: Child, on: dt.date, note: str = "", actor: User | None
 ) -> SchoolingChange:
     """The child is back at school on ``on`` (复学: schooling → enrolled); the 劝返 duty
     ends. A child out of school (不在学, as a register said) goes to school the same way."""

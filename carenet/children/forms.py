@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from django import forms
@@ -29,7 +29,7 @@ from carenet.children.rules import id_disagreements
 from carenet.children.selectors import IdHolder, id_number_holder
 from carenet.children.services import latest_away_period
 from carenet.lib.crypto import blind_index
-from carenet.lib.forms import BoundedDateField, date_field
+from carenet.lib.forms import BoundedDateField, date_field, label_choices, model_choice
 from carenet.lib.idcard import InvalidIdNumber, parse_id_number
 from carenet.lib.names import clean_name
 from carenet.lib.phone import (
@@ -69,7 +69,7 @@ class MaskedFieldsMixin:
 
     MASKERS: dict[str, Callable[[str], str]] = {}
     instance: Any
-    initial: dict[str, Any]
+    initial: MutableMapping[str, Any]
     fields: dict[str, forms.Field]
     cleaned_data: dict[str, Any]
 
@@ -228,11 +228,11 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
         self.fields["birth_date"].required = False
         # Encrypted, so a text column: the length is the form's to check.
         self.fields["student_number"].validators.append(MaxLengthValidator(STUDENT_NUMBER_LENGTH))
-        self.fields["school_class"].queryset = (
+        model_choice(self, "school_class").queryset = (
             classes if classes is not None else Org.objects.filter(kind=OrgKind.CLASS)
         )
-        self.fields["school_class"].label_from_instance = _class_label
-        self.fields["village"].queryset = (
+        label_choices(model_choice(self, "school_class"), _class_label)
+        model_choice(self, "village").queryset = (
             villages if villages is not None else Org.objects.filter(kind=OrgKind.VILLAGE)
         )
         self.fields["stage"].help_text = _("不在本系统学校就读、按村建档的在校儿童填写")
@@ -295,6 +295,7 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         if "categories" in data and "distress_kinds" in data:
             data["categories"] = with_distress_category(data["categories"], data["distress_kinds"])
         if not data.get("school_class") and "school_class" not in self.errors:
@@ -390,7 +391,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
         }
 
     def __init__(self, *args: Any, relation: str, masked: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=relation, **kwargs)
+        super().__init__(*args, prefix=relation, **kwargs)  # type: ignore[misc]  # args: data, files
         self.relation = relation
         keep = self.fields_for(relation)
         for name in list(self.fields):
@@ -442,6 +443,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         away, back = data.get("away_since"), data.get("back_since")
         today = timezone.localdate()
         if away and away > today:
@@ -473,6 +475,7 @@ def family_forms(
         member = members.get(relation)
         initial: dict[str, dt.date | None] = {}
         if member is not None and relation in PARENT_RELATIONS:
+            assert child is not None  # a member on file: a child on file
             period = latest_away_period(child, relation)
             if period:
                 initial = {"away_since": period.start, "back_since": period.end}

@@ -7,6 +7,7 @@ Left-behind status is not a column: it is derived from the away periods by
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,9 @@ from simple_history.models import HistoricalRecords
 
 from carenet.lib.crypto import EncryptedCharField
 from carenet.orgs.models import Org
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Gender(models.TextChoices):
@@ -279,6 +283,9 @@ class Child(models.Model):
         excluded_fields=["name_pinyin", "name_initials", "updated_at"],
         no_db_index=["school", "school_class", "village"],
     )
+    # Set before a save, read by django-simple-history: who made the change, and why.
+    _history_user: User | None
+    _change_reason: str
 
     class Meta:
         verbose_name = _("儿童")
@@ -323,16 +330,17 @@ class Child(models.Model):
     def place_label(self) -> str:
         """Where the child is filed, as shown in lists: 学校 班级, or the village."""
         if self.school_id is not None:
-            klass = self.school_class.name if self.school_class_id is not None else ""
-            return f"{self.school.name} {klass}".strip()
-        return self.village.name if self.village_id is not None else ""
+            klass = self.school_class.name if self.school_class is not None else ""
+            school = self.school.name if self.school is not None else ""
+            return f"{school} {klass}".strip()
+        return self.village.name if self.village is not None else ""
 
     @property
     def class_or_village(self) -> str:
         """The class's name, or for a child not at a school the village's."""
-        if self.school_class_id is not None:
+        if self.school_class is not None:
             return self.school_class.name
-        return self.village.name if self.village_id is not None else ""
+        return self.village.name if self.village is not None else ""
 
     def get_category_labels(self) -> list[str]:
         return code_labels(Category, self.categories)
@@ -431,6 +439,9 @@ class FamilyMember(models.Model):
     )
     # History rows are looked up by the child and the member only, in date order.
     history = HistoricalRecords()
+    # Set before a save, read by django-simple-history: who made the change, and why.
+    _history_user: User | None
+    _change_reason: str
 
     class Meta:
         verbose_name = _("家庭成员")

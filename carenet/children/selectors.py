@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, cast
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
@@ -36,6 +37,26 @@ from carenet.children.models import (
 )
 from carenet.orgs.models import Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class LeftBehindAnnotations(TypedDict):
+    """What ``with_left_behind`` annotates on each child."""
+
+    father_away: bool
+    mother_away: bool
+    father_unable: bool
+    mother_unable: bool
+    left_behind_type: str
+    civil_left_behind: bool
+
+
+_C = TypeVar("_C", bound=Child)
+
+# A child annotated by ``with_left_behind`` (for the type checker).
+ChildLeftBehind: TypeAlias = "WithAnnotations[Child, LeftBehindAnnotations]"
 
 # A parent away this long (or longer) makes the child left-behind (教育部学籍口径).
 AWAY_THRESHOLD = relativedelta(months=3)
@@ -100,7 +121,7 @@ def mentee_ids(user: AnyUser) -> list[int]:
                 mentor_id=user.pk, kind=PairingKind.MENTOR, ended_on__isnull=True
             ).values_list("child_id", flat=True)
         )
-        user._carenet_mentee_ids = cached
+        user._carenet_mentee_ids = cached  # type: ignore[union-attr]  # a per-user cache
     return cached
 
 
@@ -215,7 +236,9 @@ def _parent_unable(relation: str) -> Exists:
     )
 
 
-def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> QuerySet[Child]:
+def with_left_behind(
+    qs: QuerySet[Child], as_of: dt.date | None = None
+) -> QuerySet[ChildLeftBehind]:
     """Annotate ``left_behind_type`` (学籍口径) and ``civil_left_behind`` (民政口径).
 
     Education register: a parent away ≥ 3 months makes a one-parent left-behind child,
@@ -230,7 +253,7 @@ def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> Query
         father_unable=_parent_unable(father),
         mother_unable=_parent_unable(mother),
     )
-    return qs.annotate(
+    annotated = qs.annotate(
         left_behind_type=Case(
             When(father_away=True, mother_away=True, then=Value(LeftBehindType.BOTH_PARENTS)),
             When(Q(father_away=True) | Q(mother_away=True), then=Value(LeftBehindType.ONE_PARENT)),
@@ -251,6 +274,7 @@ def with_left_behind(qs: QuerySet[Child], as_of: dt.date | None = None) -> Query
             output_field=BooleanField(),
         ),
     )
+    return cast("QuerySet[ChildLeftBehind]", annotated)  # the stubs lose the annotations
 
 
 def left_behind_filter(as_of: dt.date | None = None) -> Q:
@@ -291,7 +315,7 @@ def civil_left_behind_filter(as_of: dt.date | None = None) -> Q:
     )
 
 
-def left_behind_only(qs: QuerySet[Child]) -> QuerySet[Child]:
+def left_behind_only(qs: QuerySet[ChildLeftBehind]) -> QuerySet[Child]:
     """Keep the left-behind children of a queryset annotated by ``with_left_behind``."""
     return qs.exclude(left_behind_type=LeftBehindType.NONE)
 
@@ -382,7 +406,7 @@ def left_behind_history(child: Child) -> list[tuple[dt.date, dt.date | None, str
     return history
 
 
-def search_children(qs: QuerySet[Child], text: str) -> QuerySet[Child]:
+def search_children(qs: QuerySet[_C], text: str) -> QuerySet[_C]:
     """Match a name, its full pinyin or its initials (王子涵: 王子, wangzi, wzh)."""
     text = "".join(text.split())
     if not text:

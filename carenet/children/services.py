@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
@@ -55,7 +55,7 @@ def _apply_child_fields(child: Child, data: dict[str, Any]) -> None:
 @transaction.atomic
 def child_save(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     child: Child | None = None,
     data: dict[str, Any],
     family: dict[str, dict[str, Any]] | None = None,
@@ -76,7 +76,7 @@ def child_save(
 
 
 def family_member_save(
-    *, actor: AbstractBaseUser | None, child: Child, relation: str, data: dict[str, Any]
+    *, actor: User | None, child: Child, relation: str, data: dict[str, Any]
 ) -> FamilyMember | None:
     """Create, update or (when every field is empty) leave out one family member.
 
@@ -136,7 +136,7 @@ def pairing_start(
     *,
     child: Child,
     kind: str = PairingKind.MENTOR,
-    mentor: AbstractBaseUser | None = None,
+    mentor: User | None = None,
     buddy: Child | None = None,
     buddy_name: str = "",
     on: dt.date,
@@ -180,7 +180,7 @@ def _pairings_of(child: Child) -> Q:
 
 @transaction.atomic
 def child_leave(
-    *, child: Child, on: dt.date, reason: str, note: str = "", actor: AbstractBaseUser | None
+    *, child: Child, on: dt.date, reason: str, note: str = "", actor: User | None
 ) -> None:
     """The child leaves the roll on ``on`` (graduated, transferred out of the county, moved
     away, died …): status left, the schooling column where the reason decides it, and every
@@ -209,7 +209,7 @@ def child_leave(
 
 
 @transaction.atomic
-def child_leave_undo(*, child: Child, actor: AbstractBaseUser | None) -> None:
+def child_leave_undo(*, child: Child, actor: User | None) -> None:
     """Undo ``child_leave``: the child is back on the roll with the schooling of before, and
     the pairings that ended with the leaving (that day, for that reason) are in force again.
     A file archived since (the retention schedule) comes back too."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,7 +71,7 @@ def _check_child(child: Child, to_school: Org) -> None:
 
 @transaction.atomic
 def transfer_request(
-    *, child: Child, to_school: Org, reason: str = "", actor: AbstractBaseUser | None
+    *, child: Child, to_school: Org, reason: str = "", actor: User | None
 ) -> Transfer:
     """The school holding the file asks ``to_school`` to take the child; it decides."""
     _check_child(child, to_school)
@@ -93,7 +93,7 @@ def _create(
     to_school: Org,
     to_class: Org | None,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     status: str = TransferStatus.REQUESTED,
 ) -> Transfer:
     try:
@@ -102,7 +102,7 @@ def _create(
                 child=child,
                 county_code=child.county_code,
                 side=side,
-                from_school_id=child.school_id,
+                from_school_id=child.school_id,  # type: ignore[misc]  # a transfer starts at a school, in a class
                 from_class_id=child.school_class_id,
                 to_school=to_school,
                 to_class=to_class,
@@ -119,7 +119,7 @@ def transfer_claim(
     id_number: str,
     to_class: Org,
     reason: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> Transfer | None:
     """A school enrolling a child already filed at another school of its county asks, by
     the child's ID number, for the file; the school holding it consents or refuses.
@@ -167,7 +167,7 @@ def _ancestors(org: Org) -> list[str]:
     return [org.path[:i] for i in range(step, len(org.path) + 1, step)]
 
 
-def _decide(transfer: Transfer, status: str, actor: AbstractBaseUser | None, **fields) -> None:
+def _decide(transfer: Transfer, status: str, actor: User | None, **fields) -> None:
     """Claim the request (a conditional update: two deciders never both win)."""
     now = timezone.now()
     claimed = Transfer.objects.filter(pk=transfer.pk, status=TransferStatus.REQUESTED).update(
@@ -183,7 +183,7 @@ def transfer_accept(
     *,
     transfer: Transfer,
     to_class: Org | None = None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     on: dt.date | None = None,
 ) -> Transfer:
     """Accept (the receiving school, choosing a class) or consent (the school holding the
@@ -199,7 +199,7 @@ def transfer_accept(
 
 
 @transaction.atomic
-def transfer_refuse(*, transfer: Transfer, note: str, actor: AbstractBaseUser | None) -> Transfer:
+def transfer_refuse(*, transfer: Transfer, note: str, actor: User | None) -> Transfer:
     """The deciding school says no, with a reason: nothing of the child changes."""
     note = (note or "").strip()
     if not note:
@@ -209,7 +209,7 @@ def transfer_refuse(*, transfer: Transfer, note: str, actor: AbstractBaseUser | 
 
 
 @transaction.atomic
-def transfer_cancel(*, transfer: Transfer, actor: AbstractBaseUser | None) -> Transfer:
+def transfer_cancel(*, transfer: Transfer, actor: User | None) -> Transfer:
     """The asking side takes the request back: nothing of the child changes."""
     _decide(transfer, TransferStatus.CANCELLED, actor)
     return transfer
@@ -221,7 +221,7 @@ def transfer_move(
     child: Child,
     to_class: Org,
     reason: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     on: dt.date | None = None,
 ) -> Transfer:
     """The county administrator moves a child between two schools of the county at once
@@ -254,12 +254,12 @@ def _move(
     to_class: Org,
     to_school: Org,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str,
     on: dt.date | None,
 ) -> None:
     on = on or timezone.localdate()
-    from_name = child.school.name
+    from_name = child.school.name  # type: ignore[union-attr]  # a transfer starts at a school
     child.school = to_school
     child.school_class = to_class
     child._history_user = actor

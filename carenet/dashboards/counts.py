@@ -107,7 +107,7 @@ def counts_by_school(children: QuerySet[Child], *, as_of: dt.date) -> dict[int, 
         .order_by()
     ):
         for name in aggregates:
-            add(row["child__school"], name, row[name])
+            add(row["child__school"], name, row[name])  # type: ignore[literal-required]  # **aggregates
     for school, province, n in (
         FamilyMember.objects.filter(
             relation__in=(Relation.FATHER, Relation.MOTHER), child__in=in_care
@@ -176,7 +176,7 @@ def chart_counts(
 
         rules = dict.fromkeys(schools, CHART_COUNTING)
         kept = read_through(SchoolChartCounts, schools, as_of=as_of, rules=rules, count=count)
-        per_school = {school: Counter(counts) for school, counts in kept.items()}
+        per_school: dict[int, Counts] = {school: Counter(counts) for school, counts in kept.items()}
     else:
         per_school = counts_by_school(under, as_of=as_of)
     total: Counts = Counter()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 
 from carenet.care import calendar
 from carenet.care.models import (
@@ -54,7 +54,7 @@ ASSISTANCE_SHARE = 0.12
 
 # The first record of a kind falls this many days into the term at most (before its
 # first deadline), and a record comes this many days before it is due at most.
-EARLY_DAYS = {
+EARLY_DAYS: dict[str, int] = {
     Frequency.WEEKLY: 2,
     Frequency.BIWEEKLY: 3,
     Frequency.MONTHLY: 6,
@@ -70,7 +70,7 @@ class CareKid:
 
     child: Child
     school_code: str
-    author: AbstractUser
+    author: User
     members: list[FamilyMember]
     away: set[str]  # relations away from home: "father", "mother"
 
@@ -97,7 +97,7 @@ class History:
 
     def profiles(
         self,
-        school_authors: dict[str, list[AbstractUser]],
+        school_authors: dict[str, list[User]],
         demo_school: str,
         spare: set[int] = frozenset(),  # type: ignore[assignment]
     ) -> dict[int, str]:
@@ -304,7 +304,7 @@ class History:
         capacity = {
             GuardianshipQuality.GOOD: GuardianCapacity.GOOD,
             GuardianshipQuality.FAIR: GuardianCapacity.FAIR,
-        }.get(guardian.guardianship_quality if guardian else "", GuardianCapacity.POOR)
+        }.get(guardian.guardianship_quality if guardian else "", GuardianCapacity.POOR)  # type: ignore[call-overload]  # str values of the choices
         if guardian is None:
             capacity = rng.choice((GuardianCapacity.GOOD, GuardianCapacity.FAIR))
         who = guardian.kinship if guardian is not None else "母亲"
@@ -524,7 +524,7 @@ def activity_history(
             continue
         by_class: dict[int, list[CareKid]] = defaultdict(list)
         for kid in kids:
-            by_class[kid.child.school_class_id].append(kid)
+            by_class[kid.child.school_class_id].append(kid)  # type: ignore[index]  # demo: in a class
         for class_id, pupils in sorted(by_class.items()):
             activity = Activity(
                 org_id=class_id,

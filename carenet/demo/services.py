@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.test.utils import override_settings
@@ -157,7 +157,7 @@ def demo_build(
     return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
 
-def _demo_users(county: Org) -> QuerySet[AbstractUser]:
+def _demo_users(county: Org) -> QuerySet[User]:
     """Users working in the demo county, never an administrator."""
     in_county = Membership.objects.filter(org__path__startswith=county.path).values("user_id")
     return get_user_model().objects.filter(pk__in=in_county, is_superuser=False, is_staff=False)
@@ -247,13 +247,19 @@ class _Kid:
     members: list[FamilyMember] = field(default_factory=list)
     periods: list[AwayPeriod] = field(default_factory=list)
 
+    @property
+    def school_class(self) -> Org:
+        """The child's class (every demo child has one)."""
+        assert self.child.school_class is not None
+        return self.child.school_class
+
 
 @dataclass
 class _Staff:
     """Who works at a school, in the order the demo hands out mentees."""
 
-    class_teachers: dict[int, AbstractUser] = field(default_factory=dict)  # class pk → user
-    others: list[AbstractUser] = field(default_factory=list)  # leaders, then subject teachers
+    class_teachers: dict[int, User] = field(default_factory=dict)  # class pk → user
+    others: list[User] = field(default_factory=list)  # leaders, then subject teachers
 
 
 def _largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
@@ -297,7 +303,7 @@ class _Builder:
         self._taken_demo_users = {
             u.username: u for u in get_user_model().objects.filter(username__in=DEMO_USERNAMES)
         }
-        self.users: list[AbstractUser] = []
+        self.users: list[User] = []
         self.memberships: list[Membership] = []
         self.orgs: dict[str, Org] = {}
         self.groups: dict[int, int] = {}  # village pk → its number of 村民组
@@ -390,7 +396,7 @@ class _Builder:
         names = data.MALE_TEACHER_NAMES if gender == Gender.MALE else data.FEMALE_TEACHER_NAMES
         return self._surname() + self.rng.choice(names)
 
-    def _user(self, name: str, username: str | None = None) -> AbstractUser:
+    def _user(self, name: str, username: str | None = None) -> User:
         taken = self._taken_demo_users.get(username or "")
         if taken is not None:  # a demo account left over from elsewhere: take it over
             taken.first_name, taken.password, taken.is_active = name, self.hashed, True
@@ -408,7 +414,7 @@ class _Builder:
         self.users.append(user)
         return user
 
-    def _member(self, user: AbstractUser, org: Org, role: str, title: str = "") -> None:
+    def _member(self, user: User, org: Org, role: str, title: str = "") -> None:
         self.memberships.append(Membership(user=user, org=org, role=role, title=title))
 
     # ------------------------------------------------------------------ schools and orgs
@@ -585,12 +591,12 @@ class _Builder:
             left_behind.append(kid)
         if not mine:
             return None
-        per_class = Counter(k.child.school_class.code for k in left_behind)
-        class_codes = sorted({k.child.school_class.code for k in mine})
+        per_class = Counter(k.school_class.code for k in left_behind)
+        class_codes = sorted({k.school_class.code for k in mine})
         demo_code = max(class_codes, key=lambda c: (per_class[c], -class_codes.index(c)))
         if per_class[demo_code] == len(left_behind):
             # Every left-behind child is in one class: one elsewhere becomes left-behind.
-            elsewhere = [k for k in mine if k.child.school_class.code != demo_code]
+            elsewhere = [k for k in mine if k.school_class.code != demo_code]
             if elsewhere:
                 elsewhere[0].kind = BOTH
         return self.orgs[demo_code]
@@ -681,7 +687,7 @@ class _Builder:
         score = (kid.kind == BOTH) + unable + (health != Health.HEALTHY)
         score += (Category.POOR in categories) + (Category.POTENTIAL in categories)
         if guardian is not None:
-            score += {GuardianshipQuality.POOR: 2, GuardianshipQuality.NONE: 3}.get(
+            score += {GuardianshipQuality.POOR: 2, GuardianshipQuality.NONE: 3}.get(  # type: ignore[call-overload]  # str values of the choices
                 guardian.guardianship_quality, 0
             )
             score += guardian.health == "较差"
@@ -1036,13 +1042,13 @@ class _Builder:
             if p.kind == PairingKind.MENTOR and p.ended_on is None
         }
         care: list[CareKid] = []
-        authors: dict[str, dict[int, AbstractUser]] = defaultdict(dict)
+        authors: dict[str, dict[int, User]] = defaultdict(dict)
         for kid in kids:
             if not kid.left_behind:
                 continue
             child = kid.child
             author = (
-                mentors.get(id(child)) or staff[kid.plan.code].class_teachers[child.school_class.pk]
+                mentors.get(id(child)) or staff[kid.plan.code].class_teachers[kid.school_class.pk]
             )
             authors[kid.plan.code].setdefault(id(author), author)
             away = {p.relation for p in kid.periods if p.end is None or p.end > self.today}
@@ -1149,7 +1155,7 @@ class _Builder:
             )
         return pairings
 
-    def _pairing(self, kid: _Kid, mentor: AbstractUser, ended_on: dt.date | None = None) -> Pairing:
+    def _pairing(self, kid: _Kid, mentor: User, ended_on: dt.date | None = None) -> Pairing:
         if ended_on is not None:
             started = ended_on.replace(year=ended_on.year - 1)
             return Pairing(
@@ -1175,17 +1181,17 @@ class _Builder:
 
     def _mentors_assign(
         self, left_behind: list[_Kid], team: _Staff, demo_class: Org | None
-    ) -> list[tuple[_Kid, AbstractUser]]:
+    ) -> list[tuple[_Kid, User]]:
         """Class teachers take their own class's children first (up to six), then top up to
         five from the rest; the school's leaders and subject teachers take the others."""
         load: dict[int, list[_Kid]] = defaultdict(list)  # id(user) → mentees
-        users: dict[int, AbstractUser] = {}
+        users: dict[int, User] = {}
         by_class: dict[int, list[_Kid]] = defaultdict(list)
         for kid in left_behind:
-            by_class[kid.child.school_class.pk].append(kid)
+            by_class[kid.school_class.pk].append(kid)
         taken: set[int] = set()
 
-        def give(user: AbstractUser, kid: _Kid) -> None:
+        def give(user: User, kid: _Kid) -> None:
             users[id(user)] = user
             load[id(user)].append(kid)
             taken.add(id(kid))
@@ -1194,8 +1200,8 @@ class _Builder:
             teacher = team.class_teachers[demo_class.pk]
             own = by_class[demo_class.pk][: MENTEES_TARGET - 1]
             others = sorted(
-                (k for k in left_behind if k.child.school_class.pk != demo_class.pk),
-                key=lambda k: -len(by_class[k.child.school_class.pk]),
+                (k for k in left_behind if k.school_class.pk != demo_class.pk),
+                key=lambda k: -len(by_class[k.school_class.pk]),
             )
             for kid in own + others[: max(1, MENTEES_TARGET - len(own))]:
                 give(teacher, kid)
@@ -1231,15 +1237,13 @@ class _Builder:
         rng = self.rng
         by_class: dict[int, list[_Kid]] = defaultdict(list)
         for kid in mine:
-            by_class[kid.child.school_class.pk].append(kid)
+            by_class[kid.school_class.pk].append(kid)
         used: Counter[int] = Counter()
         pairings = []
         for kid in paired:
             if rng.random() >= share:
                 continue
-            mates = [
-                k for k in by_class[kid.child.school_class.pk] if k is not kid and used[id(k)] < 2
-            ]
+            mates = [k for k in by_class[kid.school_class.pk] if k is not kid and used[id(k)] < 2]
             helpers = [k for k in mates if not k.left_behind] or mates
             if not helpers:
                 continue

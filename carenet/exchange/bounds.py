@@ -321,7 +321,7 @@ class _Rewound:
         return self._stream.read(size)
 
 
-def _buffers(stream: IO[bytes]) -> Iterator[bytes]:
+def _buffers(stream: IO[bytes] | _Rewound) -> Iterator[bytes]:
     """The part in chunks, each ending after a tag's ``>``; what follows it (a tag cut in
     two, text up to the next tag) begins the next chunk, so no tag or text run is split."""
     rest = b""

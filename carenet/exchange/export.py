@@ -27,9 +27,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import xlsxwriter
-from django.db.models import Q, QuerySet
+from django.db.models import Choices, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -56,12 +57,28 @@ from carenet.children.models import (
     Stage,
     code_labels,
 )
-from carenet.children.selectors import with_left_behind
+from carenet.children.selectors import LeftBehindAnnotations, with_left_behind
 from carenet.lib.idcard import make_id_number
 from carenet.lib.names import user_name
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org, OrgKind, SchoolStage
 from carenet.reports.pdf import render_pdf
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _ExportAttributes(LeftBehindAnnotations):
+    """What ``_chunks`` sets on each child besides ``with_left_behind``'s annotations."""
+
+    export_family: dict[str, FamilyMember]
+    export_away: dict[str, AwayPeriod]
+    export_mentor: Pairing | None
+    export_buddy: Pairing | None
+
+
+# A child as ``_chunks`` hands it out (for the type checker).
+ExportChild: TypeAlias = "WithAnnotations[Child, _ExportAttributes]"
 
 # The canonical columns of the register, in export order (REGISTER.md). They are the
 # official headers of a Chinese form, so they are data, not messages to translate.
@@ -245,7 +262,7 @@ def children_under(org: Org, children: QuerySet[Child] | None = None) -> QuerySe
 _ORDER = ("school__path", "school_class__path", "name_pinyin", "pk")
 
 
-def _chunks(children: QuerySet[Child]) -> Iterator[list[Child]]:
+def _chunks(children: QuerySet[Child]) -> Iterator[list[ExportChild]]:
     """The children in register order, ``_CHUNK`` at a time, each chunk with its
     left-behind type, orgs, family, away periods and pairings in force fetched in a
     handful of queries (a county's 50,000 children: a few dozen queries in all)."""
@@ -255,7 +272,7 @@ def _chunks(children: QuerySet[Child]) -> Iterator[list[Child]]:
         fetched = with_left_behind(Child.objects.filter(pk__in=chunk)).select_related(
             "school", "school_class", "village"
         )
-        by_pk = {child.pk: child for child in fetched}
+        by_pk = {child.pk: cast("ExportChild", child) for child in fetched}
         for child in by_pk.values():
             child.export_family, child.export_away = {}, {}
             child.export_mentor = child.export_buddy = None
@@ -287,12 +304,12 @@ def _parent_name(org: Org | None, names: dict[str, str]) -> str:
     return names.get(org.path[: -Org.steplen], "")
 
 
-def _labels(*choices: type) -> dict[str, str]:
+def _labels(*choices: type[Choices]) -> dict[str, str]:
     """Display labels of choice values, translated once per export, not once per cell."""
     return {value: str(label) for c in choices for value, label in c.choices}
 
 
-def _residence(child: Child, names: dict[str, str]) -> str:
+def _residence(child: ExportChild, names: dict[str, str]) -> str:
     parts = [_parent_name(child.village, names), child.village.name if child.village else ""]
     parts.append(child.residence_group)
     return "/".join(parts).strip("/") if any(parts) else ""
@@ -304,7 +321,7 @@ def _work_place(member: FamilyMember | None) -> str:
     return "/".join(p for p in (member.work_province, member.work_city) if p)
 
 
-def _away_since(child: Child, relation: str) -> dt.date | None:
+def _away_since(child: ExportChild, relation: str) -> dt.date | None:
     """When the parent left, if they are away now (their latest period still open)."""
     latest = child.export_away.get(relation)
     return latest.start if latest is not None and latest.end is None else None
@@ -338,7 +355,7 @@ def _as_stored(value: str | None) -> str:
     return value or ""
 
 
-def _canonical_row(number: int, child: Child, ctx: RowContext) -> list:
+def _canonical_row(number: int, child: ExportChild, ctx: RowContext) -> list:
     """The values of ``REGISTER_COLUMNS``, in order."""
     family = child.export_family
     guardian = family.get(Relation.GUARDIAN)
@@ -478,7 +495,7 @@ MCA2016_COLUMNS: list[str] = [
     "备注",
 ]
 # 就学情况 as the form words it, for the states of a child not at school.
-_MCA_SCHOOLING = {
+_MCA_SCHOOLING: dict[str, str] = {
     Schooling.KINDERGARTEN: "幼儿园",
     Schooling.NOT_IN_KINDERGARTEN: "未入园",
     Schooling.NOT_SCHOOL_AGE: "未入园",
@@ -487,7 +504,7 @@ _MCA_SCHOOLING = {
 }
 # A stage of schooling in the form's words: the child's ``stage`` (filed under a village),
 # the school's stage.
-_MCA_STAGES = {
+_MCA_STAGES: dict[str, str] = {
     Stage.PRIMARY: "小学",
     Stage.JUNIOR: "初中",
     Stage.SENIOR: "高中",
@@ -498,20 +515,20 @@ _MCA_STAGES = {
     SchoolStage.KINDERGARTEN: "幼儿园",
 }
 # 监护类型: the form's five states; the guardian's guardianship quality gives most of them.
-_MCA_GUARDIANSHIP = {
+_MCA_GUARDIANSHIP: dict[str, str] = {
     GuardianshipQuality.NONE: "无人监护",
     GuardianshipQuality.POOR: "受委托监护人监护能力不足",
     GuardianshipQuality.FAIR: "监护情况一般",
     GuardianshipQuality.GOOD: "监护情况较好",
 }
-_MCA_HEALTH = {Health.DISABLED: "残疾", Health.CHRONIC: "患病"}
+_MCA_HEALTH: dict[str, str] = {Health.DISABLED: "残疾", Health.CHRONIC: "患病"}
 
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("是" if value else "否")
 
 
-def _stage(child: Child, ctx: RowContext) -> str:
+def _stage(child: ExportChild, ctx: RowContext) -> str:
     """小学/初中/高中 from the grade's year of schooling, else the school's stage, else
     the stage of a child filed under a village; 幼儿园/未入园/辍学/不在学 from the schooling."""
     if child.schooling in _MCA_SCHOOLING:
@@ -524,7 +541,7 @@ def _stage(child: Child, ctx: RowContext) -> str:
     return _MCA_STAGES.get(child.stage, "")
 
 
-def _current_work_place(child: Child, relation: str, parent: FamilyMember | None) -> str:
+def _current_work_place(child: ExportChild, relation: str, parent: FamilyMember | None) -> str:
     """Where a parent works now: the province and city while away (外出 without a place),
     在家 when not away, nothing without a parent on file."""
     if parent is None:
@@ -534,7 +551,7 @@ def _current_work_place(child: Child, relation: str, parent: FamilyMember | None
     return parent.work_province + parent.work_city or "外出"
 
 
-def _village_address(child: Child, names: dict[str, str]) -> str:
+def _village_address(child: ExportChild, names: dict[str, str]) -> str:
     """The township, the village and the address within it (or the village group)."""
     village = child.village.name if child.village else ""
     township = _parent_name(child.village, names)
@@ -544,7 +561,7 @@ def _village_address(child: Child, names: dict[str, str]) -> str:
     return f"{township}{village}{detail}"
 
 
-def _guardianship_type(child: Child, guardian: FamilyMember | None) -> str:
+def _guardianship_type(child: ExportChild, guardian: FamilyMember | None) -> str:
     """监护类型: 无人监护 when the guardian's assessment says so or both parents are away
     with nobody entrusted; 父或母无监护能力 when one is away and the one at home cannot
     guard, nobody entrusted; else the entrusted guardian's assessment."""
@@ -562,7 +579,7 @@ def _guardianship_type(child: Child, guardian: FamilyMember | None) -> str:
     return _MCA_GUARDIANSHIP.get(quality, "")
 
 
-def _mca2016_row(number: int, child: Child, ctx: RowContext) -> list:
+def _mca2016_row(number: int, child: ExportChild, ctx: RowContext) -> list:
     """The values of ``MCA2016_COLUMNS``, in order, in the form's words (是/否)."""
     family = child.export_family
     guardian = family.get(Relation.GUARDIAN)
@@ -627,7 +644,7 @@ def _mca2016_row(number: int, child: Child, ctx: RowContext) -> list:
 
 
 # The 学籍 system's codes (全国中小学生学籍信息管理系统, 学生基本信息 filling rules).
-XUEJI_LEFT_BEHIND = {
+XUEJI_LEFT_BEHIND: dict[str, str] = {
     LeftBehindType.NONE: "0",
     LeftBehindType.ONE_PARENT: "1",
     LeftBehindType.BOTH_PARENTS: "2",
@@ -648,7 +665,7 @@ XUEJI_COLUMNS: list[str] = [
 ]
 
 
-def _xueji_row(number: int, child: Child, ctx: RowContext) -> list:
+def _xueji_row(number: int, child: ExportChild, ctx: RowContext) -> list:
     """The values of ``XUEJI_COLUMNS``, in order, coded as the 学籍 system reads them. 留守
     is the education system's definition (a parent away three months or more)."""
     row: list = [
@@ -674,7 +691,7 @@ class Layout:
     key: str
     label: Promise | str
     header: list[str]
-    row: Callable[[int, Child, RowContext], list]
+    row: Callable[[int, ExportChild, RowContext], list]
     # The words of its title: "{org}留守儿童花名册".
     title: str
     # The paper form's title row, 填报单位/填报日期 line and signature footer (mca2016).
@@ -979,12 +996,12 @@ def render_template_xlsx() -> bytes:
 
 def print_groups(
     rows: Iterable[Sequence], header: Sequence[str] = REGISTER_COLUMNS
-) -> tuple[list[list], list[dict]]:
+) -> tuple[list[Sequence], list[dict]]:
     """The rows (materialised) and, per printed page width, the headers and the cells of
     each row for that column group with the key columns in front."""
     rows = [[_text(v) for v in row] for row in rows]
     keys = list(range(_KEY_COLUMNS))
-    pages = []
+    pages: list[dict] = []
     for group in column_groups(header):
         indexes = keys + group
         pages.append(

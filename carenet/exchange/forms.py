@@ -6,12 +6,14 @@ from pathlib import PurePath
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from carenet.exchange.columns import field_groups, field_label
 from carenet.exchange.export import CANONICAL, LAYOUTS
 from carenet.exchange.importer import ColumnChoice, HeaderColumn
 from carenet.exchange.importer.header import REQUIRED_KEYS
+from carenet.lib.forms import label_choices, model_choice
 from carenet.orgs.models import Org
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -64,9 +66,9 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, orgs: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["org"]
+        field = model_choice(self, "org")
         field.queryset = orgs
-        field.label_from_instance = org_label
+        label_choices(field, org_label)
         field.empty_label = None
 
     def clean_layout(self) -> str:
@@ -86,9 +88,9 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, schools: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["school"]
+        field = model_choice(self, "school")
         field.queryset = schools
-        field.label_from_instance = org_label
+        label_choices(field, org_label)
         field.empty_label = None
         self.fields["file"].widget.attrs["accept"] = ",".join(IMPORT_SUFFIXES)
 
@@ -101,9 +103,9 @@ class ImportForm(forms.Form):
         return upload
 
 
-def mapping_field_choices() -> list[tuple[str, object]]:
+def mapping_field_choices() -> list[tuple[str | Promise, object]]:
     """The drop-down of a column: 未使用, then the fields by group (儿童 / 父亲 / …)."""
-    choices: list[tuple[str, object]] = [("", _("未使用"))]
+    choices: list[tuple[str | Promise, object]] = [("", _("未使用"))]
     for group, fields in field_groups():
         choices.append((group or _("儿童"), fields))
     return choices
@@ -143,6 +145,7 @@ class MappingForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # the base clean() returns cleaned_data
         if self.errors:
             return cleaned
         seen: dict[str, str] = {}

@@ -95,7 +95,10 @@ def column_mapping_remember(
     kept, _created = ColumnMapping.objects.update_or_create(
         org=org,
         signature=signature,
-        defaults={"mapping": mapping, "updated_by": user if getattr(user, "pk", None) else None},
+        defaults={
+            "mapping": mapping,
+            "updated_by": user if user is not None and user.is_authenticated else None,
+        },
     )
     return kept
 

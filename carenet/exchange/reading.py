@@ -41,7 +41,7 @@ HEAD_ROWS = 50
 class Sheet:
     name: str
     # A CSV's rows; an Excel sheet's first HEAD_ROWS rows (every row: ``all_rows``).
-    rows: list[list[object]]
+    rows: list[list[Any]]
     # Merged ranges as ((first_row, first_col), (last_row, last_col)), 0-based.
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     native: Any = None  # python-calamine's sheet (Excel)

@@ -208,7 +208,7 @@ class _Validator:
         self.header = header
         self.county = county
         self.townships = _Townships(county)
-        self.index = {key: c for c, key in header.columns.items()}
+        self.index: dict[str | int, int] = {key: c for c, key in header.columns.items()}
         self.seen: dict[str, int] = {}  # code → Excel row
         self.existing = {
             o.code: o
@@ -219,7 +219,7 @@ class _Validator:
 
     def column(self, key: str | int) -> str:
         c = self.index.get(key)
-        return self.header.texts[c] if c is not None else SCHOOL_COLUMNS.get(key, ("",))[0]
+        return self.header.texts[c] if c is not None else SCHOOL_COLUMNS.get(key, ("",))[0]  # type: ignore[arg-type]  # a level (int): none
 
     def cell(self, cells: list[object], key: str | int) -> object:
         c = self.index.get(key)
@@ -292,7 +292,7 @@ class _Validator:
             try:
                 number = float(text)
             except ValueError:
-                number = -1
+                number = -1.0
             if number < 0 or number > 40 or not number.is_integer():
                 fail(key, _("班级数应为 0 到 40 的整数：%(value)s") % {"value": text[:10]})
                 continue
@@ -300,7 +300,7 @@ class _Validator:
                 for level in levels:
                     counts.setdefault(level, int(number))
             elif key in levels or not number:
-                counts[key] = int(number)
+                counts[key] = int(number)  # type: ignore[index]  # a level: "classes" went above
             elif stage:
                 fail(key, _("该校的办学类型没有这个年级"))
         return counts
@@ -367,7 +367,7 @@ def schools_preview(*, data: bytes, filename: str, county: Org) -> ImportPreview
             results.append(RowResult(row, "reject", errors, cells))
             continue
         action: Any = _plan_changes(plan)
-        results.append(RowResult(row, action, [], [], plan))
+        results.append(RowResult(row, action, [], [], plan))  # type: ignore[arg-type]  # a school row's plan
     return ImportPreview(
         filename=filename,
         header_rows=[r + 1 for r in header.rows],
@@ -381,7 +381,7 @@ def schools_preview(*, data: bytes, filename: str, county: Org) -> ImportPreview
 def schools_commit(*, preview: ImportPreview) -> ImportPreview:
     """Write every good row of a preview in one transaction (nothing if one write fails)."""
     for result in preview.rows:
-        plan: SchoolPlan | None = result.plan
+        plan: SchoolPlan | None = result.plan  # type: ignore[assignment]  # see schools_preview
         if plan is None or result.action not in ("create", "update"):
             continue
         try:

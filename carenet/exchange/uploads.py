@@ -128,7 +128,10 @@ def upload_read(*, batch: ImportBatch) -> bytes:
 
 def upload_present(*, batch: ImportBatch) -> bool:
     """Whether the batch's upload is still stored (its job can read it)."""
-    return bool(batch.file.name) and (Path(settings.MEDIA_ROOT) / batch.file.name).is_file()
+    name = batch.file.name
+    if not name:
+        return False
+    return (Path(settings.MEDIA_ROOT) / name).is_file()
 
 
 def upload_delete(*, batch: ImportBatch) -> None:
@@ -402,7 +405,7 @@ def import_batch_confirm(*, batch: ImportBatch, now: dt.datetime, hours: int) ->
         ImportStatus.PROCESSING: Confirmed.ALREADY,
         ImportStatus.COMPLETE: Confirmed.COMPLETE,
         ImportStatus.CANCELLED: Confirmed.CANCELLED,
-    }.get(batch.status, Confirmed.FAILED)
+    }.get(batch.status, Confirmed.FAILED)  # type: ignore[call-overload]  # str values of the choices
 
 
 @dataclass

@@ -320,11 +320,11 @@ def _class_figures(
                 continue
             denominator = "in_care" if fraction.denominator is None else f"d_{key}"
             pair = into[target.pk][key]
-            pair[0] += row[f"n_{key}"]
-            pair[1] += row[denominator]
+            pair[0] += row[f"n_{key}"]  # type: ignore[literal-required]  # **the counts
+            pair[1] += row[denominator]  # type: ignore[literal-required]
     if tasks is None:
         tasks = tasks_for(counted_children(org, as_of=as_of, children=children), as_of=as_of)
-    keys = {kind: key for key, kind in TASK_KINDS.items()}
+    keys: dict[str, str] = {kind: key for key, kind in TASK_KINDS.items()}
     for task in tasks:
         target = row_of(task.child.school_class)
         key = keys.get(task.kind)

@@ -40,6 +40,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.db.models import Model
+
 from carenet.indicators.models import KeptCounts, UnitVersion
 from carenet.orgs.models import Org
 
@@ -55,7 +57,10 @@ def kept_tables() -> set[str]:
     children of a flushed database bumps versions again)."""
     from django.apps import apps
 
-    models = [UnitVersion, *(m for m in apps.get_models() if issubclass(m, KeptCounts))]
+    models: list[type[Model]] = [
+        UnitVersion,
+        *(m for m in apps.get_models() if issubclass(m, KeptCounts)),
+    ]
     return {model._meta.db_table for model in models}
 
 

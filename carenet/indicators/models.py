@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Self
+
 from django.db import models
 
 from carenet.orgs.models import Org
@@ -35,6 +37,8 @@ class KeptCounts(models.Model):
     version = models.BigIntegerField(default=0)
     counts = models.JSONField()
     counted_at = models.DateTimeField(auto_now_add=True)
+    # Each concrete subclass gets Django's default manager (declared for the type checker).
+    objects: ClassVar[models.Manager[Self]]
 
     class Meta:
         abstract = True

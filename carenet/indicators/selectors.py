@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -541,7 +542,9 @@ def counts_by_school(
         parts[unit] = {}
         for kind in TASK_KINDS.values():
             without, with_village = rules[unit][kind]
-            split = [(without, None)] if without == with_village else []
+            split: list[tuple[Any, bool | None]] = (
+                [(without, None)] if without == with_village else []
+            )
             split = split or [(without, False), (with_village, True)]
             parts[unit][kind] = [
                 (
@@ -555,7 +558,7 @@ def counts_by_school(
                 if rule is not None
             ]
     with without_jit():
-        rows = list(
+        rows: list[Any] = list(  # dicts: the unit, then the **columns
             base.values(unit=Coalesce("school_id", "village_id")).annotate(**columns).order_by()
         )
     missing = {row["unit"] for row in rows} - set(plans)
@@ -595,7 +598,7 @@ def _marked(plans: dict[int, CarePlan], units: Iterable[Org]) -> dict[int, CareP
         kind = kinds.get(unit, OrgKind.SCHOOL)
         if getattr(plan, "unit_kind", kind) != kind:
             plan = copy.copy(plan)
-        plan.unit_kind = kind
+        plan.unit_kind = kind  # type: ignore[attr-defined]  # marks this (copied) plan
         marked[unit] = plan
     return marked
 
@@ -616,7 +619,7 @@ def _fractions(counts: Counts) -> dict[str, tuple[int, int]]:
     return fractions
 
 
-def indicators_from(fractions: dict[str, tuple[int, int]], targets: dict) -> list[Indicator]:
+def indicators_from(fractions: Mapping[str, Sequence[int]], targets: dict) -> list[Indicator]:
     """The indicators of every key from (numerator, denominator) pairs (a missing key is
     0 / 0) and a plan's targets."""
     indicators = []

@@ -173,6 +173,10 @@ class EncryptedJSONField(EncryptedCharField):
     """A JSON object encrypted at rest (as the text of its JSON). Empty means ``{}``."""
 
     description = "Encrypted JSON"
+    # The value's type as the type checker sees it (names read by django-stubs): a dict,
+    # though the column, like its base's, is text.
+    _pyi_private_set_type: dict[str, Any]  # type: ignore[assignment]
+    _pyi_private_get_type: dict[str, Any]  # type: ignore[assignment]
 
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":

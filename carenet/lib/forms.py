@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +48,23 @@ class BoundedDateField(forms.DateField):
 def date_field(label: Any, **kwargs: Any) -> forms.DateField:
     """A date field with the ISO date picker (``DateInput``), within the accepted range."""
     return BoundedDateField(label=label, **kwargs)
+
+
+def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """``form.fields[name]``, a model choice field, typed as one (the stubs type every field
+    of ``form.fields`` as a plain ``Field``, without ``queryset`` or ``label_from_instance``)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """``form.fields[name]``, a choice field, typed as one (see ``model_choice``)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+def label_choices(field: forms.ModelChoiceField, label: Callable[[Any], str]) -> None:
+    """Label the choices of ``field`` with ``label(obj)`` instead of ``str(obj)``."""
+    # Django calls the field's label_from_instance(obj); set on this instance only.
+    field.label_from_instance = label  # type: ignore[method-assign,assignment]
 
 
 class ServiceErrorsMixin:

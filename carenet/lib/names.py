@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 import re
 from functools import lru_cache
 
@@ -71,7 +76,7 @@ def person_name(first_name: str | None, last_name: str | None, username: str) ->
     return f"{last_name or ''}{first_name or ''}".strip() or username
 
 
-def user_name(user: object | None) -> str:
+def user_name(user: AbstractBaseUser | None) -> str:
     """``person_name`` of a user object ("" for none)."""
     if user is None:
         return ""

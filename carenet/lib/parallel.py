@@ -25,7 +25,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import connections
@@ -199,8 +199,9 @@ class Split(Generic[T]):
     def _receive(self) -> tuple[int, T] | None:
         """The helper's next result; None (and the helper closed) when it has finished or
         failed."""
+        assert self._pipe is not None  # called only while the helper's pipe is open
         try:
-            item = self._pipe.recv()
+            item: Any = self._pipe.recv()
         except (EOFError, OSError):
             item = ("failed", "no answer")
         if item is None or item[0] == "failed":

@@ -86,7 +86,11 @@ def _limit_memory(extra: int) -> None:
 
 
 def run_isolated(
-    fn: Callable[[], T], *, memory_bytes: int, timeout: float, prepare: Callable[[], None] = None
+    fn: Callable[[], T],
+    *,
+    memory_bytes: int,
+    timeout: float,
+    prepare: Callable[[], None] | None = None,
 ) -> T:
     """``fn()`` computed in a forked child allowed ``memory_bytes`` more address space than
     this process has, within ``timeout`` seconds. An exception ``fn`` raises is raised here
@@ -107,7 +111,7 @@ def run_isolated(
             if prepare is not None:
                 prepare()
             try:
-                answer = ("ok", fn())
+                answer: tuple[str, object] = ("ok", fn())
             except BaseException as exc:  # noqa: BLE001 - handed to the parent
                 answer = ("raised", exc)
             try:

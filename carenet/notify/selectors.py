@@ -14,14 +14,14 @@ from carenet.orgs.selectors import AnyUser
 def inbox(user: AnyUser) -> QuerySet[Notification]:
     """A user's own notifications, newest first."""
     return (
-        Notification.objects.filter(user_id=user.pk)
+        Notification.objects.filter(user_id=user.pk)  # type: ignore[misc]  # an anonymous pk (None) matches no row
         .select_related("child")
         .order_by("-created_at", "-pk")
     )
 
 
 def unread_count(user: AnyUser) -> int:
-    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()  # type: ignore[misc]  # an anonymous pk (None) matches no row
 
 
 def reminded_users() -> QuerySet:

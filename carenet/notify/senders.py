@@ -11,21 +11,21 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger("carenet.notify")
 
 
 class Sender(Protocol):
-    def send(self, user: AbstractBaseUser, message: str) -> bool:
+    def send(self, user: User, message: str) -> bool:
         """Send ``message`` to ``user``; True when it went out."""
 
 
 class LogSender:
     """Logs who would get a message (by user id) and the message; sends nothing."""
 
-    def send(self, user: AbstractBaseUser, message: str) -> bool:
+    def send(self, user: User, message: str) -> bool:
         logger.info("short message to user #%s: %s", user.pk, message)
         return True
 
@@ -33,7 +33,7 @@ class LogSender:
 class NullSender:
     """Sends nothing (for installations without SMS/WeChat)."""
 
-    def send(self, user: AbstractBaseUser, message: str) -> bool:
+    def send(self, user: User, message: str) -> bool:
         return False
 
 

@@ -164,7 +164,7 @@ class _Writer:
                 info.size = os.fstat(handle.fileno()).st_size
                 info.mtime = int(os.fstat(handle.fileno()).st_mtime)
                 info.mode = 0o600
-                self._tar.addfile(info, reader)  # type: ignore[arg-type]
+                self._tar.addfile(info, reader)
             else:
                 assert self._zip is not None
                 with self._zip.open(name, "w", force_zip64=True) as out:
@@ -340,7 +340,7 @@ def _django_sqlite() -> sqlite3.Connection:
     if connection.in_atomic_block:
         raise BackupError("backup/restore cannot run inside a transaction")
     connection.ensure_connection()
-    return connection.connection  # type: ignore[return-value]
+    return connection.connection
 
 
 def _pg_binary(name: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 
 def user_memberships(user: AnyUser) -> list[Membership]:
@@ -20,13 +20,13 @@ def user_memberships(user: AnyUser) -> list[Membership]:
     cached = getattr(user, "_carenet_memberships", None)
     if cached is None:
         cached = list(Membership.objects.filter(user=user).select_related("org"))
-        user._carenet_memberships = cached
+        user._carenet_memberships = cached  # type: ignore[attr-defined]  # a per-user cache
     return cached
 
 
 def primary_membership(user: AnyUser) -> Membership | None:
     """The membership that decides the home page: the widest scope first."""
-    order = [
+    order: list[str] = [
         Role.COUNTY_ADMIN,
         Role.TOWNSHIP_SUPERVISOR,
         Role.PRINCIPAL,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -220,9 +220,7 @@ def _county_update(county: Org, division: County, today: dt.date) -> dict[str, i
     return counts
 
 
-def county_admin_first_create(
-    *, county: Org, username: str, name: str, password: str
-) -> AbstractUser:
+def county_admin_first_create(*, county: Org, username: str, name: str, password: str) -> User:
     """The first user of a new site: a county administrator (县级管理员) of ``county``.
 
     Only while nobody has a role anywhere (``setup_open``), so nobody can take over a

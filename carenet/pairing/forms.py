@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child, Pairing, PairingKind
+from carenet.lib.forms import model_choice
 from carenet.lib.names import user_name
 from carenet.orgs.models import Org
 from carenet.pairing.selectors import (
@@ -25,7 +26,7 @@ class _PersonChoice(forms.ModelChoiceField):
 
 class _ChildChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Child) -> str:
-        return f"{obj.name}（{obj.school_class.name}）"
+        return f"{obj.name}（{obj.school_class.name}）"  # type: ignore[union-attr]  # pupils of a class
 
 
 class AssignForm(forms.Form):
@@ -34,10 +35,10 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = (
+        model_choice(self, "child").queryset = (
             school_left_behind(school).select_related("school_class").order_by("name_pinyin")
         )
-        self.fields["mentor"].queryset = school_teachers(school)
+        model_choice(self, "mentor").queryset = school_teachers(school)
 
 
 class HandoverForm(forms.Form):
@@ -57,17 +58,17 @@ class HandoverForm(forms.Form):
             child__school=school,
         )
         # A teacher who has already left the school may still hold mentees there.
-        self.fields["from_mentor"].queryset = (
+        model_choice(self, "from_mentor").queryset = (
             get_user_model()
             .objects.filter(Q(pk__in=teachers.values("pk")) | Q(Exists(mentoring_here)))
             .order_by("last_name", "first_name", "username", "pk")
         )
-        self.fields["to_mentor"].queryset = teachers
+        model_choice(self, "to_mentor").queryset = teachers
 
 
 class _PupilChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Child) -> str:
-        return f"{obj.name}（{obj.school_class.name}）"
+        return f"{obj.name}（{obj.school_class.name}）"  # type: ignore[union-attr]  # pupils of a class
 
 
 class BuddyAssignForm(forms.Form):
@@ -78,15 +79,16 @@ class BuddyAssignForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = (
+        model_choice(self, "child").queryset = (
             school_left_behind(school)
             .select_related("school_class")
             .order_by("school_class__path", "name_pinyin", "pk")
         )
-        self.fields["buddy"].queryset = school_pupils(school)
+        model_choice(self, "buddy").queryset = school_pupils(school)
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         child, buddy = data.get("child"), data.get("buddy")
         if child and buddy:
             current = child.pairings.filter(kind=PairingKind.BUDDY, ended_on__isnull=True).first()
@@ -108,4 +110,4 @@ class BuddyEndForm(forms.Form):
 
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pairing"].queryset = active_buddy_pairings(school)
+        model_choice(self, "pairing").queryset = active_buddy_pairings(school)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ def mentor_capacity(school: Org) -> int:
     return plan_in_force(school, timezone.localdate()).mentor_max or MENTOR_CAPACITY_DEFAULT
 
 
-def school_teachers(school: Org) -> QuerySet[AbstractBaseUser]:
+def school_teachers(school: Org) -> QuerySet[User]:
     """Active users with a teacher role at the school or any grade or class of it."""
     teaching = Membership.objects.filter(
         user=OuterRef("pk"), role=Role.TEACHER, org__path__startswith=school.path
@@ -47,7 +47,7 @@ def school_teachers(school: Org) -> QuerySet[AbstractBaseUser]:
     )
 
 
-def is_school_teacher(user: AbstractBaseUser, school: Org) -> bool:
+def is_school_teacher(user: User, school: Org) -> bool:
     return school_teachers(school).filter(pk=user.pk).exists()
 
 
@@ -55,12 +55,12 @@ def _active_mentor_pairings() -> QuerySet[Pairing]:
     return Pairing.objects.filter(kind=PairingKind.MENTOR, ended_on__isnull=True)
 
 
-def mentor_load(mentor: AbstractBaseUser) -> int:
+def mentor_load(mentor: User) -> int:
     """The number of children a mentor has now (at any school: capacity is per person)."""
     return _active_mentor_pairings().filter(mentor=mentor).count()
 
 
-def mentor_loads(school: Org) -> dict[AbstractBaseUser, int]:
+def mentor_loads(school: Org) -> dict[User, int]:
     """Every teacher of the school → the number of children they mentor now. Two queries."""
     teachers = list(school_teachers(school))
     counts = dict(
@@ -111,7 +111,7 @@ def _neediest_first(children: QuerySet[Child]) -> QuerySet[Child]:
 
 @dataclass
 class MentorRow:
-    teacher: AbstractBaseUser
+    teacher: User
     load: int
     capacity: int
     mentees: list[Child] = field(default_factory=list)
@@ -135,7 +135,7 @@ def mentor_rows(school: Org) -> list[MentorRow]:
         .order_by("child__name_pinyin", "child__pk")
     )
     for pairing in pairings:
-        rows[pairing.mentor_id].mentees.append(pairing.child)
+        rows[pairing.mentor_id].mentees.append(pairing.child)  # type: ignore[index]  # a mentor pairing
     return list(rows.values())
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from carenet.pairing.selectors import (
 )
 
 
-def _check_capacity(mentor: AbstractBaseUser, school: Org, adding: int) -> None:
+def _check_capacity(mentor: User, school: Org, adding: int) -> None:
     capacity = mentor_capacity(school)
     load = mentor_load(mentor)
     if load + adding > capacity:
@@ -41,7 +41,7 @@ def _check_capacity(mentor: AbstractBaseUser, school: Org, adding: int) -> None:
         )
 
 
-def _check_teacher(mentor: AbstractBaseUser, school: Org) -> None:
+def _check_teacher(mentor: User, school: Org) -> None:
     if not is_school_teacher(mentor, school):
         raise ValidationError(
             _("%(name)s 不是%(school)s的教师，不能担任代理家长。")
@@ -50,14 +50,13 @@ def _check_teacher(mentor: AbstractBaseUser, school: Org) -> None:
 
 
 @transaction.atomic
-def pairing_assign(
-    *, actor: AbstractBaseUser | None, child: Child, mentor: AbstractBaseUser, on: dt.date
-) -> Pairing:
+def pairing_assign(*, actor: User | None, child: Child, mentor: User, on: dt.date) -> Pairing:
     """Make a teacher of the child's school the child's mentor (代理家长) from ``on``,
     ending the child's previous mentor pairing. Refused beyond the mentor's capacity."""
     school = child.school
     if child.status != ChildStatus.ACTIVE:
         raise ValidationError(_("%(name)s 不在册，不能结对。") % {"name": child.name})
+    assert school is not None  # on the roll: at a school
     _check_teacher(mentor, school)
     current = child.pairings.filter(kind=PairingKind.MENTOR, ended_on__isnull=True).first()
     if current is not None and current.mentor_id == mentor.pk:
@@ -72,7 +71,7 @@ def pairing_assign(
 @dataclass(frozen=True)
 class Assignment:
     child: Child
-    mentor: AbstractBaseUser
+    mentor: User
     why: str  # 班主任 / 同年级教师 / 本校教师
 
 
@@ -90,7 +89,7 @@ class AutoAssignResult:
 
 @dataclass
 class _Teacher:
-    user: AbstractBaseUser
+    user: User
     load: int
     classes: set[int] = field(default_factory=set)
     grades: set[str] = field(default_factory=set)  # grade paths
@@ -125,9 +124,7 @@ def _least_loaded(teachers: list[_Teacher], capacity: int) -> _Teacher | None:
 
 
 @transaction.atomic
-def pairing_auto_assign(
-    *, actor: AbstractBaseUser | None, school: Org, on: dt.date
-) -> AutoAssignResult:
+def pairing_auto_assign(*, actor: User | None, school: Org, on: dt.date) -> AutoAssignResult:
     """Give every left-behind child of the school without a mentor a teacher mentor.
 
     The neediest children come first. Each child goes to the least-loaded teacher with a
@@ -145,7 +142,7 @@ def pairing_auto_assign(
     for child in children:
         tiers = (
             [t for t in staff if child.school_class_id in t.classes],
-            [t for t in staff if _grade_path(child.school_class.path) in t.grades],
+            [t for t in staff if _grade_path(child.school_class.path) in t.grades],  # type: ignore[union-attr]  # pupils of a class
             staff,
         )
         for label, tier in zip(labels, tiers, strict=True):
@@ -178,9 +175,9 @@ def pairing_auto_assign(
 @transaction.atomic
 def pairing_handover(
     *,
-    actor: AbstractBaseUser | None,
-    from_mentor: AbstractBaseUser,
-    to_mentor: AbstractBaseUser,
+    actor: User | None,
+    from_mentor: User,
+    to_mentor: User,
     school: Org,
     on: dt.date,
     reason: str,
@@ -226,9 +223,9 @@ def pairing_handover(
 @transaction.atomic
 def mentor_leave(
     *,
-    actor: AbstractBaseUser | None,
-    mentor: AbstractBaseUser,
-    successor: AbstractBaseUser | None,
+    actor: User | None,
+    mentor: User,
+    successor: User | None,
     on: dt.date,
     reason: str,
 ) -> int:
@@ -256,9 +253,7 @@ def mentor_leave(
 
 
 @transaction.atomic
-def buddy_assign(
-    *, actor: AbstractBaseUser | None, child: Child, buddy: Child, on: dt.date
-) -> Pairing:
+def buddy_assign(*, actor: User | None, child: Child, buddy: Child, on: dt.date) -> Pairing:
     """Pair a child with a student buddy (学习帮手, 手拉手) of the same school."""
     if buddy.pk == child.pk:
         raise ValidationError(_("学习帮手不能是儿童本人。"))
@@ -270,9 +265,7 @@ def buddy_assign(
 
 
 @transaction.atomic
-def buddy_end(
-    *, actor: AbstractBaseUser | None, pairing: Pairing, on: dt.date, reason: str
-) -> Pairing:
+def buddy_end(*, actor: User | None, pairing: Pairing, on: dt.date, reason: str) -> Pairing:
     """End a student-buddy pairing on ``on``. The row stays, as the pairing's history."""
     if pairing.kind != PairingKind.BUDDY or pairing.ended_on is not None:
         raise ValidationError(_("该学习帮手结对已经结束。"))

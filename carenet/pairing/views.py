@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from carenet.lib.http import AuthenticatedRequest
 from carenet.lib.names import user_name
 from carenet.orgs.models import Org
 from carenet.pairing import selectors, services
@@ -73,7 +74,7 @@ def pairing_school(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pairing_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     school = _school_for_pairing(request, pk)
     form = AssignForm(request.POST, school=school)
     if form.is_valid():
@@ -96,7 +97,7 @@ def pairing_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pairing_auto(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_auto(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     school = _school_for_pairing(request, pk)
     result = services.pairing_auto_assign(
         actor=request.user, school=school, on=timezone.localdate()
@@ -106,7 +107,7 @@ def pairing_auto(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pairing_handover(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_handover(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     school = _school_for_pairing(request, pk)
     form = HandoverForm(request.POST, school=school)
     if form.is_valid():
@@ -174,7 +175,7 @@ def pairing_buddies(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pairing_buddy_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_buddy_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     school = _school_for_pairing(request, pk)
     form = BuddyAssignForm(request.POST, school=school)
     if form.is_valid():
@@ -197,7 +198,7 @@ def pairing_buddy_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pairing_buddy_end(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_buddy_end(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     school = _school_for_pairing(request, pk)
     form = BuddyEndForm(request.POST, school=school)
     if form.is_valid():

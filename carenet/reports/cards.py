@@ -15,6 +15,7 @@ confidential) never appears.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
@@ -31,7 +32,12 @@ from carenet.children.models import (
     PairingKind,
     Relation,
 )
-from carenet.children.selectors import Action, visible_children, with_left_behind
+from carenet.children.selectors import (
+    Action,
+    ChildLeftBehind,
+    visible_children,
+    with_left_behind,
+)
 from carenet.lib.names import user_name
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
@@ -61,7 +67,7 @@ def card_class(user: AnyUser, class_id: int) -> Org | None:
 
 def class_children(
     user: AnyUser, school_class: Org, *, left_behind_only: bool = False
-) -> QuerySet[Child]:
+) -> QuerySet[ChildLeftBehind]:
     """The children on the roll in the class that the user may see, in name order."""
     children = visible_children(user, Action.VIEW).filter(
         school_class=school_class, status=ChildStatus.ACTIVE
@@ -72,14 +78,14 @@ def class_children(
     return children.order_by("name_pinyin", "pk")
 
 
-def _mentors(children: list[Child]) -> dict[int, str]:
+def _mentors(children: Sequence[Child]) -> dict[int, str]:
     pairings = Pairing.objects.filter(
         child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True
     ).select_related("mentor")
     return {p.child_id: user_name(p.mentor) for p in pairings if p.mentor is not None}
 
 
-def _mentor_phones(children: list[Child]) -> dict[int, str]:
+def _mentor_phones(children: Sequence[Child]) -> dict[int, str]:
     """The mentor's phone (from their profile) per child, for the contact card."""
     pairings = Pairing.objects.filter(
         child__in=children, kind=PairingKind.MENTOR, ended_on__isnull=True, mentor__isnull=False
@@ -91,7 +97,7 @@ def _mentor_phones(children: list[Child]) -> dict[int, str]:
     return {child: phones.get(mentor, "") for child, mentor in mentors.items()}
 
 
-def _township_names(children: list[Child]) -> dict[str, str]:
+def _township_names(children: Sequence[Child]) -> dict[str, str]:
     """Township names by path, for the villages of the children's addresses."""
     paths = {c.village.path[: -Org.steplen] for c in children if c.village is not None}
     return dict(Org.objects.filter(path__in=paths).values_list("path", "name"))
@@ -262,7 +268,7 @@ def _talk_line(record: CareRecord) -> TalkLine:
     )
 
 
-def talk_records(children: list[Child], month: dt.date) -> dict[int, list[CareRecord]]:
+def talk_records(children: Sequence[Child], month: dt.date) -> dict[int, list[CareRecord]]:
     """The talks of ``month`` of these children that may go on paper: kind talk, never
     confidential (counseling is another kind and always confidential), oldest first."""
     first, last = month_bounds(month)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.care import calendar
 from carenet.care.models import CareRecord
-from carenet.lib.forms import DateInput
+from carenet.lib.forms import DateInput, choice_field, model_choice
 from carenet.orgs.models import Org
 from carenet.reports.documents import Format
 from carenet.reports.summary import CASE_CHOICES, MAX_CASES, case_candidates
@@ -89,7 +89,7 @@ class SummaryForm(forms.Form):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs
+        model_choice(self, "org").queryset = orgs
         self.fields["cases"].help_text = _(
             "最多选择 %(n)d 条记录；文档中儿童姓名改为“某某”，不出现身份证号、电话和住址。"
         ) % {"n": MAX_CASES}
@@ -97,7 +97,7 @@ class SummaryForm(forms.Form):
         if org is not None:
             candidates = case_candidates(org, start=start, end=end, records=records)
             ids = list(candidates.values_list("pk", flat=True)[:CASE_CHOICES])
-            self.fields["cases"].queryset = candidates.filter(pk__in=ids)
+            model_choice(self, "cases").queryset = candidates.filter(pk__in=ids)
 
     def _period(self) -> tuple[Org | None, dt.date, dt.date]:
         """Org and period as submitted (else as initially shown), to offer their cases."""
@@ -119,6 +119,7 @@ class SummaryForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if start > end:
@@ -146,5 +147,5 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args, orgs: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = orgs
-        self.fields["school_year"].choices = school_year_choices()
+        model_choice(self, "org").queryset = orgs
+        choice_field(self, "school_year").choices = school_year_choices()

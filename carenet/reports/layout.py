@@ -94,7 +94,7 @@ def _scope_word(kind: str) -> str:
         OrgKind.SCHOOL: _("我校"),
         OrgKind.GRADE: _("本年级"),
         OrgKind.CLASS: _("本班"),
-    }.get(kind, _("本单位"))
+    }.get(kind, _("本单位"))  # type: ignore[call-overload]  # str values of the choices
 
 
 def summary_document(summary: WorkSummary) -> Document:
@@ -188,7 +188,7 @@ def summary_document(summary: WorkSummary) -> Document:
 
     doc.add(Heading(_("%(n)s、工作指标完成情况") % {"n": numeral(2)}))
     measured = [i for i in summary.indicators if i.value is not None and i.target is not None]
-    met = sum(1 for i in measured if i.value >= i.target)
+    met = sum(1 for i in measured if i.value >= i.target)  # type: ignore[misc,operator]  # both set
     doc.add(
         Paragraph(
             _(

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
+from typing import TYPE_CHECKING
 
 import xlsxwriter
 from dateutil.relativedelta import relativedelta
@@ -68,6 +69,9 @@ from carenet.indicators.selectors import children_in_care
 from carenet.lib.db import without_jit
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import AnyUser, user_memberships
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The orgs a statistics table is made for, and who makes it (over what they can see).
 TABLE_KINDS = (OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.SCHOOL)
@@ -160,7 +164,7 @@ def table_orgs(user: AnyUser) -> QuerySet[Org]:
 def may_make_tables(user: AnyUser) -> bool:
     if user.is_authenticated and user.is_superuser:
         return True
-    return Membership.objects.filter(user_id=user.pk, role__in=TABLE_ROLES).exists()
+    return Membership.objects.filter(user_id=user.pk, role__in=TABLE_ROLES).exists()  # type: ignore[misc]  # an anonymous pk (None) matches no row
 
 
 def row_orgs(org: Org) -> list[Org]:
@@ -315,7 +319,7 @@ class StatisticsTable:
         return _("%(org)s留守儿童基本情况统计表") % {"org": self.org.name}
 
 
-_ROW_HEADINGS = {
+_ROW_HEADINGS: dict[str, StrOrPromise] = {
     OrgKind.COUNTY: gettext_lazy("乡镇（单位）"),
     OrgKind.TOWNSHIP: gettext_lazy("学校"),
     OrgKind.SCHOOL: gettext_lazy("年级"),

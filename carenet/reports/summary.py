@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -416,7 +417,7 @@ def _work(
         .annotate(n=Count("pk"), kids=Count("child", distinct=True), **per_month)
         .order_by()
     )
-    by_kind = {row["kind"]: row for row in rows}
+    by_kind: dict[str, Any] = {row["kind"]: row for row in rows}
     work = [
         WorkRow(
             kind=str(kind),
@@ -452,7 +453,7 @@ def _activities(
         )
         .order_by()
     )
-    by_kind = {row["kind"]: row for row in rows}
+    by_kind: dict[str, Any] = {row["kind"]: row for row in rows}
     return [
         ActivityRow(
             kind=str(kind),

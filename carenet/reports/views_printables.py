@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log, audit_log_children
 from carenet.children.selectors import Action, visible_children
-from carenet.lib.forms import DateInput
+from carenet.lib.forms import DateInput, label_choices, model_choice
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, class_label, school_of, visible_orgs, with_school_names
 from carenet.reports.cards import (
@@ -116,9 +116,9 @@ class CardsForm(CardOptionsForm):
 
     def __init__(self, *args, classes: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["school_class"]
+        field = model_choice(self, "school_class")
         field.queryset = classes
-        field.label_from_instance = class_label
+        label_choices(field, class_label)
 
 
 def card_classes(user: AnyUser) -> QuerySet[Org]:
@@ -288,9 +288,9 @@ class StatisticsForm(forms.Form):
 
     def __init__(self, *args, orgs: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["org"]
+        field = model_choice(self, "org")
         field.queryset = orgs
-        field.label_from_instance = lambda org: f"{org.name}（{org.get_kind_display()}）"
+        label_choices(field, lambda org: f"{org.name}（{org.get_kind_display()}）")
 
     def clean_as_of(self) -> dt.date:
         as_of = self.cleaned_data["as_of"]

@@ -33,7 +33,7 @@ _LUNAR_MONTHS = "正二三四五六七八九十冬腊"
 _DIGITS = "一二三四五六七八九十"
 
 # How often, as words that read before the measure ("每周…一次").
-_FREQUENCY_WORDS = {
+_FREQUENCY_WORDS: dict[str, str] = {
     Frequency.WEEKLY: N_("每周"),
     Frequency.BIWEEKLY: N_("每两周"),
     Frequency.MONTHLY: N_("每月"),
@@ -301,7 +301,7 @@ def work_plan_build(
         OrgKind.SCHOOL: _("我校"),
         OrgKind.GRADE: _("本年级"),
         OrgKind.CLASS: _("本班"),
-    }.get(org.kind, _("本单位"))
+    }.get(org.kind, _("本单位"))  # type: ignore[call-overload]  # str values of the choices
     guiding = [
         _(
             "认真贯彻《中华人民共和国未成年人保护法》和国务院《关于加强农村留守儿童关爱"

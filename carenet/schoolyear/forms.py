@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from carenet.lib.forms import model_choice
 from carenet.orgs.models import Org, OrgKind
 from carenet.schoolyear.selectors import MIDDLE_STAGES
 from carenet.schoolyear.services import EARLIEST_YEAR, LATEST_YEAR
@@ -22,8 +23,10 @@ class EnrolForm(forms.Form):
 
     def __init__(self, *args, county: Org, primaries: list[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["primary"].queryset = Org.objects.filter(pk__in=[p.pk for p in primaries])
-        self.fields["middle"].queryset = Org.objects.filter(
+        model_choice(self, "primary").queryset = Org.objects.filter(
+            pk__in=[p.pk for p in primaries]
+        )
+        model_choice(self, "middle").queryset = Org.objects.filter(
             path__startswith=county.path,
             kind=OrgKind.SCHOOL,
             stage__in=MIDDLE_STAGES,

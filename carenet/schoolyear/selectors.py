@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from carenet.orgs.models import Org, OrgKind, Role, SchoolStage
 from carenet.orgs.selectors import user_memberships
 from carenet.schoolyear.models import ClassTeacherCheck, SchoolYearStart
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 # Stage → (first grades, last grades): 完全中学 has two of each (初中 and 高中).
 STAGES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -166,7 +166,7 @@ def _refuse_taken(county: Org, year: int) -> None:
 
 
 @transaction.atomic
-def school_year_start(*, county: Org, year: int, actor: AbstractBaseUser | None) -> SchoolYearStart:
+def school_year_start(*, county: Org, year: int, actor: User | None) -> SchoolYearStart:
     """Start the school year beginning in September of ``year`` at every open school of
     ``county``: all of it or nothing. Refused when that year (or a later one) was
     started and not undone."""
@@ -229,7 +229,7 @@ def school_year_undoable(step: SchoolYearStart, *, now: dt.datetime | None = Non
 
 
 @transaction.atomic
-def school_year_undo(*, county: Org, year: int, actor: AbstractBaseUser | None) -> SchoolYearStart:
+def school_year_undo(*, county: Org, year: int, actor: User | None) -> SchoolYearStart:
     """Put back exactly what ``school_year_start`` changed (and the graduates moved on to
     a middle school since), in one transaction. Refused after the allowed days, for a
     year that is not the county's latest step, and when a new class has since been given
@@ -325,9 +325,7 @@ def _transfer_undo(moved: dict, *, on: dt.date, actor) -> None:
 
 
 @transaction.atomic
-def graduates_enrol(
-    *, step: SchoolYearStart, primary: Org, middle: Org, actor: AbstractBaseUser | None
-) -> int:
+def graduates_enrol(*, step: SchoolYearStart, primary: Org, middle: Org, actor: User | None) -> int:
     """Enrol a primary school's graduates of ``step`` into ``middle``'s 7th-grade classes
     as a batch (shared out in turn, by name): each child is on the roll again at the
     middle school, with its file and history. Undone with the step. Returns how many."""
@@ -375,7 +373,7 @@ def graduates_enrol(
     return len(children)
 
 
-def teacher_check_confirm(*, check: ClassTeacherCheck, actor: AbstractBaseUser) -> None:
+def teacher_check_confirm(*, check: ClassTeacherCheck, actor: User) -> None:
     """The principal confirms the class teacher of a class that moved up."""
     ClassTeacherCheck.objects.filter(pk=check.pk, confirmed_at__isnull=True).update(
         confirmed_at=timezone.now(), confirmed_by=actor

@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import visible_orgs
 from carenet.pairing.selectors import pairing_schools
 from carenet.schoolyear import selectors, services
 from carenet.schoolyear.forms import EnrolForm, YearForm
-from carenet.schoolyear.models import ClassTeacherCheck
+from carenet.schoolyear.models import ClassTeacherCheck, SchoolYearStart
 
 REFUSED = _("只有县级管理员可以进行学年升级。")
 
@@ -33,7 +34,7 @@ def _county(request: HttpRequest, pk: int) -> Org:
     return county
 
 
-def _waiting(county: Org) -> tuple[list[tuple[Org, int]], object]:
+def _waiting(county: Org) -> tuple[list[tuple[Org, int]], SchoolYearStart | None]:
     step = selectors.school_year_latest(county=county)
     if step is None:
         return [], None
@@ -102,7 +103,7 @@ def _run(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-def school_year_start(request: HttpRequest, pk: int) -> HttpResponse:
+def school_year_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def start(county: Org, year: int) -> str:
         step = services.school_year_start(county=county, year=year, actor=request.user)
         return _("%(year)s 学年升级完成：%(classes)s 个班升级，%(children)s 名毕业生离开在册。") % {
@@ -116,7 +117,7 @@ def school_year_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def school_year_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def school_year_undo(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def undo(county: Org, year: int) -> str:
         services.school_year_undo(county=county, year=year, actor=request.user)
         return _("已撤销 %(year)s 学年升级。") % {"year": year}
@@ -126,7 +127,7 @@ def school_year_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def school_year_enrol(request: HttpRequest, pk: int) -> HttpResponse:
+def school_year_enrol(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     county = _county(request, pk)
     waiting, step = _waiting(county)
     form = EnrolForm(request.POST, county=county, primaries=[s for s, _n in waiting])
@@ -167,7 +168,7 @@ def teacher_checks(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def teacher_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def teacher_confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     check = ClassTeacherCheck.objects.filter(
         pk=pk, school__in=pairing_schools(request.user)
     ).first()

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child, FamilyMember
-from carenet.lib.forms import ServiceErrorsMixin, date_field
+from carenet.lib.forms import ServiceErrorsMixin, date_field, model_choice
 from carenet.support.models import ActivityKind, LegalAidProvider
 
 
@@ -66,7 +66,7 @@ class ParentSessionForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, offered: QuerySet[FamilyMember], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = offered
+        model_choice(self, "attendees").queryset = offered
 
 
 class _ChildChoice(forms.ModelMultipleChoiceField):
@@ -100,4 +100,4 @@ class ActivityForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, offered: QuerySet[Child], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["participants"].queryset = offered
+        model_choice(self, "participants").queryset = offered

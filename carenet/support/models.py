@@ -9,6 +9,8 @@ indicator; the work summary counts them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,9 @@ from simple_history.models import HistoricalRecords
 from carenet.children.models import Child, FamilyMember
 from carenet.lib.crypto import EncryptedCharField
 from carenet.orgs.models import Org
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class LegalAidProvider(models.TextChoices):
@@ -50,6 +55,9 @@ class LegalAidCase(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
+    # Set before a save, read by django-simple-history: who made the change, and why.
+    _history_user: User | None
+    _change_reason: str
 
     class Meta:
         verbose_name = _("法律援助案件")

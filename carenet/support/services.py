@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -86,7 +86,7 @@ def _case_apply(
 @transaction.atomic
 def legal_aid_case_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     child: Child,
     opened_on: dt.date,
     matter: str,
@@ -116,7 +116,7 @@ def legal_aid_case_create(
 @transaction.atomic
 def legal_aid_case_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case: LegalAidCase,
     opened_on: dt.date,
     matter: str,
@@ -143,9 +143,7 @@ def legal_aid_case_update(
 
 
 @transaction.atomic
-def legal_aid_case_close(
-    *, actor: AbstractBaseUser, case: LegalAidCase, on: dt.date
-) -> LegalAidCase:
+def legal_aid_case_close(*, actor: User, case: LegalAidCase, on: dt.date) -> LegalAidCase:
     """Close an open case on ``on``."""
     if case.closed_on is not None:
         raise ValidationError(_("该案件已结案。"))
@@ -214,7 +212,7 @@ def _set_attendance(
 @transaction.atomic
 def parent_session_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     org: Org,
     held_on: dt.date,
     topic: str,
@@ -247,7 +245,7 @@ def parent_session_create(
 @transaction.atomic
 def parent_session_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     session: ParentSchoolSession,
     held_on: dt.date,
     topic: str,
@@ -316,7 +314,7 @@ def _set_participants(
 @transaction.atomic
 def activity_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     org: Org,
     held_on: dt.date,
     kind: str,
@@ -348,7 +346,7 @@ def activity_create(
 @transaction.atomic
 def activity_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     activity: Activity,
     held_on: dt.date,
     kind: str,

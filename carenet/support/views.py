@@ -25,6 +25,7 @@ from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.children.models import Child
 from carenet.children.selectors import Action, user_may, visible_children
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import school_of
 from carenet.support import selectors, services
@@ -120,7 +121,7 @@ def _case_form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def legal_aid_new(request: HttpRequest, pk: int) -> HttpResponse:
+def legal_aid_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     child = _child(request, pk)
     _require_editor(request, child)
     if request.method != "POST":
@@ -140,7 +141,7 @@ def legal_aid_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def legal_aid_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def legal_aid_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     if request.method != "POST":
         initial = {
@@ -168,7 +169,7 @@ def legal_aid_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def legal_aid_close(request: HttpRequest, pk: int) -> HttpResponse:
+def legal_aid_close(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     form = LegalAidCloseForm(request.POST)
     if form.is_valid():
@@ -247,7 +248,7 @@ def _session_form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def session_new(request: HttpRequest, pk: int) -> HttpResponse:
+def session_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     org = _org_in_view(request, pk)
     _require_session_writer(request, org)
     offered = selectors.offered_members(request.user, org)
@@ -272,7 +273,7 @@ def session_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def session_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(
         ParentSchoolSession.objects.filter(org__in=selectors.session_orgs_in_view(request.user)),
         pk=pk,
@@ -368,7 +369,7 @@ def _activity_form_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def activity_new(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     org = _activity_org(request, pk)
     _require_activity_writer(request, org)
     offered = selectors.offered_participants(request.user, org)
@@ -393,7 +394,7 @@ def activity_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     activity = get_object_or_404(
         selectors.visible_activities(request.user).select_related("org"), pk=pk
     )

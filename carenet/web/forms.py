@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.forms.boundfield import BoundField
@@ -23,11 +24,14 @@ from carenet.children.models import (
 )
 from carenet.children.selectors import visible_children
 from carenet.dashboards.bands import GUARDIAN_AGE_BANDS
-from carenet.lib.forms import BoundedDateField
+from carenet.lib.forms import BoundedDateField, model_choice
 from carenet.lib.names import user_name
-from carenet.orgs.models import OrgKind
+from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.web.selectors import ANY_LEFT_BEHIND, NO_MENTOR, UNSET, ChildFilters
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _ANY = [("", _("全部"))]
 _HIDDEN = forms.HiddenInput
@@ -55,10 +59,10 @@ class ChildFilterForm(forms.Form):
             (ChildStatus.LEFT, ChildStatus.LEFT.label),
         ],
     )
-    school = forms.ModelChoiceField(
+    school: forms.ModelChoiceField[Org] = forms.ModelChoiceField(
         label=_("学校"), queryset=None, required=False, empty_label=_("全部学校")
     )
-    school_class = forms.ModelChoiceField(
+    school_class: forms.ModelChoiceField[Org] = forms.ModelChoiceField(
         label=_("班级"), queryset=None, required=False, empty_label=_("全部班级")
     )
     left_behind = forms.ChoiceField(
@@ -71,7 +75,7 @@ class ChildFilterForm(forms.Form):
     )
     risk = forms.ChoiceField(label=_("风险等级"), required=False, choices=_ANY + RiskLevel.choices)
     # Filters the dashboard charts link with: hidden, kept through the list's own search.
-    org = forms.ModelChoiceField(
+    org: forms.ModelChoiceField[Org] = forms.ModelChoiceField(
         label=_("范围"), queryset=None, required=False, to_field_name="code", widget=_HIDDEN
     )
     mentor = forms.RegexField(
@@ -99,12 +103,12 @@ class ChildFilterForm(forms.Form):
         label=_("务工省份"), required=False, max_length=20, widget=_HIDDEN
     )
 
-    def __init__(self, data: object, *, user: AnyUser) -> None:
+    def __init__(self, data: Mapping[str, Any] | None, *, user: AnyUser) -> None:
         super().__init__(data)
         self.user = user
-        self.fields["school"].queryset = visible_orgs(user, kind=OrgKind.SCHOOL)
-        self.fields["school_class"].queryset = visible_orgs(user, kind=OrgKind.CLASS)
-        self.fields["org"].queryset = visible_orgs(user)
+        model_choice(self, "school").queryset = visible_orgs(user, kind=OrgKind.SCHOOL)
+        model_choice(self, "school_class").queryset = visible_orgs(user, kind=OrgKind.CLASS)
+        model_choice(self, "org").queryset = visible_orgs(user)
         self.fields["q"].widget.attrs.update(
             {"placeholder": _("姓名、拼音或首字母"), "type": "search"}
         )
@@ -132,7 +136,7 @@ class ChildFilterForm(forms.Form):
             elif isinstance(field, forms.ChoiceField) and not isinstance(
                 field, forms.ModelChoiceField
             ):
-                value = dict(field.choices).get(value, value)
+                value = dict(field.choices).get(value, value)  # type: ignore[arg-type]  # flat choices
             shown.append(f"{field.label}：{value}")
         return shown
 
@@ -215,7 +219,7 @@ class FamilyLayout:
     one is on file or has an error (most registers name none)."""
 
     sections: list[tuple[Promise, forms.BaseForm]]
-    grandparents: list[tuple[Promise, forms.BaseForm]]
+    grandparents: list[tuple[Promise, forms.ModelForm]]
 
     @property
     def grandparents_open(self) -> bool:
@@ -238,7 +242,7 @@ def family_layout(family: dict[str, Any]) -> FamilyLayout:
 @dataclass(frozen=True)
 class FormError:
     section: str | Promise
-    label: str | Promise
+    label: StrOrPromise | None
     message: str
 
 
@@ -248,5 +252,5 @@ def form_errors(named_forms: list[tuple[str | Promise, forms.BaseForm]]) -> list
     for section, form in named_forms:
         for name, messages in form.errors.items():
             label = form.fields[name].label if name in form.fields else ""
-            found += [FormError(section, label, message) for message in messages]
+            found += [FormError(section, label, str(message)) for message in messages]
     return found

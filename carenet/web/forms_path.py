@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from carenet.lib.forms import date_field
+from carenet.lib.forms import date_field, model_choice
 from carenet.orgs.models import Org
 
 TEXT = {"class": "form-control"}
@@ -21,7 +21,7 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, schools: QuerySet[Org], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_school"].queryset = schools
+        model_choice(self, "to_school").queryset = schools
 
 
 class MoveForm(forms.Form):
@@ -32,7 +32,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, classes: QuerySet[Org], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_class"].queryset = classes
+        model_choice(self, "to_class").queryset = classes
 
 
 class LeaveForm(forms.Form):
@@ -82,4 +82,4 @@ class ClaimForm(forms.Form):
 
     def __init__(self, *args: Any, classes: QuerySet[Org], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_class"].queryset = classes
+        model_choice(self, "to_class").queryset = classes

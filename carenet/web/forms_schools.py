@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from carenet.lib.forms import model_choice
 from carenet.orgs.grades import grade_name
 from carenet.orgs.models import Org, SchoolStage
 from carenet.schoolyear.schools import MAX_CLASSES, stage_levels
@@ -30,7 +31,7 @@ class SchoolForm(forms.Form):
 
     def __init__(self, *args, townships: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["township"].queryset = townships
+        model_choice(self, "township").queryset = townships
         self.fields["code"].widget.attrs["inputmode"] = "numeric"
 
 
@@ -43,7 +44,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, townships: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["township"].queryset = townships
+        model_choice(self, "township").queryset = townships
 
 
 class MergeTargetForm(forms.Form):
@@ -53,7 +54,7 @@ class MergeTargetForm(forms.Form):
 
     def __init__(self, *args, schools: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["into"].queryset = schools
+        model_choice(self, "into").queryset = schools
 
 
 class MergeForm(forms.Form):
@@ -71,8 +72,8 @@ class MergeForm(forms.Form):
         self, *args, schools: QuerySet[Org], classes: QuerySet[Org] | None = None, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target"].queryset = schools
-        self.fields["target_class"].queryset = (
+        model_choice(self, "target").queryset = schools
+        model_choice(self, "target_class").queryset = (
             classes if classes is not None else Org.objects.none()
         )
 
@@ -89,7 +90,7 @@ class SchoolImportForm(forms.Form):
 
     def __init__(self, *args, counties: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["county"]
+        field = model_choice(self, "county")
         field.queryset = counties
         field.empty_label = None
         self.fields["file"].widget.attrs["accept"] = ",".join(IMPORT_SUFFIXES)

@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from carenet.lib.forms import model_choice
 from carenet.orgs.divisions import County
 from carenet.orgs.models import Org
 from carenet.orgs.services import SetupError, county_division
@@ -66,7 +67,7 @@ class FirstAdminForm(forms.Form):
     def __init__(self, *args: Any, counties=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = " ".join(password_validators_help_texts())
-        field = self.fields["county"]
+        field = model_choice(self, "county")
         if counties is None:
             del self.fields["county"]  # the county is the one being created
         else:
@@ -80,6 +81,7 @@ class FirstAdminForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("两次输入的密码不一致"))

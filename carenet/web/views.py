@@ -31,6 +31,8 @@ from carenet.children.selectors import (
     user_may,
 )
 from carenet.children.services import child_save, latest_away_period
+from carenet.lib.forms import label_choices, model_choice
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import class_label, primary_membership, with_school_names
 from carenet.web import selectors
@@ -94,8 +96,8 @@ def _file_context(request: HttpRequest, child: Child) -> dict[str, Any]:
         "grandparents": [family[r] for r in GRANDPARENT_RELATIONS if r in family],
         "father_away": latest_away_period(child, Relation.FATHER),
         "mother_away": latest_away_period(child, Relation.MOTHER),
-        "mentor": next(iter(child.active_mentors), None),
-        "buddy": next(iter(child.active_buddies), None),
+        "mentor": next(iter(child.active_mentors), None),  # type: ignore[attr-defined]  # prefetched
+        "buddy": next(iter(child.active_buddies), None),  # type: ignore[attr-defined]  # prefetched
         **_masking(request, child),
     }
 
@@ -136,7 +138,7 @@ def child_card(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_create(request: HttpRequest) -> HttpResponse:
+def child_create(request: AuthenticatedRequest) -> HttpResponse:
     classes = editable_classes(request.user)
     if not classes.exists() and not filing_villages(request.user).exists():
         raise PermissionDenied(_("您没有新建儿童档案的权限。"))
@@ -145,7 +147,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def child_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     child = _child_or_404(request, pk)
     if not user_may(request.user, Action.EDIT, child):
         raise PermissionDenied(_("您可以查看该儿童的档案，但无权修改。"))
@@ -153,7 +155,7 @@ def child_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _child_form_page(
-    request: HttpRequest, *, child: Child | None, classes: QuerySet[Org]
+    request: AuthenticatedRequest, *, child: Child | None, classes: QuerySet[Org]
 ) -> HttpResponse:
     """The create/edit form: all-or-nothing save, or the form again with every error.
 
@@ -176,7 +178,7 @@ def _child_form_page(
         id_checks_allowed=id_checks_allowed(user=request.user),
         filing_villages=filing_villages(request.user),
     )
-    form.fields["school_class"].label_from_instance = class_label
+    label_choices(model_choice(form, "school_class"), class_label)
     family = family_forms(data, child=child, masked=masked)
     if data is not None:
         valid = [form.is_valid(), *(member.is_valid() for member in family.values())]

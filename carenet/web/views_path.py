@@ -38,6 +38,8 @@ from carenet.children.models import (
 from carenet.children.path_access import PathAction
 from carenet.children.selectors import visible_children
 from carenet.children.services import child_leave
+from carenet.lib.forms import label_choices, model_choice
+from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import class_label, with_school_names
 from carenet.web import forms_path
@@ -118,7 +120,7 @@ def _form(step: str, data: Any, child: Child) -> Form:
         return forms_path.TransferForm(data, schools=_other_schools(child).order_by("path"))
     if step == "move":
         form = forms_path.MoveForm(data, classes=_open_classes(_other_schools(child)))
-        form.fields["to_class"].label_from_instance = class_label
+        label_choices(model_choice(form, "to_class"), class_label)
         return form
     if step in ("transfer_out", "moved_away"):
         return forms_path.LeaveForm(data)
@@ -129,7 +131,7 @@ def _form(step: str, data: Any, child: Child) -> Form:
     return forms_path.ReturnForm(data)
 
 
-def _apply(step: str, request: HttpRequest, child: Child, data: dict[str, Any]) -> str:
+def _apply(step: str, request: AuthenticatedRequest, child: Child, data: dict[str, Any]) -> str:
     """Take the step (service and access-log entry in one transaction); the message."""
     user = request.user
     with transaction.atomic():
@@ -186,7 +188,7 @@ def _apply(step: str, request: HttpRequest, child: Child, data: dict[str, Any]) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_path(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+def child_path(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse:
     """One step of a child's path: a confirmation form, then the step."""
     child = get_object_or_404(child_file(request.user), pk=pk)
     if step not in STEPS:
@@ -264,7 +266,7 @@ def _transfer_or_404(request: HttpRequest, pk: int) -> Transfer:
 
 @login_required
 @require_POST
-def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Accept (choosing a class), refuse (with a reason) or cancel a request."""
     transfer = _transfer_or_404(request, pk)
     user, decision = request.user, request.POST.get("decision")
@@ -316,7 +318,7 @@ def _int(value: str | None) -> int | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def transfer_claim(request: HttpRequest) -> HttpResponse:
+def transfer_claim(request: AuthenticatedRequest) -> HttpResponse:
     """A school enrolling a child filed elsewhere in the county asks for the file by ID
     number. The answer never names the child or the school holding the file."""
     user = request.user
@@ -325,7 +327,7 @@ def transfer_claim(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("只有校长、德育主任和县级管理员可以申请转入。"))
     classes = _open_classes(schools)
     form = forms_path.ClaimForm(request.POST if request.method == "POST" else None, classes=classes)
-    form.fields["to_class"].label_from_instance = class_label
+    label_choices(model_choice(form, "to_class"), class_label)
     answer = None
     if request.method == "POST" and form.is_valid():
         since = timezone.now() - dt.timedelta(days=1)
@@ -357,5 +359,5 @@ def transfer_claim(request: HttpRequest) -> HttpResponse:
                     "如有疑问，请联系县级管理员。"
                 )
             form = forms_path.ClaimForm(None, classes=classes)
-            form.fields["to_class"].label_from_instance = class_label
+            label_choices(model_choice(form, "to_class"), class_label)
     return render(request, "web/transfer_claim.html", {"form": form, "answer": answer})

@@ -62,7 +62,9 @@ def _county(request: HttpRequest) -> Org:
     code = request.GET.get("county") or request.POST.get("county_code")
     if code:
         return get_object_or_404(counties, code=code)
-    return counties.first()
+    first = counties.first()
+    assert first is not None  # there is one: checked above
+    return first
 
 
 def _county_school(request: HttpRequest, pk: int) -> Org:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -85,7 +85,7 @@ def _refused(form: FirstAdminForm, exc: SetupError) -> None:
     form.add_error(None, str(exc))
 
 
-def _county_with_admin(code: str, form: FirstAdminForm) -> AbstractUser:
+def _county_with_admin(code: str, form: FirstAdminForm) -> User:
     today = timezone.localdate()
     with transaction.atomic():
         result = county_setup(code=code, today=today)
@@ -93,14 +93,14 @@ def _county_with_admin(code: str, form: FirstAdminForm) -> AbstractUser:
         return _admin_create(result.county, form)
 
 
-def _admin_create(county: Org, form: FirstAdminForm) -> AbstractUser:
+def _admin_create(county: Org, form: FirstAdminForm) -> User:
     data = form.cleaned_data
     return county_admin_first_create(
         county=county, username=data["username"], name=data["name"], password=data["password1"]
     )
 
 
-def _signed_in(request: HttpRequest, user: AbstractUser) -> HttpResponse:
+def _signed_in(request: HttpRequest, user: User) -> HttpResponse:
     login(request, user, backend=BACKEND)
     messages.success(
         request,

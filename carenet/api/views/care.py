@@ -22,6 +22,7 @@ from carenet.care.models import DETAIL_FIELDS, CareRecord
 from carenet.care.selectors import my_tasks, tasks_for, week_end
 from carenet.care.services import record_create
 from carenet.children.selectors import visible_children
+from carenet.lib.http import AuthenticatedRequest
 from carenet.lib.names import user_name
 
 router = Router()
@@ -50,7 +51,7 @@ def record_item(record: CareRecord) -> dict:
     tags=["care"],
 )
 def records_create(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     payload: RecordIn,
     child_id: int = Path(..., alias="id", ge=1, le=MAX_ID),
 ) -> Status:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
@@ -21,11 +21,12 @@ from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.children.selectors import Action, editable_classes, filing_villages, user_may
 from carenet.children.services import child_save
+from carenet.lib.http import AuthenticatedRequest
 
 router = Router()
 
 
-def _detail(request: HttpRequest, child_id: int) -> dict:
+def _detail(request: AuthenticatedRequest, child_id: int) -> dict:
     child = child_file(request.user, child_id)
     if child is None:
         raise Http404
@@ -38,7 +39,7 @@ def _detail(request: HttpRequest, child_id: int) -> dict:
     by_alias=True,
     summary="List children",
 )
-def children_list(request: HttpRequest, filters: Query[ChildFilters]) -> dict:
+def children_list(request: AuthenticatedRequest, filters: Query[ChildFilters]) -> dict:
     """The children the caller may see, by school, class and name, one page at a time."""
     children = child_list(
         request.user,
@@ -60,7 +61,7 @@ def children_list(request: HttpRequest, filters: Query[ChildFilters]) -> dict:
     summary="Read a child file",
 )
 def children_detail(
-    request: HttpRequest, child_id: int = Path(..., alias="id", ge=1, le=MAX_ID)
+    request: AuthenticatedRequest, child_id: int = Path(..., alias="id", ge=1, le=MAX_ID)
 ) -> dict:
     """One child file; outside the caller's scope it does not exist (404)."""
     child = child_file(request.user, child_id)
@@ -83,7 +84,7 @@ def children_detail(
     by_alias=True,
     summary="Create a child file",
 )
-def children_create(request: HttpRequest, payload: ChildIn) -> Status:
+def children_create(request: AuthenticatedRequest, payload: ChildIn) -> Status:
     """Create a child file, validated exactly as the web form validates it."""
     user = request.user
     if not editable_classes(user).exists() and not filing_villages(user).exists():

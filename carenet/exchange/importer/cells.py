@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 # ---------------------------------------------------------------------------- values
 
@@ -360,7 +360,7 @@ def memo_key(value: object) -> object:
     if kind is str:
         return value
     if kind is tuple:
-        return tuple(map(memo_key, value))
+        return tuple(map(memo_key, cast(tuple, value)))
     return (kind, value)
 
 
@@ -377,7 +377,7 @@ def picker(indexes: list[int]) -> Callable[[list[object]], tuple]:
 _MISSING = object()
 
 
-def recall(memo: dict[object, Any], value: object, compute: Callable[[object], Any]) -> Any:
+def recall(memo: dict[object, Any], value: object, compute: Callable[[Any], Any]) -> Any:
     """``compute(value)``, remembered in ``memo`` (up to ``MEMO_LIMIT`` values)."""
     key = value if type(value) is str else memo_key(value)
     result = memo.get(key, _MISSING)

@@ -122,7 +122,7 @@ def import_commit(
     reason = history_reason(preview.filename)
     plans = [r.plan for r in preview.rows if r.action in ("create", "update") and r.plan]
     # Raw COPY on PostgreSQL raises the driver's own error, not Django's wrapper.
-    duplicate = (IntegrityError, connection.Database.IntegrityError)
+    duplicate = (IntegrityError, connection.Database.IntegrityError)  # type: ignore[attr-defined]  # the driver module
     try:
         return _commit(preview, school, user, reason, plans, progress, batch, writer)
     except duplicate:

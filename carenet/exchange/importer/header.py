@@ -187,7 +187,7 @@ def find_header(sheet: Sheet, choices: Sequence[ColumnChoice] = ()) -> Header | 
     top = _Top(sheet)
     best: tuple[tuple[int, int, int], Header] | None = None
     for r in range(len(top.rows)):
-        options = [([r], None)]
+        options: list[tuple[list[int], int | None]] = [([r], None)]
         if r + 1 < len(top.rows):
             options.append(([r, r + 1], r))
         for header_rows, group in options:

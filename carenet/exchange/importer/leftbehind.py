@@ -203,7 +203,7 @@ class LeftBehindReader:
             for key, value in cells
         )
 
-    def _read(self, name: str, value: object, compute: Callable[[object], Any]) -> Any:
+    def _read(self, name: str, value: object, compute: Callable[[Any], Any]) -> Any:
         return recall(self._memo.setdefault(name, {}), value, compute)
 
     def read(

@@ -67,7 +67,7 @@ def plan_changes(
     existing: dict[str, Child] = {}
     # As few queries as the backend's parameter limit allows (999 on SQLite).
     size = min(5000, (connection.features.max_query_params or 5001) - 1)
-    for chunk in chunks_of([r.plan.id_hash for r in good], size):
+    for chunk in chunks_of([r.plan.id_hash for r in good if r.plan is not None], size):
         for child in Child.objects.filter(id_number_hash__in=chunk):
             existing[child.id_number_hash] = child
     ids = [c.pk for c in existing.values()]
@@ -98,6 +98,7 @@ def plan_changes(
     refused: list[int] = []
     for result in good:
         plan = result.plan
+        assert plan is not None  # a good row
         child = existing.get(plan.id_hash)
         if validator.distress:
             _add_category(plan, child)
@@ -134,6 +135,7 @@ def plan_changes(
                     )
                 )
                 continue
+            planned: list[tuple[str, dt.date, dt.date | None]]
             planned = [(r, start, None) for r, start in plan.away.items()]
             planned += [(r, validator.derived_start, None) for r in plan.derived_away]
             plan.counted = count(plan, planned, validator)
@@ -201,9 +203,10 @@ def periods_after(
     on_file: list[AwayPeriod], plan: RowPlan
 ) -> list[tuple[str, dt.date, dt.date | None]]:
     """A child's away periods (relation, start, end) once ``plan.away_ops`` are written."""
-    moved = {period.pk: start for _r, start, period in plan.away_ops if period is not None}
+    ops = plan.away_ops or []
+    moved = {period.pk: start for _r, start, period in ops if period is not None}
     after = [(p.relation, moved.get(p.pk, p.start), p.end) for p in on_file]
-    after += [(r, start, None) for r, start, period in plan.away_ops if period is None]
+    after += [(r, start, None) for r, start, period in ops if period is None]
     return after
 
 

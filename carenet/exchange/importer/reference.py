@@ -16,8 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.contrib.auth.models import User
 
 from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.exchange.importer.validate import RowPlan
@@ -31,7 +30,7 @@ def write_plans(
     *,
     school: Org,
     classes: dict[tuple[str, str], int],
-    user: AbstractBaseUser | None,
+    user: User | None,
     reason: str,
     derived_start: dt.date,
     progress: Callable[[int, int], None] | None = None,
@@ -57,7 +56,7 @@ def _create(
     plan: RowPlan,
     school: Org,
     classes: dict[tuple[str, str], int],
-    user: AbstractBaseUser | None,
+    user: User | None,
     reason: str,
     derived_start: dt.date,
 ) -> None:
@@ -68,6 +67,7 @@ def _create(
         child.school, child.school_class = None, None
     else:
         child.school = school
+        assert plan.place is not None  # a school's register names the class
         child.school_class_id = classes[plan.place]
     # As ``children.services.child_save`` does: the model computes neither on save.
     child.id_number_hash = blind_index(child.id_number)
@@ -90,7 +90,7 @@ def _create(
 def _change(
     plan: RowPlan,
     classes: dict[tuple[str, str], int],
-    user: AbstractBaseUser | None,
+    user: User | None,
     reason: str,
 ) -> None:
     """What changes for a child on file (``matching.plan_changes``): the child's changed
@@ -130,7 +130,7 @@ def _set_member_fields(member: FamilyMember, values: dict[str, object]) -> None:
     member.id_number_hash = blind_index(member.id_number or "")
 
 
-def _save_with_history(obj: models.Model, user: AbstractBaseUser | None, reason: str) -> None:
+def _save_with_history(obj: Child | FamilyMember, user: User | None, reason: str) -> None:
     """``obj.save()``; django-simple-history's ``post_save`` writes its history row ('+'
     for a new object, '~' for a changed one) with this user and change reason."""
     obj._history_user = user

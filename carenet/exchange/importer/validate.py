@@ -224,7 +224,7 @@ class Validator:
             result = {"residence_address": text[:200]}
         return result
 
-    def cached(self, key: str, value: object, compute: Callable[[object], Any]) -> Any:
+    def cached(self, key: str, value: object, compute: Callable[[Any], Any]) -> Any:
         """``compute(value)``, once per distinct value of a column: most columns of a
         register repeat a few values (性别, 年级, 务工地点, 与儿童关系 …)."""
         return recall(self._memo.setdefault(key, {}), value, compute)
@@ -590,7 +590,7 @@ _SCHOOLING_CHOICES = gettext_lazy(
 )
 # The first grade (year of schooling) of a school's stage; other stages (九年一贯制,
 # 完全中学, none) start where the pupil's age on entry says.
-_FIRST_LEVEL = {
+_FIRST_LEVEL: dict[str, int] = {
     SchoolStage.PRIMARY: 1,
     SchoolStage.TEACHING_POINT: 1,
     SchoolStage.MIDDLE: 7,

@@ -109,7 +109,7 @@ class RawWriter:
                 | models.ForeignKey,
             ):
                 spec.preps.append(
-                    (f.attname, lambda v, f=f: f.get_db_prep_save(v, self.connection))
+                    (f.attname, lambda v, f=f: f.get_db_prep_save(v, self.connection))  # type: ignore[misc]  # a default-bound lambda
                 )
         return spec
 
@@ -301,8 +301,9 @@ class RawWriter:
         tables = []
         for model in BULK_TABLES:
             tables.append(model._meta.db_table)
-            if getattr(model, "history", None) is not None:
-                tables.append(model.history.model._meta.db_table)
+            history = getattr(model, "history", None)
+            if history is not None:
+                tables.append(history.model._meta.db_table)
         rebuild: list[tuple[str, str]] = []
         with self.connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size")
@@ -363,7 +364,9 @@ def created_rows(
         assert plan.place is not None or not at_school  # rejected by the preview otherwise
         values = dict(plan.child_values, id=pk)
         values["name_pinyin"], values["name_initials"] = writer.name_pinyin(values["name"])
-        values["school_class_id"] = classes[plan.place] if at_school else None
+        values["school_class_id"] = (
+            classes[plan.place] if at_school and plan.place is not None else None
+        )
         values["id_number_hash"] = plan.id_hash
         children.append(values)
     shared = {"county_code": school.county_code}
@@ -400,6 +403,7 @@ def write_changes(
     updated: list[int] = []
     for plan in plans:
         child = plan.existing
+        assert child is not None  # plans of children on file
         if not plan.child_changes:
             continue
         changed: set[str] = {"updated_at"}
@@ -428,14 +432,15 @@ def write_changes(
     new_periods: list[dict[str, Any]] = []
     moved_periods: list[tuple] = []
     existing_members: dict[tuple[int, str], FamilyMember] = {}
-    wanted = [p.existing.pk for p in plans if p.family_changes]
+    wanted = [p.existing.pk for p in plans if p.family_changes and p.existing is not None]
     for ids in chunks_of(wanted):
         for member in FamilyMember.objects.filter(child_id__in=ids):
             existing_members[(member.child_id, member.relation)] = member
     blind_index = writer.blind_index
     for plan in plans:
         child = plan.existing
-        for relation, values in plan.family_changes.items():
+        assert child is not None  # plans of children on file
+        for relation, values in (plan.family_changes or {}).items():
             member = existing_members.get((child.pk, relation))
             if member is None:
                 row = writer.member_row(child.pk, relation, values)
@@ -454,7 +459,7 @@ def write_changes(
                 tuple(prepared[f] for f in names) + (prepared["id"],)
             )
             changed_members.append(member.pk)
-        for relation, start, period in plan.away_ops:
+        for relation, start, period in plan.away_ops or []:
             if period is None:
                 row = period_row(child.pk, relation, start)
                 row["county_code"] = child.county_code

@@ -6,7 +6,7 @@ import datetime as dt
 
 from dateutil.relativedelta import relativedelta
 from django import template
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ def student_number_for(value: str, unmasked: bool) -> str:
 
 
 @register.filter
-def person(user: AbstractBaseUser | None) -> str:
+def person(user: User | None) -> str:
     """A user's name the Chinese way (family name first, no space), else the username."""
     return user_name(user)
 
@@ -70,7 +70,7 @@ _WIDGET_CLASSES = {
 def bootstrap(field: BoundField) -> str:
     """The field's widget with its Bootstrap class, marked invalid when it has errors."""
     classes = [_WIDGET_CLASSES.get(field.widget_type, "form-control")]
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if field.errors:
         classes.append("is-invalid")
         attrs["aria-invalid"] = "true"
