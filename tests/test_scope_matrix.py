@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.childplans.models import IndividualPlan, PlanReview, StudyCheck, StudyPlan
 from carenet.childplans.services import individual_plan_open, study_plan_create
 from carenet.children.models import Pairing
@@ -615,7 +615,7 @@ def test_school_pages_answer_only_to_the_county_administrator(world, client, rol
     anyone else; a school's pages 404 out of sight, 403 seen without the role. The classes
     screen also answers the school's principal. Refused POSTs change nothing."""
     from carenet.orgs.models import Org
-    from carenet.orgs.school_selectors import administered_schools, class_schools
+    from carenet.schoolyear.school_selectors import administered_schools, class_schools
 
     user = world.user(role)
     client.force_login(user)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 
+from carenet.accounts.models import Person
 from carenet.care.models import CareKind, CareRecord
 from carenet.children.models import (
     Child,
@@ -38,10 +39,10 @@ from carenet.children.selectors import (
     visible_children,
     with_left_behind,
 )
+from carenet.lib.names import user_name
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
-from carenet.web.templatetags.carenet_ui import person
 
 CONTACT_CARDS_PER_PAGE = 4  # 2 × 2, each about A6
 TALK_CARDS_PER_PAGE = 2  # two A5 halves
@@ -82,13 +83,11 @@ def _mentors(children: Sequence[Child]) -> dict[int, str]:
     pairings = Pairing.objects.filter(
         pairing_in_force(), child__in=children, kind=PairingKind.MENTOR
     ).select_related("mentor")
-    return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
+    return {p.child_id: user_name(p.mentor) for p in pairings if p.mentor is not None}
 
 
 def _mentor_phones(children: Sequence[Child]) -> dict[int, str]:
     """The mentor's phone (from their profile) per child, for the contact card."""
-    from carenet.accounts.models import Person
-
     pairings = Pairing.objects.filter(
         pairing_in_force(), child__in=children, kind=PairingKind.MENTOR, mentor__isnull=False
     ).values_list("child_id", "mentor_id")
@@ -266,7 +265,7 @@ def _talk_line(record: CareRecord) -> TalkLine:
         content=content,
         measures=measures,
         follow_up=str(details.get("follow_up") or ""),
-        author=person(record.author),
+        author=user_name(record.author),
     )
 
 

@@ -6,9 +6,9 @@ from django.http import HttpRequest
 
 from carenet.accounts.access import is_manager
 from carenet.children.selectors import editable_classes, filing_villages
-from carenet.orgs.school_selectors import may_administer_schools, own_school
 from carenet.orgs.selectors import primary_membership
 from carenet.pairing.selectors import pairing_schools
+from carenet.schoolyear.school_selectors import may_administer_schools, own_school
 
 
 def navigation(request: HttpRequest) -> dict:
