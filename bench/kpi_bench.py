@@ -68,7 +68,7 @@ def measure(args: argparse.Namespace) -> tuple[list[tuple], dict]:
     from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
 
-    from carenet.api.services import token_issue
+    from carenet.accounts.tokens import token_issue
     from carenet.care.models import CareRecord
     from carenet.indicators.models import SchoolFigures
     from carenet.indicators.selectors import indicators_for

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "carenet.indicators",
     "carenet.support",
     "carenet.schoolyear",
+    "carenet.ops",
 ]
 
 MIDDLEWARE = [

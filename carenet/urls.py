@@ -21,7 +21,7 @@ urlpatterns = [
     path("reports/", include("carenet.reports.urls")),
     path("dashboard/", include("carenet.dashboards.urls")),
     path("support/", include("carenet.support.urls")),
-    path("orgs/", include("carenet.orgs.urls")),
+    path("orgs/", include("carenet.web.urls_schools")),
     path("school-year/", include("carenet.schoolyear.urls")),
     path("privacy/", privacy_notice, name="privacy_notice"),
     path("account/", include("carenet.accounts.urls")),

@@ -7,8 +7,8 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from carenet.api.models import ApiToken
-from carenet.api.services import token_issue, token_revoke
+from carenet.accounts.models import ApiToken
+from carenet.accounts.tokens import token_issue, token_revoke
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

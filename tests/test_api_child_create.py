@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.children.models import AwayPeriod, Child, FamilyMember
 from carenet.lib.idcard import make_id_number
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.children.models import RiskLevel
 from carenet.children.services import child_save
 from carenet.lib.phone import mask_id_number

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.wsgi import application
 from tests.factories import world_build
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 

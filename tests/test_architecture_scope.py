@@ -44,9 +44,9 @@ ALLOWED_MODULES = frozenset(
         # moves the children of the merged school).
         "carenet/children/transfers.py",
         "carenet/children/dropout.py",
-        "carenet/orgs/schools.py",
+        "carenet/schoolyear/schools.py",
         # A job: the retention schedule (archive, anonymise, purge; ``manage.py retention``).
-        "carenet/audit/retention.py",
+        "carenet/ops/retention.py",
     }
 )
 # Packages that are services through and through (kept short: each says why).

@@ -5,7 +5,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.audit.models import AccessLog
 from carenet.audit.services import audit_log
 

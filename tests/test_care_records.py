@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.care.models import CareRecord
 from carenet.care.selectors import visible_records
 from carenet.care.services import record_create

@@ -6,7 +6,7 @@ import zoneinfo
 import pytest
 import time_machine
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.care.models import CareRecord
 from carenet.care.selectors import my_children, tasks_for, week_end
 from carenet.care.services import record_create

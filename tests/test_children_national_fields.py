@@ -13,8 +13,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from carenet.api.services import token_issue
-from carenet.audit.history import child_revisions
+from carenet.accounts.tokens import token_issue
+from carenet.audit.history import child_changes, child_revisions
 from carenet.children.dropout import SchoolingError, child_drop_out, child_return
 from carenet.children.models import (
     AwayPeriod,
@@ -38,7 +38,6 @@ from carenet.indicators.selectors import children_in_care, indicators_for
 from carenet.lib.idcard import make_id_number
 from carenet.reports.statistics import combination_columns, statistics_table
 from carenet.support.selectors import offered_members
-from carenet.web.selectors import child_changes
 from carenet.web.views_path import available_steps
 from tests.factories import child_add
 

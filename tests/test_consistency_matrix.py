@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from python_calamine import CalamineWorkbook
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.care.models import CareKind
 from carenet.care.selectors import tasks_for
 from carenet.care.services import record_create

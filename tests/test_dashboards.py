@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.db.models import Q
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.care.selectors import SCHOOL, tasks_for, worklist_until
 from carenet.care.services import record_create
 from carenet.children.access import Permission, visible_children

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.care.models import CareRecord
 from carenet.cli import main
 from carenet.lib.dates import EARLIEST, LATEST

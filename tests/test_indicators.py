@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.care.models import CareGroup
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
 from carenet.care.selectors import tasks_for

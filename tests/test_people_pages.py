@@ -11,7 +11,7 @@ from django.db import connection
 
 from carenet.accounts.models import Person
 from carenet.accounts.services import activation_issue, person_create
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.audit.models import AccessAction, AccessLog
 from carenet.children.models import Pairing, PairingKind
 from carenet.orgs.models import Membership, Role

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.audit.models import AccessAction, AccessLog
 from carenet.audit.refusals import REFUSALS_PER_HOUR
 from carenet.children.models import Child, ChildStatus

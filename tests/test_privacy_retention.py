@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from carenet.audit.retention import ANONYMOUS_NAME, retention_run
 from carenet.care.models import CareRecord
 from carenet.care.services import record_create
 from carenet.children.access import visible_children
 from carenet.children.models import Child, ChildStatus, FamilyMember
+from carenet.ops.retention import ANONYMOUS_NAME, retention_run
 from tests.factories import child_add
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.db import connection
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.children.models import Child
 from carenet.children.services import child_save
 from carenet.exchange.export import REGISTER_COLUMNS, register_rows, render_xlsx

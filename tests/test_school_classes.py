@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from carenet.audit.models import AccessLog
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.schools import class_counts, classes_set
+from carenet.schoolyear.schools import class_counts, classes_set
 from tests.factories import child_add
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from carenet.indicators.figures import school_counts
 from carenet.indicators.kept import valid_units
 from carenet.indicators.models import SchoolFigures
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.schools import classes_set, school_create
+from carenet.schoolyear.schools import classes_set, school_create
 from tests.import_files import xlsx
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from carenet.api.services import token_issue
+from carenet.accounts.tokens import token_issue
 from carenet.childplans.models import IndividualPlan, PlanReview, StudyCheck, StudyPlan
 from carenet.childplans.services import individual_plan_open, study_plan_create
 from carenet.children.access import Permission, pairing_schools, visible_children

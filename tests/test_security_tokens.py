@@ -8,8 +8,8 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carenet.api.models import ApiToken
-from carenet.api.services import token_issue
+from carenet.accounts.models import ApiToken
+from carenet.accounts.tokens import token_issue
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

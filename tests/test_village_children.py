@@ -124,7 +124,7 @@ def test_my_tasks_page_shows_the_village_directors_due_work(client, world, toddl
 
 
 def test_the_api_lists_the_child_without_school_or_class(client, world, toddler):
-    from carenet.api.services import token_issue
+    from carenet.accounts.tokens import token_issue
 
     token = token_issue(user=world.user("village_director"))[1]
     response = client.get("/api/v1/children", HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -21,6 +21,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carenet.accounts.forms import LoginForm
+
 
 class LockoutBackend(AxesStandaloneBackend):
     """Refuses a locked-out login; the next backend checks the password.
@@ -90,8 +92,6 @@ def lockout_response(
         if original_response is not None and original_response.status_code == 429:
             return original_response
         return JsonResponse({"detail": lockout_message(request)}, status=429)
-    from carenet.web.forms import LoginForm
-
     username = (credentials or {}).get("username") or ""
     context = {
         "form": LoginForm(request, initial={"username": username}),

@@ -30,11 +30,12 @@ from carenet.accounts.services import (
     person_of,
     role_label,
 )
-from carenet.api.services import tokens_revoke_all
+from carenet.accounts.tokens import tokens_revoke_all
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.lib.names import user_name
 from carenet.orgs.models import Membership, Org
+from carenet.pairing.services import mentor_leave
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,6 @@ def person_deactivate(
     """Stop an account: it can no longer sign in or use an API token. Its mentees go to
     ``successor`` (a teacher of their school), or wait unpaired for the principal.
     Returns the number of mentees handed over or released."""
-    from carenet.pairing.services import mentor_leave
-
     _check_managed(actor, user)
     if not user.is_active:
         return 0

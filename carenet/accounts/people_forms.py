@@ -14,17 +14,16 @@ from carenet.accounts.access import grantable_orgs, grantable_roles
 from carenet.accounts.people import Grant
 from carenet.accounts.services import CLASS_TEACHER_TITLE, SUBJECT_TEACHER_TITLE
 from carenet.lib.forms import choice_field, label_choices, model_choice
-from carenet.lib.names import clean_name
+from carenet.lib.names import clean_name, user_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Org, OrgKind, Role
+from carenet.orgs.placement import placement
 
 _SPLIT = re.compile(r"[、,，/;；\s]+")
 
 
 def class_in_school(school: Org, text: str) -> Org | None:
     """The open class of the school named ``text`` (三(2)班, 三年级2班, …)."""
-    from carenet.exchange.importer import placement
-
     place = placement("", text)
     names = {text.strip()} | ({place[1]} if place else set())
     return (
@@ -131,9 +130,7 @@ class DeactivateForm(forms.Form):
 
 
 def _person_label(user: User) -> str:
-    from carenet.web.templatetags.carenet_ui import person
-
-    return f"{person(user)}（{user.get_username()}）"
+    return f"{user_name(user)}（{user.get_username()}）"
 
 
 class ActivateForm(forms.Form):

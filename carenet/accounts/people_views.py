@@ -35,6 +35,7 @@ from carenet.lib.http import AuthenticatedRequest
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Membership, Role
 from carenet.orgs.selectors import school_of
+from carenet.pairing.selectors import school_teachers
 
 
 def _manager(request: HttpRequest) -> None:
@@ -144,8 +145,6 @@ def people_role_remove(request: AuthenticatedRequest, pk: int, membership_pk: in
 
 def _successors(person_user):
     """Active teachers of the schools where the person is a teacher or mentor."""
-    from carenet.pairing.selectors import school_teachers
-
     schools = {
         school_of(m.org)
         for m in Membership.objects.filter(user=person_user, role=Role.TEACHER).select_related(

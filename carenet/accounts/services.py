@@ -20,6 +20,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from carenet.accounts.models import ActivationCode, Person
+from carenet.accounts.tokens import tokens_revoke_all
 from carenet.lib.crypto import blind_index
 from carenet.lib.names import clean_name, name_pinyin
 from carenet.orgs.models import Membership, Org, Role
@@ -142,8 +143,6 @@ def activation_issue(*, user: User, actor: User | None, reset_password: bool = F
     """A new one-time code for the user; any earlier open code stops working. With
     ``reset_password`` the user's password becomes unusable and their API tokens are
     revoked (a reset: the old password opens nothing any more)."""
-    from carenet.api.services import tokens_revoke_all
-
     now = timezone.now()
     ActivationCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

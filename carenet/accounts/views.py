@@ -18,6 +18,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carenet.accounts.forms import CodeForm
+from carenet.accounts.models import ApiToken
+from carenet.accounts.tokens import token_revoke, tokens_revoke_all
 from carenet.accounts.twofactor import (
     confirmed_device,
     pending_device,
@@ -25,8 +27,6 @@ from carenet.accounts.twofactor import (
     two_factor_allowed,
     verify,
 )
-from carenet.api.models import ApiToken
-from carenet.api.services import token_revoke, tokens_revoke_all
 from carenet.lib.http import AuthenticatedRequest
 
 

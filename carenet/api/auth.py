@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from carenet.api.services import token_authenticate
+from carenet.accounts.tokens import token_authenticate
 
 
 class BearerAuth(HttpBearer):

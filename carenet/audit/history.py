@@ -1,4 +1,6 @@
-"""A child file's change history with before/after values (from django-simple-history).
+"""A child file's change history (from django-simple-history): with before/after values
+(``child_revisions``, the audit page), or field names only (``child_changes``, the
+child's timeline).
 
 ID numbers and phones are masked unless the viewer may see them unmasked; the blind index
 and bookkeeping columns are never shown.
@@ -108,3 +110,53 @@ def child_revisions(child: Child, *, unmasked: bool, limit: int = 50) -> list[Re
         revisions += _revisions(FamilyMember, member_records, str(label), unmasked)
     revisions.sort(key=lambda revision: revision.when, reverse=True)
     return revisions[:limit]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a file's change history: who changed which fields when."""
+
+    when: dt.datetime
+    who: Any  # a User or None (imports, scripts)
+    subject: str  # "儿童" or the family member's relation
+    created: bool
+    fields: list[str] = field(default_factory=list)
+
+
+def _changes_of(model: type[models.Model], records: list[Any], subject: str) -> list[Change]:
+    """Changes from history ``records`` (newest first). The oldest record shown needs the
+    one before it to diff against, so callers fetch one more than they show."""
+    changes = []
+    for index, record in enumerate(records):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        if record.history_type == "+":
+            changes.append(Change(record.history_date, record.history_user, subject, True))
+            continue
+        if previous is None:
+            continue
+        delta = record.diff_against(previous)
+        names = [
+            str(cast(models.Field, model._meta.get_field(name)).verbose_name)  # concrete fields
+            for name in delta.changed_fields
+        ]
+        if names:
+            changes.append(Change(record.history_date, record.history_user, subject, False, names))
+    return changes
+
+
+def child_changes(child: Child, limit: int = 20) -> list[Change]:
+    """The latest changes to a child file and its family members, newest first.
+
+    Only field names are listed, never values: the history must not unmask contacts.
+    """
+    records = list(child.history.select_related("history_user")[: limit + 1])
+    changes = _changes_of(Child, records, str(Child._meta.verbose_name))
+    for relation, label in Relation.choices:
+        member_records = list(
+            FamilyMember.history.filter(child_id=child.pk, relation=relation)
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")[: limit + 1]
+        )
+        changes += _changes_of(FamilyMember, member_records, str(label))
+    changes.sort(key=lambda change: change.when, reverse=True)
+    return changes[:limit]

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carenet.childplans.models import CheckResult, Reason, Subject
-from carenet.lib.forms import date_field, model_choice
-from carenet.web.templatetags.carenet_ui import person
+from carenet.lib.forms import ServiceErrorsMixin, date_field, model_choice
+from carenet.lib.names import user_name
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -25,14 +25,7 @@ def _text(label: StrOrPromise, rows: int = 3, **kwargs: Any) -> forms.CharField:
 
 class _UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return person(obj)
-
-
-class ServiceErrorsMixin:
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)  # type: ignore[attr-defined]
+        return user_name(obj)
 
 
 class StudyPlanForm(ServiceErrorsMixin, forms.Form):

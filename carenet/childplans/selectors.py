@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carenet.audit.history import child_changes
 from carenet.care.selectors import visible_records
 from carenet.childplans.models import (
     IndividualPlan,
@@ -25,10 +26,9 @@ from carenet.childplans.models import (
 from carenet.children.access import Permission, children_scope, visible_children
 from carenet.children.models import Child, Pairing, PairingKind, Relation
 from carenet.children.selectors import pairing_in_force
+from carenet.lib.names import user_name
 from carenet.orgs.selectors import AnyUser
 from carenet.support.models import ActivityParticipation
-from carenet.web.selectors import child_changes
-from carenet.web.templatetags.carenet_ui import person
 
 TIMELINE_LENGTH = 100
 
@@ -157,7 +157,7 @@ class TimelineEntry:
 
 
 def _name(user: Any) -> str:
-    return person(user)
+    return user_name(user)
 
 
 def _record_entries(user: AnyUser, child: Child, limit: int) -> list[TimelineEntry]:

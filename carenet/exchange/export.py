@@ -56,10 +56,10 @@ from carenet.children.models import (
 from carenet.children.selectors import living_or_schooled_under, with_left_behind
 from carenet.exchange.selectors import ExportChild, register_chunks
 from carenet.lib.idcard import make_id_number
+from carenet.lib.names import user_name
 from carenet.lib.phone import mask_id_number, mask_phone, mask_student_number
 from carenet.orgs.models import Org, OrgKind, SchoolStage
 from carenet.reports.pdf import render_pdf
-from carenet.web.templatetags.carenet_ui import person
 
 # The canonical columns of the register, in export order (REGISTER.md). They are the
 # official headers of a Chinese form, so they are data, not messages to translate.
@@ -353,7 +353,7 @@ def _canonical_row(number: int, child: ExportChild, ctx: RowContext) -> list:
         child.interests,
         child.personality,
         "、".join(ctx.category.get(c, c) for c in child.category_list),
-        person(mentor.mentor) if mentor and mentor.mentor else "",
+        user_name(mentor.mentor) if mentor and mentor.mentor else "",
         child.export_buddy.buddy_name if child.export_buddy else "",
         child.notes,
     ]

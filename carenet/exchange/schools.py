@@ -32,7 +32,7 @@ from carenet.exchange.importer.results import CellError, ImportPreview, RowResul
 from carenet.exchange.reading import RegisterError, Sheet, read_sheets
 from carenet.orgs.grades import grade_level
 from carenet.orgs.models import Org, OrgKind, SchoolStage
-from carenet.orgs.schools import (
+from carenet.schoolyear.schools import (
     SCHOOL_CODE,
     class_counts,
     classes_set,

@@ -35,11 +35,12 @@ from carenet.accounts.services import (
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.exchange.columns import normalise_header
-from carenet.exchange.importer.cells import FOOTER, cell_text, placement
+from carenet.exchange.importer.cells import FOOTER, cell_text
 from carenet.exchange.reading import RegisterError, read_sheets
 from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.models import Membership, Org, OrgKind, Role
+from carenet.orgs.placement import placement
 
 HEADER_SEARCH_ROWS = 40
 

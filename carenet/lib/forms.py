@@ -65,3 +65,13 @@ def label_choices(field: forms.ModelChoiceField, label: Callable[[Any], str]) ->
     """Label the choices of ``field`` with ``label(obj)`` instead of ``str(obj)``."""
     # Django calls the field's label_from_instance(obj); set on this instance only.
     field.label_from_instance = label  # type: ignore[method-assign,assignment]
+
+
+class ServiceErrorsMixin:
+    """A form that shows a service's ``ValidationError`` messages (by field, else on the
+    form)."""
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)  # type: ignore[attr-defined]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Length, Substr
 
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 
@@ -109,3 +110,17 @@ def county_place_counts(counties: Iterable[Org]) -> list[dict]:
         }
         for c in counties
     ]
+
+
+def with_school_names(classes: QuerySet[Org]) -> QuerySet[Org]:
+    """Annotate each class with ``school_name``, the name of the school above it."""
+    school = Org.objects.filter(
+        kind=OrgKind.SCHOOL, path=Substr(OuterRef("path"), 1, Length("path"))
+    )
+    return classes.annotate(school_name=Subquery(school.values("name")[:1]))
+
+
+def class_label(org: Org) -> str:
+    """A class named with its school (see ``with_school_names``): 华阳小学 一(1)班."""
+    school_name = getattr(org, "school_name", None)
+    return f"{school_name} {org.name}" if school_name else org.name

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child, Pairing, PairingKind
 from carenet.lib.forms import model_choice
+from carenet.lib.names import user_name
 from carenet.orgs.models import Org
 from carenet.pairing.selectors import (
     active_buddy_pairings,
@@ -16,12 +17,11 @@ from carenet.pairing.selectors import (
     school_pupils,
     school_teachers,
 )
-from carenet.web.templatetags.carenet_ui import person
 
 
 class _PersonChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return person(obj)
+        return user_name(obj)
 
 
 class _ChildChoice(forms.ModelChoiceField):

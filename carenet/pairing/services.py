@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from carenet.children.models import Child, ChildStatus, Pairing, PairingKind
 from carenet.children.services import pairing_start
+from carenet.lib.names import user_name
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.pairing.selectors import (
     is_school_teacher,
@@ -25,7 +26,6 @@ from carenet.pairing.selectors import (
     mentor_loads,
     unpaired_left_behind,
 )
-from carenet.web.templatetags.carenet_ui import person
 
 
 def _check_capacity(mentor: User, school: Org, adding: int) -> None:
@@ -37,7 +37,7 @@ def _check_capacity(mentor: User, school: Org, adding: int) -> None:
                 "%(name)s 已结对 %(load)d 名儿童，再增加 %(adding)d 名将超过每人最多 "
                 "%(capacity)d 名的上限。"
             )
-            % {"name": person(mentor), "load": load, "adding": adding, "capacity": capacity}
+            % {"name": user_name(mentor), "load": load, "adding": adding, "capacity": capacity}
         )
 
 
@@ -45,7 +45,7 @@ def _check_teacher(mentor: User, school: Org) -> None:
     if not is_school_teacher(mentor, school):
         raise ValidationError(
             _("%(name)s 不是%(school)s的教师，不能担任代理家长。")
-            % {"name": person(mentor), "school": school.name}
+            % {"name": user_name(mentor), "school": school.name}
         )
 
 
@@ -62,7 +62,7 @@ def pairing_assign(*, actor: User | None, child: Child, mentor: User, on: dt.dat
     if current is not None and current.mentor_id == mentor.pk:
         raise ValidationError(
             _("%(name)s 已经是%(child)s的代理家长。")
-            % {"name": person(mentor), "child": child.name}
+            % {"name": user_name(mentor), "child": child.name}
         )
     _check_capacity(mentor, school, 1)
     return pairing_start(child=child, kind=PairingKind.MENTOR, mentor=mentor, on=on)
@@ -203,7 +203,7 @@ def pairing_handover(
     )
     if not old:
         raise ValidationError(
-            _("%(name)s 在本校没有结对儿童，无需移交。") % {"name": person(from_mentor)}
+            _("%(name)s 在本校没有结对儿童，无需移交。") % {"name": user_name(from_mentor)}
         )
     _check_capacity(to_mentor, school, len(old))
     reason = reason.strip() or _("教师调离")

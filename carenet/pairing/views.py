@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from carenet.children.access import pairing_schools
 from carenet.lib.http import AuthenticatedRequest
+from carenet.lib.names import user_name
 from carenet.orgs.models import Org
 from carenet.pairing import selectors, services
 from carenet.pairing.forms import AssignForm, BuddyAssignForm, BuddyEndForm, HandoverForm
-from carenet.web.templatetags.carenet_ui import person
 
 
 def _school_for_pairing(request: HttpRequest, pk: int) -> Org:
@@ -90,7 +90,7 @@ def pairing_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("已安排 %(mentor)s 为 %(child)s 的代理家长。")
-                % {"mentor": person(mentor), "child": child.name},
+                % {"mentor": user_name(mentor), "child": child.name},
             )
             return redirect("pairing_school", pk=school.pk)
     return _page(request, school, assign_form=form, status=400)
@@ -129,9 +129,9 @@ def pairing_handover(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 request,
                 _("%(from)s 的 %(n)d 名结对儿童已移交给 %(to)s。")
                 % {
-                    "from": person(data["from_mentor"]),
+                    "from": user_name(data["from_mentor"]),
                     "n": len(moved),
-                    "to": person(data["to_mentor"]),
+                    "to": user_name(data["to_mentor"]),
                 },
             )
             return redirect("pairing_school", pk=school.pk)

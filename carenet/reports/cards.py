@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 
+from carenet.accounts.models import Person
 from carenet.care.models import CareRecord
 from carenet.children.access import Permission, visible_children
 from carenet.children.models import (
@@ -31,11 +32,11 @@ from carenet.children.models import (
     Relation,
 )
 from carenet.children.selectors import ChildLeftBehind, with_left_behind
+from carenet.lib.names import user_name
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 from carenet.reports.selectors import family_members, mentor_pairings, paper_talks
-from carenet.web.templatetags.carenet_ui import person
 
 CONTACT_CARDS_PER_PAGE = 4  # 2 × 2, each about A6
 TALK_CARDS_PER_PAGE = 2  # two A5 halves
@@ -74,13 +75,11 @@ def class_children(
 
 def _mentors(children: Sequence[Child]) -> dict[int, str]:
     pairings = mentor_pairings(children).select_related("mentor")
-    return {p.child_id: person(p.mentor) for p in pairings if p.mentor is not None}
+    return {p.child_id: user_name(p.mentor) for p in pairings if p.mentor is not None}
 
 
 def _mentor_phones(children: Sequence[Child]) -> dict[int, str]:
     """The mentor's phone (from their profile) per child, for the contact card."""
-    from carenet.accounts.models import Person
-
     pairings = (
         mentor_pairings(children).filter(mentor__isnull=False).values_list("child_id", "mentor_id")
     )
@@ -258,7 +257,7 @@ def _talk_line(record: CareRecord) -> TalkLine:
         content=content,
         measures=measures,
         follow_up=str(details.get("follow_up") or ""),
-        author=person(record.author),
+        author=user_name(record.author),
     )
 
 

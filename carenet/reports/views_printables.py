@@ -28,7 +28,7 @@ from carenet.audit.services import audit_log, audit_log_children
 from carenet.children.access import Permission, visible_children
 from carenet.lib.forms import DateInput, label_choices, model_choice
 from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.selectors import AnyUser, school_of, visible_orgs
+from carenet.orgs.selectors import AnyUser, class_label, school_of, visible_orgs, with_school_names
 from carenet.reports.cards import (
     CONTACT_CARDS_PER_PAGE,
     TALK_CARDS_PER_PAGE,
@@ -44,8 +44,6 @@ from carenet.reports.statistics import (
     statistics_table,
     table_orgs,
 )
-from carenet.web.forms import class_label
-from carenet.web.selectors import with_school_names
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -8,9 +8,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from carenet.childplans.forms import ServiceErrorsMixin
 from carenet.children.models import Child, FamilyMember
-from carenet.lib.forms import date_field, model_choice
+from carenet.lib.forms import ServiceErrorsMixin, date_field, model_choice
 from carenet.support.models import ActivityKind, LegalAidProvider
 
 

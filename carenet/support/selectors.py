@@ -38,7 +38,7 @@ from django.utils import timezone
 from carenet.care.calendar import school_year_of
 from carenet.children.access import Permission, session_orgs, visible_children
 from carenet.children.models import Child, ChildStatus, FamilyMember, Relation
-from carenet.children.selectors import left_behind_filter
+from carenet.children.selectors import left_behind_filter, schooled_under
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, school_of, visible_orgs
 from carenet.support.models import (
@@ -222,13 +222,10 @@ def offered_participants(user: AnyUser, org: Org, as_of: dt.date | None = None) 
     """The children a writer may tick as taking part in an org's activity: the children on
     the roll under the org that the user may see, left-behind ones first (annotated
     ``left_behind``), then by class and name."""
-    # Imported here: the indicators import this module's filters.
-    from carenet.indicators.selectors import org_filter
-
     as_of = as_of or timezone.localdate()
     return (
         visible_children(user, Permission.VIEW_CHILDREN)
-        .filter(org_filter(org), status=ChildStatus.ACTIVE)
+        .filter(schooled_under(org), status=ChildStatus.ACTIVE)
         .select_related("school_class")
         .annotate(
             left_behind=Case(

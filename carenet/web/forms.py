@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.forms.boundfield import BoundField
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -241,12 +240,6 @@ def family_layout(family: dict[str, Any]) -> FamilyLayout:
     )
 
 
-def class_label(org: Org) -> str:
-    """A class named with its school (see ``selectors.with_school_names``): 华阳小学 一(1)班."""
-    school_name = getattr(org, "school_name", None)
-    return f"{school_name} {org.name}" if school_name else org.name
-
-
 @dataclass(frozen=True)
 class FormError:
     section: str | Promise
@@ -262,17 +255,3 @@ def form_errors(named_forms: list[tuple[str | Promise, forms.BaseForm]]) -> list
             label = form.fields[name].label if name in form.fields else ""
             found += [FormError(section, label, str(message)) for message in messages]
     return found
-
-
-class LoginForm(AuthenticationForm):
-    """Django's login form with the wording of a Chinese product."""
-
-    error_messages = {
-        "invalid_login": _("用户名或密码不正确，请重新输入（区分大小写）。"),
-        "inactive": _("该账号已停用，请联系管理员。"),
-    }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = _("用户名")
-        self.fields["password"].label = _("密码")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, cast
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, Field, Model, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Length, Substr
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 
 from carenet.care.models import CareRecord
@@ -268,61 +266,3 @@ def child_file(user: AnyUser, action: Permission = Permission.VIEW_CHILDREN) -> 
             active_pairings(PairingKind.BUDDY, "active_buddies"),
         )
     )
-
-
-def with_school_names(classes: QuerySet[Org]) -> QuerySet[Org]:
-    """Annotate each class with ``school_name``, the name of the school above it."""
-    school = Org.objects.filter(
-        kind=OrgKind.SCHOOL, path=Substr(OuterRef("path"), 1, Length("path"))
-    )
-    return classes.annotate(school_name=Subquery(school.values("name")[:1]))
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of a file's change history: who changed which fields when."""
-
-    when: dt.datetime
-    who: Any  # a User or None (imports, scripts)
-    subject: str  # "儿童" or the family member's relation
-    created: bool
-    fields: list[str] = field(default_factory=list)
-
-
-def _changes_of(model: type[Model], records: list[Any], subject: str) -> list[Change]:
-    """Changes from history ``records`` (newest first). The oldest record shown needs the
-    one before it to diff against, so callers fetch one more than they show."""
-    changes = []
-    for index, record in enumerate(records):
-        previous = records[index + 1] if index + 1 < len(records) else None
-        if record.history_type == "+":
-            changes.append(Change(record.history_date, record.history_user, subject, True))
-            continue
-        if previous is None:
-            continue
-        delta = record.diff_against(previous)
-        names = [
-            str(cast(Field, model._meta.get_field(name)).verbose_name)  # a diff: concrete fields
-            for name in delta.changed_fields
-        ]
-        if names:
-            changes.append(Change(record.history_date, record.history_user, subject, False, names))
-    return changes
-
-
-def child_changes(child: Child, limit: int = 20) -> list[Change]:
-    """The latest changes to a child file and its family members, newest first.
-
-    Only field names are listed, never values: the history must not unmask contacts.
-    """
-    records = list(child.history.select_related("history_user")[: limit + 1])
-    changes = _changes_of(Child, records, str(Child._meta.verbose_name))
-    for relation, label in Relation.choices:
-        member_records = list(
-            FamilyMember.history.filter(child_id=child.pk, relation=relation)
-            .select_related("history_user")
-            .order_by("-history_date", "-history_id")[: limit + 1]
-        )
-        changes += _changes_of(FamilyMember, member_records, str(label))
-    changes.sort(key=lambda change: change.when, reverse=True)
-    return changes[:limit]

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from carenet.accounts.forms import LoginForm
 from carenet.web import views, views_path
-from carenet.web.forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -28,12 +28,11 @@ from carenet.children.services import child_save, latest_away_period
 from carenet.lib.forms import label_choices, model_choice
 from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org
-from carenet.orgs.selectors import primary_membership
+from carenet.orgs.selectors import class_label, primary_membership, with_school_names
 from carenet.web import selectors
 from carenet.web.forms import (
     ChildFilterForm,
     child_sections,
-    class_label,
     family_layout,
     form_errors,
 )
@@ -167,7 +166,7 @@ def _child_form_page(
     form = ChildForm(
         data,
         instance=child,
-        classes=selectors.with_school_names(classes),
+        classes=with_school_names(classes),
         villages=selectable_villages(request.user),
         masked=masked,
         user=request.user,

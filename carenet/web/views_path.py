@@ -40,9 +40,9 @@ from carenet.children.services import child_leave
 from carenet.lib.forms import label_choices, model_choice
 from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import class_label, with_school_names
 from carenet.web import forms_path
-from carenet.web.forms import class_label
-from carenet.web.selectors import child_file, with_school_names
+from carenet.web.selectors import child_file
 
 # step → (who may take it, its name in the menu)
 STEPS: dict[str, tuple[Permission, Promise]] = {

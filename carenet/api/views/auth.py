@@ -6,6 +6,7 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from carenet.accounts.lockout import attempt_failed, attempt_locked
+from carenet.accounts.tokens import token_issue
 from carenet.accounts.twofactor import confirmed_device, verify
 from carenet.api.auth import LockedOut, credentials_check
 from carenet.api.errors import FieldErrors
@@ -17,7 +18,6 @@ from carenet.api.schemas import (
     TokenOut,
     ValidationErrorOut,
 )
-from carenet.api.services import token_issue
 
 router = Router()
 

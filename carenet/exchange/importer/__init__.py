@@ -83,7 +83,7 @@ Decisions (see docs/import.md in the README section on registers):
 """
 
 from carenet.exchange.errors import ImportConflict
-from carenet.exchange.importer.cells import NUMERALS, parse_date, placement, split_work_place
+from carenet.exchange.importer.cells import parse_date, split_work_place
 from carenet.exchange.importer.commit import import_commit
 from carenet.exchange.importer.header import ColumnChoice, HeaderNotFound, MappingError
 from carenet.exchange.importer.preview import (
@@ -96,6 +96,7 @@ from carenet.exchange.importer.results import CellError, HeaderColumn, ImportPre
 from carenet.exchange.importer.validate import derived_away_start
 from carenet.exchange.importer.workbook import error_workbook
 from carenet.exchange.reading import RegisterError
+from carenet.orgs.placement import NUMERALS, placement
 
 __all__ = [
     "NUMERALS",

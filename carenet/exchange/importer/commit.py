@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from carenet.children.models import Child
 from carenet.exchange.errors import ImportConflict
-from carenet.exchange.importer.cells import NUMERALS
 from carenet.exchange.importer.matching import chunks_of, existing_classes
 from carenet.exchange.importer.preview import BATCH, HELPER_MIN_ROWS, gc_paused
 from carenet.exchange.importer.reference import write_plans as write_plans_reference
@@ -29,6 +28,7 @@ from carenet.exchange.models import ImportBatch, ImportStatus
 from carenet.indicators.triggers import suspended as stale_triggers_suspended
 from carenet.lib.parallel import Split
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.placement import NUMERALS
 
 # ---------------------------------------------------------------------------- commit
 

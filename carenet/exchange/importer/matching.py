@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from carenet.children.access import visible_children
 from carenet.children.forms import ID_REFUSED
 from carenet.children.models import AwayPeriod, Child, FamilyMember
-from carenet.exchange.importer.cells import placement
 from carenet.exchange.importer.leftbehind import counted_as
 from carenet.exchange.importer.results import CellError, RowResult
 from carenet.exchange.importer.validate import ADD_CATEGORY, RowPlan, Validator
 from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.placement import placement
 from carenet.orgs.selectors import AnyUser
 
 _COMPARED_CHILD_FIELDS = (

@@ -45,7 +45,6 @@ from carenet.exchange.importer.cells import (
     code_label,
     parse_date,
     picker,
-    placement,
     recall,
     split_work_place,
     work_place_in,
@@ -58,7 +57,8 @@ from carenet.lib.names import clean_name
 from carenet.lib.phone import InvalidPhone, parse_phone
 from carenet.orgs.grades import grade_name
 from carenet.orgs.models import Org, OrgKind, SchoolStage
-from carenet.orgs.schools import stage_levels
+from carenet.orgs.placement import placement
+from carenet.schoolyear.schools import stage_levels
 
 # ---------------------------------------------------------------------------- rows
 

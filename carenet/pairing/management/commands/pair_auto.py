@@ -8,9 +8,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from carenet.lib.names import user_name
 from carenet.orgs.models import Org, OrgKind
 from carenet.pairing.services import pairing_auto_assign
-from carenet.web.templatetags.carenet_ui import person
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError(f"no school with code {school!r}")
         result = pairing_auto_assign(actor=None, school=found, on=date or timezone.localdate())
         for a in result.assigned:
-            self.stdout.write(f"paired\t{a.child.name}\t{person(a.mentor)}\t{a.why}")
+            self.stdout.write(f"paired\t{a.child.name}\t{user_name(a.mentor)}\t{a.why}")
         for u in result.unassigned:
             self.stdout.write(f"unpaired\t{u.child.name}\t{u.reason}")
         self.stdout.write(f"{len(result.assigned)} paired, {len(result.unassigned)} left unpaired")

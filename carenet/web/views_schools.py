@@ -21,8 +21,11 @@ from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.children.access import administered_counties, administered_schools, class_schools
 from carenet.exchange.schools import RegisterError, schools_commit, schools_preview
-from carenet.orgs import schools as services
-from carenet.orgs.forms import (
+from carenet.orgs.models import Org, OrgKind
+from carenet.orgs.selectors import visible_orgs
+from carenet.schoolyear import schools as services
+from carenet.schoolyear.school_selectors import county_schools, county_townships
+from carenet.web.forms_schools import (
     ClassesForm,
     MergeForm,
     MergeTargetForm,
@@ -31,9 +34,6 @@ from carenet.orgs.forms import (
     SchoolForm,
     SchoolImportForm,
 )
-from carenet.orgs.models import Org, OrgKind
-from carenet.orgs.school_selectors import county_schools, county_townships
-from carenet.orgs.selectors import visible_orgs
 
 SESSION_KEY = "school_list_uploads"
 _REFUSED = _("只有县级管理员可以管理全县的学校。")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carenet.orgs import views
+from carenet.web import views_schools as views
 
 urlpatterns = [
     path("schools/", views.schools, name="org_schools"),

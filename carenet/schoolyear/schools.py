@@ -4,9 +4,9 @@ A county administrator adds, renames, moves, merges and closes schools; a princi
 the county) sets how many classes each grade of a school has. Nothing is ever deleted: a
 closed school, grade or class keeps its history and is marked ``closed_on``.
 
-Merging and closing look at the children on a school's roll, so this module reads
-``carenet.children`` (one layer up from ``orgs``): the moves of the org tree and the moves
-of the children must happen in one transaction.
+Merging and closing look at the children on a school's roll (the moves of the org tree
+and the moves of the children must happen in one transaction), so this module lives here,
+above ``carenet.children``, not in ``carenet.orgs`` (see "Layers" in the README).
 
 Errors a user can fix raise ``django.core.exceptions.ValidationError`` with a message in
 Chinese; the pages show it as it is.

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from carenet.lib.forms import model_choice
 from carenet.orgs.grades import grade_name
 from carenet.orgs.models import Org, SchoolStage
-from carenet.orgs.schools import MAX_CLASSES, stage_levels
+from carenet.schoolyear.schools import MAX_CLASSES, stage_levels
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 IMPORT_SUFFIXES = (".xlsx", ".xls", ".csv")

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from carenet.audit.retention import retention_run
+from carenet.exchange.uploads import import_uploads_expire
+from carenet.ops.retention import retention_run
 
 
 class Command(BaseCommand):
@@ -31,7 +32,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(result.describe())
         if not dry_run:
-            from carenet.exchange.uploads import import_uploads_expire
-
             expired = import_uploads_expire(now=timezone.now(), hours=settings.IMPORT_UPLOAD_HOURS)
             self.stdout.write(expired.describe())

@@ -1,4 +1,5 @@
-"""Writes of the API: issuing, using and revoking tokens."""
+"""API tokens: issuing, using and revoking them. A token is a credential of an account (as
+its password), so it lives in accounts; the API authenticates with it (``api.auth``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from carenet.api.models import ApiToken
+from carenet.accounts.models import ApiToken
 
 TOKEN_PREFIX = "cn_"
 # A token's last use is recorded at most this often, so reads do not all write.

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from carenet.api.models import ApiToken
+from carenet.accounts.models import ApiToken
 
 
 @admin.register(ApiToken)

@@ -24,8 +24,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from carenet.audit.models import AccessAction, AccessLog
+from carenet.care.models import CarePhoto, CareRecord
+from carenet.childplans.models import IndividualPlan, PlanReview, StudyCheck, StudyPlan
 from carenet.children.models import Child, ChildStatus, FamilyMember, Pairing
 from carenet.children.selectors import CIVIL_AGE_LIMIT
+from carenet.support.models import LegalAidCase
 
 ANONYMOUS_NAME = "已匿名"
 ANONYMOUS_HASH_PREFIX = "anon-"
@@ -93,10 +96,6 @@ def archive(today: dt.date) -> int:
 
 
 def _anonymise_one(child: Child, today: dt.date) -> bool:
-    from carenet.care.models import CarePhoto, CareRecord
-    from carenet.childplans.models import IndividualPlan, PlanReview, StudyCheck, StudyPlan
-    from carenet.support.models import LegalAidCase
-
     with transaction.atomic():
         claimed = (
             Child.objects.filter(pk=child.pk, status=ChildStatus.ARCHIVED)
