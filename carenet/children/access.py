@@ -29,7 +29,10 @@ their own child's file and the records of their calls, say:
    (``Reach.OWN_CHILDREN`` in ``_relation_ids``, as ``Reach.MENTEES`` is);
 3. say who may give the role (``manages`` of the managing rows).
 
-Nothing else changes: every page, export and report asks the functions below.
+Nothing else changes: every page, export and report asks the functions below. (A new
+``Role`` value changes the membership field's choices: one migration. ``_check_table``
+refuses a role without a row; tests/test_access_table.py checks every row's permissions
+against the pages once the role is in its cast.)
 
 The command line and the queue's jobs are not users: they read children through an
 explicit operator scope (``operator_scope("carenet export")``), whose names are listed in
