@@ -217,9 +217,11 @@ def test_python_messages_are_translated():
         assert str(RiskLevel.HIGH.label) == "High"
         assert str(LeftBehindType.ONE_PARENT.label) == "One parent away"
         assert str(Role.TOWNSHIP_SUPERVISOR.label) == "Township supervisor"
-        one = translation.ngettext("共 %(n)s 名儿童", "共 %(n)s 名儿童", 1) % {"n": 1}
-        many = translation.ngettext("共 %(n)s 名儿童", "共 %(n)s 名儿童", 7) % {"n": 7}
-        assert (one, many) == ("1 child", "7 children")
+        count = '共 <span data-figure="list-count">%(n)s</span> 名儿童'
+        one = translation.ngettext(count, count, 1) % {"n": 1}
+        many = translation.ngettext(count, count, 7) % {"n": 7}
+        span = '<span data-figure="list-count">%s</span>'
+        assert (one, many) == (span % 1 + " child", span % 7 + " children")
     with translation.override("zh-hans"):
         assert str(RiskLevel.HIGH.label) == "高"
 
