@@ -277,7 +277,7 @@ def measure(args: argparse.Namespace) -> tuple[list[tuple], dict]:
     from django.utils import timezone
 
     from carenet.care import selectors
-    from carenet.children.selectors import visible_children
+    from carenet.children.access import visible_children
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())

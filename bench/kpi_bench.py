@@ -32,8 +32,6 @@ import sys
 import time
 from pathlib import Path
 
-from carenet.children.models import Child
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -70,6 +68,7 @@ def measure(args: argparse.Namespace) -> tuple[list[tuple], dict]:
 
     from carenet.accounts.tokens import token_issue
     from carenet.care.models import CareRecord
+    from carenet.children.models import Child
     from carenet.indicators.models import SchoolFigures
     from carenet.indicators.selectors import indicators_for
     from carenet.orgs.models import Org, OrgKind
@@ -151,6 +150,8 @@ def measure(args: argparse.Namespace) -> tuple[list[tuple], dict]:
 
 def summary_seconds(county) -> dict | None:
     """Seconds to gather the county's work summary and to lay it out as .docx, once."""
+    from carenet.children.models import Child
+
     try:
         from carenet.reports.docx import render_docx
         from carenet.reports.layout import summary_document

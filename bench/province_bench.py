@@ -62,8 +62,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from carenet.children.models import Child
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -536,7 +534,7 @@ def build(args: argparse.Namespace) -> dict:
     from django.db import connection, transaction
 
     from carenet.care.models import CareRecord
-    from carenet.children.models import AwayPeriod, FamilyMember, Pairing
+    from carenet.children.models import AwayPeriod, Child, FamilyMember, Pairing
 
     steps: dict[str, float] = {}
 
@@ -764,8 +762,8 @@ def measure(args: argparse.Namespace) -> dict:
     from django.utils import timezone
 
     from carenet.care.selectors import my_tasks, week_end
-    from carenet.children.models import Pairing
-    from carenet.children.selectors import visible_children
+    from carenet.children.access import visible_children
+    from carenet.children.models import Child, Pairing
     from carenet.indicators.figures import count_units
     from carenet.indicators.selectors import (
         _fractions,
@@ -902,7 +900,8 @@ def concurrent(args: argparse.Namespace, counties, every: list[int]) -> dict:
     from django.utils import timezone
 
     from carenet.care.services import record_create
-    from carenet.children.models import Pairing
+    from carenet.children.access import operator_scope
+    from carenet.children.models import Child, Pairing
     from carenet.dashboards.counts import keep_all
     from carenet.indicators.figures import count_all
     from carenet.indicators.triggers import bump
@@ -962,11 +961,13 @@ def concurrent(args: argparse.Namespace, counties, every: list[int]) -> dict:
         for thread in threads:
             thread.start()
         started = time.perf_counter()
-        recount()
-        seconds = time.perf_counter() - started
-        stop.set()
-        for thread in threads:
-            thread.join()
+        try:
+            recount()
+        finally:  # the writer and the watcher stop even if the recount fails
+            seconds = time.perf_counter() - started
+            stop.set()
+            for thread in threads:
+                thread.join()
         return percentiles(latencies) | {
             "seconds": round(seconds, 1),
             "errors": errors[:5],
@@ -983,7 +984,7 @@ def concurrent(args: argparse.Namespace, counties, every: list[int]) -> dict:
 
     def recount() -> None:
         count_all(today)
-        keep_all(today)
+        keep_all(today, children=operator_scope("dashboards keep").children())
 
     # Every unit's version bumped first: the whole province is counted again.
     out["writes_during_recount"] = run(recount, lambda: bump(connection, every))
