@@ -59,6 +59,9 @@ def cast_build() -> Cast:
     teacher2 = user_add("teacher2", Role.TEACHER, world.school)
     teacher2.first_name, teacher2.last_name = "丽", "刘"
     teacher2.save()
+    # The school's other roles: a school admin (德育主任) and a counselor (心理辅导教师).
+    for name, role in (("school_admin", Role.SCHOOL_ADMIN), ("counselor", Role.COUNSELOR)):
+        world.users[name] = user_add(name, role, world.school)
     teacher = world.user("teacher")
     extra = [
         child_add(world.class_2, name="孙一", village=world.village, father_away=AWAY),
@@ -131,7 +134,13 @@ def list_count(client: Client, query: str) -> int:
     return figures(page(client, f"/children/?{query}"))["list-count"]
 
 
-ROLES_WITH_ORG = ("county_admin", "township_supervisor", "village_director", "principal")
+ROLES_WITH_ORG = (
+    "county_admin",
+    "township_supervisor",
+    "village_director",
+    "principal",
+    "school_admin",
+)
 
 
 @pytest.fixture
@@ -198,7 +207,9 @@ def test_the_township_populations_differ_by_the_children_schooled_elsewhere(cast
     assert found["home-residence-left_behind"] == found["home-schools-left_behind"] + 2
 
 
-@pytest.mark.parametrize("role", ("principal", "village_director", "teacher"))
+@pytest.mark.parametrize(
+    "role", ("principal", "school_admin", "counselor", "village_director", "teacher")
+)
 def test_a_home_page_agrees_with_the_child_list_and_its_indicators(cast, frozen, role):
     client = login(role)
     found = figures(page(client, "/"))
