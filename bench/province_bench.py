@@ -65,19 +65,11 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Care record kinds and their shares (of 100): the care benchmark's year of record cards.
+from bench.care_bench import KINDS  # noqa: E402
+
 COUNTIES_TSV = ROOT / "carenet" / "orgs" / "data" / "counties.tsv"
 TARGETS_MS = {"teacher": 50, "county": 300, "province": 2000, "write": 100}
-# Care record kinds and their shares (of 100), as bench/care_bench.py.
-KINDS = (
-    ("talk", 50),
-    ("family_call", 14),
-    ("parent_call", 12),
-    ("guardian_contact", 10),
-    ("home_visit", 6),
-    ("letter", 2),
-    ("counseling", 2),
-    ("assistance", 4),
-)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘汪"
 GIVEN = (
     "子涵 欣怡 梓涵 晨曦 紫涵 诗涵 梦琪 嘉怡 子轩 浩宇 浩然 博文 宇轩 子墨 俊杰 "
