@@ -16,14 +16,32 @@
     }
   }
 
+  // Category labels that do not fit side by side under the bars (a phone's width, long
+  // school names): the chart is drawn lying down instead, one row per label.
+  const LABEL_FONT = 12;
+  function crowded(labels, width) {
+    const text = labels.reduce((sum, label) => sum + String(label).length * LABEL_FONT + 8, 0);
+    return text > width * 0.9;
+  }
+
+  // A chart lying down gets a row of at least 24 px per label (its element grows).
+  function fitRows(element, rows, extra) {
+    const needed = rows * 24 + extra;
+    if (element.clientHeight < needed) {
+      element.style.height = needed + "px";
+    }
+  }
+
+  const categoryLabel = { interval: 0, width: 96, overflow: "truncate", hideOverlap: true };
+
   function bars(data, horizontal) {
-    const category = { type: "category", data: data.labels, axisLabel: { interval: 0, hideOverlap: true } };
+    const category = { type: "category", data: data.labels, axisLabel: Object.assign({}, categoryLabel) };
     const value = { type: "value", minInterval: 1 };
     return {
       color: COLORS,
       tooltip: tooltip({ trigger: "axis" }),
       grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-      xAxis: horizontal ? value : Object.assign(category, { axisLabel: { interval: 0, rotate: data.labels.length > 6 ? 30 : 0 } }),
+      xAxis: horizontal ? value : category,
       yAxis: horizontal ? Object.assign(category, { inverse: true }) : value,
       series: [{ type: "bar", data: data.values, cursor: "pointer", barMaxWidth: 56, label: { show: true, position: horizontal ? "right" : "top" } }],
     };
@@ -45,17 +63,19 @@
     };
   }
 
-  function targets(data, key) {
+  function targets(data, key, horizontal) {
     const t = data.targets;
+    const category = { type: "category", data: t.orgs, axisLabel: Object.assign({}, categoryLabel) };
+    const value = { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%", hideOverlap: true } };
     return {
       color: COLORS,
       tooltip: tooltip({ trigger: "axis" }),
       legend: { top: 0 },
-      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: t.orgs, axisLabel: { interval: 0, rotate: t.orgs.length > 5 ? 30 : 0 } },
-      yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
+      grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+      xAxis: horizontal ? value : category,
+      yAxis: horizontal ? Object.assign(category, { inverse: true }) : value,
       series: [
-        { name: t.names.actual, type: "bar", data: t.values[key], cursor: "pointer", barMaxWidth: 56, label: { show: true, position: "top" } },
+        { name: t.names.actual, type: "bar", data: t.values[key], cursor: "pointer", barMaxWidth: 56, label: { show: !horizontal || t.orgs.length <= 12, position: horizontal ? "right" : "top" } },
         { name: t.names.target, type: "line", data: t.targets[key], symbol: "rect", lineStyle: { type: "dashed" } },
       ],
     };
@@ -88,18 +108,24 @@
 
   function draw(element, data) {
     const name = element.dataset.chart;
+    const width = element.clientWidth;
     const chart = echarts.init(element, null, { renderer: "canvas" });
     let option;
     let urls = [];
     if (name === "targets") {
       const select = document.getElementById("targets-key");
       const key = () => (select ? select.value : data.targets.keys[0].key);
-      option = targets(data, key());
+      const lying = crowded(data.targets.orgs, width);
+      if (lying) {
+        fitRows(element, data.targets.orgs.length, 72);
+        chart.resize();
+      }
+      option = targets(data, key(), lying);
       urls = () => data.targets.drill[key()];
       chart.on("click", (params) => go(params.seriesIndex === 0 ? urls()[params.dataIndex] : data.targets.urls[params.dataIndex]));
       if (select) {
         select.addEventListener("change", () => {
-          chart.setOption(Object.assign(targets(data, key()), { animation: false }), true);
+          chart.setOption(Object.assign(targets(data, key(), lying), { animation: false }), true);
         });
       }
     } else if (name === "trend") {
@@ -109,11 +135,18 @@
         go(series && data.trend.urls[series.kind][params.dataIndex]);
       });
     } else if (name === "teachers") {
+      fitRows(element, data.teachers.labels.length, 72);
+      chart.resize();
       option = teachers(data);
       chart.on("click", (params) => go(data.teachers.urls[params.dataIndex]));
     } else {
       const set = data[name];
-      option = element.dataset.kind === "pie" ? pie(set) : bars(set, element.dataset.kind === "hbar");
+      const lying = element.dataset.kind === "hbar" || (element.dataset.kind !== "pie" && crowded(set.labels, width));
+      if (lying && element.dataset.kind !== "pie") {
+        fitRows(element, set.labels.length, 48);
+        chart.resize();
+      }
+      option = element.dataset.kind === "pie" ? pie(set) : bars(set, lying);
       chart.on("click", (params) => go(set.urls[params.dataIndex]));
     }
     // No animation: the figures show at once, and cheap phones are spared the work.
