@@ -30,8 +30,9 @@ On each page, the rules (each failure names the page, the role and the elements)
   at the chart's edge.
 - **axe**: axe-core (npm, ``tests/axe/package.json``, installed by scripts/test with
   ``npm ci --prefix tests/axe``; injected into the page by the test only, never served by
-  the app: a Playwright init script, which the pages' CSP does not govern) with the tags wcag2a, wcag2aa, wcag21a, wcag21aa and best-practice reports no
-  violation of impact serious or critical.
+  the app: a Playwright init script, which the pages' CSP does not govern) with the tags
+  wcag2a, wcag2aa, wcag21a, wcag21aa and best-practice reports no violation of impact
+  serious or critical.
 
 All pages are visited and all failures collected; the test then fails once with a
 report per page. Outside CI the test is skipped when Chromium or axe-core is missing;
@@ -186,19 +187,22 @@ class Cast:
 def _cast_build() -> Cast:
     """The world of tests/factories.py with a school admin, a counselor, an operator,
     20 schools, and one of each thing a page is about."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from carenet.care.models import CarePhoto
     from carenet.care.presets import preset_plan
     from carenet.care.services import record_create
     from carenet.childplans.services import individual_plan_open, study_plan_create
     from carenet.children.transfers import transfer_request
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from carenet.exchange.models import ImportBatch, ImportStatus
     from carenet.indicators.selectors import KEYS
     from carenet.notify.models import Notification
     from carenet.orgs.models import OrgKind, Role
-    from carenet.support.services import activity_create, legal_aid_case_create
-    from carenet.support.services import parent_session_create
+    from carenet.support.services import (
+        activity_create,
+        legal_aid_case_create,
+        parent_session_create,
+    )
 
     world = world_build()
     users = dict(world.users)
@@ -216,8 +220,12 @@ def _cast_build() -> Cast:
         school = org_add(
             township, code=f"34340001{n + 10:02d}", name=name, kind=OrgKind.SCHOOL, stage="primary"
         )
-        grade = org_add(school, code=f"{school.code}-G3", name="三年级", kind=OrgKind.GRADE, level=3)
-        school_class = org_add(grade, code=f"{school.code}-G3-1", name="三(1)班", kind=OrgKind.CLASS)
+        grade = org_add(
+            school, code=f"{school.code}-G3", name="三年级", kind=OrgKind.GRADE, level=3
+        )
+        school_class = org_add(
+            grade, code=f"{school.code}-G3-1", name="三(1)班", kind=OrgKind.CLASS
+        )
         child_add(school_class, name=f"学生{n}", father_away=dt.date(2025, 3, 1))
     cast = Cast(world=world, users=users)
     children = [world.own_child, world.mentee, world.school_child]
@@ -408,167 +416,21 @@ def _probe(cast: Cast) -> Plan:
 
 # --------------------------------------------------------------------------- checks
 
-CHECKS = """() => {
-  const W = window.innerWidth;
-  const problems = [];
-  const describe = (el) => {
-    let s = el.tagName.toLowerCase();
-    if (el.id) s += '#' + el.id;
-    else if (el.classList.length) s += '.' + Array.from(el.classList).slice(0, 3).join('.');
-    const text = (el.innerText || el.value || el.getAttribute('aria-label') || el.getAttribute('title') || '')
-      .trim().replace(/\\s+/g, ' ').slice(0, 24);
-    return text ? `${s} "${text}"` : s;
-  };
-  const visible = (el) => {
-    if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) return false;
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0;
-  };
-  const add = (rule, detail) => problems.push({ rule, detail });
-
-  // sideways
-  const width = document.documentElement.scrollWidth;
-  if (width > W + 1) {
-    const wide = [];
-    for (const el of document.body.querySelectorAll('*')) {
-      const r = el.getBoundingClientRect();
-      const parent = el.parentElement.getBoundingClientRect();
-      if (r.right > W + 1 && parent.right <= W + 1 && visible(el)) wide.push(`${describe(el)} to ${Math.round(r.right)}px`);
-    }
-    add('sideways', `page ${width}px wide: ${wide.slice(0, 5).join('; ')}`);
-  }
-
-  // one character per line
-  const CJK = /[\\u3400-\\u9fff\\uf900-\\ufaff]/g;
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  const squeezed = new Set();
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    if ((node.textContent.match(CJK) || []).length < 2) continue;
-    const el = node.parentElement;
-    if (!el || squeezed.has(el) || el.closest('svg, script, style, template, option, .visually-hidden, .visually-hidden-focusable')) continue;
-    if (!visible(el)) continue;
-    const range = document.createRange();
-    range.selectNodeContents(node);
-    const rects = Array.from(range.getClientRects()).filter((r) => r.width > 1 && r.height > 1);
-    if (rects.length < 2) continue;
-    const size = parseFloat(getComputedStyle(el).fontSize);
-    const lines = new Set(rects.map((r) => Math.round(r.top))).size;
-    const widest = Math.max(...rects.map((r) => r.width));
-    if (lines >= 2 && widest < 1.9 * size) {
-      squeezed.add(el);
-      add('one-char-per-line', `${describe(el)}: ${lines} lines, widest ${Math.round(widest)}px at ${size}px`);
-    }
-  }
-
-  // tap targets
-  const RUNNING = 'p, li, dd, label, .form-text';
-  const ownText = (block) => {
-    let text = '';
-    const walk = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
-    while (walk.nextNode()) {
-      if (!walk.currentNode.parentElement.closest('a, button')) text += walk.currentNode.textContent;
-    }
-    return text.replace(/[\\s\\p{P}\\p{S}]/gu, '').length;
-  };
-  const inRunningText = (el) => {
-    if (el.tagName !== 'A' || getComputedStyle(el).display !== 'inline') return false;
-    let block = el.parentElement;
-    while (block && getComputedStyle(block).display === 'inline') block = block.parentElement;
-    return !!block && block.matches(RUNNING) && ownText(block) >= 2;
-  };
-  const TARGETS = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]';
-  for (const el of document.querySelectorAll(TARGETS)) {
-    if (el.disabled || el.closest('[inert]')) continue;
-    let boxes = [el.getBoundingClientRect()];
-    if (el.labels && (el.type === 'checkbox' || el.type === 'radio')) {
-      boxes = boxes.concat(Array.from(el.labels).filter(visible).map((l) => l.getBoundingClientRect()));
-    }
-    if (!visible(el) && boxes.length === 1) continue;
-    const w = Math.max(...boxes.map((b) => b.width));
-    const h = Math.max(...boxes.map((b) => b.height));
-    if ((w < 39.5 || h < 39.5) && !inRunningText(el)) {
-      add('tap-target', `${describe(el)} ${Math.round(w)}×${Math.round(h)}`);
-    }
-  }
-
-  // chart labels: each axis label's box as laid out (rotation included), as a polygon
-  const corners = (d) => {
-    const r = d.getBoundingRect();
-    const m = d.getComputedTransform() || [1, 0, 0, 1, 0, 0];
-    return [[r.x, r.y], [r.x + r.width, r.y], [r.x + r.width, r.y + r.height], [r.x, r.y + r.height]]
-      .map(([x, y]) => [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]]);
-  };
-  const apart = (a, b) => {  // separating axis test of two convex polygons, 1px tolerance
-    for (const poly of [a, b]) {
-      for (let i = 0; i < poly.length; i++) {
-        const [x1, y1] = poly[i], [x2, y2] = poly[(i + 1) % poly.length];
-        const nx = y1 - y2, ny = x2 - x1, len = Math.hypot(nx, ny) || 1;
-        const project = (p) => p.map(([x, y]) => (x * nx + y * ny) / len);
-        const pa = project(a), pb = project(b);
-        if (Math.max(...pa) <= Math.min(...pb) + 1 || Math.max(...pb) <= Math.min(...pa) + 1) return true;
-      }
-    }
-    return false;
-  };
-  if (window.echarts) {
-    for (const el of document.querySelectorAll('[_echarts_instance_]')) {
-      const chart = echarts.getInstanceByDom(el);
-      if (!chart || !visible(el)) continue;
-      const labels = [];
-      chart.getZr().storage.getDisplayList(true).forEach((d) => {
-        if ((d.type !== 'tspan' && d.type !== 'text') || d.ignore || d.invisible || !d.style || !d.style.text) return;
-        let p = d, axis = false;
-        while (p && !axis) { axis = typeof p.anid === 'string' && p.anid.startsWith('label_'); p = p.parent; }
-        if (axis) labels.push({ text: d.style.text, poly: corners(d) });
-      });
-      const overlaps = [], clipped = [];
-      const w = el.clientWidth, h = el.clientHeight;
-      for (let i = 0; i < labels.length; i++) {
-        const xs = labels[i].poly.map((p) => p[0]), ys = labels[i].poly.map((p) => p[1]);
-        if (Math.min(...xs) < -1 || Math.min(...ys) < -1 || Math.max(...xs) > w + 1 || Math.max(...ys) > h + 1) clipped.push(labels[i].text);
-        for (let j = i + 1; j < labels.length; j++) {
-          if (!apart(labels[i].poly, labels[j].poly)) overlaps.push(`${labels[i].text} / ${labels[j].text}`);
-        }
-      }
-      if (overlaps.length) add('chart-labels', `${describe(el)}: ${overlaps.length} overlaps, e.g. ${overlaps.slice(0, 3).join('; ')}`);
-      if (clipped.length) add('chart-labels', `${describe(el)}: cut off at the edge: ${clipped.slice(0, 3).join('; ')}`);
-    }
-  }
-  return problems;
-}"""
-
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    resultTypes: ['violations'],
-  });
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({
-      rule: 'axe ' + v.id,
-      detail: `${v.impact}: ${v.help} (${v.nodes.length}×) ` + v.nodes.slice(0, 3).map(
-        (n) => n.target.join(' ') + (n.failureSummary ? ' — ' + n.failureSummary.split('\\n').slice(1, 2).join('') : '')
-      ).join('; '),
-    }));
-}"""
+# The rules as JavaScript functions run in the page (tests/phone_checks.js: sideways,
+# one-char-per-line, tap-target, chart-labels; tests/phone_axe.js: axe-core).
+CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
+AXE_RUN = (Path(__file__).parent / "phone_axe.js").read_text(encoding="utf-8")
 
 
 # Charts are drawn by a deferred script: wait until every chart container has its chart.
 CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('[data-chart]'))
   .every((el) => window.echarts && echarts.getInstanceByDom(el))"""
 
-TIMES = {"checks": 0.0, "axe": 0.0, "load": 0.0}
-
 
 def _check(page, axe: bool = True) -> list[str]:
-    started = time.monotonic()
-    problems = page.evaluate(CHECKS)
-    TIMES["checks"] += time.monotonic() - started
+    problems = page.evaluate(f"({CHECKS})()")
     if axe:
-        started = time.monotonic()
-        problems += page.evaluate(AXE_RUN)
-        TIMES["axe"] += time.monotonic() - started
+        problems += page.evaluate(f"({AXE_RUN})()")
     found: dict[str, list[str]] = {}
     for problem in problems:
         found.setdefault(problem["rule"], []).append(problem["detail"])
@@ -626,7 +488,13 @@ def test_every_page_of_every_role_passes_on_a_phone(live_server, cast):
                 client.force_login(cast.users[role])
                 cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
                 context.add_cookies(
-                    [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+                    [
+                        {
+                            "name": settings.SESSION_COOKIE_NAME,
+                            "value": cookie,
+                            "url": live_server.url,
+                        }
+                    ]
                 )
             page = context.new_page()
             page.set_default_timeout(15_000)
@@ -634,13 +502,11 @@ def test_every_page_of_every_role_passes_on_a_phone(live_server, cast):
             page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
             for name, path in [*plan.visits[role], ("(404 page)", "/no-such-page/")]:
                 errors.clear()
-                loading = time.monotonic()
                 page.goto(live_server.url + path, wait_until="load")
                 try:
                     page.wait_for_function(CHARTS_DRAWN, timeout=10_000)
                 except PlaywrightError:
                     errors.append("the charts were not drawn within 10 s")
-                TIMES["load"] += time.monotonic() - loading
                 lines = _check(page) + [f"  script error: {error}" for error in errors]
                 visited += 1
                 if lines:
@@ -653,7 +519,7 @@ def test_every_page_of_every_role_passes_on_a_phone(live_server, cast):
                             failures.append(f"{role} {name} {path} [{menu}]\n" + "\n".join(lines))
             context.close()
         browser.close()
-    print(f"pages: {visited} in {time.monotonic() - started:.1f} s", TIMES)
+    print(f"pages: {visited} in {time.monotonic() - started:.1f} s")
     report = json.dumps({role: len(plan.visits[role]) for role in ROLES})
     assert not failures, (
         f"{len(failures)} of {visited} pages fail at 390 px (pages per role: {report}):\n"
