@@ -1,6 +1,7 @@
 // The rules of tests/test_browser_phone_pages.py (see its docstring), one function run in each page.
 () => {
-  const W = window.innerWidth;
+  // The phone's width: with a mobile viewport, innerWidth grows to a page that is too wide.
+  const W = Math.min(window.innerWidth, screen.width, document.documentElement.clientWidth);
   const problems = [];
   const describe = (el) => {
     let s = el.tagName.toLowerCase();
@@ -17,14 +18,20 @@
   };
   const add = (rule, detail) => problems.push({ rule, detail });
 
-  // sideways
+  // sideways (naming the outermost elements that stick out, not those in a scroll box)
+  const scrolled = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
   const width = document.documentElement.scrollWidth;
   if (width > W + 1) {
     const wide = [];
     for (const el of document.body.querySelectorAll('*')) {
       const r = el.getBoundingClientRect();
       const parent = el.parentElement.getBoundingClientRect();
-      if (r.right > W + 1 && parent.right <= W + 1 && visible(el)) wide.push(`${describe(el)} to ${Math.round(r.right)}px`);
+      if (r.right > W + 1 && parent.right <= W + 1 && visible(el) && !scrolled(el)) wide.push(`${describe(el)} to ${Math.round(r.right)}px`);
     }
     add('sideways', `page ${width}px wide: ${wide.slice(0, 5).join('; ')}`);
   }
