@@ -177,3 +177,31 @@ def test_the_custom_chart_library_has_every_part_the_dashboard_uses():
     assert {"LICENSE", "NOTICE", "LICENSE-zrender", "LICENSE-d3"} <= {
         path.name for path in licences.iterdir()
     }
+
+
+def test_a_page_comes_gzipped_to_a_browser_that_takes_it(client, world):
+    client.force_login(world.user("county_admin"))
+    plain = client.get(reverse("dashboard"))
+    assert not plain.has_header("Content-Encoding")
+    response = client.get(reverse("dashboard"), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    html = gzip.decompress(response.content).decode()
+    assert "dashboard-data" in html and len(response.content) < len(html.encode()) / 3
+
+
+def test_files_compressed_already_and_streams_pass_untouched(rf):
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    from carenet.lib.compression import TextGZipMiddleware
+
+    request = rf.get("/", HTTP_ACCEPT_ENCODING="gzip")
+    answers = [
+        HttpResponse(b"PK" * 1000, content_type="application/vnd.ms-excel"),
+        HttpResponse(b"\xff\xd8" * 1000, content_type="image/jpeg"),
+        StreamingHttpResponse(iter([b"data: 1\n\n" * 100]), content_type="text/event-stream"),
+    ]
+    for answer in answers:
+        assert not TextGZipMiddleware(lambda r, a=answer: a)(request).has_header("Content-Encoding")
+    text = HttpResponse("表" * 1000, content_type="text/csv; charset=utf-8")
+    assert TextGZipMiddleware(lambda r: text)(request)["Content-Encoding"] == "gzip"
