@@ -20,9 +20,9 @@ Each from navigation start, the median of ``--runs``: first contentful paint, ``
 (the teacher: DOMContentLoaded, every deferred script run; the dashboard: every chart drawn,
 .cn-chart-drawn on each [data-chart]) and the load event; and the bytes transferred.
 
-``--before`` also serves the same database as it was before issue 17: static files under
-their plain names, uncompressed, cached 60 s, and the full ECharts 6.1.0 (1.1 MB, taken from
-git history), through a settings module written into the bench's home. Its returning visit
+``--before`` also serves the same database as it was before issue 17: pages not gzipped,
+static files under their plain names, uncompressed, cached 60 s, and the full ECharts 6.1.0
+(1.1 MB, taken from git history), through a settings module written into the bench's home. Its returning visit
 comes within 60 s of the first, so its files are still fresh; a day later each one costs a
 revalidation (one more 2 s round trip before the load event).
 
@@ -153,6 +153,7 @@ def before_settings(home: Path) -> Path:
         'STORAGES = {**STORAGES, "staticfiles": {"BACKEND": '  # noqa: F405
         '"django.contrib.staticfiles.storage.StaticFilesStorage"}}\n'
         "WHITENOISE_ADD_HEADERS_FUNCTION = None\n"
+        'MIDDLEWARE = [m for m in MIDDLEWARE if not m.endswith("TextGZipMiddleware")]\n'
     )
     return folder
 
