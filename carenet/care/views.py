@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,7 +36,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not grants(user, Permission.LEAD_SCHOOL_CARE):  # by membership: not a superuser
         tasks = selectors.my_tasks(user, as_of=today, until=until)
-        context = {"tasks": tasks, "school_view": False}
+        context: dict[str, Any] = {"tasks": tasks, "school_view": False}
     else:
         school_tasks = selectors.tasks_for(
             visible_children(user), as_of=today, until=until, side=selectors.SCHOOL

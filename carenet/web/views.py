@@ -72,16 +72,17 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     membership = primary_membership(user)
     class_children = selectors.class_children(user)
-    context = {
+    breakdown = selectors.org_breakdown(user, membership)
+    context: dict[str, Any] = {
         "membership": membership,
         "counts": selectors.home_counts(user),
         "populations": selectors.home_populations(user, membership),
-        "breakdown": selectors.org_breakdown(user, membership),
+        "breakdown": breakdown,
         "class_children": class_children[:HOME_LIST_LENGTH],
         "class_children_count": class_children.count(),
         "mentees": selectors.mentees(user),
     }
-    context.update(_day_work(user, membership, context["breakdown"]))
+    context.update(_day_work(user, membership, breakdown))
     return render(request, "web/home.html", context)
 
 
@@ -100,9 +101,7 @@ def _day_work(
     if home_selectors.leads_school(user, membership) and org.kind == OrgKind.SCHOOL:
         found["school_work"] = home_selectors.school_work(user, org, today)
     elif org.kind == OrgKind.VILLAGE:
-        found["village_work"] = home_selectors.village_work(
-            user, org, today, found.get("work")
-        )
+        found["village_work"] = home_selectors.village_work(user, org, today, found.get("work"))
     elif org.kind == OrgKind.TOWNSHIP:
         found["township_work"] = home_selectors.township_work(user, org, today)
         own, elsewhere = home_selectors.split_by_township(breakdown, org)
