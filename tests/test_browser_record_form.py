@@ -11,6 +11,13 @@ from tests.factories import PASSWORD, world_build
 
 pytestmark = BROWSER_MARKS
 
+# Runs before any page script: records what the Content-Security-Policy blocks.
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', (event) => {
+  window.__csp.push(event.violatedDirective + ' ' + event.blockedURI);
+});
+"""
 DETAIL_NAMES = sorted({name for names in KIND_FIELDS.values() for name in names})
 
 
@@ -60,6 +67,7 @@ def test_each_kind_shows_its_own_fields_and_switching_switches_them(
 
 def test_chips_fill_their_field_and_a_call_is_saved_once(live_server, page, transactional_db):
     world = world_build()
+    page.context.add_init_script(RECORD_VIOLATIONS)
     _log_in(page, live_server.url, "teacher")
     page.goto(f"{live_server.url}/care/children/{world.own_child.pk}/records/new/?kind=talk")
     mood = page.locator("input[name=mood]")
@@ -79,6 +87,7 @@ def test_chips_fill_their_field_and_a_call_is_saved_once(live_server, page, tran
     for box in [c.bounding_box() for c in page.locator(".cn-chip:visible").all()]:
         assert box["width"] >= 40 and box["height"] >= 40, box
     _no_sideways_scroll(page)
+    assert page.evaluate("window.__csp") == []  # the form's script and styles are files
 
     # Switch to a call: the talk's words are not sent.
     page.select_option("select[name=kind]", "parent_call")

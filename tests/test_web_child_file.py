@@ -86,7 +86,7 @@ def test_teacher_sees_the_full_phone_and_id_number_after_pressing_show(client, w
 
 
 def test_show_is_explained_in_a_line_until_it_is_pressed(client, world):
-    note = "点“显示”查看完整的证件号和电话，每次查看都记入访问日志。"
+    note = "点“显示”会查看完整号码，并记入访问日志。"
     html = _get(client, world.user("teacher"), "child_detail", world.own_child).content.decode()
     assert html.count(note) == 1 and 'id="reveal-note"' in html
     client.post(reverse("audit_reveal", args=[world.own_child.pk]))

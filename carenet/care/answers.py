@@ -1,6 +1,6 @@
 """The most common answers of the record card (常用答案), offered as chips on the form.
 
-One place for them: the form (``RecordForm.chips``) and its template read this table;
+One place for them: the form (``RecordForm.kind_fieldsets``) and its template read this table;
 ``record-form.js`` only applies a chip to its field. A chip either adds its word to the
 field's 、-separated list (``APPEND``; pressed again, it takes the word out) or sets
 the field's value (``SET``). Without script the chips stay hidden and the fields are
