@@ -22,9 +22,9 @@ Each from navigation start, the median of ``--runs``: first contentful paint, ``
 
 ``--before`` also serves the same database as it was before issue 17: pages not gzipped,
 static files under their plain names, uncompressed, cached 60 s, and the full ECharts 6.1.0
-(1.1 MB, taken from git history), through a settings module written into the bench's home. Its returning visit
-comes within 60 s of the first, so its files are still fresh; a day later each one costs a
-revalidation (one more 2 s round trip before the load event).
+(1.1 MB, taken from git history), through a settings module written into the bench's
+home. Its returning visit comes within 60 s of the first, so its files are still fresh; a
+day later each one costs a revalidation (one more 2 s round trip before the load event).
 
 ``--append`` adds the figures, the commands and the load average to docs/benchmarks.md.
 Not part of the test suite (a run takes a few minutes).
