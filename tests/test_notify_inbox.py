@@ -54,6 +54,24 @@ class TestInbox:
         assert body.count('data-action="record"') == digest.lines.count()
         assert body.count('data-action="open"') == digest.lines.count()
 
+    def test_a_task_recorded_since_the_digest_shows_as_recorded(self, reminded, client):
+        from carenet.care.services import record_create
+
+        with time_machine.travel(dt.datetime(2026, 10, 12, 8, 0, tzinfo=TZ), tick=False):
+            record_create(
+                actor=reminded.user("teacher"),
+                child=reminded.own_child,
+                kind="talk",
+                date=dt.date(2026, 10, 12),
+                summary="谈心",
+            )
+        client.force_login(reminded.user("teacher"))
+        body = client.get("/inbox/").content.decode()
+        digest = Notification.objects.get(user=reminded.user("teacher"))
+        assert body.count('data-action="recorded"') == 1
+        assert body.count('data-action="record"') == digest.lines.count() - 1
+        assert f"/children/{reminded.own_child.pk}/records/new/?kind=talk" not in body
+
     def test_a_line_about_a_child_out_of_the_users_scope_is_not_shown(self, reminded, client):
         digest = Notification.objects.get(user=reminded.user("teacher"))
         NotificationLine.objects.create(
@@ -138,6 +156,53 @@ class TestOldMessages:
         assert f"/children/{world.own_child.pk}/records/new/?kind=talk" in body
         response = client.post(f"/inbox/{old.pk}/read/", {"open": "1"})
         assert response["Location"] == f"/children/{world.own_child.pk}/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_turns_each_old_per_task_message_into_a_message_with_one_line(world, client):
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    teacher = world.user("teacher")
+    try:
+        call_command("migrate", "notify", "0002", verbosity=0)
+        state = MigrationExecutor(connection).loader.project_state(
+            ("notify", "0002_task_due_label")
+        )
+        old = state.apps.get_model("notify", "Notification")
+        old.objects.create(
+            user_id=teacher.pk,
+            county_code="340827",
+            kind="task_overdue",
+            child_id=world.own_child.pk,
+            care_kind="talk",
+            due_date=dt.date(2026, 9, 8),
+            title="王子涵的谈心已逾期（应于 2026-09-08 完成）",
+            dedupe_key="old-talk",
+        )
+        old.objects.create(
+            user_id=teacher.pk,
+            county_code="340827",
+            kind="task_due",
+            title="无儿童",
+            dedupe_key="x",
+        )
+    finally:
+        call_command("migrate", verbosity=0)
+    note = Notification.objects.get(dedupe_key="old-talk")
+    line = note.lines.get()
+    assert (line.child_id, line.care_kind, line.due_date, line.overdue) == (
+        world.own_child.pk,
+        "talk",
+        dt.date(2026, 9, 8),
+        True,
+    )
+    assert not Notification.objects.get(dedupe_key="x").lines.exists()
+    client.force_login(teacher)
+    body = client.get("/inbox/").content.decode()
+    assert "王子涵的谈心已逾期（应于 2026-09-08 完成）" in body and "无儿童" in body
+    assert f"/children/{world.own_child.pk}/records/new/?kind=talk" in body
 
 
 FROZEN = dt.datetime(2026, 10, 14, 9, 0, tzinfo=TZ)  # a Wednesday
