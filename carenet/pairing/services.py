@@ -134,8 +134,9 @@ def pairing_auto_assign(*, actor: User | None, school: Org, on: dt.date) -> Auto
     The neediest children come first. Each child goes to the least-loaded teacher with a
     free place among, in order: the child's class teacher, teachers of the child's grade,
     any teacher of the school, then the school's other staff who may mentor (principal,
-    school administrator, counselor: ``school_mentors``). Nobody is given more than ``mentor_capacity(school)``.
-    Children left over are returned with the reason. Deterministic; five queries.
+    school administrator, counselor: ``school_mentors``). Nobody is given more than
+    ``mentor_capacity(school)``. Children left over are returned with the reason.
+    Deterministic; five queries.
     """
     result = AutoAssignResult()
     children = list(unpaired_left_behind(school, on))
