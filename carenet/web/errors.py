@@ -16,7 +16,7 @@ from django.views.decorators.csrf import requires_csrf_token
 def unknown_host(request: HttpRequest) -> str:
     """The host name (without the port) the request asked for, or "" when the header is
     not a valid host name at all (then there is nothing to add)."""
-    domain, _port = split_domain_port(request._get_raw_host())
+    domain, _port = split_domain_port(request._get_raw_host())  # type: ignore[attr-defined]  # the unvalidated host
     return domain
 
 
