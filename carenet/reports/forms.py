@@ -112,17 +112,20 @@ class SummaryForm(forms.Form):
             )
             model_choice(self, "cases").queryset = candidates
             self.cases_available = candidates.exists()
-            picked = (
-                cases_picked(candidates, self.data.getlist(self.add_prefix("cases")))
-                if self.is_bound
-                else []
-            )
+            picked = cases_picked(candidates, self._submitted_cases())
             text = str(self.data.get(self.add_prefix("q"), "")) if self.is_bound else ""
             found = case_search(candidates, children=children, text=text[:50])
             ids = {record.pk for record in picked}
             self.cases_shown = [(r, True) for r in picked] + [
                 (r, False) for r in found if r.pk not in ids
             ]
+
+    def _submitted_cases(self) -> list[str]:
+        if not self.is_bound:
+            return []
+        getlist = getattr(self.data, "getlist", None)  # a QueryDict; a plain dict in tests
+        values = getlist(self.add_prefix("cases")) if getlist else self.data.get("cases", [])
+        return [str(v) for v in values]
 
     def _period(self) -> tuple[Org | None, dt.date, dt.date]:
         """Org and period as submitted (else as initially shown), to offer their cases. An

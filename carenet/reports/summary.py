@@ -119,7 +119,6 @@ MAX_CASES = 10
 OLD_GUARDIAN_AGE = 60
 # Schooling counted as little in the draft's 存在问题.
 LITTLE_SCHOOLING = (Education.NONE, Education.PRIMARY)
-CASE_CHOICES = 200
 
 
 @dataclass(frozen=True)
