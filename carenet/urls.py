@@ -29,3 +29,6 @@ urlpatterns = [
     path("activate/", activate, name="activate"),
     path("", include("carenet.web.urls")),
 ]
+
+# A host not in CARENET_ALLOWED_HOSTS gets a 400 that says how to add it.
+handler400 = "carenet.web.errors.bad_request"
