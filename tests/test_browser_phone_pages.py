@@ -197,6 +197,7 @@ def _cast_build() -> Cast:
     from carenet.exchange.models import ImportBatch, ImportStatus
     from carenet.indicators.selectors import KEYS
     from carenet.notify.models import Notification
+    from carenet.notify.services import notifications_create
     from carenet.orgs.models import OrgKind, Role
     from carenet.support.services import (
         activity_create,
@@ -293,19 +294,9 @@ def _cast_build() -> Cast:
             child=world.school_child, to_school=world.other_school, reason="随父母迁居", actor=None
         ).pk
     ]
-    for name, user in users.items():
-        note = Notification.objects.create(
-            user=user,
-            county_code="340827",
-            kind="task_due",
-            child=world.own_child,
-            care_kind="talk",
-            due_date=day,
-            title="王子涵：谈心已逾期",
-            body="请尽快完成",
-            dedupe_key=f"phone-pages-{name}",
-        )
-        cast.notifications.append(note.pk)
+    # The day's reminders (carenet remind): the inbox's messages of every user with work due.
+    notifications_create(today=dt.date.today())
+    cast.notifications = list(Notification.objects.values_list("pk", flat=True))
     return cast
 
 
