@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
@@ -112,7 +113,7 @@ def records_create(
     if child is None:
         raise Http404
     data = payload.model_dump(by_alias=True)
-    fields = {
+    fields: dict[str, Any] = {
         "kind": payload.kind,
         "date": payload.date,
         "summary": payload.summary,
