@@ -19,9 +19,19 @@ TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 SUMMARY = "家访：奶奶在家，孩子作业按时完成"
 
 
+# Runs before any page script: records what the Content-Security-Policy blocks.
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', (event) => {
+  window.__csp.push(event.violatedDirective + ' ' + event.blockedURI);
+});
+"""
+
+
 @pytest.fixture
 def page():
-    with phone_page() as tab:
+    with phone_page(service_workers="allow") as tab:
+        tab.context.add_init_script(RECORD_VIOLATIONS)
         yield tab
 
 
@@ -127,6 +137,7 @@ def test_a_visit_recorded_offline_is_filed_exactly_once_when_the_signal_returns(
     assert CareRecord.objects.count() == 1
     assert not page.locator("#offline-status").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.evaluate("window.__csp") == []
 
 
 def test_a_record_for_a_child_moved_out_of_scope_stays_listed_as_not_sent(live_server, page, world):

@@ -90,7 +90,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     """手机上的记录: what waits on this phone to be sent, and what could not be sent, with
     retry and delete. Filled in by offline.js from the phone's own store; the page holds
     nothing personal, so it is cached for offline use and shown for pages never opened."""
-    return render(request, "web/offline/outbox.html")
+    return render(request, "web/offline/outbox.html", {"offline_page": True})
 
 
 @never_cache

@@ -9,8 +9,9 @@
 // - shows "待发送 N" on top of every page, and keeps what the server refused (the child
 //   moved out of the user's scope, a wrong field) as "未能发送" with the reason, to retry
 //   or delete: nothing is dropped silently;
-// - on the first screen and the to-do list, keeps the listed children's files and record
-//   forms for offline use ("离线准备", automatic);
+// - on the first screen and the to-do list, keeps the record forms of the listed children
+//   for offline use ("离线准备", automatic); every page of the kept kinds (first screen,
+//   to-do list, children's list, a child's file, the record form) is kept when opened;
 // - on sign-out, forgets the kept pages (records waiting stay, tagged with their author).
 "use strict";
 
@@ -28,7 +29,9 @@
   const STORE = "outbox";
   const FORM_PATH = /^\/care\/children\/(\d+)\/records\/new\/$/;
   const PREPARE_PAGES = [/^\/$/, /^\/care\/tasks\/$/];
-  const PREPARE_LINKS = [/^\/children\/\d+\/$/, /^\/care\/children\/\d+\/records\/new\/$/];
+  // The record forms of the children listed (their files are kept when opened: fetching
+  // every file ahead would write an access-log entry for files nobody read).
+  const PREPARE_LINKS = [/^\/care\/children\/\d+\/records\/new\/$/];
   const PREPARE_MAX = 60;
   // Form field → API body key (the form cannot call a field "with").
   const TEXT_FIELDS = {
