@@ -64,12 +64,14 @@ def _prepare_offline(page, base_url: str, child) -> str:
     return form_url
 
 
-def _record_offline(page, form_url: str, child_name: str) -> None:
+def _record_offline(page, form_url: str, child_name: str, date: str | None = None) -> None:
     page.context.set_offline(True)
     page.goto(form_url)  # from the phone, not the network
     assert child_name in page.locator("main h1").inner_text()
     page.select_option("select[name=kind]", "home_visit")
     page.fill("textarea[name=summary]", SUMMARY)
+    if date is not None:
+        page.fill("input[name=date]", date)
     page.get_by_role("button", name="保存").click()
     page.wait_for_selector("#offline-saved")
     assert "已保存在手机上，有信号时自动发送" in page.locator("#offline-saved").inner_text()
@@ -187,3 +189,17 @@ def test_a_record_for_a_child_moved_out_of_scope_stays_listed_as_not_sent(live_s
     assert page.locator("#outbox-empty").is_visible()
     assert not page.locator("#offline-status").is_visible()
     assert not CareRecord.objects.exists()
+
+
+def test_a_record_the_server_finds_wrong_stays_with_the_field_and_message(live_server, page, world):
+    base = live_server.url
+    _log_in(page, base)
+    form_url = _prepare_offline(page, base, world.mentee)
+    _record_offline(page, form_url, world.mentee.name, date="2026-12-30")  # after today
+    page.context.set_offline(False)
+    page.wait_for_selector("#offline-failed", state="visible")
+    assert not CareRecord.objects.exists()
+    page.goto(base + "/offline/")
+    reason = page.locator(".outbox-item[data-status=failed] .outbox-reason")
+    assert "内容有误" in reason.inner_text()
+    assert "日期：日期不能晚于今天" in reason.inner_text()

@@ -205,7 +205,7 @@
   let flushing = null;
   let flushes = 0;
 
-  function reasonOf(status, answer) {
+  function reasonOf(item, status, answer) {
     if (status === 404) {
       return text("not_found");
     }
@@ -213,7 +213,9 @@
       return text("forbidden");
     }
     const fields = answer && Array.isArray(answer.detail) ? answer.detail : [];
-    return text("invalid") + fields.map((field) => `${field.field}：${field.message}`).join("；");
+    const labels = item.labels || {};
+    const named = fields.map((field) => `${labels[field.field] || field.field}：${field.message}`);
+    return text("invalid") + named.join("；");
   }
 
   async function sendAll() {
@@ -266,7 +268,7 @@
           answer = null;
         }
         item.status = "failed";
-        item.reason = reasonOf(response.status, answer);
+        item.reason = reasonOf(item, response.status, answer);
         await store.put(item);
       } else if (response.status === 401) {
         note(text("sign_in"));
@@ -313,6 +315,21 @@
       body.duration_minutes = Number(value("duration_minutes"));
     }
     return body;
+  }
+
+  // The form's labels by API field, so that a refusal names the field as the form did.
+  function fieldLabels(form) {
+    const labels = {};
+    const apiName = { ...TEXT_FIELDS, kind: "kind", date: "date", summary: "summary" };
+    apiName.duration_minutes = "duration_minutes";
+    for (const [name, key] of Object.entries(apiName)) {
+      const input = form.querySelector(`[name="${name}"]`);
+      const label = input && input.labels && input.labels[0];
+      if (label) {
+        labels[key] = label.textContent.trim().replace(/\s*\*$/, ""); // without "required"
+      }
+    }
+    return labels;
   }
 
   function hasPhotos(form) {
@@ -395,6 +412,7 @@
         child: Number(match[1]),
         label: heading ? heading.textContent.trim() : `#${match[1]}`,
         kindLabel: kindLabel(form, body.kind),
+        labels: fieldLabels(form),
         body,
         status: "pending",
         reason: "",
@@ -474,6 +492,18 @@
     }
   });
 
+  // Pages kept for one user are not shown to the next one signed in on this phone.
+  async function pagesOwner() {
+    if (PAGE_USER === null || !("caches" in self)) {
+      return;
+    }
+    const owner = localStorage.getItem("carenet-pages-user");
+    if (owner !== null && owner !== String(PAGE_USER)) {
+      await caches.delete(PAGES_CACHE);
+    }
+    localStorage.setItem("carenet-pages-user", String(PAGE_USER));
+  }
+
   // --- start -------------------------------------------------------------------------
 
   async function askForSync() {
@@ -504,6 +534,7 @@
   }, 30000);
 
   function start() {
+    pagesOwner().catch(() => undefined);
     watchRecordForm();
     const hint = document.getElementById("offline-page-hint");
     if (hint && location.pathname !== OUTBOX_URL) {
