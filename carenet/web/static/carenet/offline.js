@@ -361,7 +361,9 @@
     box.scrollIntoView({ block: "center" });
   }
 
-  async function reachable() {
+  // The server answers within 5 s and the page's user is still signed in: the form can
+  // post as usual (else the record is kept on the phone and sent later, after sign-in).
+  async function postable() {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 5000);
     try {
@@ -370,7 +372,7 @@
         credentials: "same-origin",
         signal: controller.signal,
       });
-      return answer.ok;
+      return answer.ok && (await answer.json()).user === PAGE_USER;
     } catch (error) {
       return false;
     } finally {
@@ -395,7 +397,7 @@
         return; // checked and online: the form posts as usual
       }
       event.preventDefault();
-      if (navigator.onLine && (await reachable())) {
+      if (navigator.onLine && (await postable())) {
         form.dataset.offlineChecked = "1";
         form.requestSubmit ? form.requestSubmit() : form.submit();
         return;
