@@ -1,6 +1,7 @@
 """Care records: the service, confidentiality, the record card form and the API."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -9,11 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from carenet.accounts.tokens import token_issue
-from carenet.care.models import CareRecord
+from carenet.care.answers import COMMON_ANSWERS
+from carenet.care.models import CareKind, CareRecord
 from carenet.care.selectors import visible_records
 from carenet.care.services import record_create
 from carenet.orgs.models import Role
 from tests.factories import user_add
+
+# A fieldset of kind fields on the record card: its kinds, and whether it is hidden.
+_FIELDSET = re.compile(r'<fieldset class="mt-3" data-kinds="([^"]+)"( hidden disabled)?>')
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +158,132 @@ class TestRecordForm:
         assert not CareRecord.objects.exists()
         response = client.post(self.url(world), {"kind": "talk", "date": "2026-10-12"})
         assert "请填写记录内容" in response.content.decode()
+
+    def shown_fieldsets(self, html: str) -> set[str]:
+        return {kinds for kinds, hidden in _FIELDSET.findall(html) if not hidden}
+
+    def test_each_kind_opens_with_its_own_fields_only(self, world, client):
+        client.force_login(world.user("teacher"))
+        expected = {
+            "talk": {"talk"},
+            "home_visit": {"home_visit"},
+            "parent_call": {"parent_call guardian_contact family_call"},
+            "guardian_contact": {"parent_call guardian_contact family_call"},
+            "family_call": {"parent_call guardian_contact family_call"},
+        }
+        for kind in CareKind.values:
+            html = client.get(self.url(world, query=f"?kind={kind}")).content.decode()
+            assert len(_FIELDSET.findall(html)) == 3, kind  # the others are there, hidden
+            assert self.shown_fieldsets(html) == expected.get(kind, set()), kind
+        # No kind asked for (or one unknown): a talk.
+        for query in ("", "?kind=party"):
+            html = client.get(self.url(world, query=query)).content.decode()
+            assert self.shown_fieldsets(html) == {"talk"}
+        # The summary is the first focus; nothing cuts a dictated text short.
+        html = client.get(self.url(world)).content.decode()
+        summary = re.search(r"<textarea name=\"summary\"[^>]*>", html).group(0)
+        assert "autofocus" in summary and 'lang="zh-CN"' in summary
+        assert 'autocomplete="off"' in summary and "enterkeyhint" in summary
+        assert "maxlength" not in html and "谈心、家访、通话的详细信息" not in html
+
+    def test_the_photo_input_opens_the_camera_and_another_the_album(self, world, client):
+        client.force_login(world.user("teacher"))
+        html = client.get(self.url(world, query="?kind=home_visit")).content.decode()
+        inputs = re.findall(r'<input type="file" name="photos"[^>]*>', html)
+        assert len(inputs) == 2
+        camera, album = inputs
+        assert 'accept="image/*"' in camera and 'capture="environment"' in camera
+        assert 'accept="image/*"' in album and "capture" not in album and "multiple" in album
+
+    def test_the_chips_come_from_the_common_answers_and_wait_for_the_script(self, world, client):
+        client.force_login(world.user("teacher"))
+        html = client.get(self.url(world)).content.decode()
+        for name, chips in COMMON_ANSWERS.items():
+            group = re.search(
+                rf'<div class="cn-chips" data-chips-for="id_{name}" '
+                rf'data-chip-mode="{chips.mode}" hidden>(.*?)</div>',
+                html,
+                re.S,
+            )
+            assert group, name
+            assert re.findall(r'data-chip="([^"]+)"', group.group(1)) == [
+                str(v) for v in chips.values
+            ]
+        # The guardian's capacity: radio chips, which work without the script.
+        assert html.count('type="radio" name="guardian_capacity"') == 4
+        assert 'src="/static/care/record-form.js"' in html
+
+    def test_another_kinds_fields_are_dropped_on_saving_with_their_errors(self, world, client):
+        client.force_login(world.user("teacher"))
+        data = {
+            "kind": "talk",
+            "date": "2026-10-12",
+            "summary": "谈心",
+            "mood": "平稳、想念父母",
+            "needs": "不属于谈心",
+            "guardian_capacity": "bad",
+            "duration_minutes": "twelve",
+            "contact_with": "母亲",
+        }
+        response = client.post(self.url(world), data)
+        assert response.status_code == 302
+        assert CareRecord.objects.get().details == {"mood": "平稳、想念父母"}
+
+    def test_a_call_keeps_who_and_how_long_and_nothing_of_a_visit(self, world, client):
+        client.force_login(world.user("teacher"))
+        data = {
+            "kind": "parent_call",
+            "date": "2026-10-12",
+            "summary": "电话",
+            "contact_with": "母亲",
+            "duration_minutes": "10",
+            "present": "奶奶",
+            "place": "办公室",
+        }
+        assert client.post(self.url(world), data).status_code == 302
+        record = CareRecord.objects.get()
+        assert record.kind == "parent_call"
+        assert record.details == {"with": "母亲", "duration_minutes": 10}
+
+    def test_a_visit_keeps_the_guardians_capacity(self, world, client):
+        client.force_login(world.user("teacher"))
+        data = {
+            "kind": "home_visit",
+            "date": "2026-10-12",
+            "summary": "家访",
+            "present": "奶奶、儿童本人",
+            "guardian_capacity": "fair",
+            "mood": "开心",
+        }
+        assert client.post(self.url(world), data).status_code == 302
+        details = CareRecord.objects.get().details
+        assert details == {"present": "奶奶、儿童本人", "guardian_capacity": "fair"}
+
+    def test_an_own_fields_error_still_refuses_the_record(self, world, client):
+        client.force_login(world.user("teacher"))
+        data = {"kind": "parent_call", "date": "2026-10-12", "summary": "电话"}
+        response = client.post(self.url(world), {**data, "duration_minutes": "700"})
+        assert response.status_code == 200 and not CareRecord.objects.exists()
+        assert response.context["form"].errors.keys() == {"duration_minutes"}
+
+    def test_a_failed_visit_comes_back_as_a_visit_with_what_was_typed(self, world, client):
+        client.force_login(world.user("teacher"))
+        data = {
+            "kind": "home_visit",
+            "date": "2026-10-20",
+            "summary": "奶奶腿脚不便",
+            "present": "奶奶",
+            "living_conditions": "房屋较旧",
+            "guardian_capacity": "poor",
+        }
+        # From a task for a talk: the kind posted decides, not the one in the address.
+        response = client.post(self.url(world, query="?kind=talk"), data)
+        assert response.status_code == 200 and not CareRecord.objects.exists()
+        html = response.content.decode()
+        assert self.shown_fieldsets(html) == {"home_visit"}
+        assert "日期不能晚于今天" in html and "奶奶腿脚不便" in html
+        assert 'value="奶奶"' in html and "房屋较旧</textarea>" in html
+        assert re.search(r'value="poor"[^>]*checked', html)
 
     def test_a_child_out_of_scope_is_404(self, world, client):
         client.force_login(world.user("teacher"))

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carenet.care.forms import CarePlanForm, PlanCreateForm, RecordForm
-from carenet.care.models import CarePlan
+from carenet.care.models import DETAIL_FIELDS, CarePlan
 from carenet.children.forms import ChildForm, family_forms
 
 FUZZ = settings(
@@ -60,8 +60,10 @@ def test_family_forms_never_raise(data):
 def test_record_form_never_raises(data):
     form = RecordForm(data)
     _check(form)
+    assert sum(fieldset.shown for fieldset in form.kind_fieldsets()) <= 1
     if form.is_valid():
-        form.details()
+        # Only the chosen kind's own fields are kept.
+        assert set(form.details()) <= set(DETAIL_FIELDS.get(form.cleaned_data["kind"], ()))
 
 
 @pytest.mark.django_db

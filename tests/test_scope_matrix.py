@@ -59,6 +59,8 @@ AUDITOR_PAGES = {"audit_log": "/audit/log/", "audit_requests": "/audit/requests/
 AUDIT_POST_PAGES = {"audit_reveal", "audit_consent_withdraw", "audit_request_close"}
 # Pages without a child: every signed-in user gets an answer (their own scope), never a 500.
 SCOPED_PAGES = {"home", "child_list", "child_create", "care_tasks", "notify_inbox", "care_plans"}
+# The phone's 记录 tab (issue 17): the user's own children, else their 待办.
+SCOPED_PAGES |= {"record_pick"}
 # POST-only pages about the user's own things (their notifications): another user's → 404.
 OWN_PAGES = {
     "notify_read": "/inbox/{}/read/",
@@ -69,6 +71,7 @@ OWN_PAGES = {
 }
 # The signed-in user's own account pages: about nobody else (tests/test_security_accounts.py).
 ACCOUNT_PAGES = {
+    "account_me",
     "account_security",
     "password_change",
     "account_tokens",
@@ -292,8 +295,8 @@ def test_scoped_pages_never_show_a_child_outside_scope(world, client, role):
     user = world.user(role)
     client.force_login(user)
     visible = set(visible_children(user).values_list("name", flat=True))
-    for path in ("/", "/children/", "/children/?status=all", "/care/tasks/", "/inbox/"):
-        body = client.get(path).content.decode()
+    for path in ("/", "/children/", "/children/?status=all", "/care/tasks/", "/inbox/", "/record/"):
+        body = client.get(path, follow=True).content.decode()
         for attr in CHILDREN:
             name = getattr(world, attr).name
             if name not in visible:

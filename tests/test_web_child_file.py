@@ -1,5 +1,7 @@
 """The child file and the contact card: scope, masking, sections and change history."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -81,6 +83,27 @@ def test_teacher_sees_the_full_phone_and_id_number_after_pressing_show(client, w
     html = client.get(reverse("child_detail", args=[world.own_child.pk])).content.decode()
     assert "13812345678" in html and "138****5678" not in html
     assert world.own_child.id_number in html
+
+
+def test_show_is_explained_in_a_line_until_it_is_pressed(client, world):
+    note = "点“显示”会查看完整号码，并记入访问日志。"
+    html = _get(client, world.user("teacher"), "child_detail", world.own_child).content.decode()
+    assert html.count(note) == 1 and 'id="reveal-note"' in html
+    client.post(reverse("audit_reveal", args=[world.own_child.pk]))
+    html = client.get(reverse("child_detail", args=[world.own_child.pk])).content.decode()
+    assert note not in html
+    # A role that may not see contacts gets neither the button nor the line.
+    html = _get(client, world.user("principal"), "child_detail", world.own_child).content.decode()
+    assert (reverse("audit_reveal", args=[world.own_child.pk]) in html) == (note in html)
+
+
+def test_the_files_actions_keep_their_labels_whole(client, world):
+    html = _get(client, world.user("teacher"), "child_detail", world.own_child).content.decode()
+    start = html.index('id="child-actions"')
+    actions = html[start : html.index('id="basic"', start)]
+    buttons = re.findall(r'<(?:a|button) class="(btn [^"]+)"[^>]*>([^<]+)</(?:a|button)>', actions)
+    assert [label for _, label in buttons][:1] == ["记录"] and len(buttons) >= 4
+    assert all("text-nowrap" in classes and "btn-sm" not in classes for classes, _ in buttons)
 
 
 def test_county_admin_sees_contacts_masked(client, world):

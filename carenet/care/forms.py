@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.forms import BoundField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carenet.care.answers import COMMON_ANSWERS, Chips
 from carenet.care.models import (
+    DETAIL_FIELDS,
     SCHEDULED_KINDS,
     CareGroup,
     CareKind,
@@ -25,6 +29,30 @@ from carenet.orgs.models import Org
 
 # Form field → key in the record's details (a field cannot be called "with").
 _DETAIL_KEYS = {"contact_with": "with"}
+_FORM_NAMES = {v: k for k, v in _DETAIL_KEYS.items()}
+# Each kind's own fields (form names), from the model's ``DETAIL_FIELDS``; kinds not
+# listed have none (the summary, the date and the photos are every kind's).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    str(kind): tuple(_FORM_NAMES.get(key, key) for key in keys)
+    for kind, keys in DETAIL_FIELDS.items()
+}
+# Text fields long enough for several sentences (dictated by voice): textareas.
+_LONG_TEXT = ("problems", "measures", "follow_up", "living_conditions", "needs")
+
+
+def _voice(rows: int | None = None, **extra: Any) -> dict[str, Any]:
+    """Attributes of a text field filled by typing or by the keyboard's voice input: in
+    Chinese, not kept by the browser's autofill (the words are about a child)."""
+    attrs: dict[str, Any] = {"lang": "zh-CN", "autocomplete": "off", **extra}
+    if rows:
+        attrs.update(rows=rows, enterkeyhint="enter")
+    else:
+        attrs["enterkeyhint"] = "next"
+    return attrs
+
+
+def _text(label: Any) -> forms.CharField:
+    return forms.CharField(label=label, required=False, max_length=1000)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -45,33 +73,63 @@ class MultipleImageField(forms.ImageField):
         return [single(data, initial)] if data else []
 
 
+@dataclass(frozen=True)
+class ChipField:
+    """A field of the form with its chips (none: a plain field)."""
+
+    field: BoundField
+    chips: Chips | None
+
+
+@dataclass(frozen=True)
+class KindFieldset:
+    """The fields of one or more kinds (the calls share theirs), shown for those kinds."""
+
+    legend: str
+    kinds: tuple[str, ...]
+    fields: list[ChipField]
+    shown: bool
+
+    @property
+    def kinds_attr(self) -> str:
+        return " ".join(self.kinds)
+
+
 class RecordForm(forms.Form):
-    kind = forms.ChoiceField(label=_("类型"), choices=CareKind.choices)
+    """A record card. Only the fields of the chosen kind are kept: another kind's fields
+    (typed before the kind was changed, or posted by hand) are dropped, errors and all."""
+
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=CareKind.choices,
+        widget=forms.Select(attrs={"data-record-kind": ""}),
+    )
     date = date_field(_("日期"))
     summary = forms.CharField(
         label=_("内容"),
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs=_voice(rows=5, autofocus=True)),
         max_length=5000,
         error_messages={"required": _("请填写记录内容")},
     )
     # talk (谈心记录卡)
-    place = forms.CharField(label=_("地点"), required=False, max_length=1000)
-    topics = forms.CharField(label=_("谈心主题"), required=False, max_length=1000)
-    mood = forms.CharField(label=_("儿童情绪"), required=False, max_length=1000)
-    problems = forms.CharField(label=_("发现的问题"), required=False, max_length=1000)
-    measures = forms.CharField(label=_("采取的措施"), required=False, max_length=1000)
-    follow_up = forms.CharField(label=_("后续跟进"), required=False, max_length=1000)
+    place = _text(_("地点"))
+    topics = _text(_("谈心主题"))
+    mood = _text(_("儿童情绪"))
+    problems = _text(_("发现的问题"))
+    measures = _text(_("采取的措施"))
+    follow_up = _text(_("后续跟进"))
     # home visit
-    present = forms.CharField(label=_("在场人员"), required=False, max_length=1000)
-    living_conditions = forms.CharField(label=_("生活状况"), required=False, max_length=1000)
+    present = _text(_("在场人员"))
+    living_conditions = _text(_("生活状况"))
     guardian_capacity = forms.ChoiceField(
         label=_("监护能力"),
         required=False,
-        choices=[("", "—"), *GuardianCapacity.choices],
+        choices=[("", _("不填")), *GuardianCapacity.choices],
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
     )
-    needs = forms.CharField(label=_("发现的需求"), required=False, max_length=1000)
+    needs = _text(_("发现的需求"))
     # calls
-    contact_with = forms.CharField(label=_("通话对象"), required=False, max_length=1000)
+    contact_with = _text(_("通话对象"))
     duration_minutes = forms.IntegerField(
         label=_("通话时长（分钟）"), required=False, min_value=0, max_value=600
     )
@@ -79,26 +137,71 @@ class RecordForm(forms.Form):
     photos = MultipleImageField(
         label=_("照片"),
         required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
         help_text=_("可选，最多6张；保存失败时需重新选择照片"),
     )
 
-    TALK_FIELDS = ("place", "topics", "mood", "problems", "measures", "follow_up")
-    VISIT_FIELDS = ("present", "living_conditions", "guardian_capacity", "needs")
-    CALL_FIELDS = ("contact_with", "duration_minutes")
+    TALK_FIELDS = KIND_FIELDS[CareKind.TALK]
+    VISIT_FIELDS = KIND_FIELDS[CareKind.HOME_VISIT]
+    CALL_FIELDS = KIND_FIELDS[CareKind.PARENT_CALL]
+    _FIELDSET_LEGENDS = {
+        TALK_FIELDS: _("谈心情况"),
+        VISIT_FIELDS: _("家访情况"),
+        CALL_FIELDS: _("通话情况"),
+    }
 
     def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"kind": kind or CareKind.TALK, "date": timezone.localdate()})
         super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            # No maxlength on the page: a dictated text cut off without a word is lost;
+            # the length is checked on saving, with a message.
+            field.widget.attrs.pop("maxlength", None)
+            if name in _LONG_TEXT:
+                field.widget = forms.Textarea(attrs=_voice(rows=3))
+            elif isinstance(field.widget, forms.TextInput) and isinstance(field, forms.CharField):
+                field.widget.attrs.update(_voice())
+        self.fields["duration_minutes"].widget.attrs.update(enterkeyhint="done")
+
+    @property
+    def chosen_kind(self) -> str:
+        """The kind whose fields the page shows: the one posted, else the one asked for."""
+        kind = self.data.get("kind") if self.is_bound else None
+        if kind not in CareKind.values:
+            kind = self.initial.get("kind", self.fields["kind"].initial)
+        return str(kind or CareKind.TALK)
+
+    def kind_fieldsets(self) -> list[KindFieldset]:
+        chosen = self.chosen_kind
+        return [
+            KindFieldset(
+                legend=str(legend),
+                kinds=tuple(k for k, names in KIND_FIELDS.items() if names == group),
+                fields=[ChipField(self[name], COMMON_ANSWERS.get(name)) for name in group],
+                shown=KIND_FIELDS.get(chosen) == group,
+            )
+            for group, legend in self._FIELDSET_LEGENDS.items()
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # the base clean() returns cleaned_data
+        own = KIND_FIELDS.get(data.get("kind") or "", ())
+        for group in self._FIELDSET_LEGENDS:
+            for name in group:
+                if name not in own:
+                    data[name] = None
+                    self.errors.pop(name, None)
+        return data
 
     def details(self) -> dict[str, Any]:
         data = self.cleaned_data
-        names = self.TALK_FIELDS + self.VISIT_FIELDS + self.CALL_FIELDS
-        return {_DETAIL_KEYS.get(n, n): data.get(n) for n in names}
+        own = KIND_FIELDS.get(data.get("kind") or "", ())
+        return {_DETAIL_KEYS.get(n, n): data.get(n) for n in own}
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        reverse = {v: k for k, v in _DETAIL_KEYS.items()}
         for key, messages in errors.items():
-            name = reverse.get(key, key)
+            name = _FORM_NAMES.get(key, key)
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
 

@@ -585,6 +585,15 @@ def mentor_rows(tasks: list[Task], as_of: dt.date) -> list[GroupRow]:
     return _ordered(rows)
 
 
+def mentor_tasks(tasks: list[Task], mentor_id: int, as_of: dt.date) -> list[Task]:
+    """The tasks behind one mentor's row of ``mentor_rows``: the school-side 待办 among
+    ``tasks`` of the children ``mentor_id`` is mentor (代理家长) of on ``as_of``, in the
+    order of ``tasks`` (as many as the row counts)."""
+    work = [t for t in tasks if t.side == SCHOOL and in_worklist(t, as_of)]
+    mentors = mentors_of({t.child.pk for t in work}, as_of)
+    return [t for t in work if mentors.get(t.child.pk, (None, ""))[0] == mentor_id]
+
+
 def class_rows(tasks: list[Task], as_of: dt.date) -> list[GroupRow]:
     """The 待办 per class (or village, for a child not at a school) among ``tasks``, most
     overdue first."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,7 +36,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not grants(user, Permission.LEAD_SCHOOL_CARE):  # by membership: not a superuser
         tasks = selectors.my_tasks(user, as_of=today, until=until)
-        context = {"tasks": tasks, "school_view": False}
+        context: dict[str, Any] = {"tasks": tasks, "school_view": False}
     else:
         school_tasks = selectors.tasks_for(
             visible_children(user), as_of=today, until=until, side=selectors.SCHOOL
@@ -44,7 +46,11 @@ def task_list(request: HttpRequest) -> HttpResponse:
         mine = set(selectors.my_children(user).values_list("pk", flat=True))
         tasks = [t for t in school_tasks if t.child.pk in mine]
         by_class, by_mentor = selectors.group_tasks(school_tasks, today)
+        mentor = _mentor_asked(request, by_mentor)
+        if mentor is not None:  # one mentor's row, tapped on the first screen
+            school_tasks = selectors.mentor_tasks(school_tasks, mentor.mentor_id or 0, today)
         context = dict(
+            mentor=mentor,
             tasks=tasks,
             school_view=True,
             school_tasks=school_tasks[:SCHOOL_LIST_LENGTH],
@@ -61,6 +67,15 @@ def task_list(request: HttpRequest) -> HttpResponse:
         is_mentor=bool(mentees),
     )
     return render(request, "care/tasks.html", context)
+
+
+def _mentor_asked(
+    request: HttpRequest, rows: list[selectors.GroupRow]
+) -> selectors.GroupRow | None:
+    """The row of the mentor ``?mentor=<user id>`` names among the school's, else None (a
+    mentor with no 待办 at the school, or not a number: the whole school)."""
+    asked = request.GET.get("mentor", "")
+    return next((r for r in rows if r.mentor_id and str(r.mentor_id) == asked), None)
 
 
 def _next_url(request: HttpRequest) -> str:

@@ -14,6 +14,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The phone's tab bar (issue 17): 记录 and 我的.
+    path("record/", views.record_pick, name="record_pick"),
+    path("me/", views.account_me, name="account_me"),
     path("children/", views.child_list, name="child_list"),
     path("children/new/", views.child_create, name="child_create"),
     path("children/<int:pk>/", views.child_detail, name="child_detail"),

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -20,16 +21,28 @@ from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.audit.reveal import is_revealed
 from carenet.audit.services import audit_log
 from carenet.childplans.selectors import child_timeline, may_write_plans, plans_for_child
-from carenet.children.access import Permission, editable_classes, filing_villages, user_may
+from carenet.children.access import (
+    Permission,
+    editable_classes,
+    filing_villages,
+    holds,
+    mentee_ids,
+    user_may,
+)
 from carenet.children.forms import ChildForm, family_forms
 from carenet.children.models import GRANDPARENT_RELATIONS, Child, Relation
 from carenet.children.selectors import left_behind_history, selectable_villages
 from carenet.children.services import child_save, latest_away_period
 from carenet.lib.forms import label_choices, model_choice
 from carenet.lib.http import AuthenticatedRequest
-from carenet.orgs.models import Org
-from carenet.orgs.selectors import class_label, primary_membership, with_school_names
-from carenet.web import selectors
+from carenet.orgs.models import Membership, Org, OrgKind
+from carenet.orgs.selectors import (
+    class_label,
+    primary_membership,
+    user_memberships,
+    with_school_names,
+)
+from carenet.web import home_selectors, selectors
 from carenet.web.forms import (
     ChildFilterForm,
     child_sections,
@@ -54,19 +67,69 @@ def _child_or_404(request: HttpRequest, pk: int) -> Child:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The first screen: the day's work of the user's role first (``home_selectors``),
+    then their children, then the counters of their scope."""
     user = request.user
     membership = primary_membership(user)
     class_children = selectors.class_children(user)
-    context = {
+    breakdown = selectors.org_breakdown(user, membership)
+    context: dict[str, Any] = {
         "membership": membership,
         "counts": selectors.home_counts(user),
         "populations": selectors.home_populations(user, membership),
-        "breakdown": selectors.org_breakdown(user, membership),
+        "breakdown": breakdown,
         "class_children": class_children[:HOME_LIST_LENGTH],
         "class_children_count": class_children.count(),
         "mentees": selectors.mentees(user),
     }
+    context.update(_day_work(user, membership, breakdown))
     return render(request, "web/home.html", context)
+
+
+def _day_work(
+    user: Any, membership: Membership | None, breakdown: list[selectors.BreakdownRow]
+) -> dict[str, Any]:
+    """The sections of the day's work: 待办 for whoever has a working list; a school's,
+    a village's, a township's or a county's work by the org of the primary membership."""
+    today = timezone.localdate()
+    found: dict[str, Any] = {"today": today}
+    if holds(user, Permission.CARE_FOR_CHILDREN) or mentee_ids(user):
+        found["work"] = home_selectors.my_work(user, today)
+    if membership is None:
+        return found
+    org = membership.org
+    if home_selectors.leads_school(user, membership) and org.kind == OrgKind.SCHOOL:
+        found["school_work"] = home_selectors.school_work(user, org, today)
+    elif org.kind == OrgKind.VILLAGE:
+        found["village_work"] = home_selectors.village_work(user, org, today, found.get("work"))
+    elif org.kind == OrgKind.TOWNSHIP:
+        found["township_work"] = home_selectors.township_work(user, org, today)
+        own, elsewhere = home_selectors.split_by_township(breakdown, org)
+        found.update(own_schools=own, elsewhere_schools=elsewhere)
+    elif org.kind == OrgKind.COUNTY:
+        found["county_work"] = home_selectors.county_work(user, org, today)
+    return found
+
+
+@login_required
+def record_pick(request: HttpRequest) -> HttpResponse:
+    """The 记录 tab: the user's children, each with 记录 (their 待办 first); a user with no
+    children of their own (a principal, a supervisor) goes to their 待办."""
+    today = timezone.localdate()
+    children = home_selectors.recordable_children(request.user, today)
+    if not children.exists():
+        return redirect("care_tasks")
+    context = {
+        "work": home_selectors.my_work(request.user, today),
+        "children": children,
+    }
+    return render(request, "web/record_pick.html", context)
+
+
+@login_required
+def account_me(request: HttpRequest) -> HttpResponse:
+    """我的: the user's account pages, language and logout in one place on a phone."""
+    return render(request, "web/me.html", {"memberships": user_memberships(request.user)})
 
 
 @login_required

@@ -323,7 +323,7 @@
     const apiName = { ...TEXT_FIELDS, kind: "kind", date: "date", summary: "summary" };
     apiName.duration_minutes = "duration_minutes";
     for (const [name, key] of Object.entries(apiName)) {
-      const input = form.querySelector(`[name="${name}"]`);
+      const input = form.querySelector(`[name="${name}"]:not([type=radio])`);
       const label = input && input.labels && input.labels[0];
       if (label) {
         labels[key] = label.textContent.trim().replace(/\s*\*$/, ""); // without "required"
@@ -333,8 +333,17 @@
   }
 
   function hasPhotos(form) {
-    const input = form.querySelector("input[type=file][name=photos]");
-    return Boolean(input && input.files && input.files.length);
+    const inputs = form.querySelectorAll("input[type=file][name=photos]");
+    return Array.from(inputs).some((input) => input.files && input.files.length > 0);
+  }
+
+  // An emptied form shows the kind it was opened for again (the page's own scripts
+  // switch the kind's fields and the chips on these events).
+  function emptyForm(form) {
+    form.reset();
+    for (const input of form.querySelectorAll("input, textarea, select")) {
+      input.dispatchEvent(new Event(input.tagName === "SELECT" ? "change" : "input", { bubbles: true }));
+    }
   }
 
   function kindLabel(form, kind) {
@@ -422,7 +431,7 @@
       };
       await store.put(item);
       const photos = hasPhotos(form);
-      form.reset();
+      emptyForm(form);
       key = newKey();
       showSaved(form, photos ? `${text("saved")}（${text("photos_dropped")}）` : text("saved"), "success");
       await render();
@@ -431,6 +440,20 @@
   }
 
   // --- keeping pages for offline use ("离线准备") -------------------------------------
+
+  // The scripts and styles a kept page uses (a record form's own), fetched once so that
+  // the service worker keeps them too.
+  const staticSeen = new Set();
+  async function staticOf(response) {
+    const html = await response.text();
+    for (const match of html.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)) {
+      const url = match[1].replaceAll("&amp;", "&");
+      if (!staticSeen.has(url)) {
+        staticSeen.add(url);
+        await fetch(url).catch(() => undefined);
+      }
+    }
+  }
 
   async function prepare() {
     if (!("caches" in self) || !navigator.onLine || PAGE_USER === null) {
@@ -465,6 +488,7 @@
       try {
         const response = await fetch(url, { credentials: "same-origin" });
         if (response.ok && !response.redirected) {
+          await staticOf(response.clone());
           await cache.put(url, response);
           kept += 1;
         }
