@@ -159,3 +159,30 @@ class TestBrowserSession:
     def test_the_session_reaches_only_the_records_endpoint(self, world):
         browser = self.signed_in(world)
         assert browser.get("/api/v1/orgs").status_code == 401
+
+
+def test_two_sendings_at_once_file_one_record_the_database_decides(world, monkeypatch):
+    """The second of two sendings that both looked before either wrote: the unique
+    constraint refuses its row, and it answers with the first record."""
+    from carenet.care import selectors, services
+
+    key = uuid.uuid4()
+    fields = {"kind": "talk", "date": dt.date(2026, 10, 12), "summary": "谈心"}
+    teacher = world.user("teacher")
+    first = services.record_create_once(
+        actor=teacher, child=world.own_child, client_key=key, digest="d", **fields
+    )
+    looked = selectors.record_by_client_key
+    calls = []
+
+    def before_the_first_was_written(author, client_key):
+        calls.append(client_key)
+        return None if len(calls) == 1 else looked(author, client_key)
+
+    monkeypatch.setattr(selectors, "record_by_client_key", before_the_first_was_written)
+    second = services.record_create_once(
+        actor=teacher, child=world.own_child, client_key=key, digest="d", **fields
+    )
+    assert first.created and not second.created
+    assert second.record.pk == first.record.pk
+    assert CareRecord.objects.count() == 1
