@@ -56,9 +56,19 @@ def stop_queue_worker(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def static_collect() -> None:
+    """Collect the static files into STATIC_ROOT: hashed names, brotli and gzip copies
+    (carenet.lib.staticfiles). Run at every start, so the pages of a new version never
+    name files of the old one; a few seconds, most of it compressing the new files."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def run_server(*, host: str, port: int, workers: int, queue_worker: bool = True) -> None:
-    """Serve until stopped; the queue worker (unless ``queue_worker=False``) lives and
-    dies with the server."""
+    """Collect the static files, then serve until stopped; the queue worker (unless
+    ``queue_worker=False``) lives and dies with the server."""
+    static_collect()
     worker = start_queue_worker() if queue_worker else None
     try:
         _serve(host=host, port=port, workers=workers)

@@ -17,6 +17,7 @@ from carenet.lib.env import (
     env_str,
     private_file,
 )
+from carenet.lib.staticfiles import add_static_headers
 
 BASE_DIR = Path(__file__).resolve().parent
 CARENET_HOME = env_path("CARENET_HOME", Path.home() / ".carenet")
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "carenet.lib.compression.TextGZipMiddleware",  # pages and JSON gzipped (not static files)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -238,12 +240,17 @@ MEDIA_ROOT = CARENET_HOME / "media"
 # Uploads (record photos, registers waiting to be imported) readable by their owner only.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Static files (carenet.lib.staticfiles): `carenet serve` collects them into STATIC_ROOT with
+# hashed names and brotli/gzip copies, served cached for a year; before any collection (tests,
+# runserver) pages name the plain files, served from the apps' folders (the finders).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "carenet.lib.staticfiles.StaticStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # the plain names come from the finders
+WHITENOISE_ADD_HEADERS_FUNCTION = add_static_headers
 
 # API tokens live this long (days).
 API_TOKEN_DAYS = 30

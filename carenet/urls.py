@@ -30,3 +30,6 @@ urlpatterns = [
     path("", include("carenet.web.urls_offline")),
     path("", include("carenet.web.urls")),
 ]
+
+# A host not in CARENET_ALLOWED_HOSTS gets a 400 that says how to add it.
+handler400 = "carenet.web.errors.bad_request"

@@ -330,6 +330,28 @@ def test_the_school_view_of_the_working_list_is_the_tables(cast, client, role):
     assert response.context["school_view"] == table_holds(user, P.LEAD_SCHOOL_CARE), role
 
 
+@checks(P.MENTOR_CHILDREN)
+def test_the_pairing_page_offers_as_mentors_the_school_staff_the_table_lets_mentor(cast, client):
+    """Issue 17: the principal and the school administrator mentor children too."""
+    from carenet.pairing.selectors import school_mentors
+
+    school = cast.school
+    staff = {
+        m.user.username
+        for m in Membership.objects.filter(org__path__startswith=school.path)
+        if table_holds(m.user, P.MENTOR_CHILDREN)
+    }
+    assert staff >= {"principal", "school_admin", "teacher", "counselor"}
+    assert {u.username for u in school_mentors(school)} == staff
+    client.force_login(cast.user("principal"))
+    response = client.get(f"/pairing/{school.pk}/")
+    offered = {u.username for u in response.context["assign_form"].fields["mentor"].queryset}
+    assert offered == staff
+    body = response.content.decode()
+    for name in staff:
+        assert f'data-mentor="{cast.user(name).pk}"' in body, name
+
+
 @checks(P.SEE_BREAKDOWN)
 @pytest.mark.parametrize("role", CAST)
 def test_the_home_breakdown_is_the_tables(cast, role):

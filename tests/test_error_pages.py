@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -67,3 +68,34 @@ def test_a_failed_csrf_check_is_a_chinese_403(world):
     response = client.post(reverse("care_record_new", args=[world.own_child.pk]), {})
     assert response.status_code == 403
     assert "安全校验失败" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/login/", "/healthz", "/no-such-page/", "/static/x.css"])
+def test_a_host_not_allowed_gets_a_400_naming_carenet_allowed_hosts(world, settings, path):
+    """Issue 17: a phone on the LAN opening http://192.168.1.23:8000/ got a bare 400."""
+    settings.DEBUG = False
+    response = Client().get(path, HTTP_HOST="192.168.1.23:8000")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "CARENET_ALLOWED_HOSTS" in body and "192.168.1.23" in body
+    assert "CARENET_ALLOWED_HOSTS=127.0.0.1,localhost,192.168.1.23 " in body
+    assert "192.168.1.23:8000" not in body  # the setting takes the name without the port
+    assert "Traceback" not in body and "DisallowedHost" not in body
+
+
+def test_the_unknown_host_is_escaped_and_an_invalid_one_not_offered(world, settings):
+    settings.DEBUG = False
+    invalid = Client().get("/", HTTP_HOST='evil"><script>alert(1)</script>')
+    assert invalid.status_code == 400
+    body = invalid.content.decode()
+    assert "<script>alert" not in body and "CARENET_ALLOWED_HOSTS" in body
+    assert "CARENET_ALLOWED_HOSTS=" not in body  # nothing valid to add
+
+
+def test_an_ordinary_400_keeps_the_plain_page(rf):
+    from carenet.web.errors import bad_request
+
+    response = bad_request(rf.get("/"), ValueError("bad"))
+    body = response.content.decode()
+    assert response.status_code == 400 and "请求有误" in body
+    assert "CARENET_ALLOWED_HOSTS" not in body

@@ -81,8 +81,9 @@ class TestAutoAssign:
         b = _teacher(world, "b")
         result = services.pairing_auto_assign(actor=None, school=world.school, on=TODAY)
         loads = {u.username: n for u, n in mentor_loads(world.school).items()}
-        # 11 unpaired: the class teacher (already 1) fills to 7, then a and b share the rest.
-        assert loads == {"teacher": 7, "a": 3, "b": 2}
+        # 11 unpaired: the class teacher (already 1) fills to 7, then a and b share the rest;
+        # the principal (who may mentor) comes after every teacher.
+        assert loads == {"teacher": 7, "a": 3, "b": 2, "principal": 0}
         assert len(result.assigned) == 11 and result.unassigned == []
         assert all(n <= MENTOR_CAPACITY_DEFAULT for n in loads.values())
         assert _active_count(a) + _active_count(b) == 5
@@ -99,10 +100,11 @@ class TestAutoAssign:
         assert sorted(_active_count(u) for u in (x, y, z)) == [2, 3, 3]
 
     def test_it_explains_who_stays_unassigned_when_all_are_full(self, world):
-        _left_behind(world.class_1, 8)
+        _left_behind(world.class_1, 15)  # with own_child 16: the teacher takes 6, the principal 7
         result = services.pairing_auto_assign(actor=None, school=world.school, on=TODAY)
         assert _active_count(world.user("teacher")) == MENTOR_CAPACITY_DEFAULT
-        assert len(result.assigned) == 6
+        assert _active_count(world.user("principal")) == MENTOR_CAPACITY_DEFAULT
+        assert len(result.assigned) == 13
         assert len(result.unassigned) == 3
         assert {u.reason for u in result.unassigned} == {"全校教师的结对名额已满（每人最多7名）"}
         assert unpaired_left_behind(world.school, TODAY).count() == 3
@@ -150,17 +152,31 @@ class TestAssign:
         assert old.ended_on == TODAY
 
     def test_it_refuses_a_teacher_of_another_school(self, world):
-        with pytest.raises(ValidationError, match="不是华阳小学的教师"):
+        with pytest.raises(ValidationError, match="不是华阳小学可担任代理家长的教职工"):
             services.pairing_assign(
                 actor=None, child=world.own_child, mentor=world.user("stranger_teacher"), on=TODAY
             )
         assert _mentor_of(world.own_child) is None
 
-    def test_it_refuses_a_principal_who_does_not_teach(self, world):
-        with pytest.raises(ValidationError):
+    def test_it_pairs_the_principal_who_may_mentor_by_the_access_table(self, world):
+        services.pairing_assign(
+            actor=None, child=world.own_child, mentor=world.user("principal"), on=TODAY
+        )
+        assert _mentor_of(world.own_child) == world.user("principal")
+
+    @pytest.mark.parametrize("name", ("village_director", "county_admin"))
+    def test_it_refuses_staff_the_table_does_not_let_mentor(self, world, name):
+        with pytest.raises(ValidationError, match="可担任代理家长"):
             services.pairing_assign(
-                actor=None, child=world.own_child, mentor=world.user("principal"), on=TODAY
+                actor=None, child=world.own_child, mentor=world.user(name), on=TODAY
             )
+
+    def test_auto_pairing_gives_the_leaders_children_only_when_the_teachers_are_full(self, world):
+        Membership.objects.filter(user=world.user("teacher")).delete()
+        world.mentee.pairings.update(ended_on=TODAY, end_reason="test")
+        result = services.pairing_auto_assign(actor=None, school=world.school, on=TODAY)
+        assert {a.mentor for a in result.assigned} == {world.user("principal")}
+        assert {a.why for a in result.assigned} == {"本校其他教职工"}
 
     def test_it_refuses_beyond_capacity_in_chinese_and_changes_nothing(self, world):
         teacher = world.user("teacher")

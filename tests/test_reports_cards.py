@@ -13,7 +13,7 @@ from carenet.care.services import record_create
 from carenet.children.access import Permission, visible_children
 from carenet.children.models import Child, ChildStatus, Pairing
 from carenet.children.services import pairing_start
-from carenet.reports.cards import card_class
+from carenet.reports.cards import card_class, contact_cards
 from tests.factories import child_add, user_add
 
 pytestmark = pytest.mark.django_db
@@ -211,12 +211,54 @@ def test_full_cards_unmask_only_the_children_whose_contacts_the_user_may_see(wor
     ) == {world.mentee.pk}
 
 
-def test_left_behind_only_leaves_out_the_other_children(world, client):
+def test_left_behind_contact_cards_print_only_left_behind_children_by_default(world, client):
+    """Issue 17: cards titled 留守儿童联系卡 printed the other children too."""
     client.force_login(world.user("principal"))
-    text = pdf_text(client.get(contact_url(world.class_2, left_behind=1)).content)
-    assert "曾小雨" in text and "李明" not in text
     text = pdf_text(client.get(contact_url(world.class_2)).content)
+    assert "曾小雨" in text and "李明" not in text
+    assert text.count("留守儿童联系卡") == 1 and "学生联系卡" not in text
+
+
+def test_contact_cards_with_the_others_are_titled_student_contact_cards(world, client):
+    client.force_login(world.user("principal"))
+    response = client.get(contact_url(world.class_2, others=1))
+    text = pdf_text(response.content)
     assert "曾小雨" in text and "李明" in text
+    assert "留守儿童联系卡" not in text and text.count("学生联系卡") == 2
+    assert (
+        "学生联系卡" in response["Content-Disposition"]
+        or "filename*" in response["Content-Disposition"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "printed"),
+    [
+        ("", "华阳镇红星村三组"),
+        ("张家湾12号", "华阳镇红星村三组张家湾12号"),
+        ("红星村三组张家湾12号", "华阳镇红星村三组张家湾12号"),  # the register's own address
+        ("华阳镇红星村三组张家湾12号", "华阳镇红星村三组张家湾12号"),
+    ],
+)
+def test_the_address_names_the_village_and_group_once(world, client, stored, printed):
+    """Issue 17: 现住址 printed the village and group twice when the stored address named
+    them already."""
+    child = child_add(
+        world.class_1,
+        name="陈思远",
+        village=world.village,
+        residence_group="三组",
+        residence_address=stored,
+        father_away=dt.date(2025, 1, 1),
+    )
+    cards = contact_cards(world.user("principal"), world.class_1, full=False, on=TODAY.date())
+    [card] = [card for card in cards if card.child_id == child.pk]
+    assert card.address == printed
+    client.force_login(world.user("principal"))
+    text = pdf_text(client.get(contact_url(world.class_1)).content).replace(" ", "")
+    assert printed in text
+    page = client.get(f"/children/{child.pk}/").content.decode()
+    assert printed.removeprefix("华阳镇") in page and page.count("红星村三组") == 1
 
 
 def test_children_who_left_are_not_printed(world, client):
@@ -400,6 +442,11 @@ def test_the_cards_page_sends_the_choice_to_the_pdf(world, client):
         "/reports/cards/", {"school_class": world.class_1.pk, "kind": "contact", "full": "on"}
     )
     assert response["Location"] == contact_url(world.class_1, full=1)
+    response = client.get(
+        "/reports/cards/",
+        {"school_class": world.class_1.pk, "kind": "contact", "others": "on", "left_behind": "on"},
+    )
+    assert response["Location"] == contact_url(world.class_1, others=1)
 
 
 def test_the_cards_page_refuses_a_class_out_of_sight(world, client):

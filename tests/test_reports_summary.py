@@ -400,7 +400,9 @@ def test_a_principal_downloads_both_formats(world, records, client, tmp_path):
     assert page.status_code == 200
     body = page.content.decode()
     assert 'value="2026-09-01"' in body and 'value="2026-11-20"' in body
-    assert "王子涵" in body  # a case to choose, shown to a reader of the file
+    assert 'id="case-picker"' in body and 'name="cases"' not in body  # found by a search
+    found = client.post("/reports/summary/", _form(world.school, format="", q="王子"))
+    assert "王子涵" in found.content.decode()  # a case to choose, shown to a reader of the file
     case = records["case"].pk
     response = client.post("/reports/summary/", _form(world.school, format="docx", cases=[case]))
     assert response.status_code == 200
@@ -508,8 +510,60 @@ def test_an_org_or_case_out_of_reach_comes_back_with_errors(world, records, clie
 
 def test_refresh_offers_the_cases_of_the_chosen_org(world, records, client):
     client.force_login(world.user("township_supervisor"))
-    response = client.post("/reports/summary/", _form(world.class_1, format=""))
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "王子涵" in body and "李明" not in body  # 李明 is in class 2
+    response = client.post("/reports/summary/", _form(world.class_1, format="", q="王子涵"))
+    assert response.status_code == 200 and _offered(response.content.decode())
+    response = client.post("/reports/summary/", _form(world.class_1, format="", q="李明"))
+    assert not _offered(response.content.decode())  # 李明 is in class 2
+    assert not AccessLog.objects.filter(action="document").exists()
+
+
+def _offered(body: str) -> set[int]:
+    import re
+
+    return {int(pk) for pk in re.findall(r'name="cases" value="(\d+)"', body)}
+
+
+def test_cases_are_found_by_name_pinyin_or_initials_not_listed_by_the_hundred(
+    world, records, client
+):
+    """Issue 17: the form offered about 200 tiny checkboxes."""
+    client.force_login(world.user("principal"))
+    wang = set(CareRecord.objects.filter(child=world.own_child).values_list("pk", flat=True))
+    for q in ("王子", "wangzi", "wzh"):
+        body = client.post("/reports/summary/", _form(world.school, format="", q=q)).content
+        assert _offered(body.decode()) and _offered(body.decode()) <= wang, q
+    body = client.post("/reports/summary/", _form(world.school, format="")).content.decode()
+    assert _offered(body) == set()
+    nothing = client.post("/reports/summary/", _form(world.school, format="", q="无此人"))
+    assert "没有找到" in nothing.content.decode()
+
+
+def test_picked_cases_are_kept_through_a_new_search_and_a_form_error(world, records, client):
+    client.force_login(world.user("principal"))
+    case = records["case"].pk
+    body = client.post(
+        "/reports/summary/", _form(world.school, format="", q="李明", cases=[case])
+    ).content.decode()
+    assert f'value="{case}" id="case-{case}" checked' in body
+    assert len(_offered(body)) > 1  # and 李明's cases
+    for bad in ({"end": "2026-08-01"}, {"problems": "长" * 5001}, {"start": "x"}):
+        error = client.post(
+            "/reports/summary/", _form(world.school, format="docx", cases=[case], **bad)
+        )
+        assert error.status_code == 400, bad
+        assert f'value="{case}" id="case-{case}" checked' in error.content.decode(), bad
+
+
+def test_a_child_out_of_scope_can_be_neither_found_nor_picked(world, records, client):
+    client.force_login(world.user("principal"))
+    outsider = records["outsider"]
+    body = client.post(
+        "/reports/summary/", _form(world.school, format="", q=outsider.child.name)
+    ).content.decode()
+    assert outsider.pk not in _offered(body) and not _offered(body)
+    response = client.post(
+        "/reports/summary/", _form(world.school, format="docx", cases=[outsider.pk])
+    )
+    assert response.status_code == 400
+    assert outsider.pk not in _offered(response.content.decode())
     assert not AccessLog.objects.filter(action="document").exists()

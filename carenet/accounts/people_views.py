@@ -35,7 +35,7 @@ from carenet.lib.http import AuthenticatedRequest
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Membership, Role
 from carenet.orgs.selectors import school_of
-from carenet.pairing.selectors import school_teachers
+from carenet.pairing.selectors import school_mentors
 
 
 def _manager(request: HttpRequest) -> None:
@@ -153,7 +153,7 @@ def _successors(person_user):
     }
     users = get_user_model().objects.none()
     for school in filter(None, schools):
-        users = users | school_teachers(school)
+        users = users | school_mentors(school)
     return users.exclude(pk=person_user.pk).distinct()
 
 

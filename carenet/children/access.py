@@ -77,6 +77,7 @@ class Permission(StrEnum):
     MANAGE_PLANS = "plans"  # configure the care plan (关爱工作计划) of an org
     LEAD_SCHOOL_CARE = "lead_care"  # the working list of a whole school, per teacher
     CARE_FOR_CHILDREN = "care_for"  # a working list (我的待办) of the children reached
+    MENTOR_CHILDREN = "mentor_children"  # be paired as mentor (代理家长) at one's school
     RECORD_SESSIONS = "sessions"  # parent-school sessions and activities of a school/village
     SET_UP_CLASSES = "classes"  # set up the grades and classes of a school
     ADMINISTER_SCHOOLS = "schools"  # add, rename, move, merge and close a county's schools
@@ -141,6 +142,7 @@ _SCHOOL_LEADERSHIP = frozenset(
         P.READ_CONFIDENTIAL,
         P.MANAGE_PLANS,
         P.LEAD_SCHOOL_CARE,
+        P.MENTOR_CHILDREN,
         P.RECORD_SESSIONS,
         P.SET_UP_CLASSES,
         P.MANAGE_PEOPLE,
@@ -244,7 +246,9 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
         # 心理辅导教师: reads the school's files and its confidential records.
         Role.COUNSELOR: Row(
             Reach.SCHOOL,
-            frozenset({P.VIEW_CHILDREN, P.EXPORT_REGISTERS, P.READ_CONFIDENTIAL}),
+            frozenset(
+                {P.VIEW_CHILDREN, P.EXPORT_REGISTERS, P.READ_CONFIDENTIAL, P.MENTOR_CHILDREN}
+            ),
             sits_at=(OrgKind.SCHOOL,),
         ),
         # 班主任 (a teacher at a class or grade): the class. A subject teacher placed at
@@ -262,11 +266,14 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
                     P.RECORD_DROPOUT,
                     P.EXPORT_REGISTERS,
                     P.CARE_FOR_CHILDREN,
+                    P.MENTOR_CHILDREN,
                     P.RECORD_SESSIONS,
                 }
             ),
             sits_at=(OrgKind.SCHOOL, OrgKind.GRADE, OrgKind.CLASS),
-            narrower=MappingProxyType({P.RECORD_SESSIONS: Reach.OWN_SCHOOL}),
+            narrower=MappingProxyType(
+                {P.RECORD_SESSIONS: Reach.OWN_SCHOOL, P.MENTOR_CHILDREN: Reach.OWN_SCHOOL}
+            ),
         ),
         # 代理家长: a child's mentor, through the pairing in force.
         MENTOR: Row(
@@ -701,6 +708,13 @@ def cared_villages(user: AnyUser) -> list[int]:
 
 def cares_for_villages(user: AnyUser) -> bool:
     return any(reach == Reach.VILLAGE for _m, reach in grants(user, P.CARE_FOR_CHILDREN))
+
+
+def mentor_memberships(school: Org) -> Q:
+    """The filter on Membership of the memberships that let their holder be a mentor
+    (代理家长) of the children of ``school``: a role holding ``MENTOR_CHILDREN`` at the
+    school or at one of its grades or classes."""
+    return membership_filter(P.MENTOR_CHILDREN) & Q(org__path__startswith=school.path)
 
 
 def working_list_memberships() -> Q:

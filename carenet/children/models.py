@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from carenet.lib.addresses import address_once
 from carenet.lib.crypto import EncryptedCharField
 from carenet.orgs.models import Org
 
@@ -334,6 +335,12 @@ class Child(models.Model):
             school = self.school.name if self.school is not None else ""
             return f"{school} {klass}".strip()
         return self.village.name if self.village is not None else ""
+
+    @property
+    def residence_label(self) -> str:
+        """现住址 as printed: village, group and the stored address, each place once."""
+        village = self.village.name if self.village is not None else ""
+        return address_once([village, self.residence_group], self.residence_address)
 
     @property
     def class_or_village(self) -> str:

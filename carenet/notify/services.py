@@ -1,8 +1,9 @@
-"""Reminders: turn due and overdue care tasks into notifications, then deliver them.
+"""Reminders: each day, one digest per user of the care tasks due and overdue (their
+我的待办), then deliver it.
 
-Safe to run twice, and twice at once: a notification is created once (unique
-``dedupe_key``, conflicts ignored) and sent once (claimed with a conditional UPDATE
-before anything goes out, as healthchecks' ``sendalerts`` does)."""
+Safe to run twice, and twice at once: a user's digest of a day is created once (unique
+``dedupe_key``; a second run brings its lines up to date) and sent once (claimed with a
+conditional UPDATE before anything goes out, as healthchecks' ``sendalerts`` does)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Prefetch, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from carenet.care.selectors import Task, my_tasks, worklist_until
-from carenet.notify.models import Notification, NotificationKind
+from carenet.notify.models import Notification, NotificationKind, NotificationLine
 from carenet.notify.selectors import reminded_users
 from carenet.notify.senders import get_sender
 
@@ -33,7 +36,7 @@ CLAIM_TIMEOUT = dt.timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class RemindResult:
-    created: int  # notifications created
+    created: int  # digests created (a later run the same day updates them)
     emailed: int  # digest e-mails sent
     sent: int  # short messages (SMS/WeChat) sent
 
@@ -45,47 +48,74 @@ class RemindResult:
         }
 
 
-def _notification_for(user_id: int, task: Task) -> Notification:
-    kind = NotificationKind.TASK_OVERDUE if task.overdue else NotificationKind.TASK_DUE
-    child = task.child
-    values = {"child": child.name, "kind": task.kind_label, "due": task.due_date.isoformat()}
-    if task.overdue:
-        title = _("%(child)s的%(kind)s已逾期（应于 %(due)s 完成）") % values
-    else:
-        title = _("%(child)s的%(kind)s本周到期（%(due)s 前完成）") % values
-    return Notification(
-        user_id=user_id,
-        county_code=child.county_code,
-        kind=kind,
-        child=child,
-        care_kind=task.kind,
-        due_date=task.due_date,
-        title=title,
-        body=child.place_label,
-        dedupe_key=f"{user_id}:{child.pk}:{task.kind}:{kind}:{task.due_date.isoformat()}",
-    )
+def _digest_title(tasks: list[Task], today: dt.date) -> str:
+    if not tasks:
+        return _("%(day)s 待办：已全部完成") % {"day": today.isoformat()}
+    overdue = sum(t.overdue for t in tasks)
+    return ngettext(
+        "%(day)s 待办 %(count)d 项（已逾期 %(overdue)d 项）",
+        "%(day)s 待办 %(count)d 项（已逾期 %(overdue)d 项）",
+        len(tasks),
+    ) % {"day": today.isoformat(), "count": len(tasks), "overdue": overdue}
+
+
+def _digest_key(user_id: int, today: dt.date) -> str:
+    return f"digest:{user_id}:{today.isoformat()}"
+
+
+def digest_update(*, user: User, today: dt.date) -> tuple[Notification | None, bool]:
+    """The user's digest of ``today``: one message whose lines are their 我的待办 of the
+    day (``my_tasks`` until ``worklist_until``: 已逾期 and 本周到期, in the list's order).
+
+    Created the first time (returns ``(digest, True)``); a later run the same day brings
+    its lines up to date instead of adding a message, and makes it unread again when a
+    task was added. No digest for a user with nothing to do (``(None, False)``)."""
+    tasks = my_tasks(user, as_of=today, until=worklist_until(today))
+    key = _digest_key(user.pk, today)
+    with transaction.atomic():
+        if not tasks and not Notification.objects.filter(dedupe_key=key).exists():
+            return None, False
+        digest, created = Notification.objects.get_or_create(
+            dedupe_key=key,
+            defaults={
+                "user_id": user.pk,
+                "county_code": tasks[0].child.county_code if tasks else "",
+                "kind": NotificationKind.DIGEST,
+                "day": today,
+                "title": _digest_title(tasks, today),
+            },
+        )
+        # Two runs at once: the second waits here for the first (PostgreSQL).
+        digest = Notification.objects.select_for_update().get(pk=digest.pk)
+        before = set(digest.lines.values_list("child_id", "care_kind"))
+        after = {(t.child.pk, t.kind) for t in tasks}
+        digest.lines.all().delete()
+        NotificationLine.objects.bulk_create(
+            [
+                NotificationLine(
+                    notification=digest,
+                    child=t.child,
+                    care_kind=t.kind,
+                    due_date=t.due_date,
+                    overdue=t.overdue,
+                    position=i,
+                )
+                for i, t in enumerate(tasks)
+            ]
+        )
+        digest.title = _digest_title(tasks, today)
+        fields = ["title"]
+        if not created and digest.read_at is not None and after - before:
+            digest.read_at = None
+            fields.append("read_at")
+        digest.save(update_fields=fields)
+    return digest, created
 
 
 def notifications_create(*, today: dt.date) -> int:
-    """For every teacher and mentor, one notification per task of their 我的待办
-    (``my_tasks``): 已逾期 and 本周到期 (``care.selectors.worklist_until``), the same
-    tasks their working list shows. Returns how many were new."""
-    created = 0
-    for user in reminded_users().iterator():
-        tasks = my_tasks(user, as_of=today, until=worklist_until(today))
-        if not tasks:
-            continue
-        rows = {n.dedupe_key: n for n in (_notification_for(user.pk, t) for t in tasks)}
-        existing = set(
-            Notification.objects.filter(dedupe_key__in=list(rows)).values_list(
-                "dedupe_key", flat=True
-            )
-        )
-        new = [row for key, row in rows.items() if key not in existing]
-        # A concurrent run may insert the same keys meanwhile: those are skipped.
-        Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
-        created += len(new)
-    return created
+    """For every teacher, village director and mentor (``reminded_users``) with work to
+    do, the day's digest (``digest_update``). Returns how many digests were new."""
+    return sum(digest_update(user=user, today=today)[1] for user in reminded_users().iterator())
 
 
 def notifications_claim(*, token: str, now: dt.datetime | None = None) -> list[int]:
@@ -103,25 +133,46 @@ def notifications_claim(*, token: str, now: dt.datetime | None = None) -> list[i
     )
 
 
-def _digest(notes: list[Notification]) -> tuple[str, str]:
-    overdue = sum(n.overdue for n in notes)
+def line_text(line: NotificationLine) -> str:
+    """One task of a message as a sentence: who, what, and by when."""
+    values = {
+        "child": line.child.name,
+        "kind": line.kind_label,
+        "due": line.due_date.isoformat(),
+    }
+    if line.overdue:
+        return _("%(child)s的%(kind)s已逾期（应于 %(due)s 完成）") % values
+    return _("%(child)s的%(kind)s本周到期（%(due)s 前完成）") % values
+
+
+def _lines_of(notes: list[Notification]) -> list[NotificationLine]:
+    """The tasks of some messages, each once (the latest message's line wins)."""
+    found: dict[tuple[int, str], NotificationLine] = {}
+    for note in sorted(notes, key=lambda n: (n.day or n.created_at.date(), n.pk)):
+        for line in note.lines.all():
+            found[(line.child_id, line.care_kind)] = line
+    return sorted(found.values(), key=lambda line: (not line.overdue, line.due_date))
+
+
+def _digest(lines: list[NotificationLine]) -> tuple[str, str]:
+    overdue = sum(line.overdue for line in lines)
     subject = ngettext(
         "关爱网提醒：%(count)d 项关爱任务待办（逾期 %(overdue)d 项）",
         "关爱网提醒：%(count)d 项关爱任务待办（逾期 %(overdue)d 项）",
-        len(notes),
-    ) % {"count": len(notes), "overdue": overdue}
-    lines = [f"- {n.title}（{n.body}）" for n in notes]
-    lines += ["", _("请登录关爱网，在“消息”和“我的待办”中查看。")]
-    return subject, "\n".join(lines)
+        len(lines),
+    ) % {"count": len(lines), "overdue": overdue}
+    body = [f"- {line_text(line)}（{line.child.place_label}）" for line in lines]
+    body += ["", _("请登录关爱网，在“消息”中逐项记录，或在“我的待办”中查看。")]
+    return subject, "\n".join(body)
 
 
-def _short_message(notes: list[Notification]) -> str:
-    overdue = sum(n.overdue for n in notes)
+def _short_message(lines: list[NotificationLine]) -> str:
+    overdue = sum(line.overdue for line in lines)
     return ngettext(
         "关爱网：您有 %(count)d 项关爱任务待办，其中逾期 %(overdue)d 项，请登录查看。",
         "关爱网：您有 %(count)d 项关爱任务待办，其中逾期 %(overdue)d 项，请登录查看。",
-        len(notes),
-    ) % {"count": len(notes), "overdue": overdue}
+        len(lines),
+    ) % {"count": len(lines), "overdue": overdue}
 
 
 def notifications_deliver(*, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -135,7 +186,15 @@ def notifications_deliver(*, now: dt.datetime | None = None) -> tuple[int, int]:
     if not ids:
         return 0, 0
     by_user: dict[int, list[Notification]] = defaultdict(list)
-    for note in Notification.objects.filter(pk__in=ids).order_by("due_date", "pk"):
+    claimed = Notification.objects.filter(pk__in=ids).prefetch_related(
+        Prefetch(
+            "lines",
+            NotificationLine.objects.select_related(
+                "child__school", "child__school_class", "child__village"
+            ),
+        )
+    )
+    for note in claimed.order_by("pk"):
         by_user[note.user_id].append(note)
     users = get_user_model().objects.in_bulk(list(by_user))
     sender = get_sender()
@@ -144,8 +203,12 @@ def notifications_deliver(*, now: dt.datetime | None = None) -> tuple[int, int]:
         user = users[user_id]
         mine = Notification.objects.filter(pk__in=[n.pk for n in notes], claim_token=token)
         done: dict[str, dt.datetime] = {"delivered_at": now}
+        lines = _lines_of(notes)
+        if not lines:  # a digest emptied by records logged since: nothing to send
+            mine.update(**done)
+            continue
         if user.email:
-            subject, body = _digest(notes)
+            subject, body = _digest(lines)
             try:
                 send_mail(subject, body, None, [user.email])
             except Exception:
@@ -155,7 +218,7 @@ def notifications_deliver(*, now: dt.datetime | None = None) -> tuple[int, int]:
             done["email_sent_at"] = now
             emailed += 1
         try:
-            went = sender.send(user, _short_message(notes))
+            went = sender.send(user, _short_message(lines))
         except Exception:
             logger.exception("short message to user #%s failed", user_id)
             went = False

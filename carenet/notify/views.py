@@ -22,11 +22,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
-    """Mark one of the user's own notifications read; with ``open`` go on to the child."""
+    """Mark one of the user's own notifications read; with ``open`` go on to the child of
+    a one-line message (a reminder of one task)."""
     notification = get_object_or_404(selectors.inbox(request.user), pk=pk)
     services.notification_mark_read(notification=notification)
-    if request.POST.get("open") and notification.child_id:
-        return redirect("child_detail", pk=notification.child_id)
+    lines = list(notification.lines.all())
+    if request.POST.get("open") and len(lines) == 1:
+        return redirect("child_detail", pk=lines[0].child_id)
     return redirect("notify_inbox")
 
 

@@ -138,7 +138,7 @@ def _anonymise_one(child: Child, today: dt.date) -> bool:
             reason_detail="", goals="", measures="", closing_summary=""
         )
         PlanReview.objects.filter(plan__child_id=child.pk).update(progress="", next_steps="")
-        child.notifications.all().delete()
+        child.notification_lines.all().delete()
         child.data_requests.update(content="", requester_name=ANONYMOUS_NAME)
         child.consents.update(given_by="", note="")
         LegalAidCase.objects.filter(child_id=child.pk).update(matter="")

@@ -14,8 +14,8 @@ from carenet.pairing.selectors import (
     active_buddy_pairings,
     handover_mentors,
     school_left_behind,
+    school_mentors,
     school_pupils,
-    school_teachers,
 )
 
 
@@ -38,7 +38,7 @@ class AssignForm(forms.Form):
         model_choice(self, "child").queryset = (
             school_left_behind(school).select_related("school_class").order_by("name_pinyin")
         )
-        model_choice(self, "mentor").queryset = school_teachers(school)
+        model_choice(self, "mentor").queryset = school_mentors(school)
 
 
 class HandoverForm(forms.Form):
@@ -51,7 +51,7 @@ class HandoverForm(forms.Form):
     def __init__(self, *args, school: Org, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         model_choice(self, "from_mentor").queryset = handover_mentors(school)
-        model_choice(self, "to_mentor").queryset = school_teachers(school)
+        model_choice(self, "to_mentor").queryset = school_mentors(school)
 
 
 class _PupilChoice(forms.ModelChoiceField):

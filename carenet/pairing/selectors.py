@@ -11,6 +11,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Que
 from django.utils import timezone
 
 from carenet.care.selectors import plan_in_force
+from carenet.children.access import mentor_memberships
 from carenet.children.models import (
     Child,
     ChildStatus,
@@ -20,7 +21,7 @@ from carenet.children.models import (
     RiskLevel,
 )
 from carenet.children.selectors import left_behind_only, pairing_in_force, with_left_behind
-from carenet.orgs.models import Membership, Org, OrgKind, Role
+from carenet.orgs.models import Membership, Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 
 # Mentor load when the care plan says nothing (the seeds' plans ask 5–7 children per mentor).
@@ -33,14 +34,14 @@ def mentor_capacity(school: Org) -> int:
     return plan_in_force(school, timezone.localdate()).mentor_max or MENTOR_CAPACITY_DEFAULT
 
 
-def school_teachers(school: Org) -> QuerySet[User]:
-    """Active users with a teacher role at the school or any grade or class of it."""
-    teaching = Membership.objects.filter(
-        user=OuterRef("pk"), role=Role.TEACHER, org__path__startswith=school.path
-    )
+def school_mentors(school: Org) -> QuerySet[User]:
+    """Active staff of the school who may be mentors (代理家长) of its children: every role
+    the access table lets mentor (``Permission.MENTOR_CHILDREN``: teachers, the principal,
+    the school administrator…) at the school or any grade or class of it."""
+    staff = Membership.objects.filter(mentor_memberships(school), user=OuterRef("pk"))
     return (
         get_user_model()
-        .objects.filter(Exists(teaching), is_active=True)
+        .objects.filter(Exists(staff), is_active=True)
         .order_by("last_name", "first_name", "username", "pk")
     )
 
@@ -54,7 +55,7 @@ def handover_mentors(school: Org) -> QuerySet[User]:
         ended_on__isnull=True,
         child__school=school,
     )
-    teachers = school_teachers(school)
+    teachers = school_mentors(school)
     return (
         get_user_model()
         .objects.filter(Q(pk__in=teachers.values("pk")) | Q(Exists(mentoring_here)))
@@ -62,8 +63,8 @@ def handover_mentors(school: Org) -> QuerySet[User]:
     )
 
 
-def is_school_teacher(user: User, school: Org) -> bool:
-    return school_teachers(school).filter(pk=user.pk).exists()
+def may_mentor_at(user: User, school: Org) -> bool:
+    return school_mentors(school).filter(pk=user.pk).exists()
 
 
 def _active_mentor_pairings() -> QuerySet[Pairing]:
@@ -77,7 +78,7 @@ def mentor_load(mentor: User) -> int:
 
 def mentor_loads(school: Org) -> dict[User, int]:
     """Every teacher of the school → the number of children they mentor now. Two queries."""
-    teachers = list(school_teachers(school))
+    teachers = list(school_mentors(school))
     counts = dict(
         _active_mentor_pairings()
         .filter(mentor__in=[t.pk for t in teachers])

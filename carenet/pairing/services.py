@@ -20,7 +20,7 @@ from carenet.children.services import pairing_start
 from carenet.lib.names import user_name
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.pairing.selectors import (
-    is_school_teacher,
+    may_mentor_at,
     mentor_capacity,
     mentor_load,
     mentor_loads,
@@ -42,9 +42,9 @@ def _check_capacity(mentor: User, school: Org, adding: int) -> None:
 
 
 def _check_teacher(mentor: User, school: Org) -> None:
-    if not is_school_teacher(mentor, school):
+    if not may_mentor_at(mentor, school):
         raise ValidationError(
-            _("%(name)s 不是%(school)s的教师，不能担任代理家长。")
+            _("%(name)s 不是%(school)s可担任代理家长的教职工。")
             % {"name": user_name(mentor), "school": school.name}
         )
 
@@ -93,6 +93,7 @@ class _Teacher:
     load: int
     classes: set[int] = field(default_factory=set)
     grades: set[str] = field(default_factory=set)  # grade paths
+    teaches: bool = False  # a teacher of the school (not only its leader or counselor)
 
 
 def _grade_path(path: str) -> str:
@@ -100,16 +101,19 @@ def _grade_path(path: str) -> str:
 
 
 def _school_staff(school: Org) -> list[_Teacher]:
-    """The school's teachers with their loads, classes (class teacher of) and grades."""
+    """The school's staff who may mentor, with their loads, classes (class teacher of) and
+    grades, and whether they teach there."""
     teachers = {user.pk: _Teacher(user, load) for user, load in mentor_loads(school).items()}
     memberships = Membership.objects.filter(
         user__in=list(teachers),
         role=Role.TEACHER,
         org__path__startswith=school.path,
-        org__kind__in=(OrgKind.CLASS, OrgKind.GRADE),
     ).values_list("user_id", "org_id", "org__kind", "org__path")
     for user_id, org_id, kind, path in memberships:
         teacher = teachers[user_id]
+        teacher.teaches = True
+        if kind == OrgKind.SCHOOL:
+            continue
         if kind == OrgKind.CLASS:
             teacher.classes.add(org_id)
             teacher.grades.add(_grade_path(path))
@@ -129,8 +133,10 @@ def pairing_auto_assign(*, actor: User | None, school: Org, on: dt.date) -> Auto
 
     The neediest children come first. Each child goes to the least-loaded teacher with a
     free place among, in order: the child's class teacher, teachers of the child's grade,
-    any teacher of the school. Nobody is given more than ``mentor_capacity(school)``.
-    Children left over are returned with the reason. Deterministic; five queries.
+    any teacher of the school, then the school's other staff who may mentor (principal,
+    school administrator, counselor: ``school_mentors``). Nobody is given more than
+    ``mentor_capacity(school)``. Children left over are returned with the reason.
+    Deterministic; five queries.
     """
     result = AutoAssignResult()
     children = list(unpaired_left_behind(school, on))
@@ -138,12 +144,14 @@ def pairing_auto_assign(*, actor: User | None, school: Org, on: dt.date) -> Auto
         return result
     capacity = mentor_capacity(school)
     staff = _school_staff(school)
-    labels = (_("班主任"), _("同年级教师"), _("本校教师"))
+    labels = (_("班主任"), _("同年级教师"), _("本校教师"), _("本校其他教职工"))
+    teaching = [t for t in staff if t.teaches]
     for child in children:
         tiers = (
             [t for t in staff if child.school_class_id in t.classes],
             [t for t in staff if _grade_path(child.school_class.path) in t.grades],  # type: ignore[union-attr]  # pupils of a class
-            staff,
+            teaching,
+            [t for t in staff if not t.teaches],
         )
         for label, tier in zip(labels, tiers, strict=True):
             chosen = _least_loaded(tier, capacity)

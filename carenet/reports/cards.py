@@ -32,6 +32,7 @@ from carenet.children.models import (
     Relation,
 )
 from carenet.children.selectors import ChildLeftBehind, with_left_behind
+from carenet.lib.addresses import address_once
 from carenet.lib.names import user_name
 from carenet.lib.phone import mask_phone
 from carenet.orgs.models import Org, OrgKind
@@ -97,11 +98,12 @@ def _township_names(children: Sequence[Child]) -> dict[str, str]:
 
 
 def _address(child: Child, townships: dict[str, str]) -> str:
-    parts = []
+    """The home address, each place once (the stored address often names them)."""
+    places = []
     if child.village is not None:
-        parts += [townships.get(child.village.path[: -Org.steplen], ""), child.village.name]
-    parts += [child.residence_group, child.residence_address]
-    return "".join(p for p in parts if p)
+        places += [townships.get(child.village.path[: -Org.steplen], ""), child.village.name]
+    places.append(child.residence_group)
+    return address_once(places, child.residence_address)
 
 
 def _age(birth_date: dt.date, on: dt.date) -> int:

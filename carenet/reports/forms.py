@@ -15,7 +15,7 @@ from carenet.children.models import Child
 from carenet.lib.forms import DateInput, choice_field, model_choice
 from carenet.orgs.models import Org
 from carenet.reports.documents import Format
-from carenet.reports.summary import CASE_CHOICES, MAX_CASES, case_candidates
+from carenet.reports.summary import MAX_CASES, case_candidates, case_search, cases_picked
 
 TEXT_LIMIT = 5000
 # The longest period a summary covers (a school year and a half is plenty).
@@ -66,6 +66,12 @@ class SummaryForm(forms.Form):
         label=_("典型案例"),
         widget=forms.CheckboxSelectMultiple,
     )
+    q = forms.CharField(
+        label=_("按儿童姓名查找案例"),
+        required=False,
+        max_length=50,
+        help_text=_("输入姓名、拼音或首字母（如 王子、wangzi、wzh），按“查找”；勾选的案例会保留。"),
+    )
     problems = forms.CharField(
         label=_("存在问题"),
         required=False,
@@ -95,16 +101,35 @@ class SummaryForm(forms.Form):
         self.fields["cases"].help_text = _(
             "最多选择 %(n)d 条记录；文档中儿童姓名改为“某某”，不出现身份证号、电话和住址。"
         ) % {"n": MAX_CASES}
+        # The cases are found by a search on the child's name, not offered all at once:
+        # those picked (kept on a refresh or an error) and those the search finds.
+        self.cases_shown: list[tuple[CareRecord, bool]] = []
+        self.cases_available = False
         org, start, end = self._period()
         if org is not None:
             candidates = case_candidates(
                 org, start=start, end=end, children=children, records=records
             )
-            ids = list(candidates.values_list("pk", flat=True)[:CASE_CHOICES])
-            model_choice(self, "cases").queryset = candidates.filter(pk__in=ids)
+            model_choice(self, "cases").queryset = candidates
+            self.cases_available = candidates.exists()
+            picked = cases_picked(candidates, self._submitted_cases())
+            text = str(self.data.get(self.add_prefix("q"), "")) if self.is_bound else ""
+            found = case_search(candidates, children=children, text=text[:50])
+            ids = {record.pk for record in picked}
+            self.cases_shown = [(r, True) for r in picked] + [
+                (r, False) for r in found if r.pk not in ids
+            ]
+
+    def _submitted_cases(self) -> list[str]:
+        if not self.is_bound:
+            return []
+        getlist = getattr(self.data, "getlist", None)  # a QueryDict; a plain dict in tests
+        values = getlist(self.add_prefix("cases")) if getlist else self.data.get("cases", [])
+        return [str(v) for v in values]
 
     def _period(self) -> tuple[Org | None, dt.date, dt.date]:
-        """Org and period as submitted (else as initially shown), to offer their cases."""
+        """Org and period as submitted (else as initially shown), to offer their cases. An
+        org out of reach offers none."""
 
         def value(name: str):
             if self.is_bound:
@@ -113,12 +138,19 @@ class SummaryForm(forms.Form):
 
         try:
             org = self.fields["org"].to_python(value("org"))
+        except forms.ValidationError:
+            return None, dt.date.min, dt.date.min
+        try:
             start = self.fields["start"].to_python(value("start"))
             end = self.fields["end"].to_python(value("end"))
         except forms.ValidationError:
+            start = end = None
+        if org is None:
             return None, dt.date.min, dt.date.min
-        if org is None or start is None or end is None or start > end:
-            return None, dt.date.min, dt.date.min
+        if start is None or end is None or start > end:
+            # A period in error: the org's cases of any day, so that the cases picked
+            # come back checked with the error (the form is refused anyway).
+            return org, dt.date.min, dt.date.max
         return org, start, end
 
     def clean(self):

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
 STYLESHEET = "reports/print.css"
@@ -29,12 +31,25 @@ def _local_fetcher() -> Any:
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             if url.startswith(("file:", "/")) and "/static/" in url:
-                found = finders.find(url.split("/static/", 1)[1].split("?", 1)[0])
+                found = _static_file(url.split("/static/", 1)[1].split("?", 1)[0])
                 if found:
                     return super().fetch(Path(found).as_uri(), headers)
             raise ValueError(f"refused to fetch {url!r} while rendering a PDF")
 
     return LocalFetcher(allowed_protocols={"file", "data"})
+
+
+def _static_file(name: str) -> str | None:
+    """The file behind a static name: in the apps' static folders, or — a hashed name
+    (``print.3f2a1c9b.css``) once ``carenet serve`` has collected the files — in STATIC_ROOT."""
+    found = finders.find(name)
+    if found:
+        return str(found)
+    try:
+        collected = Path(staticfiles_storage.path(name))
+    except (SuspiciousFileOperation, NotImplementedError):
+        return None
+    return str(collected) if collected.is_file() else None
 
 
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:

@@ -46,6 +46,7 @@ from carenet.children.selectors import (
     pairing_in_force,
     parent_away_filter,
     schooled_under,
+    search_children,
 )
 from carenet.indicators.selectors import Indicator, children_in_care, indicators_for
 from carenet.orgs.models import Org
@@ -118,7 +119,6 @@ MAX_CASES = 10
 OLD_GUARDIAN_AGE = 60
 # Schooling counted as little in the draft's 存在问题.
 LITTLE_SCHOOLING = (Education.NONE, Education.PRIMARY)
-CASE_CHOICES = 200
 
 
 @dataclass(frozen=True)
@@ -295,6 +295,28 @@ def case_candidates(
         .select_related("child", "child__school_class")
         .order_by("-date", "-pk")
     )
+
+
+# How many cases a search on the summary form offers at once.
+CASE_SEARCH_LIMIT = 20
+
+
+def case_search(
+    candidates: QuerySet[CareRecord], *, children: QuerySet[Child], text: str
+) -> list[CareRecord]:
+    """The candidate cases of the children (of the scope ``children``) whose name, pinyin
+    or initials match ``text``; nothing for an empty text."""
+    text = text.strip()
+    if not text:
+        return []
+    found = search_children(children, text).values("pk")
+    return list(candidates.filter(child__in=found)[:CASE_SEARCH_LIMIT])
+
+
+def cases_picked(candidates: QuerySet[CareRecord], ids: list[str]) -> list[CareRecord]:
+    """The candidate cases among ``ids`` (as submitted): a record out of scope is none."""
+    wanted = [int(i) for i in ids if str(i).isdigit()]
+    return list(candidates.filter(pk__in=wanted)) if wanted else []
 
 
 # --- the summary ----------------------------------------------------------------------

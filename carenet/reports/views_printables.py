@@ -89,7 +89,15 @@ class CardOptionsForm(forms.Form):
             "电话，并记入访问日志。"
         ),
     )
-    left_behind = forms.BooleanField(required=False, label=gettext_lazy("只打印留守儿童"))
+    others = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("联系卡也打印非留守儿童"),
+        help_text=gettext_lazy(
+            "默认只打印留守儿童（卡片标题为“留守儿童联系卡”）；勾选后打印全班在册儿童，"
+            "标题改为“学生联系卡”。"
+        ),
+    )
+    left_behind = forms.BooleanField(required=False, label=gettext_lazy("谈心记录卡只打印留守儿童"))
     month = MonthField(
         required=False,
         label=gettext_lazy("谈心记录月份"),
@@ -112,7 +120,7 @@ class CardsForm(CardOptionsForm):
     kind = forms.ChoiceField(
         choices=CardKind.choices, initial=CardKind.CONTACT, label=gettext_lazy("打印内容")
     )
-    field_order = ["school_class", "kind", "month", "left_behind", "full"]
+    field_order = ["school_class", "kind", "month", "others", "left_behind", "full"]
 
     def __init__(self, *args, classes: QuerySet[Org], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -143,9 +151,10 @@ def cards(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/cards_form.html", {"form": form}, status=400)
     data = form.cleaned_data
     name = "reports_contact_cards" if data["kind"] == CardKind.CONTACT else "reports_talk_cards"
-    query = {key: "1" for key in ("full", "left_behind") if data[key]}
-    if data["kind"] == CardKind.TALK:
-        query.pop("full", None)
+    if data["kind"] == CardKind.CONTACT:
+        query = {key: "1" for key in ("full", "others") if data[key]}
+    else:
+        query = {"left_behind": "1"} if data["left_behind"] else {}
         if data["month"]:
             query["month"] = f"{data['month']:%Y-%m}"
     url = reverse(name, args=[data["school_class"].pk])
@@ -176,8 +185,10 @@ def _school_name(school_class: Org) -> str:
 @login_required
 @require_GET
 def contact_cards_pdf(request: HttpRequest, class_id: int) -> HttpResponse:
-    """联系卡 of a class, four to an A4 page. ``?full=1``: phones in full for the children
-    whose contacts the user may see (403 if none), each such card logged as a reveal."""
+    """联系卡 of a class, four to an A4 page: the left-behind children (留守儿童联系卡), or
+    with ``?others=1`` every child on the roll (学生联系卡). ``?full=1``: phones in full
+    for the children whose contacts the user may see (403 if none), each such card
+    logged as a reveal."""
     school_class = _class_or_404(request, class_id)
     form = CardOptionsForm(request.GET)
     if not form.is_valid():
@@ -195,14 +206,16 @@ def contact_cards_pdf(request: HttpRequest, class_id: int) -> HttpResponse:
         school_class,
         full=full,
         on=today,
-        left_behind_only=options["left_behind"],
+        left_behind_only=not options["others"],
     )
     school = _school_name(school_class)
-    title = _("%(school)s%(class)s留守儿童联系卡") % {"school": school, "class": school_class.name}
+    card_title = _("学生联系卡") if options["others"] else _("留守儿童联系卡")
+    title = f"{school}{school_class.name}{card_title}"
     content = render_pdf(
         "reports/cards_contact.html",
         {
             "title": title,
+            "card_title": card_title,
             "pages": pages(built, CONTACT_CARDS_PER_PAGE),
             "count": len(built),
             "school_name": school,
