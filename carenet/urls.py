@@ -27,6 +27,7 @@ urlpatterns = [
     path("account/", include("carenet.accounts.urls")),
     path("people/", include("carenet.accounts.people_urls")),
     path("activate/", activate, name="activate"),
+    path("", include("carenet.web.urls_offline")),
     path("", include("carenet.web.urls")),
 ]
 

@@ -26,8 +26,12 @@ PHONE = {"width": 390, "height": 844}
 
 
 @contextlib.contextmanager
-def phone_page() -> Iterator:
-    """A tab of a headless Chromium with a phone's screen, locale zh-CN."""
+def phone_page(service_workers: str = "block") -> Iterator:
+    """A tab of a headless Chromium with a phone's screen, locale zh-CN.
+
+    The service worker is blocked unless asked for (tests/test_browser_offline.py): its
+    background fetches (installing, keeping pages for offline use) would run beside the
+    test's own requests, which the live server's in-memory SQLite cannot take at once."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -35,7 +39,9 @@ def phone_page() -> Iterator:
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+        context = browser.new_context(
+            viewport=PHONE, locale="zh-CN", is_mobile=True, service_workers=service_workers
+        )
         tab = context.new_page()
         tab.set_default_timeout(15_000)
         yield tab

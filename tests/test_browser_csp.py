@@ -35,7 +35,11 @@ def page():
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        # No service worker (see tests/browser.py: phone_page); test_browser_offline.py
+        # runs it under the same policy.
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="zh-CN", service_workers="block"
+        )
         context.add_init_script(RECORD_VIOLATIONS)
         tab = context.new_page()
         tab.set_default_timeout(15_000)

@@ -39,7 +39,9 @@ def _browser_page(playwright, width: int, height: int):
         executable_path=CHROMIUM,
         args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     )
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    context = browser.new_context(  # no service worker: see tests/browser.py, phone_page
+        viewport={"width": width, "height": height}, locale="zh-CN", service_workers="block"
+    )
     context.add_init_script(RECORD_VIOLATIONS)
     tab = context.new_page()
     tab.set_default_timeout(15_000)

@@ -134,6 +134,9 @@ SUPPORT_PAGES = {
 # village directors and county admins get 200 for the orgs they may use; others 403.
 REPORT_PAGES = {"reports_index", "reports_summary", "reports_plan"}
 PUBLIC = {"login", "logout", "healthz", "set_language", "privacy_notice", "activate"}
+# The installed app (carenet.web.offline): the manifest, the service worker, the outbox
+# page (filled from the phone's own store) and who is signed in (tests/test_offline.py).
+PUBLIC |= {"pwa_manifest", "pwa_service_worker", "offline_outbox", "offline_session"}
 # The setup page: anyone while nobody has a role anywhere (a new site), 404 for everyone
 # after (tests/test_setup_web.py and the test at the end of this file).
 PUBLIC |= {"setup"}

@@ -120,7 +120,7 @@ def test_enrolling_shows_a_qr_code_and_confirms_with_a_code(client, world):
     client.force_login(user)
     html = client.get(reverse("account_otp_setup")).content.decode()
     assert "<svg" in html and "otpauth://totp/CareNet" in html
-    assert "<script" not in html.split("<body>")[1].replace('<script src="/static/', "")
+    assert "<script" not in html.split("<body", 1)[1].replace('<script src="/static/', "")
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     wrong = client.post(reverse("account_otp_setup"), {"code": "000000"})
     assert "验证码不正确或已过期" in wrong.content.decode()

@@ -21,7 +21,7 @@ from carenet.server import static_collect
 
 ROOT = Path(__file__).resolve().parent.parent
 ECHARTS = "vendor/echarts/echarts.min"
-HASHED = re.compile(r'(?:src|href)="(/static/[^"]+\.[0-9a-f]{12}\.(?:js|css|svg))"')
+HASHED = re.compile(r'(?:src|href)="(/static/[^"]+\.[0-9a-f]{12}\.(?:js|css|svg|png))"')
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +205,16 @@ def test_files_compressed_already_and_streams_pass_untouched(rf):
         assert not TextGZipMiddleware(lambda r, a=answer: a)(request).has_header("Content-Encoding")
     text = HttpResponse("表" * 1000, content_type="text/csv; charset=utf-8")
     assert TextGZipMiddleware(lambda r: text)(request)["Content-Encoding"] == "gzip"
+
+
+def test_the_service_worker_keeps_the_hashed_files_the_pages_name(collected, client, world):
+    """/sw.js (carenet.web.offline) precaches by the URLs the pages use: hashed once
+    collected, so a new deployment is a new worker text and the browser installs it."""
+    script = client.get("/sw.js").content.decode()
+    named = re.findall(r'"(/static/[^"]+)"', script)
+    assert any("/carenet/offline." in url for url in named)
+    assert named and all(re.search(r"\.[0-9a-f]{12}\.\w+$", url) for url in named), named
+    client.force_login(world.user("teacher"))
+    page = client.get(reverse("home")).content.decode()
+    offline_js = next(url for url in named if "/carenet/offline." in url)
+    assert offline_js in page

@@ -152,12 +152,25 @@ class CareRecord(models.Model):
     details = EncryptedJSONField(_("详情"), blank=True, default=dict)
     confidential = models.BooleanField(_("保密"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The idempotency key a client sent with the record (the phone's offline queue sends
+    # each record under the key made when its form was opened), and a digest of what was
+    # sent under it: a replay of the same key and body returns this record, a replay
+    # with another body is refused (``services.record_create_once``).
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
+    client_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("关爱记录")
         verbose_name_plural = _("关爱记录")
         indexes = [models.Index(fields=["child", "kind", "date"])]
         ordering = ["-date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_key"],
+                condition=models.Q(client_key__isnull=False),
+                name="carerecord_client_key_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date} {self.child}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, reduce
@@ -632,6 +633,15 @@ def visible_records(user: AnyUser, child: Child) -> QuerySet[CareRecord]:
     if not may_read_confidential(user, child):
         records = records.filter(Q(confidential=False) | Q(author_id=user.pk))
     return records.order_by("-date", "-created_at")
+
+
+def record_by_client_key(author: AnyUser, client_key: uuid.UUID) -> CareRecord | None:
+    """The record ``author`` sent under an idempotency key (keys are per author)."""
+    return (
+        CareRecord.objects.filter(author_id=author.pk, client_key=client_key)
+        .select_related("author")
+        .first()
+    )
 
 
 # --- who reads plans ------------------------------------------------------------------

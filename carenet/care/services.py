@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carenet.care import calendar
+from carenet.care import calendar, selectors
 from carenet.care.models import (
     DETAIL_FIELDS,
     CareKind,
@@ -113,6 +115,62 @@ def record_create(
         for photo in photos:
             CarePhoto.objects.create(record=record, county_code=child.county_code, image=photo)
     return record
+
+
+class KeyReused(Exception):
+    """An idempotency key sent again with another body than the first time."""
+
+
+@dataclass(frozen=True)
+class KeyedRecord:
+    record: CareRecord
+    created: bool  # False: a replay answered with the record of the first sending
+
+
+def record_create_once(
+    *,
+    actor: User,
+    child: Child,
+    client_key: uuid.UUID,
+    digest: str,
+    kind: str,
+    date: dt.date | None,
+    summary: str,
+    details: dict[str, Any] | None = None,
+    confidential: bool = False,
+) -> KeyedRecord:
+    """``record_create`` under a client's idempotency key: the first sending logs the
+    record; sending the same key and body (``digest``) again returns that record and logs
+    nothing, so a phone that resends after a lost answer files one record. The same key
+    with another body raises ``KeyReused``. Keys are the author's own: another user's
+    key never collides."""
+    first = selectors.record_by_client_key(actor, client_key)
+    if first is None:
+        try:
+            with transaction.atomic():
+                record = record_create(
+                    actor=actor,
+                    child=child,
+                    kind=kind,
+                    date=date,
+                    summary=summary,
+                    details=details,
+                    confidential=confidential,
+                )
+                CareRecord.objects.filter(pk=record.pk).update(
+                    client_key=client_key, client_digest=digest
+                )
+        except IntegrityError:
+            # The same key sent twice at once: the other sending won.
+            first = selectors.record_by_client_key(actor, client_key)
+            if first is None:
+                raise
+        else:
+            record.client_key, record.client_digest = client_key, digest
+            return KeyedRecord(record, created=True)
+    if first.client_digest != digest or first.child_id != child.pk:
+        raise KeyReused
+    return KeyedRecord(first, created=False)
 
 
 # --- care plans -----------------------------------------------------------------------
