@@ -6,7 +6,8 @@ with the objects of the test's world that fill its path (a child, a plan, a scho
 ``PARAMETERS`` below). A route answering a role's GET with a full HTML page (200) is
 visited in the browser as that role; a route answering 405 is POST-only, one answering a
 file (xlsx, pdf, docx, an image: ``Content-Disposition`` or a non-HTML type) is a download,
-one answering JSON an API: those are not pages. A route that none of these describe for
+one answering JSON an API, one answering another type (a service worker's script, a
+manifest) an asset: those are not pages. A route that none of these describe for
 any role (only redirects, 403s or 404s) fails the test unless ``SKIPPED`` names it with
 the reason, so a new page is checked as soon as it exists. Besides the routes: a
 page that does not exist (the 404 page), and each role's first screen with the menu (☰)
@@ -350,7 +351,7 @@ def _kind(response) -> str:
     if "attachment" in response.get("Content-Disposition", "") or kind.startswith(DOWNLOAD_TYPES):
         return "json" if "json" in kind else "download"
     if not kind.startswith("text/html"):
-        return "other:" + kind
+        return "not-html"  # a script, a style sheet, a web app manifest: not a page
     body = response.content.decode(errors="replace")
     return "page" if "<html" in body[:500] else "fragment"
 
@@ -379,7 +380,7 @@ def _probe(cast: Cast) -> Plan:
     accounted: set[str] = set()
     for role in ROLES:
         if role == "two_factor":
-            found = {"page", "post-only", "download", "json", "fragment"}
+            found = {"page", "post-only", "download", "json", "fragment", "not-html"}
             accounted = {name for name, seen in outcomes.items() if seen & found}
         client = Client()
         if role != "anonymous":
@@ -396,11 +397,11 @@ def _probe(cast: Cast) -> Plan:
                 seen.add(kind if not unfilled or kind == "post-only" else "unfilled")
                 if kind == "page":
                     visits[role].append((route.name, path))
-                if kind in ("page", "post-only", "download", "json", "fragment"):
+                if kind in ("page", "post-only", "download", "json", "fragment", "not-html"):
                     break
     unaccounted = []
     for name, seen in sorted(outcomes.items()):
-        if not seen & {"page", "post-only", "download", "json", "fragment"}:
+        if not seen & {"page", "post-only", "download", "json", "fragment", "not-html"}:
             unaccounted.append(f"{name}: answered only {sorted(seen)}")
     return Plan(visits, unaccounted)
 
@@ -470,7 +471,11 @@ def test_every_page_of_every_role_passes_on_a_phone(live_server, cast):
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         for role in ROLES:
-            context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+            # Pages as the server sends them: the offline service worker (which may answer
+            # from its cache) is tested in tests/test_browser_offline.py.
+            context = browser.new_context(
+                viewport=PHONE, locale="zh-CN", is_mobile=True, service_workers="block"
+            )
             # axe-core comes in as an init script: the pages' CSP (script-src 'self') refuses
             # an injected <script> tag, and the app never serves the file.
             context.add_init_script(path=str(AXE))
