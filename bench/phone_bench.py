@@ -232,8 +232,14 @@ def measure(playwright, base: str, args: argparse.Namespace) -> dict[str, dict[s
         for label, username, path, _target in PAGES:
             results[label] = {"first visit": [], "returning": []}
             for _run in range(args.runs):
+                # Service workers blocked: CDP's network throttling applies to the page's
+                # own requests, not to those a service worker makes for it (the offline
+                # worker's network-first fetch of the page would skip the slow network).
                 context = browser.new_context(
-                    viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True
+                    viewport={"width": 390, "height": 844},
+                    locale="zh-CN",
+                    is_mobile=True,
+                    service_workers="block",
                 )
                 context.add_init_script(READY_PROBE)
                 _log_in(context, base, username)
