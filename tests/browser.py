@@ -47,3 +47,15 @@ def phone_page(service_workers: str = "block") -> Iterator:
         yield tab
         context.close()
         browser.close()
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    """Sign in by the login form as one of the world's users (their password is
+    ``tests.factories.PASSWORD``) and wait for the first screen."""
+    from tests.factories import PASSWORD
+
+    page.goto(base_url + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(base_url + "/")

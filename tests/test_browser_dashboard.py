@@ -13,7 +13,8 @@ import pytest
 from carenet.care.services import record_create
 from carenet.children.models import FamilyMember, Relation
 from carenet.children.services import family_member_save
-from tests.factories import PASSWORD, child_add, world_build
+from tests.browser import log_in
+from tests.factories import child_add, world_build
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -60,14 +61,6 @@ def playwright():
 
     with sync_playwright() as running:
         yield running
-
-
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(base_url + "/")
 
 
 def _school_with_work():
@@ -150,7 +143,7 @@ def test_the_principals_dashboard_draws_every_chart(
     _school_with_work()
     browser, page = _browser_page(playwright, width, height)
     try:
-        _log_in(page, live_server.url, "principal")
+        log_in(page, live_server.url, "principal")
         page.click("#home-dashboard")
         page.wait_for_url("**/dashboard/")
         page.wait_for_selector(".cn-chart-drawn")
@@ -185,7 +178,7 @@ def test_clicking_a_bar_opens_the_list_behind_it(live_server, transactional_db, 
     world = _school_with_work()
     browser, page = _browser_page(playwright, 1280, 900)
     try:
-        _log_in(page, live_server.url, "principal")
+        log_in(page, live_server.url, "principal")
         page.goto(live_server.url + "/dashboard/")
         page.wait_for_selector(".cn-chart-drawn")
         page.locator("#chart-guardian_ages").scroll_into_view_if_needed()

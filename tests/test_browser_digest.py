@@ -9,8 +9,8 @@ import time_machine
 
 from carenet.notify.models import Notification
 from carenet.notify.services import reminders_run
-from tests.browser import BROWSER_MARKS, PHONE, phone_page
-from tests.factories import PASSWORD, world_build
+from tests.browser import BROWSER_MARKS, PHONE, log_in, phone_page
+from tests.factories import world_build
 
 pytestmark = BROWSER_MARKS
 
@@ -31,14 +31,6 @@ def page():
         yield tab
 
 
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_load_state()
-
-
 def test_the_digest_on_a_phone_opens_the_record_form_of_a_line(live_server, page, transactional_db):
     with time_machine.travel(MONDAY, tick=True):
         world = world_build()
@@ -49,7 +41,7 @@ def test_the_digest_on_a_phone_opens_the_record_form_of_a_line(live_server, page
         lines = list(digest.lines.all())
         assert len(lines) > 1
 
-        _log_in(page, live_server.url, "teacher")
+        log_in(page, live_server.url, "teacher")
         page.goto(live_server.url + "/inbox/")
         assert page.locator("[data-notification]").count() == 1
         assert page.locator("[data-line]").count() == len(lines)

@@ -12,8 +12,7 @@ import pytest
 import time_machine
 
 from carenet.notify.models import Notification
-from tests.browser import BROWSER_MARKS, PHONE, phone_page
-from tests.factories import PASSWORD
+from tests.browser import BROWSER_MARKS, PHONE, log_in, phone_page
 from tests.test_home_roles import day_build
 
 pytestmark = BROWSER_MARKS
@@ -43,14 +42,6 @@ def page():
         yield tab
 
 
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(base_url + "/")
-
-
 def _fits(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.evaluate("window.innerWidth") == PHONE["width"]
@@ -73,7 +64,7 @@ def test_every_roles_first_screen_fits_a_phone_with_the_tab_bar(
             )
         for role in ROLES:
             page.context.clear_cookies()
-            _log_in(page, live_server.url, role)
+            log_in(page, live_server.url, role)
             assert page.locator(FIRST_SECTION[role]).is_visible(), role
             _fits(page)
             tabbar = page.locator("#tabbar")
@@ -101,7 +92,7 @@ def test_a_teacher_taps_record_on_the_first_screen_and_lands_on_the_form(
     ):
         day = day_build()
         child = day.world.own_child
-        _log_in(page, live_server.url, "teacher")
+        log_in(page, live_server.url, "teacher")
         button = page.locator(f"[data-record='{child.pk}-talk']")
         box = button.bounding_box()
         assert box["height"] >= 40 and box["width"] >= 40

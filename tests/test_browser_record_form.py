@@ -6,8 +6,8 @@ import pytest
 
 from carenet.care.forms import KIND_FIELDS
 from carenet.care.models import CareKind, CareRecord
-from tests.browser import BROWSER_MARKS, PHONE, phone_page
-from tests.factories import PASSWORD, world_build
+from tests.browser import BROWSER_MARKS, PHONE, log_in, phone_page
+from tests.factories import world_build
 
 pytestmark = BROWSER_MARKS
 
@@ -27,14 +27,6 @@ def page():
         yield tab
 
 
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(base_url + "/")
-
-
 def _visible_details(page) -> set[str]:
     return {name for name in DETAIL_NAMES if page.locator(f"[name={name}]").first.is_visible()}
 
@@ -51,7 +43,7 @@ def test_each_kind_shows_its_own_fields_and_switching_switches_them(
     live_server, page, transactional_db
 ):
     world = world_build()
-    _log_in(page, live_server.url, "teacher")
+    log_in(page, live_server.url, "teacher")
     url = f"{live_server.url}/care/children/{world.own_child.pk}/records/new/"
     for kind in ("talk", "home_visit", "parent_call", "letter"):
         page.goto(f"{url}?kind={kind}")
@@ -68,7 +60,7 @@ def test_each_kind_shows_its_own_fields_and_switching_switches_them(
 def test_chips_fill_their_field_and_a_call_is_saved_once(live_server, page, transactional_db):
     world = world_build()
     page.context.add_init_script(RECORD_VIOLATIONS)
-    _log_in(page, live_server.url, "teacher")
+    log_in(page, live_server.url, "teacher")
     page.goto(f"{live_server.url}/care/children/{world.own_child.pk}/records/new/?kind=talk")
     mood = page.locator("input[name=mood]")
     chips = page.locator("[data-chips-for=id_mood]")
@@ -107,7 +99,7 @@ def test_chips_fill_their_field_and_a_call_is_saved_once(live_server, page, tran
 
 def test_a_visit_picks_the_guardians_capacity_from_its_chips(live_server, page, transactional_db):
     world = world_build()
-    _log_in(page, live_server.url, "teacher")
+    log_in(page, live_server.url, "teacher")
     page.goto(f"{live_server.url}/care/children/{world.own_child.pk}/records/new/?kind=home_visit")
     page.locator("[data-chips-for=id_present]").get_by_role("button", name="奶奶").click()
     page.locator("label[for=id_guardian_capacity_2]").click()  # 一般
@@ -126,7 +118,7 @@ def test_without_script_the_kind_in_the_address_decides_and_chips_stay_hidden(
         viewport=PHONE, locale="zh-CN", is_mobile=True, java_script_enabled=False
     )
     plain = context.new_page()
-    _log_in(plain, live_server.url, "teacher")
+    log_in(plain, live_server.url, "teacher")
     url = f"{live_server.url}/care/children/{world.own_child.pk}/records/new/"
     plain.goto(f"{url}?kind=home_visit")
     assert _visible_details(plain) == _expected("home_visit")
@@ -144,7 +136,7 @@ def test_without_script_the_kind_in_the_address_decides_and_chips_stay_hidden(
 
 def test_the_child_files_buttons_keep_their_labels_whole(live_server, page, transactional_db):
     world = world_build()
-    _log_in(page, live_server.url, "principal")
+    log_in(page, live_server.url, "principal")
     page.goto(f"{live_server.url}/children/{world.own_child.pk}/")
     buttons = page.locator("#child-actions > .btn, #child-actions .dropdown > .btn")
     assert buttons.count() >= 5
