@@ -86,6 +86,7 @@ class MandatoryReport(models.Model):
     # The receipt (回执): who took the report and its number.
     receipt_number = models.CharField(_("回执编号"), max_length=60, blank=True)
     receiver = EncryptedCharField(_("接收人"), blank=True, default="")
+    receipt_at = models.DateTimeField(_("回执时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     closing_note = EncryptedCharField(_("结案说明"), blank=True, default="")
     opened_by = models.ForeignKey(
