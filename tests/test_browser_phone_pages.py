@@ -134,6 +134,8 @@ PARAMETERS: dict[str, Callable[[Cast], list]] = {
     "people/": lambda c: c.people,
     "transfers/": lambda c: c.transfers,
     "inbox/": lambda c: c.notifications,
+    "safeguard/reports/": lambda c: c.reports,
+    "safeguard/emergencies/": lambda c: c.emergencies,
 }
 
 DOWNLOAD_TYPES = ("application/", "image/", "text/csv")
@@ -183,6 +185,8 @@ class Cast:
     people: list[int] = field(default_factory=list)
     transfers: list[int] = field(default_factory=list)
     notifications: list[int] = field(default_factory=list)
+    reports: list[int] = field(default_factory=list)
+    emergencies: list[int] = field(default_factory=list)
 
 
 def _cast_build() -> Cast:
@@ -298,7 +302,39 @@ def _cast_build() -> Cast:
     # The day's reminders (carenet remind): the inbox's messages of every user with work due.
     notifications_create(today=dt.date.today())
     cast.notifications = list(Notification.objects.values_list("pk", flat=True))
+    _safeguard_cast(cast, county_admin)
     return cast
+
+
+def _safeguard_cast(cast: Cast, actor: User) -> None:
+    """A mandatory report made and followed up, one due, and an urgent case per child."""
+    from django.utils import timezone
+
+    from carenet.children.models import Child
+    from carenet.safeguard import services
+
+    for n, child in enumerate(Child.objects.filter(pk__in=cast.children).order_by("pk")):
+        report = services.report_open(
+            actor=actor, child=child, category="abuse", facts="手臂有淤青，说是被打的"
+        )
+        if n % 2 == 0:
+            services.report_make(
+                actor=actor,
+                report=report,
+                agency="police",
+                agency_name="华阳镇派出所",
+                reported_at=timezone.now(),
+                facts="手臂有淤青，说是被打的",
+                measures="已联系监护人",
+            )
+            services.report_receipt(
+                actor=actor, report=report, receipt_number="HY-2026-001", receiver="刘警官"
+            )
+            services.follow_up_add(actor=actor, report=report, note="派出所已上门核实")
+        cast.reports.append(report.pk)
+        case = services.emergency_open(actor=actor, child=child, kind="missing")
+        services.emergency_step_done(actor=actor, case=case, step=case.steps.first())
+        cast.emergencies.append(case.pk)
 
 
 # --------------------------------------------------------------------------- discovery

@@ -23,7 +23,7 @@ from carenet.audit.models import AccessAction, AccessLog
 from carenet.care import calendar
 from carenet.care.models import CarePlan
 from carenet.children.access import Permission, children_scope
-from carenet.children.models import FamilyMember, Relation
+from carenet.children.models import Child, FamilyMember, Relation
 from carenet.orgs.models import Membership, Role
 from carenet.safeguard import selectors, services
 from carenet.safeguard.models import (
@@ -298,10 +298,11 @@ def test_the_county_sees_counts_and_hours_but_never_a_name_or_the_facts(client, 
         assert client.get(url).status_code == 404
     assert client.get(reverse("safeguard:index")).url == reverse("safeguard:figures")
     for url in (
+        reverse("safeguard:report_new"),
         reverse("safeguard:report_new") + f"?child={world.own_child.pk}",
         reverse("safeguard:emergency_new") + f"?child={world.own_child.pk}",
     ):
-        assert client.get(url).status_code == 403
+        assert client.get(url).status_code == 403  # sees the file, may not report
     rows = selectors.report_figures(world.user("county_admin"))
     by_unit = {(r.unit, r.category): r for r in rows}
     assert by_unit[("华阳小学", "abuse")].made == 2
@@ -441,3 +442,46 @@ def test_an_urgent_case_out_of_reach_is_404(client, world, clock):
         assert client.get(reverse("safeguard:emergency_detail", args=[case.pk])).status_code == 404
         url = reverse("safeguard:emergency_step", args=[case.pk, step.pk])
         assert client.post(url, {"done": "1"}).status_code == 404
+
+
+ROLES = ["county_admin", "township_supervisor", "village_director", "principal", "teacher"]
+ROLES += ["stranger_teacher", "nobody"]
+CHILDREN = ["own_child", "mentee", "school_child", "villager_elsewhere", "outsider"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_report_and_a_case_answer_only_those_who_may_report_on_the_child(
+    client, world, clock, role
+):
+    user = world.user(role)
+    allowed = set(
+        Child.objects.filter(children_scope(user, Permission.MAKE_REPORTS)).values_list(
+            "pk", flat=True
+        )
+    )
+    client.force_login(user)
+    for attr in CHILDREN:
+        child = getattr(world, attr)
+        report = services.report_open(
+            actor=None, child=child, category=ReportCategory.OTHER, facts=f"{attr}的情况"
+        )
+        case = services.emergency_open(
+            actor=world.user("principal"), child=child, kind=EmergencyKind.HURT
+        )
+        expected = 200 if child.pk in allowed else 404
+        for url in (
+            reverse("safeguard:report_detail", args=[report.pk]),
+            reverse("safeguard:emergency_detail", args=[case.pk]),
+        ):
+            assert client.get(url).status_code == expected, (role, attr, url)
+        index = client.get(reverse("safeguard:index"))
+        if index.status_code == 200:
+            assert f"{attr}的情况" not in index.content.decode()  # no facts in the list
+
+
+def test_the_picker_finds_only_children_the_user_may_report_on(client, world):
+    client.force_login(world.user("teacher"))
+    html = client.get(reverse("safeguard:report_new") + "?q=wang").content.decode()
+    assert world.own_child.name in html
+    html = client.get(reverse("safeguard:emergency_new") + "?q=赵").content.decode()
+    assert world.outsider.name not in html and "没有找到" in html

@@ -114,6 +114,32 @@ def reporting_child(user: AnyUser, pk: int) -> Child | None:
     )
 
 
+def child_seen(user: AnyUser, pk: int) -> bool:
+    """Whether the user sees the child's file at all (403 rather than 404 when they may
+    see it but not report on it)."""
+    return Child.objects.filter(children_scope(user), pk=pk).exists()
+
+
+def reporting_children_found(user: AnyUser, query: str, *, limit: int = 20) -> list[Child]:
+    """Children the user may report on whose name (or pinyin, or initials) holds
+    ``query``: the picker of the new report and the new urgent case."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    lowered = query.lower()
+    match = (
+        Q(name__contains=query)
+        | Q(name_pinyin__startswith=lowered)
+        | Q(name_initials__startswith=lowered)
+    )
+    return list(
+        _reporting_children(user)
+        .filter(match)
+        .select_related("school_class")
+        .order_by("name_pinyin", "pk")[:limit]
+    )
+
+
 def reporting_alert(user: AnyUser, pk: int) -> Alert | None:
     """An alert on a child the user may report on, or None."""
     return (

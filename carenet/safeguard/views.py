@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
+from carenet.children.models import Child
 from carenet.lib.http import AuthenticatedRequest
 from carenet.safeguard import printable, selectors, services
 from carenet.safeguard.forms import (
@@ -50,11 +51,33 @@ def _case(request: HttpRequest, pk: int) -> EmergencyCase:
     return get_object_or_404(selectors.visible_emergencies(request.user), pk=pk)
 
 
+def _child(request: HttpRequest, pk: int | None) -> Child:
+    """The child of ``?child=``: 404 out of sight, 403 seen but not to report on."""
+    child = selectors.reporting_child(request.user, pk) if pk else None
+    if child is None:
+        if pk and selectors.child_seen(request.user, pk):
+            raise PermissionDenied(_("您可以查看该儿童的档案，但无权办理强制报告和应急处置。"))
+        raise Http404
+    return child
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def _pick(request: HttpRequest, route: str, title: str) -> HttpResponse:
+    """Which child: found by name among those the user may report on."""
+    query = request.GET.get("q", "")[:50]
+    context = {
+        "title": title,
+        "route": route,
+        "query": query,
+        "found": selectors.reporting_children_found(request.user, query),
+    }
+    return render(request, "safeguard/pick.html", context)
 
 
 # --- lists ----------------------------------------------------------------------------
@@ -96,8 +119,10 @@ def figures(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_new(request: AuthenticatedRequest) -> HttpResponse:
     """登记强制报告 for ``?alert=<id>`` (category from the alert) or ``?child=<id>``."""
-    _reporter(request)
     alert_id, child_id = _int(request.GET.get("alert")), _int(request.GET.get("child"))
+    if not alert_id and not child_id:
+        _reporter(request)
+        return _pick(request, "safeguard:report_new", _("登记强制报告"))
     alert = selectors.reporting_alert(request.user, alert_id) if alert_id else None
     if alert_id and alert is None:
         raise Http404
@@ -107,10 +132,7 @@ def report_new(request: AuthenticatedRequest) -> HttpResponse:
             return redirect("safeguard:report_detail", pk=existing.pk)
         child = alert.child
     else:
-        found = selectors.reporting_child(request.user, child_id) if child_id else None
-        if found is None:
-            raise Http404
-        child = found
+        child = _child(request, child_id)
     initial: dict[str, Any] = {"found_at": timezone.localtime().replace(second=0, microsecond=0)}
     if alert is not None:
         initial["category"] = selectors.category_of_alert(alert)
@@ -278,15 +300,15 @@ def report_form_docx(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def emergency_new(request: AuthenticatedRequest) -> HttpResponse:
     """启动应急处置 for ``?child=<id>`` (and ``&alert=<id>``, an alert on that child)."""
-    _reporter(request)
     child_id, alert_id = _int(request.GET.get("child")), _int(request.GET.get("alert"))
+    if not alert_id and not child_id:
+        _reporter(request)
+        return _pick(request, "safeguard:emergency_new", _("启动应急处置"))
     alert = selectors.reporting_alert(request.user, alert_id) if alert_id else None
     if alert_id and alert is None:
         raise Http404
-    child = alert.child if alert is not None else None
-    if child is None:
-        child = selectors.reporting_child(request.user, child_id) if child_id else None
-    if child is None or (child_id and child.pk != child_id):
+    child = alert.child if alert is not None else _child(request, child_id)
+    if child_id and child.pk != child_id:
         raise Http404
     form = EmergencyOpenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
