@@ -139,8 +139,10 @@ def overdue_found(
 def no_parent_contact(facts: Facts, config: Config) -> list[Found]:
     child, today = facts.child, facts.today
     away = (
+        # Away periods are the parents' only; no ``relation IN`` filter, which SQLite
+        # answers wrongly with the range on ``start`` (see ``left_behind_filter``).
         away_periods_counting(today)
-        .filter(child=child, relation__in=(Relation.FATHER, Relation.MOTHER))
+        .filter(child=child)
         .order_by("start", "pk")
         .first()
     )
@@ -182,7 +184,7 @@ def left_behind_contacts(children: QuerySet[Child], today: dt.date) -> list[Chil
     date of the last parent or family call (``carenet_last_contact``): one query."""
     away = (
         away_periods_counting(today)
-        .filter(child=OuterRef("pk"), relation__in=(Relation.FATHER, Relation.MOTHER))
+        .filter(child=OuterRef("pk"))
         .order_by("start")
         .values("start")[:1]
     )
