@@ -141,10 +141,7 @@ def no_parent_contact(facts: Facts, config: Config) -> list[Found]:
     away = (
         # Away periods are the parents' only; no ``relation IN`` filter, which SQLite
         # answers wrongly with the range on ``start`` (see ``left_behind_filter``).
-        away_periods_counting(today)
-        .filter(child=child)
-        .order_by("start", "pk")
-        .first()
+        away_periods_counting(today).filter(child=child).order_by("start", "pk").first()
     )
     if away is None:
         return []
