@@ -191,7 +191,7 @@ def jieba_segmenter(user_words: Sequence[str]) -> Segmenter:
     tokenizer.initialize()
     for word in user_words:
         tokenizer.add_word(word)
-    return lambda sentence: tokenizer.lcut(sentence, HMM=True)
+    return lambda sentence: tokenizer.lcut(sentence, HMM=False)
 
 
 _default_lock = threading.Lock()
