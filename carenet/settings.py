@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "carenet.notify",
     "huey.contrib.djhuey",
     "carenet.childplans",
+    "carenet.alerts",
+    "carenet.safeguard",
     "carenet.exchange",
     "carenet.audit",
     "carenet.reports",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child
 from carenet.lib.crypto import EncryptedCharField, EncryptedJSONField
+from carenet.lib.fields import user_field
 from carenet.orgs.models import Org
 
 
@@ -114,6 +115,10 @@ class CarePlan(models.Model):
     # The seeds' 寒暑假以村民组为单位: in the winter and summer breaks the village director
     # takes over the home visits and calls of the school children living in the village.
     holiday_handover = models.BooleanField(_("寒暑假由村儿童主任接管家访和联系"), default=True)
+    # The early-warning rules (预警规则): {rule: {"on": bool, <threshold>: value, …}} and
+    # the hours before an unhandled alert escalates and a mandatory report is overdue;
+    # what is not set takes the defaults of ``carenet.alerts.rules``.
+    alert_rules = models.JSONField(_("预警规则"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -197,3 +202,65 @@ class CarePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record} #{self.pk}"
+
+
+class AbsenceReason(models.TextChoices):
+    SICK = "sick", _("病假")
+    LEAVE = "leave", _("事假")
+    TRUANT = "truant", _("旷课")
+    UNKNOWN = "unknown", _("原因不明")
+
+
+class Absence(models.Model):
+    """缺勤: a day a child was absent from school, entered by the class teacher. Repeated
+    absence raises an alert (``carenet.alerts.rules``)."""
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="absences", db_index=False
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    date = models.DateField(_("缺勤日期"))
+    reason = models.CharField(_("原因"), max_length=16, choices=AbsenceReason.choices)
+    note = EncryptedCharField(_("说明"), blank=True, default="")
+    recorded_by = user_field(_("登记人"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("缺勤")
+        verbose_name_plural = _("缺勤")
+        ordering = ["-date", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["child", "date"], name="absence_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.date} {self.reason}"
+
+
+class ExamScore(models.Model):
+    """One result of a child in one subject of one exam (期中、期末…), entered by the
+    class teacher: what the rule of falling results (成绩明显下滑) reads until the study
+    issue brings its own grades."""
+
+    child = models.ForeignKey(
+        Child, on_delete=models.CASCADE, related_name="exam_scores", db_index=False
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    exam = models.CharField(_("考试"), max_length=50)
+    date = models.DateField(_("考试日期"))
+    subject = models.CharField(_("科目"), max_length=20)
+    score = models.DecimalField(_("成绩"), max_digits=5, decimal_places=1)
+    full_score = models.DecimalField(_("满分"), max_digits=5, decimal_places=1, default=100)
+    recorded_by = user_field(_("登记人"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("考试成绩")
+        verbose_name_plural = _("考试成绩")
+        ordering = ["-date", "subject"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "date", "exam", "subject"], name="exam_score_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} {self.exam} {self.subject} {self.score}"

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from carenet.alerts.models import Alert
 from carenet.children.models import Child
 from carenet.lib.crypto import EncryptedCharField
 
@@ -143,6 +144,15 @@ class IndividualPlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The alert (预警) the plan was opened from, if any.
+    alert = models.ForeignKey(
+        Alert,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="individual_plans",
+        verbose_name=_("预警"),
+    )
 
     class Meta:
         verbose_name = _("个别教育管理方案")

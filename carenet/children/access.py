@@ -85,6 +85,11 @@ class Permission(StrEnum):
     MANAGE_PEOPLE = "people"  # give roles to people (the row's ``manages``)
     SEE_BREAKDOWN = "breakdown"  # the home page's table per school, class or village
     TWO_FACTOR = "two_factor"  # may (and should) protect the account with a second factor
+    HANDLE_ALERTS = "alerts"  # see and handle the alerts (预警) of the children reached
+    RECEIVE_ESCALATIONS = "escalations"  # escalated alerts and overdue reports come to them
+    MAKE_REPORTS = "mandatory_reports"  # make mandatory reports (强制报告), 应急处置
+    SEE_REPORT_FIGURES = "report_figures"  # counts and times to report, without content
+    RECORD_ATTENDANCE = "attendance"  # absences (缺勤) and exam results of the children
 
 
 class Reach(StrEnum):
@@ -148,6 +153,11 @@ _SCHOOL_LEADERSHIP = frozenset(
         P.MANAGE_PEOPLE,
         P.SEE_BREAKDOWN,
         P.TWO_FACTOR,
+        P.HANDLE_ALERTS,
+        P.RECEIVE_ESCALATIONS,
+        P.MAKE_REPORTS,
+        P.SEE_REPORT_FIGURES,
+        P.RECORD_ATTENDANCE,
     }
 )
 
@@ -180,6 +190,7 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
                     P.MANAGE_PEOPLE,
                     P.SEE_BREAKDOWN,
                     P.TWO_FACTOR,
+                    P.SEE_REPORT_FIGURES,
                 }
             ),
             sits_at=(OrgKind.COUNTY,),
@@ -196,6 +207,10 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
                     P.MAKE_STATISTICS_TABLES,
                     P.MANAGE_PEOPLE,
                     P.SEE_BREAKDOWN,
+                    P.HANDLE_ALERTS,
+                    P.RECEIVE_ESCALATIONS,
+                    P.MAKE_REPORTS,
+                    P.SEE_REPORT_FIGURES,
                 }
             ),
             sits_at=(OrgKind.TOWNSHIP,),
@@ -219,6 +234,8 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
                     P.CARE_FOR_CHILDREN,
                     P.RECORD_SESSIONS,
                     P.SEE_BREAKDOWN,
+                    P.HANDLE_ALERTS,
+                    P.MAKE_REPORTS,
                 }
             ),
             sits_at=(OrgKind.VILLAGE,),
@@ -247,7 +264,14 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
         Role.COUNSELOR: Row(
             Reach.SCHOOL,
             frozenset(
-                {P.VIEW_CHILDREN, P.EXPORT_REGISTERS, P.READ_CONFIDENTIAL, P.MENTOR_CHILDREN}
+                {
+                    P.VIEW_CHILDREN,
+                    P.EXPORT_REGISTERS,
+                    P.READ_CONFIDENTIAL,
+                    P.MENTOR_CHILDREN,
+                    P.HANDLE_ALERTS,
+                    P.MAKE_REPORTS,
+                }
             ),
             sits_at=(OrgKind.SCHOOL,),
         ),
@@ -268,6 +292,9 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
                     P.CARE_FOR_CHILDREN,
                     P.MENTOR_CHILDREN,
                     P.RECORD_SESSIONS,
+                    P.HANDLE_ALERTS,
+                    P.MAKE_REPORTS,
+                    P.RECORD_ATTENDANCE,
                 }
             ),
             sits_at=(OrgKind.SCHOOL, OrgKind.GRADE, OrgKind.CLASS),
@@ -278,7 +305,16 @@ ROLE_PERMISSIONS: Mapping[str, Row] = MappingProxyType(
         # 代理家长: a child's mentor, through the pairing in force.
         MENTOR: Row(
             Reach.MENTEES,
-            frozenset({P.VIEW_CHILDREN, P.SEE_CONTACTS, P.WRITE_CHILD_PLANS, P.CARE_FOR_CHILDREN}),
+            frozenset(
+                {
+                    P.VIEW_CHILDREN,
+                    P.SEE_CONTACTS,
+                    P.WRITE_CHILD_PLANS,
+                    P.CARE_FOR_CHILDREN,
+                    P.HANDLE_ALERTS,
+                    P.MAKE_REPORTS,
+                }
+            ),
         ),
     }
 )

@@ -259,9 +259,27 @@ class Child(models.Model):
     distress_kinds = models.CharField(_("困境类型"), max_length=100, blank=True, default="")
     # 父母外出有无委托其他监护人 (the 2016 form): None when the register does not say.
     guardian_entrusted = models.BooleanField(_("父母外出已委托监护人"), null=True, blank=True)
+    # Derived, not typed: the highest of what the open alerts and the file say and of the
+    # level raised by hand (``risk_floor``), kept up to date as alerts open and close
+    # (``carenet.alerts.services.risk_refresh``) so that lists sort and filter by it.
     risk_level = models.CharField(
         _("风险等级"), max_length=8, choices=RiskLevel.choices, default=RiskLevel.LOW
     )
+    # A level raised by hand, with the reason: the risk is never below it, and never
+    # below what the rules say either ("" = not raised by hand).
+    risk_floor = models.CharField(
+        _("人工调高风险等级"), max_length=8, choices=RiskLevel.choices, blank=True
+    )
+    risk_floor_reason = EncryptedCharField(_("调高原因"), blank=True, default="")
+    risk_floor_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("调高人"),
+    )
+    risk_floor_at = models.DateTimeField(_("调高时间"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     status = models.CharField(
         _("状态"),
