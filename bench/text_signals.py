@@ -166,7 +166,9 @@ def main() -> None:
                 find(s)
             best = min(best, time.perf_counter() - started)
         per_1000 = best / len(sentences) * 1000
-        rows.append((name, scores(gold, got), scores(gold[held], got[held]), load_seconds, per_1000))
+        rows.append(
+            (name, scores(gold, got), scores(gold[held], got[held]), load_seconds, per_1000)
+        )
         per_category[name] = got
         if args.errors:
             for s, g, p in zip(sentences, gold, got, strict=True):
@@ -174,11 +176,15 @@ def main() -> None:
                     print(f"  {name}: {s}  gold={sorted(g)} got={sorted(p)}")
 
     print()
-    print(f"{'method':<13} {'P':>6} {'R':>6} {'F1':>6} | held out {'P':>6} {'R':>6} {'F1':>6}"
-          f" | {'load s':>7} {'s/1000':>7}")
+    print(
+        f"{'method':<13} {'P':>6} {'R':>6} {'F1':>6} | held out {'P':>6} {'R':>6} {'F1':>6}"
+        f" | {'load s':>7} {'s/1000':>7}"
+    )
     for name, (p, r, f), (hp, hr, hf), load_seconds, per_1000 in rows:
-        print(f"{name:<13} {p:6.3f} {r:6.3f} {f:6.3f} |          {hp:6.3f} {hr:6.3f} {hf:6.3f}"
-              f" | {load_seconds:7.2f} {per_1000:7.3f}")
+        print(
+            f"{name:<13} {p:6.3f} {r:6.3f} {f:6.3f} |          {hp:6.3f} {hr:6.3f} {hf:6.3f}"
+            f" | {load_seconds:7.2f} {per_1000:7.3f}"
+        )
 
     print()
     names = list(per_category)

@@ -23,8 +23,8 @@ from carenet.alerts.text import (
     SignalCategory,
     TextSignal,
     find_signals,
-    load_lexicon,
     lexicon_version,
+    load_lexicon,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,9 @@ class TestCases:
 
     def test_a_father_hitting_the_child_is_domestic_violence(self):
         assert find_signals("爸爸喝酒后打我") == [
-            TextSignal(C.DOMESTIC_VIOLENCE, phrase="打我", start=5, end=7, sentence="爸爸喝酒后打我")
+            TextSignal(
+                C.DOMESTIC_VIOLENCE, phrase="打我", start=5, end=7, sentence="爸爸喝酒后打我"
+            )
         ]
 
     def test_a_classmate_hitting_the_child_is_bullying(self):
@@ -209,7 +211,9 @@ class TestLexicon:
 class TestPrivacy:
     def test_the_module_never_logs_or_prints(self):
         source = (ROOT / "carenet" / "alerts" / "text.py").read_text(encoding="utf-8")
-        assert not re.search(r"\bprint\(|getLogger|\.(debug|info|warning|error|exception)\(", source)
+        assert not re.search(
+            r"\bprint\(|getLogger|\.(debug|info|warning|error|exception)\(", source
+        )
 
     def test_loading_and_matching_write_nothing(self):
         code = (

@@ -327,9 +327,7 @@ class Matcher:
     def _clause_start(self, sentence: str, position: int) -> int:
         return max((i + 1 for i in range(position) if sentence[i] in _CLAUSE_END), default=0)
 
-    def _negated(
-        self, sentence: str, c: _Candidate, tokens: list[tuple[int, int]] | None
-    ) -> bool:
+    def _negated(self, sentence: str, c: _Candidate, tokens: list[tuple[int, int]] | None) -> bool:
         clause_start = self._clause_start(sentence, c.start)
         negations = self.lexicon.negations
         if tokens is not None:
@@ -344,7 +342,9 @@ class Matcher:
                 return True
         return False
 
-    def _unanswered_question(self, position: int, clauses: list[tuple[int, int]], text: str) -> bool:
+    def _unanswered_question(
+        self, position: int, clauses: list[tuple[int, int]], text: str
+    ) -> bool:
         """A yes/no question ("有没有人欺负你？") fires only if the next clause says yes."""
         index = next(i for i, (a, b) in enumerate(clauses) if a <= position < b)
         a, b = clauses[index]
@@ -380,8 +380,8 @@ class Matcher:
             for word in self._actor_words[group]:
                 at = sentence.find(word)
                 while 0 <= at and at + len(word) <= c.end:
-                    aligned = starts is None or ends is None or (
-                        at in starts and at + len(word) in ends
+                    aligned = (
+                        starts is None or ends is None or (at in starts and at + len(word) in ends)
                     )
                     if aligned:
                         found.append((at, at + len(word), group))
