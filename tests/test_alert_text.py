@@ -29,7 +29,7 @@ from carenet.alerts.text import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "text_signals_sample.tsv"
-HELD_OUT_FROM = 221  # rows written after lexicon 2026.12.1 was frozen (bench/text_signals.py)
+HELD_OUT_FROM = 220  # rows written after lexicon 2026.12.1 was frozen (bench/text_signals.py)
 
 C = SignalCategory
 
@@ -70,7 +70,7 @@ class TestSample:
     def test_the_matcher_meets_its_measured_floor_on_the_held_out_rows(self):
         precision, recall = micro(read_sample()[HELD_OUT_FROM:])
         assert precision >= 0.95
-        assert recall >= 0.65
+        assert recall >= 0.70
 
     def test_every_signal_on_the_sample_points_at_its_phrase(self):
         text = "\n".join(sentence for sentence, _ in read_sample())
@@ -216,11 +216,7 @@ class TestPrivacy:
         )
 
     def test_loading_and_matching_write_nothing(self):
-        code = (
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'carenet.settings'; "
-            "django.setup(); from carenet.alerts.text import find_signals; "
-            "assert find_signals('爸爸喝酒后打我')"
-        )
+        code = "from carenet.alerts.text import find_signals; assert find_signals('爸爸喝酒后打我')"
         done = subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
         )
