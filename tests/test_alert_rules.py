@@ -353,9 +353,12 @@ def test_a_signal_in_a_detail_field_names_the_field(world, plan):
     assert _alert(child, "text_signal").evidence["field"] == "needs"
 
 
-def test_a_negated_signal_raises_nothing(world, plan):
+@pytest.mark.parametrize(
+    "summary", ["问过同学，他没有被欺负，和大家相处很好。", "他笑着说不想死了吧，开玩笑的。"]
+)
+def test_a_negated_or_hedged_signal_raises_nothing(world, plan, summary):
     child = _kid(world)
-    _talk(world, child, "问过同学，他没有被欺负，和大家相处很好。")
+    _talk(world, child, summary)
     assert _open(child) == set()
 
 

@@ -12,11 +12,9 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-# TEMPORARY: the stand-in until the matcher of the text branch is merged, then
-# ``from carenet.alerts.text import find_signals``.
-from carenet.alerts._text_stub import find_signals
 from carenet.alerts.models import AlertRule
 from carenet.alerts.rules import TEXT_SEVERITY, Config
+from carenet.alerts.text import find_signals
 from carenet.care import selectors as care_selectors
 from carenet.care.models import Absence, CareKind, CareRecord, ExamScore
 from carenet.children.models import (
