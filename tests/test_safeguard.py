@@ -18,7 +18,7 @@ from django.urls import reverse
 from docx import Document
 
 from carenet.alerts.models import Alert, AlertAction, AlertRule, Severity
-from carenet.alerts.services import alert_raise
+from carenet.alerts.services import alert_raise, alert_reopen, alert_resolve
 from carenet.audit.models import AccessAction, AccessLog
 from carenet.care import calendar
 from carenet.care.models import CarePlan
@@ -33,6 +33,7 @@ from carenet.safeguard.models import (
     ReportCategory,
     ReportStatus,
 )
+from tests.factories import world_build
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,29 @@ FACTS = "孩子说继父用皮带打他，手臂有淤青"
 def clock():
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def world(clock):
+    """The cast, built at START. The rules find 王子涵 living alone (both parents away,
+    no guardian on file): a report due at once. The class teacher checked — the
+    grandmother lives with him — and resolved it, so that each test starts with no report
+    due (``test_a_child_living_alone_makes_a_report_due`` keeps it)."""
+    built = world_build()
+    alone = Alert.objects.get(child=built.own_child, rule=AlertRule.LIVING_ALONE)
+    alert_resolve(actor=built.user("teacher"), alert=alone, note="祖母同住")
+    return built
+
+
+def test_a_child_living_alone_makes_a_report_due(world, clock):
+    alone = Alert.objects.get(child=world.own_child, rule=AlertRule.LIVING_ALONE)
+    alert_reopen(actor=world.user("teacher"), alert=alone, note="祖母住院，孩子独自在家")
+    [due] = selectors.reports_due(children_scope(world.user("teacher"), Permission.MAKE_REPORTS))
+    assert (due.alert, due.category, due.due_by) == (
+        alone,
+        ReportCategory.UNATTENDED,
+        START + dt.timedelta(hours=24),  # the default hours
+    )
 
 
 def _hours(world, hours: int) -> None:
