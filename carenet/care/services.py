@@ -6,10 +6,11 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,14 +19,19 @@ from django.utils.translation import gettext as _
 from carenet.care import calendar, selectors
 from carenet.care.models import (
     DETAIL_FIELDS,
+    Absence,
+    AbsenceReason,
     CareKind,
     CarePhoto,
     CarePlan,
     CareRecord,
+    ExamScore,
     GuardianCapacity,
 )
 from carenet.care.presets import DEFAULT_PRESET, PRESETS, preset_plan
+from carenet.children.access import Permission, user_may
 from carenet.children.models import Child
+from carenet.lib.events import child_changed
 from carenet.orgs.models import Org
 
 MAX_SUMMARY = 5000
@@ -208,3 +214,90 @@ def plan_update(*, actor: User, plan: CarePlan, data: dict[str, Any]) -> CarePla
         setattr(plan, field, value)
     plan.save()
     return plan
+
+
+# --- absences and exam results (缺勤与成绩), entered by the class teacher ---------------
+
+
+def _may_record_attendance(actor: User, child: Child) -> None:
+    if not user_may(actor, Permission.RECORD_ATTENDANCE, child):
+        raise PermissionDenied(_("只有班主任和学校领导可以登记缺勤和成绩"))
+
+
+@transaction.atomic
+def absence_record(
+    *, actor: User, child: Child, date: dt.date, reason: str, note: str = ""
+) -> Absence:
+    """Enter a day a child was absent (缺勤): not in the future, once a day."""
+    _may_record_attendance(actor, child)
+    if date > timezone.localdate():
+        raise ValidationError({"date": [_("缺勤日期不能晚于今天。")]})
+    if reason not in AbsenceReason.values:
+        raise ValidationError({"reason": [_("请选择缺勤原因。")]})
+    if Absence.objects.filter(child=child, date=date).exists():
+        raise ValidationError(
+            {"date": [_("%(child)s这一天的缺勤已登记。") % {"child": child.name}]}
+        )
+    absence = Absence.objects.create(
+        child=child,
+        county_code=child.county_code,
+        date=date,
+        reason=reason,
+        note=note.strip()[:MAX_DETAIL],
+        recorded_by=actor,
+    )
+    child_changed(child.pk, "absence", absence)
+    return absence
+
+
+@transaction.atomic
+def absence_delete(*, actor: User, absence: Absence) -> None:
+    """Delete an absence entered by mistake."""
+    child = absence.child
+    _may_record_attendance(actor, child)
+    absence.delete()
+    child_changed(child.pk, "absence", None)
+
+
+@transaction.atomic
+def score_record(
+    *,
+    actor: User,
+    child: Child,
+    exam: str,
+    date: dt.date,
+    subject: str,
+    score: Decimal,
+    full_score: Decimal = Decimal(100),
+) -> ExamScore:
+    """Enter a child's result in one subject of one exam (or correct it: the same exam,
+    day and subject is one result)."""
+    _may_record_attendance(actor, child)
+    errors: dict[str, list[str]] = {}
+    exam, subject = exam.strip(), subject.strip()
+    if not exam:
+        errors["exam"] = [_("请填写考试名称。")]
+    if not subject:
+        errors["subject"] = [_("请填写科目。")]
+    if date > timezone.localdate():
+        errors["date"] = [_("考试日期不能晚于今天。")]
+    if full_score <= 0:
+        errors["full_score"] = [_("满分应大于 0。")]
+    elif not 0 <= score <= full_score:
+        errors["score"] = [_("成绩应在 0 到满分之间。")]
+    if errors:
+        raise ValidationError(errors)
+    row, _created = ExamScore.objects.update_or_create(
+        child=child,
+        exam=exam,
+        date=date,
+        subject=subject,
+        defaults={
+            "county_code": child.county_code,
+            "score": score,
+            "full_score": full_score,
+            "recorded_by": actor,
+        },
+    )
+    child_changed(child.pk, "score", row)
+    return row
