@@ -20,7 +20,7 @@ class AbsenceForm(ServiceErrorsMixin, forms.Form):
         label=_("原因"),
         choices=AbsenceReason.choices,
         initial=AbsenceReason.SICK,
-        widget=forms.RadioSelect,
+        widget=forms.Select,
     )
     note = forms.CharField(label=_("说明"), required=False, max_length=200)
 

@@ -231,13 +231,11 @@ def absence_record(
     """Enter a day a child was absent (缺勤): not in the future, once a day."""
     _may_record_attendance(actor, child)
     if date > timezone.localdate():
-        raise ValidationError({"date": [_("缺勤日期不能晚于今天。")]})
+        raise ValidationError({"date": [_("日期不能晚于今天")]})
     if reason not in AbsenceReason.values:
         raise ValidationError({"reason": [_("请选择缺勤原因。")]})
     if Absence.objects.filter(child=child, date=date).exists():
-        raise ValidationError(
-            {"date": [_("%(child)s这一天的缺勤已登记。") % {"child": child.name}]}
-        )
+        raise ValidationError({"date": [_("这一天已登记缺勤")]})
     absence = Absence.objects.create(
         child=child,
         county_code=child.county_code,
@@ -280,11 +278,13 @@ def score_record(
     if not subject:
         errors["subject"] = [_("请填写科目。")]
     if date > timezone.localdate():
-        errors["date"] = [_("考试日期不能晚于今天。")]
+        errors["date"] = [_("日期不能晚于今天")]
     if full_score <= 0:
         errors["full_score"] = [_("满分应大于 0。")]
-    elif not 0 <= score <= full_score:
-        errors["score"] = [_("成绩应在 0 到满分之间。")]
+    elif score < 0:
+        errors["score"] = [_("请填写成绩（不小于 0）")]
+    elif score > full_score:
+        errors["score"] = [_("成绩不能高于满分")]
     if errors:
         raise ValidationError(errors)
     row, _created = ExamScore.objects.update_or_create(
