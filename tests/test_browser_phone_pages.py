@@ -134,6 +134,9 @@ PARAMETERS: dict[str, Callable[[Cast], list]] = {
     "people/": lambda c: c.people,
     "transfers/": lambda c: c.transfers,
     "inbox/": lambda c: c.notifications,
+    "alert-rules/plans/": lambda c: c.care_plans,
+    "attendance/classes/": lambda c: c.classes,
+    "attendance/children/": lambda c: c.children,
 }
 
 DOWNLOAD_TYPES = ("application/", "image/", "text/csv")
