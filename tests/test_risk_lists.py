@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from carenet.accounts.tokens import token_issue
-from carenet.alerts.models import AlertRule, Severity
-from carenet.alerts.services import alert_raise, risk_raise
+from carenet.alerts.models import OPEN_STATUSES, Alert, AlertRule, Severity
+from carenet.alerts.services import alert_raise, alert_resolve, risk_raise
 from carenet.care.selectors import my_tasks, week_end
 from carenet.care.services import record_create
 from carenet.children.models import Child, RiskLevel
@@ -26,13 +26,25 @@ def _monday():
         yield
 
 
-def _absence_alert(child):
+@pytest.fixture(autouse=True)
+def _handled(world, _monday):
+    """The world's children start at low risk: the alerts the rules raised on them (their
+    parents have not called) are resolved, and the rules do not raise again what a person
+    resolved while its condition holds."""
+    for alert in Alert.objects.filter(status__in=OPEN_STATUSES):
+        alert_resolve(actor=world.user("principal"), alert=alert, note="已与家长联系")
+    assert not Child.objects.exclude(risk_level=RiskLevel.LOW).exists()
+
+
+def _bullying_alert(child):
+    """A serious alert the rules never clear (a text signal): medium risk."""
     return alert_raise(
         child=child,
-        rule=AlertRule.ABSENCE,
-        key="absence",
+        rule=AlertRule.TEXT_SIGNAL,
+        category="bullying",
+        key="record:0:bullying",
         severity=Severity.SERIOUS,
-        evidence={"count": 4},
+        evidence={},
     )
 
 
@@ -49,8 +61,8 @@ def test_an_alert_makes_the_risk_and_the_worklist_puts_it_before_overdue_work(wo
     teacher = world.user("teacher")
     tasks = my_tasks(teacher, as_of=MONDAY, until=week_end(MONDAY))
     assert tasks[0].child.pk == world.own_child.pk and tasks[0].overdue
-    # … an alert of repeated absence makes 曾小雨's risk medium: her tasks come first.
-    _absence_alert(world.mentee)
+    # … an alert of bullying makes 曾小雨's risk medium: her tasks come first.
+    _bullying_alert(world.mentee)
     assert Child.objects.get(pk=world.mentee.pk).risk_level == RiskLevel.MEDIUM
     tasks = my_tasks(teacher, as_of=MONDAY, until=week_end(MONDAY))
     order = [t.child.pk for t in tasks]
@@ -61,7 +73,7 @@ def test_an_alert_makes_the_risk_and_the_worklist_puts_it_before_overdue_work(wo
 
 
 def test_high_risk_comes_before_medium(world):
-    _absence_alert(world.mentee)  # medium
+    _bullying_alert(world.mentee)  # medium
     risk_raise(actor=world.user("teacher"), child=world.own_child, level="high", reason="独自在家")
     tasks = my_tasks(world.user("teacher"), as_of=MONDAY, until=week_end(MONDAY))
     levels = [t.child.risk_level for t in tasks]
@@ -70,7 +82,7 @@ def test_high_risk_comes_before_medium(world):
 
 
 def test_the_worklist_page_shows_the_level_as_a_badge_first(world, client):
-    _absence_alert(world.mentee)
+    _bullying_alert(world.mentee)
     client.force_login(world.user("teacher"))
     page = client.get("/care/tasks/").content.decode()
     assert "中风险" in page
@@ -79,7 +91,7 @@ def test_the_worklist_page_shows_the_level_as_a_badge_first(world, client):
 
 def test_the_children_list_puts_children_at_risk_first_with_a_badge(world, client):
     risk_raise(actor=world.user("principal"), child=world.school_child, level="high", reason="受伤")
-    _absence_alert(world.mentee)
+    _bullying_alert(world.mentee)
     client.force_login(world.user("principal"))
     page = client.get("/children/").content.decode()
     assert 'data-risk="high"' in page and 'data-risk="medium"' in page
@@ -97,14 +109,14 @@ def test_the_pairing_list_shows_the_unpaired_at_risk_first_with_a_badge(world, c
 
 
 def test_the_child_page_shows_the_level_and_its_reasons(world, client):
-    _absence_alert(world.own_child)
+    _bullying_alert(world.own_child)
     risk_raise(
         actor=world.user("teacher"), child=world.own_child, level="high", reason="家访发现独自在家"
     )
     client.force_login(world.user("teacher"))
     page = client.get(f"/children/{world.own_child.pk}/").content.decode()
     assert 'id="risk-reasons"' in page
-    assert "多次缺勤" in page and "人工调高：家访发现独自在家" in page
+    assert "记录中的危险信号：欺凌" in page and "人工调高：家访发现独自在家" in page
 
 
 def test_a_child_at_low_risk_shows_no_reasons(world, client):
@@ -120,13 +132,13 @@ def test_the_child_form_no_longer_types_the_risk(world, client):
 
 
 def test_the_api_child_file_gives_the_reasons(world, client):
-    _absence_alert(world.own_child)
+    _bullying_alert(world.own_child)
     _, key = token_issue(user=world.user("teacher"))
     body = client.get(
         f"/api/v1/children/{world.own_child.pk}", HTTP_AUTHORIZATION=f"Bearer {key}"
     ).json()
     assert body["risk_level"] == "medium"
-    assert body["risk_reasons"] == ["多次缺勤"]
+    assert body["risk_reasons"] == ["记录中的危险信号：欺凌"]
     other = client.get(
         f"/api/v1/children/{world.mentee.pk}", HTTP_AUTHORIZATION=f"Bearer {key}"
     ).json()
