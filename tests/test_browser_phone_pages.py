@@ -136,6 +136,9 @@ PARAMETERS: dict[str, Callable[[Cast], list]] = {
     "inbox/": lambda c: c.notifications,
     "safeguard/reports/": lambda c: c.reports,
     "safeguard/emergencies/": lambda c: c.emergencies,
+    "alert-rules/plans/": lambda c: c.care_plans,
+    "attendance/classes/": lambda c: c.classes,
+    "attendance/children/": lambda c: c.children,
 }
 
 DOWNLOAD_TYPES = ("application/", "image/", "text/csv")
