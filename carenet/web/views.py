@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from carenet.alerts.selectors import child_alerts
 from carenet.audit.models import AccessAction
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.audit.reveal import is_revealed
@@ -93,6 +94,7 @@ def _day_work(
     a village's, a township's or a county's work by the org of the primary membership."""
     today = timezone.localdate()
     found: dict[str, Any] = {"today": today}
+    found["alert_work"] = home_selectors.alert_work(user)
     if holds(user, Permission.CARE_FOR_CHILDREN) or mentee_ids(user):
         found["work"] = home_selectors.my_work(user, today)
     if membership is None:
@@ -179,6 +181,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         may_write_plans=may_write_plans(request.user, child),
     )
     context.update(path_context(request.user, child))  # a child's path (views_path)
+    context["child_alerts"] = child_alerts(request.user, child)  # 预警 (alerts/_child_alerts)
     return render(request, "web/children/detail.html", context)
 
 
