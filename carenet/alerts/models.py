@@ -11,12 +11,12 @@ child's risk level is derived from the open alerts (``services.risk_refresh``).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child
 from carenet.lib.crypto import EncryptedCharField, EncryptedJSONField
+from carenet.lib.fields import user_field
 
 
 class AlertRule(models.TextChoices):
@@ -75,36 +75,15 @@ class Alert(models.Model):
     # What raised it: {"record": id, "record_kind": …, "date": …, "field": …, "phrase": …}
     # and for file rules the member, the values read. Encrypted: it quotes the notes.
     evidence = EncryptedJSONField(_("依据"), blank=True, default=dict)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="owned_alerts",
-        verbose_name=_("负责人"),
-    )
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="assigned_alerts",
-        verbose_name=_("指派给"),
-    )
+    owner = user_field(_("负责人"), related_name="owned_alerts")
+    assigned_to = user_field(_("指派给"), related_name="assigned_alerts")
     raised_at = models.DateTimeField(_("预警时间"))
     acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     # Escalated to the principal and the township supervisor (by a person or, unhandled
     # past the plan's hours, by the sweep).
     escalated_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("关闭人"),
-    )
+    closed_by = user_field(_("关闭人"))
     resolution = EncryptedCharField(_("处理结果"), blank=True, default="")
     # For a resolved alert: its condition cleared since, so its return raises a new one
     # (while it has not, the rule does not raise again what a person resolved).
@@ -155,23 +134,9 @@ class AlertEvent(models.Model):
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("时间"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
+    actor = user_field(_("操作人"))
     action = models.CharField(_("操作"), max_length=20, choices=AlertAction.choices)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("指派给"),
-    )
+    assignee = user_field(_("指派给"))
     note = EncryptedCharField(_("说明"), blank=True, default="")
 
     class Meta:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carenet.children.models import Child
 from carenet.lib.crypto import EncryptedCharField, EncryptedJSONField
+from carenet.lib.fields import user_field
 from carenet.orgs.models import Org
 
 
@@ -221,14 +222,7 @@ class Absence(models.Model):
     date = models.DateField(_("缺勤日期"))
     reason = models.CharField(_("原因"), max_length=16, choices=AbsenceReason.choices)
     note = EncryptedCharField(_("说明"), blank=True, default="")
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("登记人"),
-    )
+    recorded_by = user_field(_("登记人"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -255,14 +249,7 @@ class ExamScore(models.Model):
     subject = models.CharField(_("科目"), max_length=20)
     score = models.DecimalField(_("成绩"), max_digits=5, decimal_places=1)
     full_score = models.DecimalField(_("满分"), max_digits=5, decimal_places=1, default=100)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("登记人"),
-    )
+    recorded_by = user_field(_("登记人"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -12,13 +12,13 @@ each step (the people to call) is timestamped when done.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from carenet.alerts.models import Alert
 from carenet.children.models import Child
 from carenet.lib.crypto import EncryptedCharField
+from carenet.lib.fields import user_field
 
 
 class Agency(models.TextChoices):
@@ -75,27 +75,13 @@ class MandatoryReport(models.Model):
     agency = models.CharField(_("受理单位"), max_length=20, choices=Agency.choices, blank=True)
     agency_name = models.CharField(_("受理单位名称"), max_length=100, blank=True)
     reported_at = models.DateTimeField(_("报告时间"), null=True, blank=True)
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("报告人"),
-    )
+    reported_by = user_field(_("报告人"))
     # The receipt (回执): who took the report and its number.
     receipt_number = models.CharField(_("回执编号"), max_length=60, blank=True)
     receiver = EncryptedCharField(_("接收人"), blank=True, default="")
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     closing_note = EncryptedCharField(_("结案说明"), blank=True, default="")
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("登记人"),
-    )
+    opened_by = user_field(_("登记人"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,14 +103,7 @@ class FollowUp(models.Model):
     report = models.ForeignKey(MandatoryReport, on_delete=models.CASCADE, related_name="follow_ups")
     at = models.DateTimeField(_("时间"))
     note = EncryptedCharField(_("跟进情况"))
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("记录人"),
-    )
+    author = user_field(_("记录人"))
 
     class Meta:
         verbose_name = _("报告跟进")
@@ -158,14 +137,7 @@ class EmergencyCase(models.Model):
     )
     description = EncryptedCharField(_("情况"), blank=True, default="")
     opened_at = models.DateTimeField(_("开始时间"))
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("发起人"),
-    )
+    opened_by = user_field(_("发起人"))
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     closing_note = EncryptedCharField(_("处置结果"), blank=True, default="")
 
@@ -190,14 +162,7 @@ class EmergencyStep(models.Model):
     contact_name = EncryptedCharField(_("联系人"), blank=True, default="")
     contact_phone = EncryptedCharField(_("电话"), blank=True, default="")
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("完成人"),
-    )
+    done_by = user_field(_("完成人"))
     note = EncryptedCharField(_("说明"), blank=True, default="")
 
     class Meta:
