@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from carenet.accounts.tokens import token_issue
+from carenet.alerts.services import risk_raise
 from carenet.children.models import RiskLevel
 from carenet.children.services import child_save
 from carenet.lib.phone import mask_id_number
@@ -60,7 +61,8 @@ class TestList:
                 "class": "3434000001-G2-1",
                 "left_behind": True,
                 "left_behind_type": "one_parent",
-                "risk_level": "low",
+                # Derived: the mother away since 2025 and no call on record.
+                "risk_level": "medium",
                 "mentor": "teacher",
             }
         ]
@@ -89,8 +91,14 @@ class TestList:
         assert _names(client, world, "principal", "?left_behind=false") == {"李明"}
 
     def test_risk_filters_by_risk_level(self, client, world):
-        child_save(actor=None, child=world.school_child, data={"risk_level": RiskLevel.HIGH})
-        assert _names(client, world, "principal", "?risk=high") == {"李明"}
+        risk_raise(
+            actor=world.user("principal"),
+            child=world.school_child,
+            level=RiskLevel.HIGH,
+            reason="x",
+        )
+        # 王子涵 is high by the rules: both parents away, nobody at home on file.
+        assert _names(client, world, "principal", "?risk=high") == {"李明", "王子涵"}
 
     def test_school_filters_by_school_code(self, client, world):
         names = _names(client, world, "county_admin", f"?school={world.other_school.code}")

@@ -116,17 +116,21 @@ def test_a_closed_study_plan_takes_no_more_checks_and_no_changes(world):
 
 
 def test_opening_an_individual_plan_raises_a_low_risk_to_medium(world):
-    child = world.own_child
-    assert child.risk_level == RiskLevel.LOW
-    _individual(world)
+    child = world.school_child  # no alert: low
     child.refresh_from_db()
-    assert child.risk_level == RiskLevel.MEDIUM
-    assert child.history.first().history_user == world.user("teacher")
+    assert child.risk_level == RiskLevel.LOW
+    plan = _individual(world, child=child)
+    child.refresh_from_db()
+    assert child.risk_level == RiskLevel.MEDIUM  # derived: an open individual plan
+    services.individual_plan_close(plan=plan, closed_on=TODAY, summary="已好转")
+    child.refresh_from_db()
+    assert child.risk_level == RiskLevel.LOW
 
 
 def test_opening_an_individual_plan_leaves_a_high_risk_alone(world):
-    Child.objects.filter(pk=world.own_child.pk).update(risk_level=RiskLevel.HIGH)
+    # Both parents away and nobody on file at home: living alone, high by the rules.
     world.own_child.refresh_from_db()
+    assert world.own_child.risk_level == RiskLevel.HIGH
     _individual(world)
     world.own_child.refresh_from_db()
     assert world.own_child.risk_level == RiskLevel.HIGH

@@ -279,3 +279,13 @@ def test_dates_are_relative_to_the_day_the_demo_is_built():
     assert 6 <= relativedelta(today, youngest.birth_date).years <= 7
     assert Pairing.objects.filter(started_on__gt=today).count() == 0
     assert AwayPeriod.objects.filter(start__gt=today).count() == 0
+
+
+def test_the_demo_has_alerts_on_its_first_day_and_risk_never_below_the_floor(demo):
+    from carenet.alerts.models import Alert
+    from carenet.alerts.selectors import RISK_RANK
+    from carenet.children.models import Child, RiskLevel
+
+    assert Alert.objects.filter(status="open").exists()
+    for child in Child.objects.exclude(risk_floor=""):
+        assert RISK_RANK[RiskLevel(child.risk_level)] >= RISK_RANK[RiskLevel(child.risk_floor)]

@@ -271,3 +271,16 @@ def alert_reopen(*, actor: User, alert: Alert, note: str) -> Alert:
         _event(alert, AlertAction.REOPENED, actor, note=note)
     risk_refresh(alert.child)
     return alert
+
+
+# --- additions of the rules' helper ---------------------------------------------------
+
+
+def child_risk_at_least(*, actor: User, child: Child, level: str, reason: str) -> str:
+    """Make a child's risk at least ``level``: a raise by hand (``risk_raise``) unless the
+    rules already give that level or higher (then nothing is recorded). For a level
+    sent with a new file (the API's ``risk_level``). Returns the level."""
+    rules_level, _reasons = selectors.rules_risk(child)
+    if selectors.RISK_RANK[RiskLevel(level)] <= selectors.RISK_RANK[RiskLevel(rules_level)]:
+        return risk_refresh(child)
+    return risk_raise(actor=actor, child=child, level=level, reason=reason)

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -18,14 +19,18 @@ from django.utils.translation import gettext as _
 from carenet.care import calendar, selectors
 from carenet.care.models import (
     DETAIL_FIELDS,
+    Absence,
+    AbsenceReason,
     CareKind,
     CarePhoto,
     CarePlan,
     CareRecord,
+    ExamScore,
     GuardianCapacity,
 )
 from carenet.care.presets import DEFAULT_PRESET, PRESETS, preset_plan
 from carenet.children.models import Child
+from carenet.lib.events import child_changed
 from carenet.orgs.models import Org
 
 MAX_SUMMARY = 5000
@@ -114,6 +119,7 @@ def record_create(
         )
         for photo in photos:
             CarePhoto.objects.create(record=record, county_code=child.county_code, image=photo)
+        child_changed(child.pk, "record", record)
     return record
 
 
@@ -208,3 +214,118 @@ def plan_update(*, actor: User, plan: CarePlan, data: dict[str, Any]) -> CarePla
         setattr(plan, field, value)
     plan.save()
     return plan
+
+
+# --- absences and exam results ----------------------------------------------------------
+
+MAX_NOTE = 200
+
+
+def absence_record(
+    *, actor: User, child: Child, date: dt.date | None, reason: str, note: str = ""
+) -> Absence:
+    """缺勤: record a day the child was absent. Refuses a future day and a day already
+    recorded. Raises ``ValidationError`` keyed by field."""
+    errors: dict[str, list[str]] = {}
+    if date is None:
+        errors["date"] = [_("必须填写此项")]
+    elif date > timezone.localdate():
+        errors["date"] = [_("日期不能晚于今天")]
+    elif Absence.objects.filter(child=child, date=date).exists():
+        errors["date"] = [_("这一天已登记缺勤")]
+    if reason not in AbsenceReason.values:
+        errors["reason"] = [_("请选择缺勤原因")]
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        errors["note"] = [_("不能超过 %(n)s 个字符") % {"n": MAX_NOTE}]
+    if errors:
+        raise ValidationError(errors)
+    assert date is not None  # refused above when missing
+    try:
+        with transaction.atomic():
+            absence = Absence.objects.create(
+                child=child,
+                county_code=child.county_code,
+                date=date,
+                reason=reason,
+                note=note,
+                recorded_by=actor,
+            )
+            child_changed(child.pk, "absence", absence)
+    except IntegrityError:  # the same day recorded at the same moment
+        raise ValidationError({"date": [_("这一天已登记缺勤")]}) from None
+    return absence
+
+
+@transaction.atomic
+def absence_delete(*, actor: User, absence: Absence) -> None:
+    """Delete an absence entered by mistake (its alert clears if the count falls)."""
+    child_id = absence.child_id
+    absence.delete()
+    child_changed(child_id, "absence")
+
+
+def score_record(
+    *,
+    actor: User,
+    child: Child,
+    exam: str,
+    date: dt.date | None,
+    subject: str,
+    score: Decimal | int | float | str | None,
+    full_score: Decimal | int | float | str | None = 100,
+) -> ExamScore:
+    """Record one result of one exam; the same exam, day and subject again replaces the
+    result. Raises ``ValidationError`` keyed by field."""
+    errors: dict[str, list[str]] = {}
+    exam, subject = (exam or "").strip(), (subject or "").strip()
+    if not exam:
+        errors["exam"] = [_("请填写考试名称")]
+    elif len(exam) > 50:
+        errors["exam"] = [_("不能超过 %(n)s 个字符") % {"n": 50}]
+    if not subject:
+        errors["subject"] = [_("请填写科目")]
+    elif len(subject) > 20:
+        errors["subject"] = [_("不能超过 %(n)s 个字符") % {"n": 20}]
+    if date is None:
+        errors["date"] = [_("必须填写此项")]
+    elif date > timezone.localdate():
+        errors["date"] = [_("日期不能晚于今天")]
+    full = _decimal(full_score)
+    if full is None or full <= 0 or full > 1000:
+        errors["full_score"] = [_("满分应在 1 到 1000 之间")]
+    value = _decimal(score)
+    if value is None or value < 0:
+        errors["score"] = [_("请填写成绩（不小于 0）")]
+    elif full is not None and value > full:
+        errors["score"] = [_("成绩不能高于满分")]
+    if errors:
+        raise ValidationError(errors)
+    assert date is not None and value is not None and full is not None
+    with transaction.atomic():
+        result, _created = ExamScore.objects.update_or_create(
+            child=child,
+            date=date,
+            exam=exam,
+            subject=subject,
+            defaults={
+                "county_code": child.county_code,
+                "score": value,
+                "full_score": full,
+                "recorded_by": actor,
+            },
+        )
+        child_changed(child.pk, "score", result)
+    return result
+
+
+def _decimal(value: Decimal | int | float | str | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite():
+        return None
+    return number.quantize(Decimal("0.1"))

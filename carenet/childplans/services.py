@@ -25,7 +25,8 @@ from carenet.childplans.models import (
     StudyPlan,
     Subject,
 )
-from carenet.children.models import Child, RiskLevel
+from carenet.children.models import Child
+from carenet.lib.events import child_changed
 
 MAX_TEXT = 5000
 
@@ -209,9 +210,8 @@ def individual_plan_open(
     opened_on: dt.date | None,
     reason_detail: str = "",
 ) -> IndividualPlan:
-    """Open an individual plan (个别教育管理方案). A child at low risk is raised to
-    medium risk: a child who needs such a plan is not at low risk (the file's history
-    records the change and who made it)."""
+    """Open an individual plan (个别教育管理方案). While it is open the child's derived
+    risk is at least medium: a child who needs such a plan is not at low risk."""
     errors: Errors = {}
     if reason not in Reason.values:
         errors["reason"] = [_("请选择原因")]
@@ -234,10 +234,9 @@ def individual_plan_open(
         opened_on=opened_on,
         created_by=actor,
     )
-    if child.risk_level == RiskLevel.LOW:
-        child.risk_level = RiskLevel.MEDIUM
-        child._history_user = actor
-        child.save(update_fields=["risk_level", "updated_at"])
+    # The early warning refreshes the risk: an open individual plan makes it at least
+    # medium (``alerts.selectors.rules_risk``).
+    child_changed(child.pk, "plan", plan)
     return plan
 
 
@@ -260,6 +259,7 @@ def individual_plan_close(
     _raise(errors)
     plan.status, plan.closed_on, plan.closing_summary = PlanStatus.CLOSED, closed_on, summary
     plan.save(update_fields=["status", "closed_on", "closing_summary"])
+    child_changed(plan.child_id, "plan", plan)
     return plan
 
 

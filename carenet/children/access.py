@@ -543,6 +543,7 @@ OPERATOR_SCOPES = frozenset(
         "kept counts",  # a unit's kept indicator counts (indicators.figures), read only by
         # those who see the unit whole (``indicators.selectors._sees_whole``)
         "dashboards keep",  # the day's dashboard counts (dashboards.tasks: ``keep_all``)
+        "alerts sweep",  # the early warning's time rules (alerts.jobs: ``alerts_sweep``)
     }
 )
 

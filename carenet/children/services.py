@@ -23,6 +23,7 @@ from carenet.children.models import (
     Schooling,
 )
 from carenet.lib.crypto import blind_index
+from carenet.lib.events import child_changed
 from carenet.lib.names import name_pinyin
 from carenet.orgs.models import Org
 from carenet.orgs.selectors import school_of
@@ -71,10 +72,12 @@ def child_save(
     child._history_user = actor
     child.save()
     for relation, member_data in (family or {}).items():
-        family_member_save(actor=actor, child=child, relation=relation, data=member_data)
+        _family_member_write(actor=actor, child=child, relation=relation, data=member_data)
+    child_changed(child.pk, "file", child)
     return child
 
 
+@transaction.atomic
 def family_member_save(
     *, actor: User | None, child: Child, relation: str, data: dict[str, Any]
 ) -> FamilyMember | None:
@@ -82,6 +85,14 @@ def family_member_save(
 
     A parent's away period changes only when ``data`` states ``away_since`` (None: not away).
     """
+    member = _family_member_write(actor=actor, child=child, relation=relation, data=data)
+    child_changed(child.pk, "family", member)
+    return member
+
+
+def _family_member_write(
+    *, actor: User | None, child: Child, relation: str, data: dict[str, Any]
+) -> FamilyMember | None:
     data = dict(data)
     states_away = "away_since" in data
     away_since: dt.date | None = data.pop("away_since", None)
@@ -98,10 +109,11 @@ def family_member_save(
     member._history_user = actor
     member.save()
     if relation in PARENTS and states_away:
-        away_period_sync(child=child, relation=relation, start=away_since, end=back_since)
+        _away_period_write(child=child, relation=relation, start=away_since, end=back_since)
     return member
 
 
+@transaction.atomic
 def away_period_sync(
     *, child: Child, relation: str, start: dt.date | None, end: dt.date | None
 ) -> None:
@@ -110,6 +122,13 @@ def away_period_sync(
     A start after the last period's end opens a new period; otherwise the last period
     is corrected. No start while a period is open closes it (the parent came back).
     """
+    _away_period_write(child=child, relation=relation, start=start, end=end)
+    child_changed(child.pk, "family")
+
+
+def _away_period_write(
+    *, child: Child, relation: str, start: dt.date | None, end: dt.date | None
+) -> None:
     latest = AwayPeriod.objects.filter(child=child, relation=relation).order_by("-start").first()
     if start is None:
         if latest and latest.end is None:
@@ -206,6 +225,8 @@ def child_leave(
     Pairing.objects.filter(_pairings_of(child), ended_on__isnull=True).update(
         ended_on=on, end_reason=str(reason.label)
     )
+    # Off the roll: the early warning clears the child's condition alerts.
+    child_changed(child.pk, "file", child)
 
 
 @transaction.atomic
@@ -242,3 +263,4 @@ def child_leave_undo(*, child: Child, actor: User | None) -> None:
             ).exists()
             if not clash:
                 Pairing.objects.filter(pk=pairing.pk).update(ended_on=None, end_reason="")
+    child_changed(child.pk, "file", child)

@@ -25,6 +25,7 @@ from django.db.models import Count, Q, QuerySet
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from carenet.alerts.evaluate import children_review
 from carenet.care import calendar
 from carenet.care.models import CarePlan, CareRecord
 from carenet.care.presets import DEFAULT_PRESET, preset_plan
@@ -695,9 +696,14 @@ class _Builder:
         r = rng.random()
         high = (0.003, 0.01, 0.04, 0.12, 0.3)[score]
         medium = (0.04, 0.1, 0.22, 0.35, 0.45)[score]
+        # The demo's assessment is a raise by hand (the floor): the risk level is derived
+        # from the alerts (``alerts.services.risk_refresh``) and never goes below it.
         child.risk_level = (
             RiskLevel.HIGH if r < high else RiskLevel.MEDIUM if r < high + medium else RiskLevel.LOW
         )
+        if child.risk_level != RiskLevel.LOW:
+            child.risk_floor = child.risk_level
+            child.risk_floor_reason = "建档时评估"
         child.notes = "；".join(notes)
 
     def _township_of(self, village: Org) -> str:
@@ -1077,16 +1083,14 @@ class _Builder:
         CareRecord.objects.bulk_create(history.records, batch_size=BATCH)
         support_history(care, self.orgs, today=self.today, county_code=self.county_code)
         activity_history(care, self.orgs, today=self.today, county_code=self.county_code)
-        self._individual_plans([k for k in care if k.child.risk_level == RiskLevel.HIGH], forced)
+        high_risk = [k for k in care if k.child.risk_level == RiskLevel.HIGH]
+        self._individual_plans(high_risk, forced)
+        self._alerts([*forced[:1], *high_risk])
 
     def _individual_plans(self, high_risk: list[CareKid], forced: list[CareKid]) -> None:
         """Open individual plans (个别教育管理方案) for the children at high risk and for the
         demo teacher's first mentee, each reviewed once after two weeks."""
         chosen = {id(kid): kid for kid in [*forced[:1], *high_risk]}
-        # A child who needs such a plan is not at low risk (as individual_plan_open says).
-        Child.objects.filter(
-            pk__in=[k.child.pk for k in chosen.values()], risk_level=RiskLevel.LOW
-        ).update(risk_level=RiskLevel.MEDIUM)
         plans = []
         for kid in chosen.values():
             reason, goals, measures, _progress = self.rng.choice(data.INDIVIDUAL_PLANS)
@@ -1117,6 +1121,16 @@ class _Builder:
             ],
             batch_size=BATCH,
         )
+
+    def _alerts(self, kids: list[CareKid]) -> None:
+        """The early-warning rules run on the children at high risk and the demo
+        teacher's first mentee (their guardians assessed 差 or 无人监护, parents out of
+        touch, care overdue): the demo's accounts find alerts on the first day, and
+        those children's derived risk (their individual plan: at least medium). The
+        other children keep the level assessed at filing as their floor."""
+        ids = {k.child.pk for k in kids}
+        now = timezone.make_aware(dt.datetime.combine(self.today, dt.time(8)))
+        children_review(Child.objects.filter(pk__in=ids), today=self.today, now=now)
 
     # ------------------------------------------------------------------ pairings
 

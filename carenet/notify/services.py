@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from carenet.alerts.jobs import alerts_sweep
 from carenet.care.selectors import Task, my_tasks, worklist_until
 from carenet.notify.models import Notification, NotificationKind, NotificationLine
 from carenet.notify.selectors import reminded_users
@@ -231,6 +232,8 @@ def notifications_deliver(*, now: dt.datetime | None = None) -> tuple[int, int]:
 
 def reminders_run(*, today: dt.date) -> RemindResult:
     """What ``carenet remind`` and the daily queue job do."""
+    # The early warning's time rules and auto-escalations first: the day's alerts.
+    alerts_sweep(now=timezone.now())
     with translation.override(settings.LANGUAGE_CODE):
         created = notifications_create(today=today)
         emailed, sent = notifications_deliver()

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
+from carenet.alerts.services import child_risk_at_least
+from carenet.api.errors import FieldErrors
 from carenet.api.payloads import child_validate
 from carenet.api.schemas import (
     MAX_ID,
@@ -20,6 +23,7 @@ from carenet.api.serializers import child_detail, child_item
 from carenet.audit.models import AccessAction
 from carenet.audit.services import audit_log
 from carenet.children.access import Permission, editable_classes, filing_villages, user_may
+from carenet.children.models import RiskLevel
 from carenet.children.services import child_save
 from carenet.lib.http import AuthenticatedRequest
 
@@ -92,5 +96,16 @@ def children_create(request: AuthenticatedRequest, payload: ChildIn) -> Status:
     if not editable_classes(user).exists() and not filing_villages(user).exists():
         raise HttpError(403, _("无权新建儿童档案"))
     valid = child_validate(payload, user=request.user, request=request)
-    child = child_save(actor=request.user, data=valid.data, family=valid.family)
+    level = payload.risk_level or RiskLevel.LOW
+    if level not in RiskLevel.values:
+        raise FieldErrors.one("risk_level", _("风险等级无效"))
+    # The risk level is derived from the alerts (``alerts.services.risk_refresh``): a
+    # level above low sent with a new file is a raise by hand, recorded as such.
+    data = {k: v for k, v in valid.data.items() if k != "risk_level"}
+    with transaction.atomic():
+        child = child_save(actor=request.user, data=data, family=valid.family)
+        if level != RiskLevel.LOW:
+            child_risk_at_least(
+                actor=request.user, child=child, level=level, reason=_("建档时录入")
+            )
     return Status(201, _detail(request, child.pk))
