@@ -372,6 +372,7 @@ def test_alerts_and_escalations_follow_the_table(cast, client, role):
     from carenet.alerts.models import Alert, AlertRule, Severity
     from carenet.alerts.services import alert_escalate, alert_raise
 
+    Alert.objects.all().delete()  # those the files raised through the rules
     owner = user_add("owner")
     user = cast.user(role)
     escalated, quiet = {}, {}

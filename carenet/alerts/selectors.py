@@ -4,6 +4,7 @@ and its reasons."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import F, Q, QuerySet
@@ -26,7 +27,15 @@ from carenet.children.access import (
     roles_with,
     user_may,
 )
-from carenet.children.models import Child, ChildStatus, Pairing, PairingKind, RiskLevel
+from carenet.children.models import (
+    Child,
+    ChildStatus,
+    GuardianshipQuality,
+    Pairing,
+    PairingKind,
+    Relation,
+    RiskLevel,
+)
 from carenet.children.selectors import pairing_in_force
 from carenet.orgs.models import Membership, Org, Role
 from carenet.orgs.selectors import AnyUser
@@ -247,20 +256,78 @@ class Evidence:
 # Evidence keys shown as facts, with their labels (others are the rules' own bookkeeping).
 EVIDENCE_LABELS = {
     "member": _("家庭成员"),
-    "value": _("登记情况"),
+    "kind": _("关爱工作"),
+    "due_date": _("应完成日期"),
+    "days_late": _("逾期天数"),
+    "last_contact": _("最近一次联系"),
+    "away_since": _("外出时间"),
     "days": _("天数"),
     "count": _("次数"),
-    "due": _("应完成日期"),
-    "last": _("最近一次"),
-    "detail": _("说明"),
+    "dates": _("日期"),
+    "guardianship_quality": _("监护状况"),
+    "age": _("年龄"),
+    "under_age": _("年龄"),
+    "over_age": _("年龄"),
+    "health": _("身体状况"),
+    "can_guard": _("有监护能力"),
+    "value": _("评定"),
+    "previous": _("上次考试"),
+    "previous_percent": _("上次得分率（%）"),
+    "latest": _("最近考试"),
+    "latest_percent": _("最近得分率（%）"),
 }
+# The record fields a text signal is found in (the summary, the details' text fields).
+FIELD_LABELS = {
+    "summary": _("内容"),
+    "place": _("地点"),
+    "topics": _("谈话主题"),
+    "mood": _("情绪"),
+    "problems": _("存在问题"),
+    "measures": _("措施"),
+    "follow_up": _("后续跟进"),
+    "present": _("在场人员"),
+    "living_conditions": _("生活状况"),
+    "guardian_capacity": _("监护能力"),
+    "needs": _("需求"),
+}
+_SENTENCE_ENDS = "。！？!?；;\n"
+
+
+def _fact(key: str, value: Any) -> str:
+    """An evidence value in words."""
+    labels: dict[str, Any] = {
+        "member": Relation,
+        "kind": CareKind,
+        "guardianship_quality": GuardianshipQuality,
+    }
+    if key in labels and value in labels[key].values:
+        return str(labels[key](value).label)
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def _sentence(record: CareRecord, field: str, phrase: str) -> str:
+    """The sentence of the record's ``field`` holding ``phrase`` (read in memory only)."""
+    text = record.summary if field == "summary" else (record.details or {}).get(field)
+    if not isinstance(text, str) or not phrase or phrase not in text:
+        return phrase
+    at = text.index(phrase)
+    start = max((text.rfind(c, 0, at) for c in _SENTENCE_ENDS), default=-1) + 1
+    ends = [i for i in (text.find(c, at + len(phrase)) for c in _SENTENCE_ENDS) if i >= 0]
+    end = min(ends) + 1 if ends else len(text)
+    return text[start:end].strip()
 
 
 def evidence_for(user: AnyUser, alert: Alert) -> Evidence:
     """The alert's evidence for ``user`` (``Evidence``)."""
     data = alert.evidence if isinstance(alert.evidence, dict) else {}
     facts = tuple(
-        (str(label), str(data[key])) for key, label in EVIDENCE_LABELS.items() if data.get(key)
+        (str(label), _fact(key, data[key]))
+        for key, label in EVIDENCE_LABELS.items()
+        if data.get(key) not in (None, "", [])
     )
     if "phrase" not in data and "record" not in data:
         return Evidence(facts=facts)
@@ -274,16 +341,20 @@ def evidence_for(user: AnyUser, alert: Alert) -> Evidence:
     else:
         confidential = bool(data.get("confidential"))
     label = str(CareKind(kind).label) if kind in CareKind.values else kind
+    field = str(data.get("field") or "")
     base = Evidence(
         record_kind=label,
         date=str(data.get("date") or (record.date.isoformat() if record else "")),
-        field=str(data.get("field_label") or data.get("field") or ""),
-        facts=facts,
+        field=str(FIELD_LABELS.get(field, field)),
+        facts=tuple(f for f in facts if f[0] != str(EVIDENCE_LABELS["value"])),
     )
     if confidential and not may_read_confidential(user, alert.child):
         return replace(base, hidden=True)
     phrase = str(data.get("phrase") or "")
-    sentence = str(data.get("sentence") or phrase)
+    sentence = str(data.get("sentence") or "")
+    if not sentence and record is not None:
+        sentence = _sentence(record, field, phrase)
+    sentence = sentence or phrase
     at = sentence.find(phrase) if phrase else -1
     if at < 0:
         return replace(base, phrase=phrase)
