@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/", include("carenet.api.urls")),
     path("admin/", admin.site.urls),
     path("care/", include("carenet.care.urls")),
+    path("alert-rules/", include("carenet.alerts.urls_settings")),
+    path("attendance/", include("carenet.alerts.urls_attendance")),
     path("pairing/", include("carenet.pairing.urls")),
     path("plans/", include("carenet.childplans.urls")),
     path("alerts/", include("carenet.alerts.urls")),

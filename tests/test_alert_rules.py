@@ -158,12 +158,22 @@ def test_the_plans_thresholds_move_the_age_limits(world, plan):
 
 def test_both_parents_away_with_nobody_at_home_is_living_alone(world, plan):
     away = dt.date(2026, 3, 1)
-    child = _kid(world, father_away=away, mother_away=away)
+    child = _kid(world, father_away=away, mother_away=away, guardian_entrusted=False)
     assert _open(child) == {("living_alone", "family")}
     alert = _alert(child, "living_alone")
     assert alert.severity == Severity.SEVERE and alert.report_due
     # A grandmother on file: not alone.
     family_member_save(actor=None, child=child, relation="grandmother", data={"name": "奶奶"})
+    assert _open(child) == set()
+
+
+def test_a_file_without_its_family_rows_is_not_a_child_alone(world, plan):
+    # Both parents away and no guardian or grandparent on file, but the file does not
+    # say that nobody was entrusted (an imported register without the family): missing
+    # information, not evidence.
+    away = dt.date(2026, 3, 1)
+    child = _kid(world, father_away=away, mother_away=away)
+    assert child.guardian_entrusted is None
     assert _open(child) == set()
 
 

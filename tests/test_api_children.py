@@ -97,8 +97,8 @@ class TestList:
             level=RiskLevel.HIGH,
             reason="x",
         )
-        # 王子涵 is high by the rules: both parents away, nobody at home on file.
-        assert _names(client, world, "principal", "?risk=high") == {"李明", "王子涵"}
+        assert _names(client, world, "principal", "?risk=high") == {"李明"}
+        assert "李明" not in _names(client, world, "principal", "?risk=low")
 
     def test_school_filters_by_school_code(self, client, world):
         names = _names(client, world, "county_admin", f"?school={world.other_school.code}")

@@ -136,6 +136,9 @@ PARAMETERS: dict[str, Callable[[Cast], list]] = {
     "inbox/": lambda c: c.notifications,
     "alerts/": lambda c: c.alerts,
     "alerts/child/": lambda c: c.children,
+    "alert-rules/plans/": lambda c: c.care_plans,
+    "attendance/classes/": lambda c: c.classes,
+    "attendance/children/": lambda c: c.children,
 }
 
 DOWNLOAD_TYPES = ("application/", "image/", "text/csv")

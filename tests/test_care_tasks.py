@@ -7,11 +7,11 @@ import pytest
 import time_machine
 
 from carenet.accounts.tokens import token_issue
+from carenet.alerts.services import risk_raise
 from carenet.care.models import CareRecord
 from carenet.care.selectors import my_children, tasks_for, week_end
 from carenet.care.services import record_create
 from carenet.children.access import visible_children
-from carenet.children.models import Child, RiskLevel
 from tests.factories import child_add
 
 pytestmark = pytest.mark.django_db
@@ -54,14 +54,24 @@ class TestTasks:
         [task] = _due(tasks_for(children, as_of=monday), world.own_child)
         assert task.due_date == dt.date(2026, 10, 19) and not task.overdue
 
-    def test_overdue_first_then_high_risk_first(self, world, monday):
-        Child.objects.filter(pk=world.mentee.pk).update(risk_level=RiskLevel.HIGH)
+    def test_high_risk_first_then_overdue_first(self, world, monday):
+        # Raised by hand (the risk is derived: a direct write would not outlive the
+        # next record's review).
+        risk_raise(
+            actor=world.user("teacher"), child=world.own_child, level="high", reason="独自在家"
+        )
         _talk(world, world.own_child, dt.date(2026, 10, 9))  # due 16 Oct: this week
         tasks = tasks_for(my_children(world.user("teacher")), as_of=monday, until=week_end(monday))
-        flags = [t.overdue for t in tasks]
-        assert flags == sorted(flags, reverse=True)
-        assert tasks[0].child.pk == world.mentee.pk
+        children = [t.child.pk for t in tasks]
+        high = children.count(world.own_child.pk)
+        # Every task of the child at high risk comes before the others' overdue ones …
+        assert children[:high] == [world.own_child.pk] * high
+        assert any(t.overdue for t in tasks[high:])
         assert not _due(tasks, world.own_child)[0].overdue
+        # … and within one level, overdue first.
+        for part in (tasks[:high], tasks[high:]):
+            flags = [t.overdue for t in part]
+            assert flags == sorted(flags, reverse=True)
 
     def test_the_query_count_does_not_grow_with_children(
         self, world, monday, django_assert_num_queries

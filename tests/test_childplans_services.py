@@ -6,6 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from carenet.alerts.models import AlertRule, Severity
+from carenet.alerts.services import alert_raise
 from carenet.childplans import services
 from carenet.childplans.models import PlanStatus
 from carenet.childplans.selectors import open_individual_plans, plans_for_child
@@ -128,7 +130,15 @@ def test_opening_an_individual_plan_raises_a_low_risk_to_medium(world):
 
 
 def test_opening_an_individual_plan_leaves_a_high_risk_alone(world):
-    # Both parents away and nobody on file at home: living alone, high by the rules.
+    # A severe alert (a text signal of self-harm, which the rules never clear): high.
+    alert_raise(
+        child=world.own_child,
+        rule=AlertRule.TEXT_SIGNAL,
+        category="self_harm",
+        key="record:0:self_harm",
+        severity=Severity.SEVERE,
+        evidence={},
+    )
     world.own_child.refresh_from_db()
     assert world.own_child.risk_level == RiskLevel.HIGH
     _individual(world)

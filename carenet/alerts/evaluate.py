@@ -22,7 +22,8 @@ The rules, and what they read (the plan's thresholds in brackets):
 - GUARDIAN_FRAIL: the entrusted guardian (委托监护人) older than [age], or whose health
   (``FamilyMember.health``, free text) says poor health: one of ``POOR_HEALTH_WORDS``
   not right after 不 (so "不差" is not poor); key "guardian".
-- LIVING_ALONE (severe, a report due): both parents away now and neither an entrusted
+- LIVING_ALONE (severe, a report due): both parents away now, the file saying that they
+  entrusted no guardian (``Child.guardian_entrusted`` False), and neither an entrusted
   guardian with a name nor any grandparent on file (key "family"); or the last home
   visit's "present" or "living conditions" says so (``ALONE_PHRASES``, not after a
   negation word ``ALONE_NEGATIONS``; key "home_visit").

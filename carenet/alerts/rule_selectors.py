@@ -268,7 +268,11 @@ def living_alone(facts: Facts, config: Config) -> list[Found]:
     guardian = facts.guardian
     has_guardian = guardian is not None and bool(guardian.name.strip())
     grandparents = [r for r in GRANDPARENT_RELATIONS if r in facts.family]
-    if both_away and not has_guardian and not grandparents:
+    # The file must say so: both parents away, no guardian entrusted (the 2016 form's
+    # 父母外出有无委托其他监护人 = 无) and no guardian or grandparent on file. A file that only
+    # lacks the rows (an imported register without the family) is missing information,
+    # not evidence of a child alone: it raises nothing.
+    if both_away and child.guardian_entrusted is False and not has_guardian and not grandparents:
         found.append(
             Found("family", {"both_parents_away": True, "guardian": False, "grandparents": []})
         )

@@ -259,6 +259,10 @@ class ChildOut(ChildItemOut):
     grandparents: list[GrandparentOut]
     care_plan: CarePlanOut
     contacts: list[ContactOut]
+    risk_reasons: list[str] = Field(
+        description="why the child is at their risk level (derived from open alerts, an "
+        "individual plan in progress, a raise by hand); empty at low risk"
+    )
 
 
 class ParentIn(In):

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from carenet.alerts.selectors import risk_reasons
 from carenet.care.selectors import care_unit, plan_in_force, tasks_for
 from carenet.children.models import (
     GRANDPARENT_RELATIONS,
@@ -171,6 +172,7 @@ def child_detail(child: ChildLeftBehind, *, contacts_visible: bool) -> dict[str,
         ],
         "care_plan": care_plan_item(child),
         "contacts": contacts,
+        "risk_reasons": [str(reason.text) for reason in risk_reasons(child)],
     }
 
 

@@ -391,7 +391,7 @@ def tasks_for(
     A child is a care child when on the roll and in one of that plan's care groups
     (``CarePlan.care_groups``). ``side`` keeps only the tasks of the school or of the
     village director (``duty_side``); ``until`` keeps only tasks due on or before that
-    day. Sorted overdue first, then by risk (high first), then by due date. Four
+    day. Sorted by risk (high first), then overdue first, then by due date. Four
     queries: the plans' care groups, the children with the date of their last record of
     each kind, their orgs, the plans."""
     in_use = plan_groups_in_use(as_of)
@@ -448,7 +448,9 @@ def tasks_for(
 
 
 def _task_order(tasks: list[Task]) -> list[Task]:
-    tasks.sort(key=lambda t: (not t.overdue, RISK_ORDER.get(t.child.risk_level, 3), t.due_date))
+    """The working list's order: children at high risk first, then at medium risk (the
+    derived ``Child.risk_level``), then overdue first, then by due date."""
+    tasks.sort(key=lambda t: (RISK_ORDER.get(t.child.risk_level, 3), not t.overdue, t.due_date))
     return tasks
 
 

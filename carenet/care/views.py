@@ -29,8 +29,9 @@ SCHOOL_LIST_LENGTH = 100
 
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    """待办: overdue tasks (已逾期) first, then those due this week (本周到期), high risk
-    first; with their counts, and those of the user's mentees (结对儿童)."""
+    """待办: children at high risk first, then medium, then overdue tasks (已逾期) before
+    those due this week (本周到期); with their counts, and those of the user's mentees
+    (结对儿童)."""
     today = timezone.localdate()
     until = selectors.worklist_until(today)
     user = request.user

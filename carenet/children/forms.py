@@ -184,7 +184,6 @@ class ChildForm(MaskedFieldsMixin, forms.ModelForm):
             "interests",
             "personality",
             "categories",
-            "risk_level",
             "notes",
         ]
         field_classes = {"birth_date": BoundedDateField}

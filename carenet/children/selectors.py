@@ -14,6 +14,7 @@ from django.db.models import (
     Case,
     CharField,
     Exists,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -35,6 +36,7 @@ from carenet.children.models import (
     LeftBehindType,
     Pairing,
     Relation,
+    RiskLevel,
 )
 from carenet.orgs.models import Org, OrgKind
 from carenet.orgs.selectors import AnyUser, org_ids_under, user_memberships
@@ -421,3 +423,14 @@ def selectable_villages(user: AnyUser) -> QuerySet[Org]:
         return villages.order_by("path")
     counties = {m.org.county_code for m in user_memberships(user)}
     return villages.filter(county_code__in=counties).order_by("path")
+
+
+def risk_rank() -> Case:
+    """The order of the working lists: high risk 0, medium 1, low (or unset) 2 — the
+    derived ``Child.risk_level`` put children at risk first in every list."""
+    return Case(
+        When(risk_level=RiskLevel.HIGH, then=Value(0)),
+        When(risk_level=RiskLevel.MEDIUM, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )

@@ -61,7 +61,7 @@ class Notification(models.Model):
 class NotificationLine(models.Model):
     """One task of a notification: a child, a kind of care work, its due date, and
     whether it was overdue on the day of the message. ``position`` keeps the order of
-    我的待办 (overdue first, then by risk)."""
+    我的待办 (by risk, high first, then overdue first)."""
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="lines", verbose_name=_("消息")

@@ -18,9 +18,13 @@ from carenet.children.models import (
     LeftBehindType,
     Pairing,
     PairingKind,
-    RiskLevel,
 )
-from carenet.children.selectors import left_behind_only, pairing_in_force, with_left_behind
+from carenet.children.selectors import (
+    left_behind_only,
+    pairing_in_force,
+    risk_rank,
+    with_left_behind,
+)
 from carenet.orgs.models import Membership, Org, OrgKind
 from carenet.orgs.selectors import AnyUser, visible_orgs
 
@@ -108,12 +112,7 @@ def unpaired_left_behind(school: Org, as_of: dt.date | None = None) -> QuerySet[
 def _neediest_first(children: QuerySet[Child]) -> QuerySet[Child]:
     return (
         children.annotate(
-            need=Case(
-                When(risk_level=RiskLevel.HIGH, then=Value(0)),
-                When(risk_level=RiskLevel.MEDIUM, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
+            need=risk_rank(),
             both=Case(
                 When(left_behind_type=LeftBehindType.BOTH_PARENTS, then=Value(0)),
                 default=Value(1),

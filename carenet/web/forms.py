@@ -205,7 +205,7 @@ CHILD_SECTIONS: list[tuple[Promise, list[str]]] = [
             "assistance",
         ],
     ),
-    (_("特点与关爱"), ["interests", "personality", "categories", "risk_level", "notes"]),
+    (_("特点与关爱"), ["interests", "personality", "categories", "notes"]),
 ]
 
 

@@ -37,6 +37,7 @@ from carenet.children.selectors import (
     left_behind_only,
     pairing_in_force,
     population_filter,
+    risk_rank,
     search_children,
     with_left_behind,
 )
@@ -191,7 +192,8 @@ class ChildFilters:
 
 def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
     """The child list: the user's scope narrowed by the filters, with left-behind type,
-    school, class and active mentor fetched without a query per row."""
+    school, class and active mentor fetched without a query per row; children at high
+    risk first, then medium, then by school, class and name."""
     qs = visible_children(user)
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -213,7 +215,8 @@ def child_list(user: AnyUser, filters: ChildFilters) -> QuerySet[Child]:
     return (
         qs.select_related("school", "school_class", "village")
         .prefetch_related(active_pairings(PairingKind.MENTOR, "active_mentors"))
-        .order_by("school__path", "school_class__path", "name_pinyin", "pk")
+        .annotate(carenet_risk_rank=risk_rank())
+        .order_by("carenet_risk_rank", "school__path", "school_class__path", "name_pinyin", "pk")
     )
 
 

@@ -11,12 +11,13 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from carenet.alerts.selectors import child_alerts
+from carenet.alerts.selectors import child_alerts, risk_reasons
 from carenet.audit.models import AccessAction
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.audit.reveal import is_revealed
@@ -38,6 +39,7 @@ from carenet.lib.forms import label_choices, model_choice
 from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Membership, Org, OrgKind
 from carenet.orgs.selectors import (
+    AnyUser,
     class_label,
     primary_membership,
     user_memberships,
@@ -181,8 +183,21 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         may_write_plans=may_write_plans(request.user, child),
     )
     context.update(path_context(request.user, child))  # a child's path (views_path)
+    context.update(_risk_context(request.user, child))
     context["child_alerts"] = child_alerts(request.user, child)  # 预警 (alerts/_child_alerts)
     return render(request, "web/children/detail.html", context)
+
+
+def _risk_context(user: AnyUser, child: Child) -> dict[str, Any]:
+    """The derived risk's reasons, and the link to raise it by hand for those who handle
+    the child's alerts (the page of ``carenet.alerts``, while it is mounted)."""
+    raise_url = None
+    if user_may(user, Permission.HANDLE_ALERTS, child):
+        try:
+            raise_url = reverse("alerts:alert_risk", args=[child.pk])
+        except NoReverseMatch:
+            raise_url = None
+    return {"risk_reasons": risk_reasons(child), "risk_raise_url": raise_url}
 
 
 @login_required

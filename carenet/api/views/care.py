@@ -149,7 +149,7 @@ def records_create(
 )
 def tasks_due(request: HttpRequest, filters: Query[TaskFilters]) -> dict:
     """待办 on ``as_of``: tasks overdue (已逾期) and due by the end of its week (本周到期),
-    as 我的待办 shows them (``scope=mine``) — overdue first, then by the child's risk —
+    as 我的待办 shows them (``scope=mine``) — by the child's risk, then overdue first —
     with the two counts."""
     as_of = filters.as_of or timezone.localdate()
     until = worklist_until(as_of)
