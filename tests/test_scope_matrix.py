@@ -236,6 +236,12 @@ ALERT_PAGES = {
     "alert_resolve": ("post", "resolve/"),
     "alert_reopen": ("post", "reopen/"),
 }
+# The plan's alert rules (预警规则, namespace alert_rules; tests/test_alert_settings.py): a
+# plan's managers edit (404 out of sight, 403 for readers). Absences and results (缺勤与
+# 成绩, namespace attendance; tests/test_attendance.py): who records attendance for the
+# class or child (404 out of sight, 403 for others).
+ALERT_SETTINGS_PAGES = {"edit"}
+ATTENDANCE_PAGES = {"classes", "class", "class_scores", "child", "absence", "absence_delete"}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -257,17 +263,37 @@ def _named_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
 
 
 def test_every_route_is_classified(client):
-    assert _named_patterns(get_resolver()) == set(CHILD_PAGES) | SCOPED_PAGES | PUBLIC | set(
-        SCHOOL_PAGES
-    ) | MANAGER_PAGES | set(OWN_PAGES) | set(PLAN_CHILD_PAGES) | set(PLAN_PAGES) | set(
-        CARE_PLAN_PAGES
-    ) | {"care_record_photo"} | ACCOUNT_PAGES | EXCHANGE_PAGES | set(
-        AUDITOR_PAGES
-    ) | AUDIT_POST_PAGES | PRINTABLE_PAGES | REPORT_PAGES | SUPPORT_PAGES | set(
-        DASHBOARD_PAGES
-    ) | set(COUNTY_SCHOOL_PAGES) | set(ORG_SCHOOL_PAGES) | PEOPLE_PAGES | set(
-        PEOPLE_PERSON_PAGES
-    ) | SCHOOL_YEAR_PAGES | PATH_PAGES | ALERT_INBOX | set(ALERT_PAGES)
+    assert (
+        _named_patterns(get_resolver())
+        == set(CHILD_PAGES)
+        | SCOPED_PAGES
+        | PUBLIC
+        | set(SCHOOL_PAGES)
+        | MANAGER_PAGES
+        | set(OWN_PAGES)
+        | set(PLAN_CHILD_PAGES)
+        | set(PLAN_PAGES)
+        | set(CARE_PLAN_PAGES)
+        | {"care_record_photo"}
+        | ACCOUNT_PAGES
+        | EXCHANGE_PAGES
+        | set(AUDITOR_PAGES)
+        | AUDIT_POST_PAGES
+        | PRINTABLE_PAGES
+        | REPORT_PAGES
+        | SUPPORT_PAGES
+        | set(DASHBOARD_PAGES)
+        | set(COUNTY_SCHOOL_PAGES)
+        | set(ORG_SCHOOL_PAGES)
+        | PEOPLE_PAGES
+        | set(PEOPLE_PERSON_PAGES)
+        | SCHOOL_YEAR_PAGES
+        | PATH_PAGES
+        | ALERT_INBOX
+        | set(ALERT_PAGES)
+        | ALERT_SETTINGS_PAGES
+        | ATTENDANCE_PAGES
+    )
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
 
