@@ -17,6 +17,7 @@ urlpatterns = [
     path("pairing/", include("carenet.pairing.urls")),
     path("plans/", include("carenet.childplans.urls")),
     path("safeguard/", include("carenet.safeguard.urls")),
+    path("alerts/", include("carenet.alerts.urls")),
     path("inbox/", include("carenet.notify.urls")),
     path("exchange/", include("carenet.exchange.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

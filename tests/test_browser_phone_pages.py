@@ -136,6 +136,8 @@ PARAMETERS: dict[str, Callable[[Cast], list]] = {
     "inbox/": lambda c: c.notifications,
     "safeguard/reports/": lambda c: c.reports,
     "safeguard/emergencies/": lambda c: c.emergencies,
+    "alerts/": lambda c: c.alerts,
+    "alerts/child/": lambda c: c.children,
     "alert-rules/plans/": lambda c: c.care_plans,
     "attendance/classes/": lambda c: c.classes,
     "attendance/children/": lambda c: c.children,
@@ -190,6 +192,7 @@ class Cast:
     notifications: list[int] = field(default_factory=list)
     reports: list[int] = field(default_factory=list)
     emergencies: list[int] = field(default_factory=list)
+    alerts: list[int] = field(default_factory=list)
 
 
 def _cast_build() -> Cast:
@@ -302,6 +305,7 @@ def _cast_build() -> Cast:
             child=world.school_child, to_school=world.other_school, reason="随父母迁居", actor=None
         ).pk
     ]
+    cast.alerts = _alerts_raise(children, users["teacher"])
     # The day's reminders (carenet remind): the inbox's messages of every user with work due.
     notifications_create(today=dt.date.today())
     cast.notifications = list(Notification.objects.values_list("pk", flat=True))
@@ -338,6 +342,35 @@ def _safeguard_cast(cast: Cast, actor: User) -> None:
         case = services.emergency_open(actor=actor, child=child, kind="missing")
         services.emergency_step_done(actor=actor, case=case, step=case.steps.first())
         cast.emergencies.append(case.pk)
+
+
+def _alerts_raise(children: list, actor: User) -> list[int]:
+    """An open alert with a phrase in its evidence on each child, and a resolved one."""
+    from carenet.alerts.models import AlertRule, Severity
+    from carenet.alerts.services import alert_raise, alert_resolve
+
+    found = []
+    for child in children:
+        for key, severity in (("open", Severity.SEVERE), ("closed", Severity.SERIOUS)):
+            alert = alert_raise(
+                child=child,
+                rule=AlertRule.TEXT_SIGNAL,
+                category="bullying",
+                key=key,
+                severity=severity,
+                evidence={
+                    "record_kind": "talk",
+                    "date": "2026-03-02",
+                    "field": "summary",
+                    "phrase": "被同学打了",
+                    "sentence": "孩子说在学校被同学打了，不想上学。",
+                },
+            )
+            assert alert is not None
+            if key == "closed":
+                alert_resolve(actor=actor, alert=alert, note="已与家长沟通，问题已解决")
+            found.append(alert.pk)
+    return found
 
 
 # --------------------------------------------------------------------------- discovery

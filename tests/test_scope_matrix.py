@@ -41,6 +41,8 @@ CHILD_PAGES = {
     # Legal aid (法律援助, carenet.support): readers of the file read, its editors write.
     "support_legal_aid": Permission.VIEW_CHILDREN,
     "support_legal_aid_new": Permission.EDIT_CHILDREN,
+    # The risk raised by hand (预警, carenet.alerts): those who handle the child's alerts.
+    "alert_risk": Permission.HANDLE_ALERTS,
 }
 CHILD_URLS = {
     "child_detail": "/children/{}/",
@@ -52,6 +54,7 @@ CHILD_URLS = {
     # Legal aid (carenet.support)
     "support_legal_aid": "/support/children/{}/legal-aid/",
     "support_legal_aid_new": "/support/children/{}/legal-aid/new/",
+    "alert_risk": "/alerts/child/{}/risk/",
 }
 # Access log and data requests: principals, school admins and county admins (others 403).
 AUDITOR_PAGES = {"audit_log": "/audit/log/", "audit_requests": "/audit/requests/"}
@@ -220,6 +223,25 @@ SCHOOL_YEAR_PAGES = {
 # county admins (and a teacher with requests of their own), 403 for others; a transfer out
 # of sight 404.
 PATH_PAGES = {"child_path", "transfer_list", "transfer_claim", "transfer_decide"}
+# Alerts (预警, carenet.alerts; tests/test_alert_pages.py): the inbox answers those who
+# handle alerts (403 for others) with the alerts of the children they handle; an alert of
+# a child out of that scope (HANDLE_ALERTS) is 404 on every page and action.
+ALERT_INBOX = {"alert_inbox"}
+ALERT_PAGES = {
+    "alert_detail": ("get", ""),
+    "alert_acknowledge": ("post", "acknowledge/"),
+    "alert_assign": ("post", "assign/"),
+    "alert_escalate": ("post", "escalate/"),
+    "alert_note": ("post", "note/"),
+    "alert_resolve": ("post", "resolve/"),
+    "alert_reopen": ("post", "reopen/"),
+}
+# The plan's alert rules (预警规则, namespace alert_rules; tests/test_alert_settings.py): a
+# plan's managers edit (404 out of sight, 403 for readers). Absences and results (缺勤与
+# 成绩, namespace attendance; tests/test_attendance.py): who records attendance for the
+# class or child (404 out of sight, 403 for others).
+ALERT_SETTINGS_PAGES = {"edit"}
+ATTENDANCE_PAGES = {"classes", "class", "class_scores", "child", "absence", "absence_delete"}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -267,6 +289,10 @@ def test_every_route_is_classified(client):
         | set(PEOPLE_PERSON_PAGES)
         | SCHOOL_YEAR_PAGES
         | PATH_PAGES
+        | ALERT_INBOX
+        | set(ALERT_PAGES)
+        | ALERT_SETTINGS_PAGES
+        | ATTENDANCE_PAGES
     )
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS
@@ -295,13 +321,47 @@ def test_scoped_pages_never_show_a_child_outside_scope(world, client, role):
     user = world.user(role)
     client.force_login(user)
     visible = set(visible_children(user).values_list("name", flat=True))
-    for path in ("/", "/children/", "/children/?status=all", "/care/tasks/", "/inbox/", "/record/"):
+    for path in (
+        "/",
+        "/children/",
+        "/children/?status=all",
+        "/care/tasks/",
+        "/inbox/",
+        "/record/",
+        "/alerts/?tab=open",
+    ):
         body = client.get(path, follow=True).content.decode()
         for attr in CHILDREN:
             name = getattr(world, attr).name
             if name not in visible:
                 assert name not in body, f"{role} sees {name} on {path}"
     assert client.get("/children/new/").status_code in (200, 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_alert_pages_answer_only_within_the_alerts_scope(world, client, role):
+    from carenet.alerts.models import AlertEvent, AlertRule, Severity
+    from carenet.alerts.services import alert_raise
+
+    user = world.user(role)
+    client.force_login(user)
+    handled = set(visible_children(user, Permission.HANDLE_ALERTS).values_list("pk", flat=True))
+    for attr in CHILDREN:
+        child = getattr(world, attr)
+        alert = alert_raise(
+            child=child, rule=AlertRule.ABSENCE, key="k", severity=Severity.SERIOUS, evidence={}
+        )
+        assert alert is not None
+        events = AlertEvent.objects.filter(alert=alert).count()
+        for name, (method, tail) in ALERT_PAGES.items():
+            url = f"/alerts/{alert.pk}/{tail}"
+            status = getattr(client, method)(url, {"note-note": "x"}).status_code
+            if child.pk in handled:
+                assert status in (200, 302), f"{role} {name} {attr}: {status}"
+            else:
+                assert status == 404, f"{role} {name} {attr}: {status}"
+        if child.pk not in handled:
+            assert AlertEvent.objects.filter(alert=alert).count() == events
 
 
 def test_anonymous_users_are_sent_to_log_in(world, client):

@@ -232,6 +232,12 @@ def alert_note(*, actor: User, alert: Alert, note: str) -> AlertEvent:
     return _event(alert, AlertAction.NOTE, actor, note=_note(note, required=True))
 
 
+def alert_plan_opened(*, actor: User, alert: Alert, note: str = "") -> AlertEvent:
+    """制定个别教育管理方案: an individual plan was opened from the alert (its history
+    says so; the alert stays open until resolved)."""
+    return _event(alert, AlertAction.PLAN_OPENED, actor, note=_note(note))
+
+
 def alert_resolve(*, actor: User, alert: Alert, note: str) -> Alert:
     """解决: closed by a person, with what was done."""
     _open_only(alert)

@@ -14,12 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carenet.alerts.models import OPEN_STATUSES, Alert
+from carenet.alerts.selectors import alert_title, visible_alerts
 from carenet.audit.history import child_changes
 from carenet.care.selectors import visible_records
 from carenet.childplans.models import (
     IndividualPlan,
     PlanReview,
     PlanStatus,
+    Reason,
     StudyCheck,
     StudyPlan,
 )
@@ -360,3 +363,44 @@ def child_timeline(
     ]
     entries.sort(key=TimelineEntry.sort_key, reverse=True)
     return entries[:limit]
+
+
+# --- an individual plan from an alert (预警) --------------------------------------------
+
+# The plan's reason (原因) for an alert's rule, or a text signal's category.
+_ALERT_REASONS = {
+    "care_overdue": Reason.OTHER,
+    "no_parent_contact": Reason.FAMILY,
+    "guardian_poor": Reason.FAMILY,
+    "no_guardian": Reason.FAMILY,
+    "guardian_frail": Reason.FAMILY,
+    "living_alone": Reason.SAFETY,
+    "entrusted_unsuitable": Reason.FAMILY,
+    "absence": Reason.TRUANCY,
+    "results_fall": Reason.TRUANCY,
+    "self_harm": Reason.PSYCHOLOGICAL,
+    "abuse": Reason.SAFETY,
+    "domestic_violence": Reason.SAFETY,
+    "bullying": Reason.SAFETY,
+    "sexual_harm": Reason.SAFETY,
+    "running_away": Reason.SAFETY,
+    "dropout": Reason.TRUANCY,
+    "child_labour": Reason.TRUANCY,
+}
+
+
+def plan_alert(user: AnyUser, child: Child, alert_id: str | None) -> Alert | None:
+    """The open alert of ``child`` an individual plan is drawn up from (``?alert=``), if
+    the user handles it; else None."""
+    if not alert_id or not alert_id.isdigit():
+        return None
+    return (
+        visible_alerts(user).filter(pk=int(alert_id), child=child, status__in=OPEN_STATUSES).first()
+    )
+
+
+def plan_initial_from_alert(alert: Alert) -> dict[str, str]:
+    """The individual plan's reason and its detail, prefilled from the alert."""
+    key = alert.category or alert.rule
+    reason = _ALERT_REASONS.get(key, Reason.OTHER)
+    return {"reason": reason, "reason_detail": _("预警：%(title)s") % {"title": alert_title(alert)}}

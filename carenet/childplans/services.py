@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -12,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carenet.alerts.models import Alert
+from carenet.alerts.services import alert_plan_opened
 from carenet.childplans.models import (
     CheckResult,
     IndividualPlan,
@@ -283,3 +286,19 @@ def plan_review_add(
     return PlanReview.objects.create(
         plan=plan, date=date, progress=progress, next_steps=next_steps, author=actor
     )
+
+
+@transaction.atomic
+def individual_plan_open_from_alert(
+    *, actor: User, child: Child, alert: Alert, **fields: Any
+) -> IndividualPlan:
+    """Open an individual plan (``individual_plan_open``) from an alert of the child
+    (预警 → 制定个别教育管理方案): the plan names the alert, the alert's history records
+    the plan."""
+    if alert.child_id != child.pk:
+        raise ValidationError({"__all__": [_("该预警不是这名儿童的")]})
+    plan = individual_plan_open(actor=actor, child=child, **fields)
+    plan.alert = alert
+    plan.save(update_fields=["alert"])
+    alert_plan_opened(actor=actor, alert=alert)
+    return plan

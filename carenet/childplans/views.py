@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from carenet.alerts.models import Alert
 from carenet.childplans import selectors, services
 from carenet.childplans.forms import (
     IndividualCloseForm,
@@ -205,21 +206,32 @@ def individual_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     initial: dict[str, Any] = {"opened_on": timezone.localdate()}
     if teachers.filter(pk=request.user.pk).exists():
         initial["responsible"] = request.user.pk
+    alert = selectors.plan_alert(request.user, child, request.GET.get("alert"))
+    if alert is not None:  # 预警 → 制定个别教育管理方案
+        initial.update(selectors.plan_initial_from_alert(alert))
     form = IndividualPlanForm(
         request.POST if request.method == "POST" else None, teachers=teachers, initial=initial
     )
     if request.method == "POST" and form.is_valid():
         try:
-            plan = services.individual_plan_open(
-                actor=request.user, child=child, **form.cleaned_data
-            )
+            plan = _individual_open(request, child, alert, form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc.message_dict)
         else:
             messages.success(request, _("已保存个别教育管理方案。"))
             return redirect("childplans_individual_detail", pk=plan.pk)
-    context = {"child": child, "form": form, "title": _("新建个别教育方案")}
+    context = {"child": child, "form": form, "title": _("新建个别教育方案"), "alert": alert}
     return render(request, "childplans/plan_form.html", context)
+
+
+def _individual_open(
+    request: AuthenticatedRequest, child: Child, alert: Alert | None, data: dict[str, Any]
+) -> IndividualPlan:
+    if alert is None:
+        return services.individual_plan_open(actor=request.user, child=child, **data)
+    return services.individual_plan_open_from_alert(
+        actor=request.user, child=child, alert=alert, **data
+    )
 
 
 def _individual_page(

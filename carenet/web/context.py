@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from carenet.accounts.access import is_manager
+from carenet.alerts.selectors import inbox_counts, may_handle_alerts
 from carenet.children.access import (
     editable_classes,
     filing_villages,
@@ -19,7 +20,11 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    handles_alerts = may_handle_alerts(user)
     return {
+        "handles_alerts": handles_alerts,
+        # 预警 in the menu, with how many wait in the user's inbox.
+        "alert_inbox_count": inbox_counts(user)[0] if handles_alerts else 0,
         "primary_membership": primary_membership(user),
         "can_create_child": editable_classes(user).exists() or filing_villages(user).exists(),
         "can_manage_pairing": pairing_schools(user).exists(),

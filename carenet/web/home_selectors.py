@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from carenet.alerts.selectors import inbox_counts, may_handle_alerts
 from carenet.care.models import CareKind
 from carenet.care.selectors import (
     SCHOOL,
@@ -336,3 +337,23 @@ def county_work(user: AnyUser, county: Org, as_of: dt.date) -> CountyWork:
         schools_behind=behind[:SCHOOLS_BEHIND],
         schools_behind_total=len(behind),
     )
+
+
+# --- whoever handles alerts: 预警待处理 ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertWork:
+    """How many alerts wait in the user's inbox (``alerts.selectors.inbox``), how many
+    of them severe."""
+
+    waiting: int
+    severe: int
+
+
+def alert_work(user: AnyUser) -> AlertWork | None:
+    """The 预警待处理 card of the first screen; None for users who handle no alerts."""
+    if not may_handle_alerts(user):
+        return None
+    waiting, severe = inbox_counts(user)
+    return AlertWork(waiting, severe)

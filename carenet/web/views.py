@@ -17,7 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from carenet.alerts.selectors import risk_reasons
+from carenet.alerts.selectors import child_alerts, risk_reasons
 from carenet.audit.models import AccessAction
 from carenet.audit.refusals import id_checks_allowed, id_refusal_record
 from carenet.audit.reveal import is_revealed
@@ -96,6 +96,7 @@ def _day_work(
     a village's, a township's or a county's work by the org of the primary membership."""
     today = timezone.localdate()
     found: dict[str, Any] = {"today": today}
+    found["alert_work"] = home_selectors.alert_work(user)
     if holds(user, Permission.CARE_FOR_CHILDREN) or mentee_ids(user):
         found["work"] = home_selectors.my_work(user, today)
     if membership is None:
@@ -183,6 +184,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context.update(path_context(request.user, child))  # a child's path (views_path)
     context.update(_risk_context(request.user, child))
+    context["child_alerts"] = child_alerts(request.user, child)  # 预警 (alerts/_child_alerts)
     return render(request, "web/children/detail.html", context)
 
 
@@ -192,7 +194,7 @@ def _risk_context(user: AnyUser, child: Child) -> dict[str, Any]:
     raise_url = None
     if user_may(user, Permission.HANDLE_ALERTS, child):
         try:
-            raise_url = reverse("alerts:risk", args=[child.pk])
+            raise_url = reverse("alerts:alert_risk", args=[child.pk])
         except NoReverseMatch:
             raise_url = None
     return {"risk_reasons": risk_reasons(child), "risk_raise_url": raise_url}
