@@ -175,13 +175,17 @@ def test_the_principal_records_for_every_class_of_the_school(world, client):
 
 def test_a_teacher_of_another_class_gets_404(world, client):
     client.force_login(world.user("teacher"))
-    # The teacher mentors a child of class 2, but class 2's attendance is not theirs.
+    # The teacher mentors a child of class 2 (sees the file: 403), but class 2's
+    # attendance is not theirs.
     assert client.get(f"/attendance/classes/{world.class_2.pk}/").status_code == 404
-    assert client.get(f"/attendance/children/{world.mentee.pk}/").status_code == 404
-    assert _absence(client, world.mentee).status_code == 404
+    assert client.get(f"/attendance/children/{world.mentee.pk}/").status_code == 403
+    assert _absence(client, world.mentee).status_code == 403
     client.force_login(world.user("stranger_teacher"))
     assert client.get(f"/attendance/classes/{world.class_1.pk}/").status_code == 404
-    assert _absence(client, world.own_child).status_code == 404
+    # They see the child's file (the county, the township, the village it lives in), not
+    # its attendance.
+    assert _absence(client, world.own_child).status_code == 403
+    assert not Absence.objects.exists()
     assert not Absence.objects.exists()
 
 
@@ -199,4 +203,7 @@ def test_who_does_not_record_attendance_finds_no_class(world, client, name):
     client.force_login(world.user(name))
     assert "没有可以登记缺勤和成绩的班级" in client.get("/attendance/").content.decode()
     assert client.get(f"/attendance/classes/{world.class_1.pk}/").status_code == 404
-    assert _absence(client, world.own_child).status_code == 404
+    # They see the child's file (the county, the township, the village it lives in), not
+    # its attendance.
+    assert _absence(client, world.own_child).status_code == 403
+    assert not Absence.objects.exists()

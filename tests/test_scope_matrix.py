@@ -242,6 +242,26 @@ ALERT_PAGES = {
 # class or child (404 out of sight, 403 for others).
 ALERT_SETTINGS_PAGES = {"edit"}
 ATTENDANCE_PAGES = {"classes", "class", "class_scores", "child", "absence", "absence_delete"}
+# The mandatory report and urgent handling (强制报告, 应急处置, namespace safeguard;
+# tests/test_safeguard.py): reports and cases of the children one may report on (404 out
+# of sight, 403 for a child seen but not reportable); the figures (counts and hours, no
+# content) to SEE_REPORT_FIGURES only.
+SAFEGUARD_PAGES = {
+    "index",
+    "figures",
+    "report_new",
+    "report_detail",
+    "report_make",
+    "report_receipt",
+    "follow_up_add",
+    "report_close",
+    "report_form_pdf",
+    "report_form_docx",
+    "emergency_new",
+    "emergency_detail",
+    "emergency_step",
+    "emergency_close",
+}
 API_CHILD_PATHS = {"/api/v1/children/{id}"}
 API_SCOPED_PATHS = {"/api/v1/orgs", "/api/v1/children", "/api/v1/tasks/due", "/api/v1/kpis"}
 # Child-scoped paths that only take POST: 404 outside scope, never a record written there.
@@ -293,6 +313,7 @@ def test_every_route_is_classified(client):
         | set(ALERT_PAGES)
         | ALERT_SETTINGS_PAGES
         | ATTENDANCE_PAGES
+        | SAFEGUARD_PAGES
     )
     paths = set(client.get("/api/v1/openapi.json").json()["paths"])
     assert paths == API_CHILD_PATHS | API_CHILD_POST_PATHS | API_SCOPED_PATHS | API_PUBLIC_PATHS

@@ -40,8 +40,6 @@ from carenet.care import selectors as care_selectors
 from carenet.children.access import operator_scope
 from carenet.children.models import Child, ChildStatus
 
-SCOPE = "alerts sweep"
-
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -72,7 +70,7 @@ def _open_of(rule: str) -> set[int]:
 def time_rules_run(*, today: dt.date, now: dt.datetime) -> int:
     """CARE_OVERDUE, NO_PARENT_CONTACT and the ABSENCE windows of every child of the
     operator's scope. Returns the number of children reviewed."""
-    scope = operator_scope(SCOPE).children()
+    scope = operator_scope("alerts sweep").children()
     reviewed: set[int] = set()
 
     # CARE_OVERDUE: the tasks of the whole scope at once.

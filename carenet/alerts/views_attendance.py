@@ -2,7 +2,8 @@
 and by the principal for the school (``Permission.RECORD_ATTENDANCE``): a class page with
 a quick absence form per child, a child's page, and a class table of one exam's results.
 
-Classes and children out of reach are 404."""
+Classes out of reach are 404; a child out of sight 404, a child seen but not recorded
+for 403."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,7 @@ from carenet.alerts import attendance_selectors as selectors
 from carenet.alerts.forms_attendance import AbsenceForm, ClassScoresForm, ScoreForm
 from carenet.care import services
 from carenet.care.models import AbsenceReason
+from carenet.children.access import visible_children
 from carenet.children.models import Child
 from carenet.lib.http import AuthenticatedRequest
 from carenet.orgs.models import Org
@@ -41,9 +43,15 @@ def _class_or_404(request: HttpRequest, pk: int) -> Org:
 
 
 def _child_or_404(request: HttpRequest, pk: int) -> Child:
-    return get_object_or_404(
-        selectors.attendance_children(request.user).select_related("school_class"), pk=pk
-    )
+    """A child the user records absences for; 404 for a child out of sight, 403 for one
+    the user sees but does not record for."""
+    child = selectors.attendance_children(request.user).select_related("school_class")
+    found = child.filter(pk=pk).first()
+    if found is None:
+        if visible_children(request.user).filter(pk=pk).exists():
+            raise PermissionDenied(_("您可以查看该儿童的档案，但无权登记缺勤和成绩。"))
+        raise Http404
+    return found
 
 
 @login_required
