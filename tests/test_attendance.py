@@ -182,10 +182,7 @@ def test_a_teacher_of_another_class_gets_404(world, client):
     assert _absence(client, world.mentee).status_code == 403
     client.force_login(world.user("stranger_teacher"))
     assert client.get(f"/attendance/classes/{world.class_1.pk}/").status_code == 404
-    # They see the child's file (the county, the township, the village it lives in), not
-    # its attendance.
-    assert _absence(client, world.own_child).status_code == 403
-    assert not Absence.objects.exists()
+    assert _absence(client, world.own_child).status_code == 404
     assert not Absence.objects.exists()
 
 
