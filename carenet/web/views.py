@@ -45,6 +45,7 @@ from carenet.orgs.selectors import (
     user_memberships,
     with_school_names,
 )
+from carenet.safeguard.selectors import overdue_reports
 from carenet.web import home_selectors, selectors
 from carenet.web.forms import (
     ChildFilterForm,
@@ -97,6 +98,9 @@ def _day_work(
     today = timezone.localdate()
     found: dict[str, Any] = {"today": today}
     found["alert_work"] = home_selectors.alert_work(user)
+    # Mandatory reports not made in time: red, first, for the principal and the township
+    # supervisor (an empty list for everyone else).
+    found["overdue_reports"] = overdue_reports(user)
     if holds(user, Permission.CARE_FOR_CHILDREN) or mentee_ids(user):
         found["work"] = home_selectors.my_work(user, today)
     if membership is None:
@@ -185,6 +189,8 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(path_context(request.user, child))  # a child's path (views_path)
     context.update(_risk_context(request.user, child))
     context["child_alerts"] = child_alerts(request.user, child)  # 预警 (alerts/_child_alerts)
+    # 强制报告 and 应急处置 for this child, for whoever may report on them.
+    context["may_report"] = user_may(request.user, Permission.MAKE_REPORTS, child)
     return render(request, "web/children/detail.html", context)
 
 
