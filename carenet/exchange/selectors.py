@@ -60,3 +60,9 @@ def register_chunks(children: QuerySet[Child]) -> Iterator[list[ExportChild]]:
             elif pairing.kind == PairingKind.BUDDY:
                 child.export_buddy = pairing
         yield [by_pk[pk] for pk in chunk if pk in by_pk]
+
+
+def imported_children(id_hashes: list[str]) -> QuerySet[Child]:
+    """The children of an import's rows, by the blind index of their ID numbers (read as
+    the import's operator: the rows were just written by whoever may import them)."""
+    return Child.objects.filter(id_number_hash__in=id_hashes)

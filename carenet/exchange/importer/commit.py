@@ -10,7 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carenet.children.models import Child
+from carenet.alerts.evaluate import children_review
+from carenet.children.models import Child, GuardianshipQuality, Relation
 from carenet.exchange.errors import ImportConflict
 from carenet.exchange.importer.matching import chunks_of, existing_classes
 from carenet.exchange.importer.preview import BATCH, HELPER_MIN_ROWS, gc_paused
@@ -25,6 +26,7 @@ from carenet.exchange.importer.writer import (
     write_changes,
 )
 from carenet.exchange.models import ImportBatch, ImportStatus
+from carenet.exchange.selectors import imported_children
 from carenet.indicators.triggers import suspended as stale_triggers_suspended
 from carenet.lib.parallel import Split
 from carenet.orgs.models import Org, OrgKind
@@ -124,11 +126,44 @@ def import_commit(
     # Raw COPY on PostgreSQL raises the driver's own error, not Django's wrapper.
     duplicate = (IntegrityError, connection.Database.IntegrityError)  # type: ignore[attr-defined]  # the driver module
     try:
-        return _commit(preview, school, user, reason, plans, progress, batch, writer)
+        with transaction.atomic():
+            done = _commit(preview, school, user, reason, plans, progress, batch, writer)
+            _review_alerts(plans)
+        return done
     except duplicate:
         # Another import (the same file, twice at once) created one of these children
         # after this preview was made: everything here was rolled back.
         raise ImportConflict(_("另一个导入同时写入了相同的儿童，请稍后重试")) from None
+
+
+# Guardianship states (监护状况) a file rule of the early warning reads.
+_ALERTING_QUALITY = frozenset({GuardianshipQuality.POOR, GuardianshipQuality.NONE})
+
+
+def _alert_worthy(plan: RowPlan) -> bool:
+    """Whether an imported row states something a file rule of the early warning reads
+    (a guardianship assessed 差 or 无人监护, a guardian's age, health or incapacity, no
+    guardian entrusted): only those children are reviewed after the import, so that a
+    county's register does not pay a review per child for nothing."""
+    if plan.child_values.get("guardian_entrusted") is False:
+        return True
+    for relation, values in plan.family.items():
+        if values.get("guardianship_quality") in _ALERTING_QUALITY:
+            return True
+        if values.get("can_guard") is False:
+            return True
+        if relation == Relation.GUARDIAN and (values.get("age") or values.get("health")):
+            return True
+    return False
+
+
+def _review_alerts(plans: list[RowPlan]) -> None:
+    """Raise the early warning's alerts on the imported children whose rows state what a
+    file rule reads (``_alert_worthy``), in the import's transaction: an alert is raised
+    as the file that shows the danger is saved, by the register too."""
+    hashes = [plan.id_hash for plan in plans if _alert_worthy(plan)]
+    if hashes:
+        children_review(imported_children(hashes), today=timezone.localdate(), now=timezone.now())
 
 
 def _commit(
