@@ -155,3 +155,28 @@ def world_build() -> World:
 
 
 __all__ = ["PASSWORD", "World", "world_build", "child_add", "user_add", "org_add", "Pairing"]
+
+
+def old_task_message(user: User, child: Child, *, care_kind: str, title: str, due: dt.date):
+    """A per-task message (已逾期) as reminders were before the daily digest: kept in the
+    inboxes, one line each."""
+    from carenet.notify.models import Notification, NotificationKind, NotificationLine
+
+    old = Notification.objects.create(
+        user=user,
+        county_code="340827",
+        kind=NotificationKind.TASK_OVERDUE,
+        title=title,
+        dedupe_key="old",
+    )
+    NotificationLine.objects.create(
+        notification=old, child=child, care_kind=care_kind, due_date=due, overdue=True
+    )
+    return old
+
+
+def school_staff_add(world: World) -> World:
+    """The world with the school's 德育主任 (school_admin) and 心理辅导教师 (counselor)."""
+    world.users["school_admin"] = user_add("school_admin", Role.SCHOOL_ADMIN, world.school)
+    world.users["counselor"] = user_add("counselor", Role.COUNSELOR, world.school)
+    return world

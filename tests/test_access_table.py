@@ -35,7 +35,7 @@ from carenet.children.models import Child, ChildStatus, Pairing, PairingKind
 from carenet.orgs.models import Membership, Org, OrgKind, Role
 from carenet.orgs.selectors import visible_orgs
 from carenet.web.selectors import org_breakdown
-from tests.factories import user_add
+from tests.factories import school_staff_add, user_add
 
 pytestmark = pytest.mark.django_db
 
@@ -64,9 +64,7 @@ def checks(*permissions: Permission):
 
 @pytest.fixture
 def cast(world):
-    world.users["school_admin"] = user_add("school_admin", Role.SCHOOL_ADMIN, world.school)
-    world.users["counselor"] = user_add("counselor", Role.COUNSELOR, world.school)
-    return world
+    return school_staff_add(world)
 
 
 # --------------------------------------------------------------------------- the table

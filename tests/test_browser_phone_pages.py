@@ -60,7 +60,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.browser import BROWSER_MARKS, CHROMIUM, PHONE
-from tests.factories import World, child_add, org_add, user_add, world_build
+from tests.factories import World, child_add, org_add, school_staff_add, user_add, world_build
 
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [
@@ -216,10 +216,8 @@ def _cast_build() -> Cast:
         parent_session_create,
     )
 
-    world = world_build()
+    world = school_staff_add(world_build())
     users = dict(world.users)
-    users["school_admin"] = user_add("school_admin", Role.SCHOOL_ADMIN, world.school)
-    users["counselor"] = user_add("counselor", Role.COUNSELOR, world.school)
     users["operator"] = User.objects.create_superuser(
         "operator", password="Test-pass-2026", first_name="运维"
     )

@@ -11,6 +11,7 @@ import time_machine
 from carenet.accounts.tokens import token_issue
 from carenet.notify.models import Notification, NotificationKind, NotificationLine
 from carenet.notify.services import reminders_run
+from tests.factories import old_task_message
 
 pytestmark = pytest.mark.django_db
 
@@ -136,19 +137,12 @@ class TestOldMessages:
     def test_a_per_task_message_from_before_the_digest_still_shows_with_its_buttons(
         self, world, client
     ):
-        old = Notification.objects.create(
-            user=world.user("teacher"),
-            county_code="340827",
-            kind=NotificationKind.TASK_OVERDUE,
-            title="王子涵的谈心已逾期（应于 2026-09-08 完成）",
-            dedupe_key="old",
-        )
-        NotificationLine.objects.create(
-            notification=old,
-            child=world.own_child,
+        old = old_task_message(
+            world.user("teacher"),
+            world.own_child,
             care_kind="talk",
-            due_date=dt.date(2026, 9, 8),
-            overdue=True,
+            title="王子涵的谈心已逾期（应于 2026-09-08 完成）",
+            due=dt.date(2026, 9, 8),
         )
         client.force_login(world.user("teacher"))
         body = client.get("/inbox/").content.decode()

@@ -15,6 +15,7 @@ from carenet.notify import services
 from carenet.notify.models import Notification, NotificationKind, NotificationLine
 from carenet.notify.services import CLAIM_TIMEOUT, notifications_claim, reminders_run
 from carenet.notify.tasks import remind_daily
+from tests.factories import old_task_message
 
 pytestmark = pytest.mark.django_db
 
@@ -169,19 +170,12 @@ class TestRemind:
     def test_an_old_undelivered_per_task_message_goes_out_in_the_same_email(
         self, mailed, monday, mailoutbox
     ):
-        old = Notification.objects.create(
-            user=mailed.user("teacher"),
-            county_code="340827",
-            kind=NotificationKind.TASK_OVERDUE,
-            title="王子涵的家访已逾期",
-            dedupe_key="old",
-        )
-        NotificationLine.objects.create(
-            notification=old,
-            child=mailed.own_child,
+        old = old_task_message(
+            mailed.user("teacher"),
+            mailed.own_child,
             care_kind="home_visit",
-            due_date=dt.date(2026, 9, 1),
-            overdue=True,
+            title="王子涵的家访已逾期",
+            due=dt.date(2026, 9, 1),
         )
         reminders_run(today=monday)
         [mail] = [m for m in mailoutbox if m.to == ["teacher@school.example"]]
