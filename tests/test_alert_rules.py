@@ -147,6 +147,18 @@ def test_a_guardian_unable_to_guard_is_unsuitable(world, plan):
     assert evidence["can_guard"] is False
 
 
+def test_a_guardian_with_a_record_of_abuse_is_unsuitable(world, plan):
+    child = _kid(world)
+    _guardian(child, name="陈某", age=45, health="良好")
+    assert _open(child) == set()
+    _guardian(child, abuse_record=True)
+    assert _open(child) == {("entrusted_unsuitable", "guardian")}
+    assert _alert(child, "entrusted_unsuitable").evidence["abuse_record"] is True
+    # Corrected on the file: the condition cleared, the alert with it.
+    _guardian(child, abuse_record=False)
+    assert _open(child) == set()
+
+
 def test_the_plans_thresholds_move_the_age_limits(world, plan):
     _rules(plan, guardian_frail={"age": 80}, entrusted_unsuitable={"min_age": 20})
     child = _kid(world)

@@ -28,8 +28,8 @@ The rules, and what they read (the plan's thresholds in brackets):
   visit's "present" or "living conditions" says so (``ALONE_PHRASES``, not after a
   negation word ``ALONE_NEGATIONS``; key "home_visit").
 - ENTRUSTED_UNSUITABLE: the entrusted guardian is under [min_age], over GUARDIAN_FRAIL's
-  [age], recorded as unable to guard, or in poor health; key "guardian". The file has no
-  field for a record of abuse or neglect: that check is not made.
+  [age], recorded as unable to guard, in poor health, or with a record of abuse or
+  neglect (``FamilyMember.abuse_record``); key "guardian".
 - ABSENCE: at least [count] absences in the last [days] days (today included); one key,
   "absence": while the count stays at or above the threshold it is the same condition,
   and once it falls below (the window moved on, an entry deleted) the alert clears.

@@ -312,6 +312,8 @@ def entrusted_unsuitable(facts: Facts, config: Config) -> list[Found]:
         reasons["can_guard"] = False
     if poor_health(guardian.health or ""):
         reasons["health"] = guardian.health
+    if guardian.abuse_record:
+        reasons["abuse_record"] = True
     if not reasons:
         return []
     return [Found("guardian", _member_evidence(guardian, **reasons))]

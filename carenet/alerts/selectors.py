@@ -270,6 +270,7 @@ EVIDENCE_LABELS = {
     "over_age": _("年龄"),
     "health": _("身体状况"),
     "can_guard": _("有监护能力"),
+    "abuse_record": _("有虐待、遗弃或严重忽视儿童的记录"),
     "value": _("评定"),
     "previous": _("上次考试"),
     "previous_percent": _("上次得分率（%）"),

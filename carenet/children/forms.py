@@ -358,6 +358,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
         "occupation",
         "address",
         "guardianship_quality",
+        "abuse_record",
     ]
     # The 2016 form's 祖父 / 祖母 / 外祖父 / 外祖母: name and birth date, and how to reach them.
     GRANDPARENT_FIELDS = ["name", "birth_date", "phone", "health"]
@@ -381,6 +382,7 @@ class FamilyMemberForm(MaskedFieldsMixin, forms.ModelForm):
             "occupation",
             "address",
             "guardianship_quality",
+            "abuse_record",
         ]
         field_classes = {"birth_date": BoundedDateField}
         widgets = {

@@ -462,6 +462,14 @@ class FamilyMember(models.Model):
     guardianship_quality = models.CharField(
         _("监护状况"), max_length=16, choices=GuardianshipQuality.choices, blank=True
     )
+    # The suitability check of an entrusted guardian (委托照护): a known record of abuse,
+    # abandonment or neglect of a child makes them unsuitable (an alert of the early
+    # warning, ``carenet.alerts``).
+    abuse_record = models.BooleanField(
+        _("有虐待、遗弃或严重忽视儿童的记录"),
+        default=False,
+        help_text=_("委托照护评估：曾有虐待、遗弃、严重忽视儿童的情形"),
+    )
     # History rows are looked up by the child and the member only, in date order.
     history = HistoricalRecords()
     # Set before a save, read by django-simple-history: who made the change, and why.

@@ -152,7 +152,9 @@ def _alert_worthy(plan: RowPlan) -> bool:
             return True
         if values.get("can_guard") is False:
             return True
-        if relation == Relation.GUARDIAN and (values.get("age") or values.get("health")):
+        if relation == Relation.GUARDIAN and (
+            values.get("age") or values.get("health") or values.get("abuse_record")
+        ):
             return True
     return False
 
