@@ -53,7 +53,13 @@ from django.db.models import QuerySet
 
 from carenet.alerts import services
 from carenet.alerts.models import AlertRule, Severity
-from carenet.alerts.rule_selectors import FILE_RULE_FINDERS, Facts, Found, text_signals
+from carenet.alerts.rule_selectors import (
+    FILE_RULE_FINDERS,
+    Facts,
+    Found,
+    standing_alerts,
+    text_signals,
+)
 from carenet.alerts.rules import RULES, Config, config_of
 from carenet.care import selectors as care_selectors
 from carenet.care.models import CareRecord
@@ -83,15 +89,29 @@ def _raise(child: Child, rule: str, found: Found, now: dt.datetime) -> None:
 
 
 def apply_rule(
-    child: Child, rule: str, found: list[Found], config: Config, now: dt.datetime
+    child: Child,
+    rule: str,
+    found: list[Found],
+    config: Config,
+    now: dt.datetime,
+    standing: set[tuple[str, str]] | None = None,
 ) -> None:
     """Raise an alert for each condition found, clear the rule's others. A rule switched
-    off in the plan raises nothing and clears its open alerts."""
+    off in the plan raises nothing and clears its open alerts.
+
+    ``standing``: the (rule, key) of the child's alerts that are open or resolved while
+    their condition holds (``rule_selectors.standing_alerts``), read once for all rules:
+    a condition already standing is not raised again and a rule with nothing standing
+    outside what was found has nothing to clear, so that a review that changes nothing
+    writes nothing (every record saved runs one)."""
     if not config.rule(rule).on:
         found = []
+    keep = {f.key for f in found}
     for item in found:
-        _raise(child, rule, item, now)
-    services.alerts_clear(child=child, rule=rule, keep_keys={f.key for f in found}, at=now)
+        if standing is None or (rule, item.key) not in standing:
+            _raise(child, rule, item, now)
+    if standing is None or any(r == rule and k not in keep for r, k in standing):
+        services.alerts_clear(child=child, rule=rule, keep_keys=keep, at=now)
 
 
 def config_for(child: Child, today: dt.date) -> Config:
@@ -119,9 +139,10 @@ def child_review(
         return
     config = config_for(child, today)
     facts = Facts.load(child, today)
+    standing = standing_alerts(child)
     for rule, finder in FILE_RULE_FINDERS.items():
         found = finder(facts, config) if config.rule(rule).on else []
-        apply_rule(child, rule, found, config, now)
+        apply_rule(child, rule, found, config, now, standing)
     if record is not None and config.rule(AlertRule.TEXT_SIGNAL).on:
         for item in text_signals(record):
             _raise(child, AlertRule.TEXT_SIGNAL, item, now)

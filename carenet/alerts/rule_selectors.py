@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from carenet.alerts.models import AlertRule
+from carenet.alerts.models import OPEN_STATUSES, Alert, AlertRule, AlertStatus
 from carenet.alerts.rules import TEXT_SEVERITY, Config
 from carenet.alerts.text import find_signals
 from carenet.care import selectors as care_selectors
@@ -417,3 +417,13 @@ def text_signals(record: CareRecord) -> list[Found]:
 def child_for_review(child_id: int) -> Child | None:
     """The child a change names, with the orgs the plan in force is found from."""
     return Child.objects.select_related("school", "village").filter(pk=child_id).first()
+
+
+def standing_alerts(child: Child) -> set[tuple[str, str]]:
+    """The (rule, key) of a child's alerts that stand: open, or resolved by a person while
+    their condition has not cleared since (the rules raise neither again). One query."""
+    return set(
+        Alert.objects.filter(child=child)
+        .filter(Q(status__in=OPEN_STATUSES) | Q(status=AlertStatus.RESOLVED, cleared_since=False))
+        .values_list("rule", "key")
+    )
