@@ -34,6 +34,7 @@ from carenet.alerts.rule_selectors import (
     left_behind_contacts,
     overdue_found,
     parent_contact_found,
+    standing_by_child,
 )
 from carenet.alerts.rules import Config, config_of
 from carenet.care import selectors as care_selectors
@@ -81,6 +82,7 @@ def time_rules_run(*, today: dt.date, now: dt.datetime) -> int:
         by_child[task.child.pk].append(task)
         kids[task.child.pk] = task.child
     open_overdue = _open_of(AlertRule.CARE_OVERDUE)
+    standing = standing_by_child(AlertRule.CARE_OVERDUE)
     stale = open_overdue - kids.keys()
     for child in children_of(stale):
         kids[child.pk] = child
@@ -91,7 +93,7 @@ def time_rules_run(*, today: dt.date, now: dt.datetime) -> int:
         if not found and pk not in open_overdue:
             continue
         with transaction.atomic():
-            apply_rule(child, AlertRule.CARE_OVERDUE, found, config, now)
+            apply_rule(child, AlertRule.CARE_OVERDUE, found, config, now, standing.get(pk, set()))
         reviewed.add(pk)
 
     # NO_PARENT_CONTACT: the left-behind children, with their last contact, at once.
@@ -99,6 +101,7 @@ def time_rules_run(*, today: dt.date, now: dt.datetime) -> int:
     lonely = {c.pk for c in contacts}
     gone = children_of(_open_of(AlertRule.NO_PARENT_CONTACT) - lonely)
     configs = _configs(contacts + gone, today)
+    standing = standing_by_child(AlertRule.NO_PARENT_CONTACT)
     for child in contacts:
         config = configs[child.pk]
         found = parent_contact_found(
@@ -108,7 +111,14 @@ def time_rules_run(*, today: dt.date, now: dt.datetime) -> int:
             config,
         )
         with transaction.atomic():
-            apply_rule(child, AlertRule.NO_PARENT_CONTACT, found, config, now)
+            apply_rule(
+                child,
+                AlertRule.NO_PARENT_CONTACT,
+                found,
+                config,
+                now,
+                standing.get(child.pk, set()),
+            )
         reviewed.add(child.pk)
     for child in gone:  # no longer left-behind, or off the roll
         with transaction.atomic():

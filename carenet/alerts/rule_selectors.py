@@ -419,11 +419,19 @@ def child_for_review(child_id: int) -> Child | None:
     return Child.objects.select_related("school", "village").filter(pk=child_id).first()
 
 
+_STANDING = Q(status__in=OPEN_STATUSES) | Q(status=AlertStatus.RESOLVED, cleared_since=False)
+
+
 def standing_alerts(child: Child) -> set[tuple[str, str]]:
     """The (rule, key) of a child's alerts that stand: open, or resolved by a person while
     their condition has not cleared since (the rules raise neither again). One query."""
-    return set(
-        Alert.objects.filter(child=child)
-        .filter(Q(status__in=OPEN_STATUSES) | Q(status=AlertStatus.RESOLVED, cleared_since=False))
-        .values_list("rule", "key")
-    )
+    return set(Alert.objects.filter(_STANDING, child=child).values_list("rule", "key"))
+
+
+def standing_by_child(rule: str) -> dict[int, set[tuple[str, str]]]:
+    """``standing_alerts`` of every child for one rule (the sweep's), in one query: a
+    child missing from it has none."""
+    found: dict[int, set[tuple[str, str]]] = {}
+    for child_id, key in Alert.objects.filter(_STANDING, rule=rule).values_list("child_id", "key"):
+        found.setdefault(child_id, set()).add((rule, key))
+    return found
