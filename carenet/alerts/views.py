@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -78,14 +78,6 @@ def _without(request: HttpRequest, key: str) -> str:
     return query.urlencode()
 
 
-def _link(name: str, query: str) -> str:
-    """A page of another app (the mandatory report, the emergency), if it is installed."""
-    try:
-        return f"{reverse(name)}?{query}"
-    except NoReverseMatch:
-        return ""
-
-
 def _page(request: HttpRequest, alert: Alert, **forms: Any) -> HttpResponse:
     user = request.user
     child = alert.child
@@ -106,8 +98,8 @@ def _page(request: HttpRequest, alert: Alert, **forms: Any) -> HttpResponse:
         "reopen_form": forms.get("reopen") or NoteForm(required=True, prefix="reopen"),
         "action_errors": [e for f in forms.values() for e in f.non_field_errors()],
         "may_plan": selectors.may_open_plan(user, alert),
-        "report_url": _link("safeguard:report_new", f"alert={alert.pk}"),
-        "emergency_url": _link("safeguard:emergency_new", f"child={child.pk}&alert={alert.pk}"),
+        "report_url": f"{reverse('safeguard:report_new')}?alert={alert.pk}",
+        "emergency_url": f"{reverse('safeguard:emergency_new')}?child={child.pk}&alert={alert.pk}",
     }
     return render(request, "alerts/detail.html", context)
 

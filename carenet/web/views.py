@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -196,13 +196,10 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _risk_context(user: AnyUser, child: Child) -> dict[str, Any]:
     """The derived risk's reasons, and the link to raise it by hand for those who handle
-    the child's alerts (the page of ``carenet.alerts``, while it is mounted)."""
+    the child's alerts."""
     raise_url = None
     if user_may(user, Permission.HANDLE_ALERTS, child):
-        try:
-            raise_url = reverse("alerts:alert_risk", args=[child.pk])
-        except NoReverseMatch:
-            raise_url = None
+        raise_url = reverse("alerts:alert_risk", args=[child.pk])
     return {"risk_reasons": risk_reasons(child), "risk_raise_url": raise_url}
 
 
