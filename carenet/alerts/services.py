@@ -26,7 +26,7 @@ from carenet.children.models import Child, RiskLevel
 MAX_NOTE = 1000
 
 
-def _event(
+def alert_event(
     alert: Alert,
     action: str,
     actor: User | None,
@@ -35,6 +35,8 @@ def _event(
     assignee: User | None = None,
     at: dt.datetime | None = None,
 ) -> AlertEvent:
+    """A step in an alert's history (written only by appending): here, and by the apps
+    that act on an alert (a mandatory report made, an urgent case opened)."""
     return AlertEvent.objects.create(
         alert=alert,
         at=at or timezone.now(),
@@ -132,9 +134,9 @@ def alert_raise(
                 raised_at=now,
                 escalated_at=None if owner is not None else now,
             )
-            _event(alert, AlertAction.RAISED, None, at=now)
+            alert_event(alert, AlertAction.RAISED, None, at=now)
             if owner is None:
-                _event(alert, AlertAction.AUTO_ESCALATED, None, note=_("无负责人"), at=now)
+                alert_event(alert, AlertAction.AUTO_ESCALATED, None, note=_("无负责人"), at=now)
     except IntegrityError:  # raised at the same moment by another save
         return None
     if severity != Severity.NOTICE:
@@ -158,7 +160,7 @@ def alerts_clear(
         alert.status = AlertStatus.CLEARED
         alert.closed_at = now
         alert.save(update_fields=["status", "closed_at"])
-        _event(alert, AlertAction.CLEARED, None, at=now)
+        alert_event(alert, AlertAction.CLEARED, None, at=now)
         closed += 1
     Alert.objects.filter(child=child, rule=rule, status=AlertStatus.RESOLVED).exclude(
         key__in=keep_keys
@@ -194,7 +196,7 @@ def alert_acknowledge(*, actor: User, alert: Alert, note: str = "") -> Alert:
             alert.status = AlertStatus.ACKNOWLEDGED
             alert.acknowledged_at = timezone.now()
             alert.save(update_fields=["status", "acknowledged_at"])
-        _event(alert, AlertAction.ACKNOWLEDGED, actor, note=note)
+        alert_event(alert, AlertAction.ACKNOWLEDGED, actor, note=note)
     return alert
 
 
@@ -206,7 +208,7 @@ def alert_assign(*, actor: User, alert: Alert, assignee: User, note: str = "") -
     with transaction.atomic():
         alert.assigned_to = assignee
         alert.save(update_fields=["assigned_to"])
-        _event(alert, AlertAction.ASSIGNED, actor, note=note, assignee=assignee)
+        alert_event(alert, AlertAction.ASSIGNED, actor, note=note, assignee=assignee)
     return alert
 
 
@@ -223,19 +225,19 @@ def alert_escalate(
             alert.escalated_at = now
             alert.save(update_fields=["escalated_at"])
         action = AlertAction.ESCALATED if actor is not None else AlertAction.AUTO_ESCALATED
-        _event(alert, action, actor, note=note, at=now)
+        alert_event(alert, action, actor, note=note, at=now)
     return alert
 
 
 def alert_note(*, actor: User, alert: Alert, note: str) -> AlertEvent:
     """A note in the alert's history (what was done, who was called)."""
-    return _event(alert, AlertAction.NOTE, actor, note=_note(note, required=True))
+    return alert_event(alert, AlertAction.NOTE, actor, note=_note(note, required=True))
 
 
 def alert_plan_opened(*, actor: User, alert: Alert, note: str = "") -> AlertEvent:
     """制定个别教育管理方案: an individual plan was opened from the alert (its history
     says so; the alert stays open until resolved)."""
-    return _event(alert, AlertAction.PLAN_OPENED, actor, note=_note(note))
+    return alert_event(alert, AlertAction.PLAN_OPENED, actor, note=_note(note))
 
 
 def alert_resolve(*, actor: User, alert: Alert, note: str) -> Alert:
@@ -248,7 +250,7 @@ def alert_resolve(*, actor: User, alert: Alert, note: str) -> Alert:
         alert.closed_by = actor
         alert.resolution = note
         alert.save(update_fields=["status", "closed_at", "closed_by", "resolution"])
-        _event(alert, AlertAction.RESOLVED, actor, note=note)
+        alert_event(alert, AlertAction.RESOLVED, actor, note=note)
     risk_refresh(alert.child)
     return alert
 
@@ -268,7 +270,7 @@ def alert_reopen(*, actor: User, alert: Alert, note: str) -> Alert:
         alert.closed_at = None
         alert.closed_by = None
         alert.save(update_fields=["status", "closed_at", "closed_by"])
-        _event(alert, AlertAction.REOPENED, actor, note=note)
+        alert_event(alert, AlertAction.REOPENED, actor, note=note)
     risk_refresh(alert.child)
     return alert
 

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carenet.alerts.models import Alert, AlertAction, AlertEvent
+from carenet.alerts.models import Alert, AlertAction
+from carenet.alerts.services import alert_event
 from carenet.children.models import Child
 from carenet.lib.names import user_name
 from carenet.safeguard import selectors
@@ -48,13 +49,6 @@ def _text(value: str, field: str, *, required: bool = False, limit: int = MAX_TE
 def _not_future(at: dt.datetime, field: str) -> None:
     if at > timezone.now() + dt.timedelta(minutes=1):
         raise ValidationError({field: [_("时间不能晚于现在")]})
-
-
-def _alert_event(alert: Alert, action: str, actor: User, note: str) -> None:
-    """A step in the alert's history (``AlertEvent`` is written only by appending)."""
-    AlertEvent.objects.create(
-        alert=alert, at=timezone.now(), actor=actor, action=action, note=note[:MAX_NOTE]
-    )
 
 
 # --- mandatory report -----------------------------------------------------------------
@@ -160,8 +154,11 @@ def report_make(
         if report.alert_id is not None:
             alert = Alert.objects.get(pk=report.alert_id)
             label = agency_name or str(Agency(agency).label)
-            _alert_event(
-                alert, AlertAction.REPORTED, actor, _("已向%(agency)s报告") % {"agency": label}
+            alert_event(
+                alert,
+                AlertAction.REPORTED,
+                actor,
+                note=_("已向%(agency)s报告") % {"agency": label},
             )
     return report
 
@@ -245,11 +242,11 @@ def emergency_open(
             for position, planned in enumerate(steps)
         )
         if alert is not None:
-            _alert_event(
+            alert_event(
                 alert,
                 AlertAction.NOTE,
                 actor,
-                _("启动应急处置：%(kind)s") % {"kind": EmergencyKind(kind).label},
+                note=_("启动应急处置：%(kind)s") % {"kind": EmergencyKind(kind).label},
             )
     return case
 
