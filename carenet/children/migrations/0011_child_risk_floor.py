@@ -5,6 +5,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from carenet.indicators.triggers import create_after_rebuild, drop_for_rebuild
+
+# The risk raised by hand: the FK column (risk_floor_by) makes SQLite rebuild the
+# children table, which drops its indicator triggers: dropped first, created again last,
+# as in 0005.
+
 
 class Migration(migrations.Migration):
 
@@ -14,6 +20,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_for_rebuild, create_after_rebuild),
         migrations.AddField(
             model_name='child',
             name='risk_floor',
@@ -54,4 +61,5 @@ class Migration(migrations.Migration):
             name='risk_floor_reason',
             field=carenet.lib.crypto.EncryptedCharField(blank=True, default='', verbose_name='调高原因'),
         ),
+        migrations.RunPython(create_after_rebuild, drop_for_rebuild),
     ]

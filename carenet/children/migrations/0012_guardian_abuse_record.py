@@ -2,6 +2,11 @@
 
 from django.db import migrations, models
 
+from carenet.indicators.triggers import create_after_rebuild, drop_for_rebuild
+
+# A NOT NULL column of the family table: SQLite may rebuild it, which drops its indicator
+# triggers: dropped first, created again last, as in 0005.
+
 
 class Migration(migrations.Migration):
 
@@ -10,6 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_for_rebuild, create_after_rebuild),
         migrations.AddField(
             model_name='familymember',
             name='abuse_record',
@@ -20,4 +26,5 @@ class Migration(migrations.Migration):
             name='abuse_record',
             field=models.BooleanField(default=False, help_text='委托照护评估：曾有虐待、遗弃、严重忽视儿童的情形', verbose_name='有虐待、遗弃或严重忽视儿童的记录'),
         ),
+        migrations.RunPython(create_after_rebuild, drop_for_rebuild),
     ]
