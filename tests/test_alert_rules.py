@@ -432,6 +432,9 @@ def test_overdue_care_past_the_grace_raises_one_alert_per_kind(world, plan):
     tasks = tasks_for(Child.objects.filter(pk=child.pk), as_of=TODAY)
     late = {(t.kind, t.due_date) for t in tasks if t.overdue}
     assert late  # a file with no work done yet
+    # Time alone makes a duty overdue: the sweep raises it, not the file's save.
+    assert _open(child) == set()
+    jobs.alerts_sweep(now=NOW)
     assert _open(child) == {("care_overdue", f"{k}:{d.isoformat()}") for k, d in late}
     # The talk is held: its alert clears at once, the others stay.
     _talk(world, child, "谈心，情绪稳定")

@@ -10,7 +10,8 @@ change with time alone (``carenet.alerts.jobs``).
 The rules, and what they read (the plan's thresholds in brackets):
 
 - CARE_OVERDUE: a care task (``care.selectors.tasks_for``) overdue by more than
-  [grace_days]; key ``"{kind}:{due_date}"`` (the work done moves the due date: cleared).
+  [grace_days]; key ``"{kind}:{due_date}"``. Raised by the sweep only (time alone makes
+  a duty overdue); a save clears it (the work done moves the due date).
 - NO_PARENT_CONTACT: a left-behind child (a parent away now: the left-behind rule of
   ``children.selectors``) whose last parent call or family call (联系家长, 亲情电话) is
   more than [days] old, or with none, whose parent has been away since more than [days]
@@ -69,6 +70,10 @@ from carenet.children.models import Child, ChildStatus
 FILE_RULES = tuple(rule for rule in AlertRule if rule != AlertRule.TEXT_SIGNAL)
 # The legal category 无人照料 of the mandatory report (强制报告).
 REPORT_DUE_RULES = frozenset({AlertRule.NO_GUARDIAN, AlertRule.LIVING_ALONE})
+# Rules that time alone makes true (a duty falls overdue while nothing is saved): raised
+# by the sweep (``jobs.alerts_sweep``, hourly); a save reviews them only to clear an open
+# one (the talk held), which spares every save the child's task list.
+SWEEP_RAISED = frozenset({AlertRule.CARE_OVERDUE})
 
 
 # --- raising and clearing -----------------------------------------------------------------
@@ -141,6 +146,8 @@ def child_review(
     facts = Facts.load(child, today)
     standing = standing_alerts(child)
     for rule, finder in FILE_RULE_FINDERS.items():
+        if rule in SWEEP_RAISED and not any(r == rule for r, _key in standing):
+            continue  # raised by the sweep: a save only clears it
         found = finder(facts, config) if config.rule(rule).on else []
         apply_rule(child, rule, found, config, now, standing)
     if record is not None and config.rule(AlertRule.TEXT_SIGNAL).on:
