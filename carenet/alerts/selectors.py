@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -100,8 +100,6 @@ def inbox(user: AnyUser) -> QuerySet[Alert]:
 
 def sort_alerts(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """Most severe first, then the oldest first."""
-    from django.db.models import Case, IntegerField, Value, When
-
     return alerts.annotate(
         carenet_severity_rank=Case(
             *(When(severity=s, then=Value(r)) for s, r in SEVERITY_RANK.items()),
@@ -229,8 +227,6 @@ def child_alerts(user: AnyUser, child: Child) -> list[InboxRow] | None:
 
 def inbox_counts(user: AnyUser) -> tuple[int, int]:
     """How many alerts wait in the user's inbox, and how many of them are severe."""
-    from django.db.models import Count
-
     counts = inbox(user).aggregate(
         total=Count("pk"), severe=Count("pk", filter=Q(severity=Severity.SEVERE))
     )
